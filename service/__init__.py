@@ -1,0 +1,23 @@
+"""noicutru: paperwork for Quy định 213-QĐ/TW."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask import Flask
+
+
+def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
+    app = Flask(__name__, template_folder="html", instance_relative_config=True)
+    from . import config, db, errors, auth, jobs, storage
+    from .views import register_blueprints
+
+    config.load(app, overrides)
+    db.init_app(app)
+    storage.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    jobs.init_app(app)
+    register_blueprints(app)
+    from .cli import register as register_cli
+    register_cli(app)
+    return app

@@ -1,0 +1,161 @@
+"""Command line: ``noicutru COMMAND`` or ``flask --app service COMMAND``."""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from . import create_app, db, jobs, migrate
+from .errors import ServiceError
+from .models import Organisation, User
+
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "members.xlsx"
+DEMO_PASSWORD = "dangvien213"
+
+
+@click.command("db-upgrade")
+@with_appcontext
+def db_upgrade_cmd():
+    """Create the database or bring it to the latest migration."""
+    migrate.upgrade()
+    click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+
+
+@click.command("create-admin")
+@click.argument("username")
+@click.option("--full-name", default="")
+@click.option("--password", envvar="NOICUTRU_ADMIN_PASSWORD", help="Or set NOICUTRU_ADMIN_PASSWORD; asked if absent.")
+@with_appcontext
+def create_admin_cmd(username, full_name, password):
+    """Create an administrator (the only way to get the first one outside demo mode)."""
+    from .users_admin import create_user
+    if not password:
+        password = getpass.getpass("Mật khẩu: ")
+    try:
+        user = create_user(db.session(), username, password, "admin", None, full_name)
+    except ServiceError as err:
+        raise click.ClickException(err.message)
+    click.echo(f"Đã tạo quản trị viên {user.username}.")
+
+
+@click.command("create-token")
+@click.argument("username")
+@click.option("--name", default="API")
+@with_appcontext
+def create_token_cmd(username, name):
+    """Print a new API token for USERNAME."""
+    from .auth import new_api_token
+    sess = db.session()
+    user = sess.scalar(select(User).where(User.username == username.lower()))
+    if user is None:
+        raise click.ClickException(f"Không có người dùng {username}.")
+    token = new_api_token(sess, user, name)
+    sess.commit()
+    click.echo(token)
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as-user", "username", required=True, help="The user the import is recorded for.")
+@click.option("--yes", is_flag=True, help="Apply without asking when the preview has no rejected row.")
+@with_appcontext
+def import_cmd(path, username, yes):
+    """Import a member workbook: preview, then apply (as a job run here)."""
+    from . import importing
+    sess = db.session()
+    user = sess.scalar(select(User).where(User.username == username.lower()))
+    if user is None:
+        raise click.ClickException(f"Không có người dùng {username}.")
+    try:
+        batch = importing.preview_upload(sess, user, Path(path).read_bytes(), Path(path).name)
+    except ServiceError as err:
+        raise click.ClickException(f"{err.code}: {err.message}")
+    s = batch.preview["summary"]
+    click.echo(f"Thêm mới {s['create']}, cập nhật {s['update']}, không đổi {s['unchanged']}, bị từ chối {s['rejected']}.")
+    for row in batch.preview["rows"]:
+        for e in row.get("errors") or []:
+            click.echo(f"  - {e['message']}")
+    if batch.status != "previewed":
+        raise click.ClickException("Tệp có dòng lỗi: không có dữ liệu nào được ghi.")
+    if not yes and not click.confirm("Nhập dữ liệu?"):
+        return
+    job = importing.confirm(sess, user, batch)
+    jobs.run_pending()
+    sess.refresh(job)
+    if job.state != "done":
+        raise click.ClickException((job.error or {}).get("message", job.state))
+    click.echo(f"Xong: {job.result}")
+
+
+@click.command("run-jobs")
+@with_appcontext
+def run_jobs_cmd():
+    """Run every queued job in this process, then exit."""
+    click.echo(f"Đã chạy {jobs.run_pending(limit=10**6)} công việc.")
+
+
+def ensure_demo_data(app) -> None:
+    """Demo mode: demo sign-ins, and the sample workbook loaded on the first start only."""
+    from . import importing
+    from .users_admin import create_user
+    marker = Path(app.instance_path) / "demo-data-loaded"
+    with app.app_context():
+        sess = db.session()
+        admin = sess.scalar(select(User).where(User.username == "admin"))
+        if admin is None:
+            admin = create_user(sess, "admin", DEMO_PASSWORD, "admin", None, "Quản trị (bản dùng thử)")
+        if not marker.exists() and SAMPLE.exists():
+            batch = importing.preview_upload(sess, admin, SAMPLE.read_bytes(), SAMPLE.name)
+            if batch.status == "previewed":
+                importing.confirm(sess, admin, batch)
+                jobs.run_pending()
+            marker.write_text("1")
+        for username, role, kind, name in (("canbo", "workplace_staff", "workplace_committee", "Cán bộ đảng ủy (dùng thử)"),
+                                           ("bithu", "cell_secretary", "residence_cell", "Bí thư chi bộ (dùng thử)")):
+            if sess.scalar(select(User).where(User.username == username)) is None:
+                org = sess.scalar(select(Organisation).where(Organisation.kind == kind).order_by(Organisation.id))
+                if org is not None:
+                    create_user(sess, username, DEMO_PASSWORD, role, org.id, name)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--threads", default=8, type=int)
+@click.option("--demo", is_flag=True, help="Demo sign-ins and the sample workbook (first start only).")
+def serve_cmd(host, port, threads, demo):
+    """Upgrade the database and run the web server with its in-process job worker."""
+    import waitress
+    overrides = {"START_WORKER": False}
+    if demo:
+        overrides.update(DEMO_MODE=True, DEMO_PASSWORD=DEMO_PASSWORD)
+    app = create_app(overrides)
+    with app.app_context():
+        migrate.upgrade()
+    if demo:
+        ensure_demo_data(app)
+    if app.config["JOB_RUNNER"] == "inprocess":
+        jobs.start_worker(app)
+    click.echo(f"noicutru đang chạy tại http://{host}:{port}/")
+    if demo:
+        click.echo(f"Đăng nhập dùng thử: admin / {DEMO_PASSWORD}  (cán bộ đảng ủy: canbo, bí thư chi bộ: bithu; cùng mật khẩu)")
+    sys.stdout.flush()
+    waitress.serve(app, host=host, port=port, threads=threads, ident="noicutru")
+
+
+COMMANDS = [db_upgrade_cmd, create_admin_cmd, create_token_cmd, import_cmd, run_jobs_cmd, serve_cmd]
+
+
+def register(app) -> None:
+    for cmd in COMMANDS:
+        app.cli.add_command(cmd)
+
+
+def main() -> None:
+    FlaskGroup(create_app=lambda: create_app(), help="noicutru: quản lý đảng viên theo Quy định 213-QĐ/TW.")(prog_name="noicutru")

@@ -1,0 +1,357 @@
+"""The registry's tables. Names follow ../shared/domain/glossary.md."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, Index,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base
+from .text import search_key
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+# --- enumerations kept as strings, with the Vietnamese a user reads -----------------
+
+ORG_KINDS = {
+    "party_body": "Đảng bộ",
+    "workplace_committee": "Đảng ủy cơ sở nơi công tác",
+    "workplace_cell": "Chi bộ nơi công tác",
+    "ward_committee": "Đảng ủy xã, phường, đặc khu",
+    "residence_cell": "Chi bộ nơi cư trú",
+}
+
+MEMBER_STATUSES = {
+    "active": "Đang sinh hoạt nơi cư trú",
+    "exempt_meetings": "Giới thiệu nhưng miễn sinh hoạt nơi cư trú",
+    "exempt_introduction": "Miễn giới thiệu về nơi cư trú",
+    "transferred": "Đã chuyển sinh hoạt",
+    "left": "Đã ra khỏi Đảng",
+}
+
+GENDERS = {"male": "Nam", "female": "Nữ"}
+
+ROLES = {
+    "admin": "Quản trị viên",
+    "workplace_staff": "Cán bộ đảng ủy nơi công tác",
+    "cell_secretary": "Bí thư chi bộ nơi cư trú",
+}
+
+ATTENDANCE = {
+    "present": "Có mặt",
+    "excused": "Vắng có lý do (có đơn được xác nhận)",
+    "absent": "Vắng không có lý do",
+}
+
+JOB_STATES = {
+    "queued": "Đang chờ",
+    "running": "Đang chạy",
+    "done": "Hoàn thành",
+    "failed": "Lỗi",
+    "cancelled": "Đã hủy",
+}
+
+AUDIT_SOURCES = {"ui": "Giao diện web", "api": "API", "import": "Nhập Excel", "scan": "Bản quét", "cli": "Dòng lệnh"}
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    __table_args__ = (UniqueConstraint("parent_id", "search_name", name="uq_org_name_in_parent"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    search_name: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    place: Mapped[Optional[str]] = mapped_column(String(120))  # địa danh printed on documents
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    parent: Mapped[Optional["Organisation"]] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["Organisation"]] = relationship(back_populates="parent")
+
+    def set_name(self, name: str) -> None:
+        self.name = name
+        self.search_name = search_key(name)
+
+    @property
+    def kind_label(self) -> str:
+        return ORG_KINDS.get(self.kind, self.kind)
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    search_name: Mapped[str] = mapped_column(String(200), index=True)
+    date_of_birth: Mapped[Optional[dt.date]] = mapped_column(Date)
+    gender: Mapped[Optional[str]] = mapped_column(String(10))
+    card_number: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
+    admission_date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    full_member_date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    workplace_org_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"), index=True)
+    party_position: Mapped[Optional[str]] = mapped_column(String(200))
+    government_position: Mapped[Optional[str]] = mapped_column(String(200))
+    mass_org_position: Mapped[Optional[str]] = mapped_column(String(200))
+    house: Mapped[Optional[str]] = mapped_column(String(200))  # số nhà, đường
+    residential_group: Mapped[Optional[str]] = mapped_column(String(120))  # tổ
+    neighbourhood: Mapped[Optional[str]] = mapped_column(String(120))  # thôn, khu phố, tổ dân phố
+    commune: Mapped[Optional[str]] = mapped_column(String(120))  # xã, phường, đặc khu
+    province: Mapped[Optional[str]] = mapped_column(String(120))
+    residence_cell_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"), index=True)
+    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(32), default="active", index=True)
+    notes: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    workplace_org: Mapped[Optional[Organisation]] = relationship(foreign_keys=[workplace_org_id])
+    residence_cell: Mapped[Optional[Organisation]] = relationship(foreign_keys=[residence_cell_id])
+
+    AUDITED = (
+        "full_name", "date_of_birth", "gender", "card_number", "admission_date", "full_member_date",
+        "workplace_org_id", "party_position", "government_position", "mass_org_position", "house",
+        "residential_group", "neighbourhood", "commune", "province", "residence_cell_id", "phone",
+        "status", "notes",
+    )
+
+    def set_name(self, name: str) -> None:
+        self.full_name = name
+        self.search_name = search_key(name)
+
+    def snapshot(self) -> dict[str, Any]:
+        out = {}
+        for f in self.AUDITED:
+            v = getattr(self, f)
+            out[f] = v.isoformat() if isinstance(v, dt.date) else v
+        return out
+
+    @property
+    def residence_address(self) -> str:
+        parts = [self.house, self.residential_group, self.neighbourhood, self.commune, self.province]
+        return ", ".join(p for p in parts if p)
+
+    @property
+    def status_label(self) -> str:
+        return MEMBER_STATUSES.get(self.status, self.status)
+
+    @property
+    def gender_label(self) -> str:
+        return GENDERS.get(self.gender or "", "")
+
+
+class Introduction(Base):
+    __tablename__ = "introductions"
+    __table_args__ = (UniqueConstraint("issuing_org_id", "year", "number", name="uq_intro_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    issuing_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    ward_org_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"))
+    residence_cell_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"))
+    received_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    template_version: Mapped[Optional[int]] = mapped_column(Integer)
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    member: Mapped[Member] = relationship()
+    issuing_org: Mapped[Organisation] = relationship(foreign_keys=[issuing_org_id])
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    residence_cell_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    title: Mapped[Optional[str]] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    residence_cell: Mapped[Organisation] = relationship()
+    attendances: Mapped[list["Attendance"]] = relationship(back_populates="meeting", cascade="all, delete-orphan")
+
+
+class Attendance(Base):
+    __tablename__ = "attendances"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_attendance"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="attendances")
+    member: Mapped[Member] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return ATTENDANCE.get(self.status, self.status)
+
+
+class Evaluation(Base):
+    """A member's evaluation sheet for one year (one live sheet per member and year)."""
+    __tablename__ = "evaluations"
+    __table_args__ = (Index("ix_evaluation_member_year", "member_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    sheet_serial: Mapped[Optional[str]] = mapped_column(String(40), unique=True)
+    variant: Mapped[str] = mapped_column(String(16), default="standard")
+    template_version: Mapped[Optional[int]] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="issued")  # issued, returned, voided
+    answers: Mapped[Optional[dict]] = mapped_column(JSON)  # item key -> option key
+    other_remarks: Mapped[Optional[str]] = mapped_column(Text)
+    rating: Mapped[Optional[str]] = mapped_column(String(32))
+    returned_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    replaces_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evaluations.id"))
+    source_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    member: Mapped[Member] = relationship()
+
+
+class StoredFile(Base):
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[Optional[str]] = mapped_column(String(120))
+    uploaded_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[Optional[str]] = mapped_column(String(500))
+    result: Mapped[Optional[dict]] = mapped_column(JSON)
+    result_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
+    error: Mapped[Optional[dict]] = mapped_column(JSON)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    worker: Mapped[Optional[str]] = mapped_column(String(120))
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    creator: Mapped[Optional["User"]] = relationship()
+
+    @property
+    def state_label(self) -> str:
+        return JOB_STATES.get(self.state, self.state)
+
+    @property
+    def percent(self) -> int:
+        if self.state == "done":
+            return 100
+        return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+
+class ImportBatch(Base):
+    """An uploaded member workbook with its preview, waiting for confirmation."""
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="previewed")  # previewed, rejected, queued, applied, failed
+    preview: Mapped[dict] = mapped_column(JSON)
+    job_id: Mapped[Optional[int]] = mapped_column(ForeignKey("jobs.id"))
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    organisation: Mapped[Optional[Organisation]] = relationship()
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(32))  # create, update, delete
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    source_ref: Mapped[Optional[str]] = mapped_column(String(255))
+    before: Mapped[Optional[dict]] = mapped_column(JSON)
+    after: Mapped[Optional[dict]] = mapped_column(JSON)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[Optional[User]] = relationship()
+
+    @property
+    def source_label(self) -> str:
+        return AUDIT_SOURCES.get(self.source, self.source)
+
+    @property
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        before, after = self.before or {}, self.after or {}
+        keys = sorted(set(before) | set(after))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]

@@ -1,0 +1,227 @@
+"""Member registry operations shared by the web pages and the API (one way to do each thing)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from . import audit
+from .errors import Forbidden, ServiceError
+from .models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
+from .permissions import can_edit_member, scope_members, subtree_ids, visible_org_ids
+from .text import clean, search_key
+
+# Editable member fields, with the Vietnamese label a user reads.
+FIELD_LABELS = {
+    "full_name": "Họ và tên",
+    "date_of_birth": "Ngày sinh",
+    "gender": "Giới tính",
+    "card_number": "Số thẻ đảng viên",
+    "admission_date": "Ngày vào Đảng",
+    "full_member_date": "Ngày chính thức",
+    "workplace_org_id": "Nơi công tác",
+    "party_position": "Chức vụ Đảng",
+    "government_position": "Chức vụ chính quyền",
+    "mass_org_position": "Chức vụ đoàn thể",
+    "house": "Số nhà, đường",
+    "residential_group": "Tổ",
+    "neighbourhood": "Thôn, khu phố, tổ dân phố",
+    "commune": "Xã, phường, đặc khu",
+    "province": "Tỉnh, thành phố",
+    "residence_cell_id": "Chi bộ nơi cư trú",
+    "phone": "Số điện thoại",
+    "status": "Tình trạng",
+    "notes": "Ghi chú",
+}
+DATE_FIELDS = {"date_of_birth", "admission_date", "full_member_date"}
+ORG_FIELDS = {"workplace_org_id": ("workplace_committee", "workplace_cell"), "residence_cell_id": ("residence_cell",)}
+
+
+@dataclass
+class MemberFilters:
+    q: str = ""
+    workplace_org_id: Optional[int] = None
+    residence_cell_id: Optional[int] = None
+    ward_id: Optional[int] = None
+    status: str = ""
+    page: int = 1
+    per_page: int = 50
+
+    @classmethod
+    def from_args(cls, args, per_page: int = 50) -> "MemberFilters":
+        def as_int(name: str) -> Optional[int]:
+            v = args.get(name, "")
+            return int(v) if str(v).isdigit() else None
+        page = as_int("page") or 1
+        size = min(as_int("per_page") or per_page, 500)
+        return cls(q=clean(args.get("q", "")), workplace_org_id=as_int("workplace_org_id"),
+                   residence_cell_id=as_int("residence_cell_id"), ward_id=as_int("ward_id"),
+                   status=args.get("status", "") if args.get("status", "") in MEMBER_STATUSES else "",
+                   page=max(page, 1), per_page=size)
+
+
+def member_query(sess: Session, user: User, f: MemberFilters):
+    stmt = scope_members(sess, user, select(Member))
+    if f.q:
+        key = f"%{search_key(f.q)}%"
+        stmt = stmt.where(or_(Member.search_name.like(key), Member.card_number.like(f"%{f.q}%"),
+                              Member.phone.like(f"%{f.q}%")))
+    if f.workplace_org_id:
+        stmt = stmt.where(Member.workplace_org_id.in_(subtree_ids(sess, f.workplace_org_id)))
+    if f.residence_cell_id:
+        stmt = stmt.where(Member.residence_cell_id == f.residence_cell_id)
+    if f.ward_id:
+        stmt = stmt.where(Member.residence_cell_id.in_(subtree_ids(sess, f.ward_id)))
+    if f.status:
+        stmt = stmt.where(Member.status == f.status)
+    return stmt
+
+
+def list_members(sess: Session, user: User, f: MemberFilters) -> tuple[list[Member], int]:
+    stmt = member_query(sess, user, f)
+    total = sess.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = list(sess.scalars(stmt.order_by(Member.search_name, Member.id)
+                              .offset((f.page - 1) * f.per_page).limit(f.per_page)))
+    return items, total or 0
+
+
+def all_members(sess: Session, user: User, f: MemberFilters) -> list[Member]:
+    return list(sess.scalars(member_query(sess, user, f).order_by(Member.search_name, Member.id)))
+
+
+def organisations_for(sess: Session, user: User, kinds: tuple[str, ...]) -> list[Organisation]:
+    stmt = select(Organisation).where(Organisation.kind.in_(kinds)).order_by(Organisation.search_name)
+    ids = visible_org_ids(sess, user)
+    if ids is not None and user.role == "workplace_staff":
+        stmt = stmt.where(or_(Organisation.id.in_(ids), Organisation.kind.in_(("ward_committee", "residence_cell"))))
+    elif ids is not None:
+        stmt = stmt.where(Organisation.id.in_(ids))
+    return list(sess.scalars(stmt))
+
+
+def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dict[str, Any]:
+    """Validate submitted member fields. Raises ServiceError 'invalid_member' listing every bad field."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field, label in FIELD_LABELS.items():
+        if field not in data:
+            continue
+        raw = data[field]
+        text = clean(raw) if not isinstance(raw, int) else raw
+        if field in DATE_FIELDS:
+            if text in ("", None):
+                values[field] = None
+                continue
+            parsed = _parse_date(str(text))
+            if parsed is None:
+                errors[field] = f"{label} không hợp lệ: {text} (định dạng dd/mm/yyyy)"
+            else:
+                values[field] = parsed
+        elif field in ORG_FIELDS:
+            if text in ("", None):
+                values[field] = None
+                continue
+            org = sess.get(Organisation, int(text)) if str(text).isdigit() else None
+            if org is None or org.kind not in ORG_FIELDS[field]:
+                errors[field] = f"{label} không hợp lệ."
+            else:
+                values[field] = org.id
+        elif field == "gender":
+            if text and text not in GENDERS:
+                errors[field] = "Giới tính phải là Nam hoặc Nữ."
+            values[field] = text or None
+        elif field == "status":
+            if text not in MEMBER_STATUSES:
+                errors[field] = "Tình trạng không hợp lệ."
+            values[field] = text
+        else:
+            values[field] = text or None
+    if not partial or "full_name" in values:
+        if not values.get("full_name"):
+            errors["full_name"] = "Họ và tên không được để trống."
+    if not partial and not values.get("card_number"):
+        errors["card_number"] = "Số thẻ đảng viên không được để trống."
+    if errors:
+        raise ServiceError("invalid_member", "Dữ liệu đảng viên không hợp lệ: " + "; ".join(errors.values()), errors)
+    return values
+
+
+def _parse_date(text: str) -> Optional[dt.date]:
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _check_card_unique(sess: Session, card: Optional[str], member_id: Optional[int]) -> None:
+    if not card:
+        return
+    other = sess.scalar(select(Member).where(Member.card_number == card))
+    if other is not None and other.id != member_id:
+        raise ServiceError("duplicate_card_number", f"Số thẻ đảng viên {card} đã có trong danh sách.",
+                           {"field": "card_number"}, status=409)
+
+
+def _check_scope(sess: Session, user: User, values: dict[str, Any]) -> None:
+    if user.role == "admin":
+        return
+    if user.role != "workplace_staff":
+        raise Forbidden("Bạn chỉ có quyền xem, không có quyền sửa hồ sơ đảng viên.")
+    wp = values.get("workplace_org_id")
+    if wp is None or wp not in set(subtree_ids(sess, user.organisation_id)):
+        raise Forbidden("Nơi công tác phải thuộc tổ chức đảng của bạn.")
+
+
+def create_member(sess: Session, user: User, data: dict[str, Any], source: str) -> Member:
+    values = parse_member_data(sess, data, partial=False)
+    values.setdefault("status", "active")
+    _check_scope(sess, user, values)
+    _check_card_unique(sess, values.get("card_number"), None)
+    member = Member()
+    _assign(member, values)
+    sess.add(member)
+    audit.record(sess, member, "create", None, user_id=user.id, source=source)
+    sess.commit()
+    return member
+
+
+def update_member(sess: Session, user: User, member: Member, data: dict[str, Any], source: str) -> Member:
+    if not can_edit_member(sess, user, member):
+        raise Forbidden("Bạn không có quyền sửa hồ sơ đảng viên này.")
+    values = parse_member_data(sess, data, partial=True)
+    if "workplace_org_id" in values or user.role != "admin":
+        _check_scope(sess, user, {**member.snapshot(), **values})
+    if "card_number" in values:
+        _check_card_unique(sess, values["card_number"], member.id)
+    before = member.snapshot()
+    _assign(member, values)
+    audit.record(sess, member, "update", before, user_id=user.id, source=source)
+    sess.commit()
+    return member
+
+
+def _assign(member: Member, values: dict[str, Any]) -> None:
+    for field, value in values.items():
+        if field == "full_name":
+            member.set_name(value)
+        else:
+            setattr(member, field, value)
+
+
+def member_to_dict(m: Member) -> dict[str, Any]:
+    out = {"id": m.id, **m.snapshot()}
+    out["status_label"] = m.status_label
+    out["workplace_org_name"] = m.workplace_org.name if m.workplace_org else None
+    out["residence_cell_name"] = m.residence_cell.name if m.residence_cell else None
+    out["residence_address"] = m.residence_address
+    return out
+
+
+def org_to_dict(o: Organisation) -> dict[str, Any]:
+    return {"id": o.id, "name": o.name, "kind": o.kind, "kind_label": o.kind_label, "parent_id": o.parent_id,
+            "place": o.place}

@@ -1,0 +1,51 @@
+"""Files addressed by content hash in the storage folder; the database keeps references."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from .models import StoredFile
+
+
+def init_app(app: Flask) -> None:
+    Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+
+
+def _path(sha: str) -> Path:
+    return Path(current_app.config["STORAGE_DIR"]) / sha[:2] / sha
+
+
+def put_bytes(data: bytes) -> str:
+    """Write ``data`` once under its SHA-256 and return the hash."""
+    sha = hashlib.sha256(data).hexdigest()
+    path = _path(sha)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    return sha
+
+
+def save(sess: Session, data: bytes, name: str, content_type: Optional[str] = None,
+         user_id: Optional[int] = None) -> StoredFile:
+    sha = put_bytes(data)
+    row = StoredFile(sha256=sha, name=name, size=len(data), content_type=content_type, uploaded_by=user_id)
+    sess.add(row)
+    sess.flush()
+    return row
+
+
+def read(row: StoredFile) -> bytes:
+    return _path(row.sha256).read_bytes()
+
+
+def path_of(row: StoredFile) -> Path:
+    return _path(row.sha256)

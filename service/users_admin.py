@@ -1,0 +1,59 @@
+"""User administration shared by pages, API and CLI."""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .auth import check_password_strength, hash_password
+from .errors import ServiceError
+from .models import ROLES, Organisation, User
+from .text import clean
+
+USERNAME = re.compile(r"^[a-z0-9._-]{3,80}$")
+ROLE_ORG_KINDS = {"workplace_staff": ("workplace_committee", "workplace_cell", "party_body"),
+                  "cell_secretary": ("residence_cell", "ward_committee")}
+
+
+def _check_role(sess: Session, role: str, organisation_id: Optional[int]) -> None:
+    if role not in ROLES:
+        raise ServiceError("invalid_role", "Vai trò không hợp lệ.", {"field": "role"})
+    if role == "admin":
+        return
+    org = sess.get(Organisation, organisation_id) if organisation_id else None
+    if org is None or org.kind not in ROLE_ORG_KINDS[role]:
+        raise ServiceError("invalid_organisation",
+                           "Cần chọn tổ chức đảng phù hợp với vai trò (đảng ủy nơi công tác hoặc chi bộ nơi cư trú).",
+                           {"field": "organisation_id"})
+
+
+def create_user(sess: Session, username: str, password: str, role: str, organisation_id: Optional[int] = None,
+                full_name: str = "") -> User:
+    username = clean(username).lower()
+    if not USERNAME.match(username):
+        raise ServiceError("invalid_username", "Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch (3–80 ký tự).",
+                           {"field": "username"})
+    if sess.scalar(select(User).where(User.username == username)):
+        raise ServiceError("username_taken", f"Tên đăng nhập {username} đã được dùng.", {"field": "username"}, status=409)
+    check_password_strength(password)
+    _check_role(sess, role, organisation_id)
+    user = User(username=username, password_hash=hash_password(password), role=role,
+                organisation_id=organisation_id if role != "admin" else None, full_name=clean(full_name))
+    sess.add(user)
+    sess.commit()
+    return user
+
+
+def update_user(sess: Session, user: User, role: str, organisation_id: Optional[int], active: bool,
+                full_name: str, password: str = "") -> User:
+    _check_role(sess, role, organisation_id)
+    if password:
+        check_password_strength(password)
+        user.password_hash = hash_password(password)
+        user.failed_logins = 0
+    user.role, user.active, user.full_name = role, active, clean(full_name)
+    user.organisation_id = organisation_id if role != "admin" else None
+    sess.commit()
+    return user

@@ -1,0 +1,11 @@
+"""Blueprints: one per feature."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import web, members, organisations, imports, jobs, users, api
+    for module in (web, members, organisations, imports, jobs, users):
+        app.register_blueprint(module.bp)
+    api.register(app)

@@ -1,0 +1,68 @@
+"""The import wizard: upload a workbook, read the preview, confirm, follow the job."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from .. import db, importing
+from ..auth import current
+from ..errors import ServiceError
+from ..models import ImportBatch
+from ..permissions import can_import
+
+bp = Blueprint("imports", __name__, url_prefix="/import")
+
+
+def get_batch(sess, user, batch_id: int) -> ImportBatch:
+    batch = sess.get(ImportBatch, batch_id)
+    if batch is None:
+        abort(404)
+    if user.role != "admin" and batch.created_by != user.id:
+        abort(403)
+    return batch
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def upload():
+    sess, user = db.session(), current()
+    if not can_import(user):
+        abort(403)
+    if request.method == "POST":
+        upload_file = request.files.get("file")
+        if upload_file is None or not upload_file.filename:
+            flash("Chưa chọn tệp Excel (.xlsx) để nhập.", "error")
+            return render_template("imports/upload.html"), 400
+        try:
+            batch = importing.preview_upload(sess, user, upload_file.read(), upload_file.filename)
+        except ServiceError as err:
+            sess.rollback()
+            flash(err.message, "error")
+            return render_template("imports/upload.html", error=err), err.status
+        return redirect(url_for("imports.preview", batch_id=batch.id))
+    recent = sess.scalars(select(ImportBatch).where(ImportBatch.created_by == user.id)
+                          .order_by(ImportBatch.id.desc()).limit(10)).all()
+    return render_template("imports/upload.html", recent=recent)
+
+
+@bp.route("/<int:batch_id>")
+@login_required
+def preview(batch_id: int):
+    sess, user = db.session(), current()
+    batch = get_batch(sess, user, batch_id)
+    show = request.args.get("show", "all")
+    rows = batch.preview.get("rows", [])
+    if show != "all":
+        rows = [r for r in rows if r.get("action") == show]
+    return render_template("imports/preview.html", batch=batch, p=batch.preview, rows=rows, show=show)
+
+
+@bp.route("/<int:batch_id>/confirm", methods=["POST"])
+@login_required
+def confirm(batch_id: int):
+    sess, user = db.session(), current()
+    batch = get_batch(sess, user, batch_id)
+    job = importing.confirm(sess, user, batch)
+    flash("Đã bắt đầu nhập dữ liệu. Theo dõi tiến độ bên dưới.", "success")
+    return redirect(url_for("jobs.detail", job_id=job.id))

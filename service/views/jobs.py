@@ -1,0 +1,74 @@
+"""Job pages: list, one job with a live progress bar, cancel, result download."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from .. import db, storage
+from ..auth import current
+from ..jobs import JOB_KINDS, cancel
+from ..models import Job, StoredFile, User
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+def visible_job(sess, user: User, job_id: int) -> Job:
+    job = sess.get(Job, job_id)
+    if job is None:
+        abort(404)
+    if user.role != "admin" and job.created_by != user.id:
+        abort(403)
+    return job
+
+
+def job_to_dict(job: Job) -> dict:
+    return {"id": job.id, "kind": job.kind, "kind_label": JOB_KINDS.get(job.kind, job.kind), "state": job.state,
+            "state_label": job.state_label, "progress": {"done": job.progress_done, "total": job.progress_total},
+            "percent": job.percent, "message": job.message, "result": job.result, "error": job.error,
+            "has_file": job.result_file_id is not None,
+            "created_at": job.created_at.isoformat() if job.created_at else None,
+            "finished_at": job.finished_at.isoformat() if job.finished_at else None}
+
+
+@bp.route("/")
+@login_required
+def index():
+    sess, user = db.session(), current()
+    stmt = select(Job).order_by(Job.id.desc()).limit(100)
+    if user.role != "admin":
+        stmt = stmt.where(Job.created_by == user.id)
+    return render_template("jobs/list.html", jobs=list(sess.scalars(stmt)), kinds=JOB_KINDS)
+
+
+@bp.route("/<int:job_id>")
+@login_required
+def detail(job_id: int):
+    sess, user = db.session(), current()
+    job = visible_job(sess, user, job_id)
+    return render_template("jobs/detail.html", job=job, kinds=JOB_KINDS)
+
+
+@bp.route("/<int:job_id>/cancel", methods=["POST"])
+@login_required
+def cancel_job(job_id: int):
+    sess, user = db.session(), current()
+    job = visible_job(sess, user, job_id)
+    cancel(sess, job)
+    sess.commit()
+    flash("Đã yêu cầu hủy công việc.", "info")
+    return redirect(url_for("jobs.detail", job_id=job.id))
+
+
+@bp.route("/<int:job_id>/result")
+@login_required
+def result(job_id: int):
+    sess, user = db.session(), current()
+    job = visible_job(sess, user, job_id)
+    if job.result_file_id is None:
+        abort(404)
+    row = sess.get(StoredFile, job.result_file_id)
+    return send_file(io.BytesIO(storage.read(row)), as_attachment=True, download_name=row.name,
+                     mimetype=row.content_type or "application/octet-stream")

@@ -1,0 +1,77 @@
+"""Organisation pages: the tree and one organisation with its members."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import func, select
+
+from .. import db
+from ..auth import current
+from ..errors import ServiceError
+from ..models import ORG_KINDS, Member, Organisation
+from ..permissions import require_admin, subtree_ids, visible_org_ids
+from ..registry import MemberFilters, list_members
+from ..text import clean
+
+bp = Blueprint("organisations", __name__, url_prefix="/organisations")
+
+
+def _visible(sess, user):
+    ids = visible_org_ids(sess, user)
+    stmt = select(Organisation).order_by(Organisation.search_name)
+    if ids is not None:
+        stmt = stmt.where(Organisation.id.in_(ids))
+    return list(sess.scalars(stmt))
+
+
+@bp.route("/")
+@login_required
+def index():
+    sess, user = db.session(), current()
+    orgs = _visible(sess, user)
+    by_parent: dict = {}
+    ids = {o.id for o in orgs}
+    for o in orgs:
+        by_parent.setdefault(o.parent_id if o.parent_id in ids else None, []).append(o)
+    counts = dict(sess.execute(select(Member.workplace_org_id, func.count()).group_by(Member.workplace_org_id)).all())
+    counts_res = dict(sess.execute(select(Member.residence_cell_id, func.count()).group_by(Member.residence_cell_id)).all())
+    return render_template("orgs/list.html", by_parent=by_parent, kinds=ORG_KINDS,
+                           counts=counts, counts_res=counts_res, all_orgs=orgs)
+
+
+@bp.route("/new", methods=["POST"])
+@login_required
+def create():
+    sess, user = db.session(), current()
+    require_admin(user)
+    name, kind = clean(request.form.get("name")), request.form.get("kind", "")
+    parent_id = request.form.get("parent_id") or None
+    if not name or kind not in ORG_KINDS:
+        raise ServiceError("invalid_organisation", "Cần nhập tên và chọn loại tổ chức đảng.")
+    org = Organisation(kind=kind, parent_id=int(parent_id) if parent_id else None,
+                       place=clean(request.form.get("place")) or None)
+    org.set_name(name)
+    sess.add(org)
+    sess.commit()
+    flash(f"Đã thêm {name}.", "success")
+    return redirect(url_for("organisations.detail", org_id=org.id))
+
+
+@bp.route("/<int:org_id>")
+@login_required
+def detail(org_id: int):
+    sess, user = db.session(), current()
+    org = sess.get(Organisation, org_id)
+    if org is None:
+        abort(404)
+    ids = visible_org_ids(sess, user)
+    if ids is not None and org.id not in ids:
+        abort(403)
+    f = MemberFilters.from_args(request.args)
+    if org.kind in ("residence_cell", "ward_committee"):
+        f.ward_id = org.id
+    else:
+        f.workplace_org_id = org.id
+    members, total = list_members(sess, user, f)
+    return render_template("orgs/detail.html", org=org, members=members, total=total,
+                           subtree=len(subtree_ids(sess, org.id)) - 1)

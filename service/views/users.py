@@ -1,0 +1,71 @@
+"""User administration pages (administrators only)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from .. import db
+from ..auth import current, new_api_token
+from ..errors import ServiceError
+from ..models import ROLES, Organisation, User
+from ..permissions import require_admin
+from ..users_admin import create_user, update_user
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+
+def _orgs(sess):
+    return list(sess.scalars(select(Organisation).order_by(Organisation.search_name)))
+
+
+def _org_id(value: str):
+    return int(value) if value and value.isdigit() else None
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def index():
+    sess, me = db.session(), current()
+    require_admin(me)
+    if request.method == "POST":
+        f = request.form
+        try:
+            user = create_user(sess, f.get("username", ""), f.get("password", ""), f.get("role", ""),
+                               _org_id(f.get("organisation_id", "")), f.get("full_name", ""))
+            flash(f"Đã tạo người dùng {user.username}.", "success")
+            return redirect(url_for("users.index"))
+        except ServiceError as err:
+            sess.rollback()
+            flash(err.message, "error")
+    users = sess.scalars(select(User).order_by(User.username)).all()
+    return render_template("users/list.html", users=users, roles=ROLES, orgs=_orgs(sess))
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def edit(user_id: int):
+    sess, me = db.session(), current()
+    require_admin(me)
+    user = sess.get(User, user_id)
+    if user is None:
+        abort(404)
+    token = None
+    if request.method == "POST":
+        f = request.form
+        try:
+            if f.get("action") == "token":
+                token = new_api_token(sess, user, f.get("token_name") or "API")
+                sess.commit()
+                flash("Đã tạo mã truy cập API. Hãy sao chép ngay: mã chỉ hiện một lần.", "success")
+            else:
+                if user.id == me.id and (f.get("role") != "admin" or not f.get("active")):
+                    raise ServiceError("cannot_demote_self", "Không thể tự bỏ quyền quản trị hoặc tự khóa tài khoản của mình.")
+                update_user(sess, user, f.get("role", ""), _org_id(f.get("organisation_id", "")),
+                            bool(f.get("active")), f.get("full_name", ""), f.get("password", ""))
+                flash("Đã lưu.", "success")
+                return redirect(url_for("users.edit", user_id=user.id))
+        except ServiceError as err:
+            sess.rollback()
+            flash(err.message, "error")
+    return render_template("users/edit.html", user=user, roles=ROLES, orgs=_orgs(sess), token=token)

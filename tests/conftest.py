@@ -1,0 +1,135 @@
+"""Shared fixtures: an app on a real database.
+
+Every test that takes ``app`` runs on SQLite, and on PostgreSQL as well when one is reachable.
+With CI=true PostgreSQL must be reachable: its absence is an error, not a skip.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from service import create_app, db, migrate
+from service.auth import hash_password
+from service.models import Base, Organisation, User
+
+IN_CI = os.environ.get("CI") == "true"
+PG_BASE = os.environ.get("NOICUTRU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PG_SCHEMA = f"nct_test_{os.getpid()}"
+
+
+def _pg_available() -> str | None:
+    try:
+        eng = create_engine(PG_BASE)
+        with eng.connect() as conn:
+            conn.execute(text("select 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:  # the reason is shown in the skip
+        return f"PostgreSQL not reachable at {PG_BASE}: {exc.__class__.__name__}"
+
+
+PG_MISSING = _pg_available()
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    if PG_MISSING:
+        if IN_CI:
+            pytest.fail(f"CI=true but {PG_MISSING}")
+        pytest.skip(PG_MISSING)
+    eng = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    url = f"{PG_BASE}?options=-csearch_path%3D{PG_SCHEMA}"
+    migrated = create_app({"DATABASE_URL": url, "TESTING": True})
+    with migrated.app_context():
+        migrate.upgrade()
+    yield url
+    with eng.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    eng.dispose()
+
+
+def _truncate_pg(app) -> None:
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with db.engine().begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def make_app(tmp_path, backend: str, request, **overrides):
+    cfg = {"TESTING": True, "LOGIN_DELAY_BASE": 0.0, "STORAGE_DIR": str(tmp_path / "storage"),
+           "WTF_CSRF_ENABLED": False}
+    if backend == "postgres":
+        cfg["DATABASE_URL"] = request.getfixturevalue("pg_url")
+    else:
+        cfg["DATABASE_URL"] = f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    cfg.update(overrides)
+    app = create_app(cfg)
+    with app.app_context():
+        if backend == "postgres":
+            _truncate_pg(app)
+        else:
+            migrate.upgrade()
+    return app
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, tmp_path):
+    application = make_app(tmp_path, request.param, request)
+    application.backend = request.param
+    with application.app_context():
+        yield application
+        db.engine().dispose()
+
+
+@pytest.fixture
+def sess(app):
+    return db.session()
+
+
+@pytest.fixture
+def orgs(sess):
+    """A small organisation tree: two workplace committees and one ward with two residence cells."""
+    def org(name, kind, parent=None):
+        o = Organisation(kind=kind, parent=parent)
+        o.set_name(name)
+        sess.add(o)
+        return o
+    province = org("Đảng bộ tỉnh Quảng Ninh", "party_body")
+    tax = org("Đảng ủy Cục Thuế tỉnh", "workplace_committee", province)
+    tax_cell = org("Chi bộ Phòng Kiểm tra", "workplace_cell", tax)
+    hospital = org("Đảng ủy Bệnh viện tỉnh", "workplace_committee", province)
+    ward = org("Đảng ủy phường Hồng Hà", "ward_committee", province)
+    cell1 = org("Chi bộ khu phố 1", "residence_cell", ward)
+    cell2 = org("Chi bộ khu phố 2", "residence_cell", ward)
+    other_ward = org("Đảng ủy phường Bãi Cháy", "ward_committee", province)
+    other_cell = org("Chi bộ khu phố 5", "residence_cell", other_ward)
+    sess.commit()
+    return {k: v for k, v in locals().items() if isinstance(v, Organisation)}
+
+
+@pytest.fixture
+def make_user(sess):
+    def _make(username, role="admin", organisation=None, password="mat-khau-dai-1"):
+        user = User(username=username, full_name=username.title(), role=role,
+                    organisation_id=organisation.id if organisation else None,
+                    password_hash=hash_password(password))
+        sess.add(user)
+        sess.commit()
+        return user
+    return _make
+
+
+@pytest.fixture
+def login(app):
+    """A test client signed in as the given user (through the real sign-in form)."""
+    def _login(user, password="mat-khau-dai-1"):
+        client = app.test_client()
+        resp = client.post("/login", data={"username": user.username, "password": password})
+        assert resp.status_code == 302, resp.data[:500]
+        return client
+    return _login
