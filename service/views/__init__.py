@@ -9,3 +9,5 @@ def register_blueprints(app: Flask) -> None:
     for module in (web, members, organisations, imports, jobs, users):
         app.register_blueprint(module.bp)
     api.register(app)
+    from . import display
+    display.init_app(app)

@@ -10,6 +10,7 @@ from ..auth import current
 from ..errors import ServiceError
 from ..models import ImportBatch
 from ..permissions import can_import
+from ..registry import FIELD_LABELS
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 
@@ -55,7 +56,8 @@ def preview(batch_id: int):
     rows = batch.preview.get("rows", [])
     if show != "all":
         rows = [r for r in rows if r.get("action") == show]
-    return render_template("imports/preview.html", batch=batch, p=batch.preview, rows=rows, show=show)
+    return render_template("imports/preview.html", batch=batch, p=batch.preview, rows=rows, show=show,
+                           labels={**FIELD_LABELS, **batch.preview.get("field_labels", {})})
 
 
 @bp.route("/<int:batch_id>/confirm", methods=["POST"])
