@@ -77,6 +77,12 @@ def make_app(tmp_path, backend: str, request, **overrides):
     return app
 
 
+@pytest.fixture
+def app_factory(request):
+    """Make another app on the same backend as ``app`` (e.g. with other settings)."""
+    return lambda path, backend, **overrides: make_app(path, backend, request, **overrides)
+
+
 @pytest.fixture(params=BACKENDS)
 def app(request, tmp_path):
     application = make_app(tmp_path, request.param, request)

@@ -50,9 +50,8 @@ def test_passwords_are_hashed(app, make_user):
     assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
 
 
-def test_csrf_is_required_on_forms(app, tmp_path, request):
-    from conftest import make_app
-    strict = make_app(tmp_path / "strict", app.backend, request, WTF_CSRF_ENABLED=True)
+def test_csrf_is_required_on_forms(app, tmp_path, app_factory):
+    strict = app_factory(tmp_path / "strict", app.backend, WTF_CSRF_ENABLED=True)
     with strict.app_context():
         from service import db
         from service.auth import hash_password

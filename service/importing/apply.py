@@ -1,0 +1,218 @@
+"""Upload -> preview -> confirm -> job. The job re-plans against the current database and writes
+everything in one transaction, so a failure writes nothing."""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .. import audit, db, jobs, storage
+from ..errors import Forbidden, ServiceError
+from ..jobs import JobContext, JobFailed, job_function
+from ..models import ImportBatch, Member, Organisation, StoredFile, User
+from ..permissions import can_import
+from .plan import NewOrg, OrgRef, Plan, make_plan
+from .workbook import display_name, parse_workbook
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _check_size(data: bytes, filename: str) -> None:
+    limit = int(current_app.config.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))
+    if len(data) > limit:
+        name = display_name(filename)
+        raise ServiceError(
+            "file_too_large",
+            f"Tệp «{name}» quá lớn ({_mb(len(data))}); dung lượng tối đa cho phép là {_mb(limit)}.",
+            {"file_name": name, "size": len(data), "max_bytes": limit}, status=413)
+
+
+def _mb(n: int) -> str:
+    if n < 1024 * 1024:
+        return f"{max(1, round(n / 1024))} KB"
+    return f"{n / (1024 * 1024):.1f}".replace(".", ",") + " MB"
+
+
+def _max_rows() -> int:
+    return int(current_app.config.get("IMPORT_MAX_ROWS", 20000))
+
+
+def build_plan(sess: Session, user: Optional[User], data: bytes, filename: str, progress=None) -> Plan:
+    """Parse and plan without writing anything (file-level problems raise ServiceError)."""
+    _check_size(data, filename)
+    sheet = parse_workbook(data, filename, max_rows=_max_rows())
+    return make_plan(sess, user, sheet, progress)
+
+
+def preview_upload(sess: Session, user: User, data: bytes, filename: str) -> ImportBatch:
+    """Check, parse and plan an uploaded workbook; store it with its preview. Commits.
+
+    File-level problems raise ServiceError and write nothing. Row-level problems are in the
+    preview; any rejected row makes the batch "rejected" (it cannot be confirmed).
+    """
+    if not can_import(user):
+        raise Forbidden("Bạn không có quyền nhập danh sách đảng viên.")
+    name = display_name(filename)
+    plan = build_plan(sess, user, data, name)
+    preview = plan.to_json()
+    sess.commit()  # end the read transaction (nothing pending) so the writes below start a fresh one
+    stored = storage.save(sess, data, name, XLSX_TYPE, user.id)
+    batch = ImportBatch(file_id=stored.id, file_name=name, preview=preview, created_by=user.id,
+                        status="rejected" if plan.rejected else "previewed")
+    sess.add(batch)
+    sess.commit()
+    return batch
+
+
+def confirm(sess: Session, user: User, batch: ImportBatch) -> jobs.Job:
+    """Queue the import of a previewed batch. Commits, then wakes the worker."""
+    if not can_import(user) or (user.role != "admin" and batch.created_by != user.id):
+        raise Forbidden("Bạn không có quyền xác nhận lần nhập này.")
+    if batch.status == "rejected":
+        raise ServiceError("import_has_errors",
+                           f"Lần nhập #{batch.id} ({batch.file_name}) còn dòng bị lỗi nên không thể xác nhận. "
+                           "Hãy sửa tệp và tải lên lại.", {"batch_id": batch.id})
+    if batch.status != "previewed":
+        raise ServiceError("import_already_confirmed",
+                           f"Lần nhập #{batch.id} ({batch.file_name}) đã được xác nhận trước đó.",
+                           {"batch_id": batch.id, "status": batch.status, "job_id": batch.job_id}, status=409)
+    total = len((batch.preview or {}).get("rows", []))
+    job = jobs.enqueue(sess, "import_members", {"batch_id": batch.id, "user_id": user.id}, user.id, total)
+    batch.status, batch.job_id = "queued", job.id
+    sess.commit()
+    jobs.notify()
+    return job
+
+
+def _source_ref(batch_id: int, file_name: str, row: int) -> str:
+    ref = f"Nhập Excel lần #{batch_id}: {file_name}, dòng {row}"
+    if len(ref) > 255:
+        ref = f"Nhập Excel lần #{batch_id}: {file_name[:200]}…, dòng {row}"
+    return ref
+
+
+def _set_batch(batch_id: int, status: str, preview: Optional[dict] = None) -> None:
+    with db.new_session() as s:
+        batch = s.get(ImportBatch, batch_id)
+        if batch is not None:
+            batch.status = status
+            if preview is not None:
+                batch.preview = preview
+
+
+@job_function("import_members", "Nhập danh sách đảng viên từ Excel")
+def import_members(ctx: JobContext, params: dict) -> dict:
+    batch_id = int(params["batch_id"])
+    with db.new_session() as s:
+        batch = s.get(ImportBatch, batch_id)
+        if batch is None:
+            raise JobFailed("not_found", f"Không tìm thấy lần nhập #{batch_id}.")
+        if batch.status not in ("queued", "previewed"):
+            raise JobFailed("import_already_confirmed", f"Lần nhập #{batch_id} đang ở trạng thái {batch.status}.")
+        stored = s.get(StoredFile, batch.file_id)
+        data = storage.read(stored)
+        file_name = batch.file_name
+        user = s.get(User, params.get("user_id")) if params.get("user_id") else None
+        if user is not None:
+            s.expunge(user)
+    try:
+        plan = _plan_for_job(ctx, user, data, file_name)
+        if plan.rejected:
+            _set_batch(batch_id, "failed", plan.to_json())
+            raise JobFailed("import_has_errors",
+                            f"Dữ liệu đã thay đổi từ lúc xem trước: {plan.rejected} dòng của tệp «{file_name}» "
+                            "nay bị lỗi, nên không ghi gì. Hãy tải tệp lên lại để xem chi tiết.",
+                            {"batch_id": batch_id,
+                             "rows": [r.to_json() for r in plan.rows if r.action == "rejected"][:200]})
+        ctx.check_cancel()
+        ctx.progress(len(plan.rows), "Đang ghi dữ liệu…")
+        result = _apply(plan, batch_id, file_name, user.id if user else None)
+    except JobFailed:
+        raise
+    except ServiceError as exc:  # the stored file no longer parses (should not happen)
+        _set_batch(batch_id, "failed")
+        raise JobFailed(exc.code, exc.message, exc.details) from None
+    except IntegrityError as exc:
+        _set_batch(batch_id, "failed")
+        raise JobFailed("import_conflict", "Dữ liệu bị thay đổi đồng thời trong lúc nhập; không ghi gì. "
+                        "Hãy thử lại.", {"batch_id": batch_id, "detail": str(exc.orig)[:500]}) from None
+    except jobs.Cancelled:
+        _set_batch(batch_id, "previewed")  # nothing was written: it can be confirmed again
+        raise
+    except BaseException:
+        _set_batch(batch_id, "failed")
+        raise
+    return result
+
+
+def _plan_for_job(ctx: JobContext, user: Optional[User], data: bytes, file_name: str) -> Plan:
+    with db.new_session() as s:
+        from .workbook import parse_workbook as _parse
+        sheet = _parse(data, file_name, max_rows=None)
+        total = len(sheet.rows)
+        step = max(1, total // 100)
+        ctx.set_total(total, "Đang kiểm tra dữ liệu…")
+
+        def progress(i: int) -> None:
+            if i % step == 0 or i == total:
+                ctx.progress(i)
+                ctx.check_cancel()
+        plan = make_plan(s, user, sheet, progress)
+        s.rollback()  # read only
+    return plan
+
+
+def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int]) -> dict:
+    """Write the plan in one transaction (organisations, members, audit entries, batch status)."""
+    created = updated = unchanged = 0
+    new_orgs = plan.used_new_orgs()
+    with db.new_session() as s:
+        ids: dict[int, int] = {}
+
+        def resolve(ref: OrgRef) -> Optional[int]:
+            if isinstance(ref, NewOrg):
+                return ids[id(ref)]
+            return ref
+
+        for new in new_orgs:  # parents come first
+            org = Organisation(kind=new.kind, parent_id=resolve(new.parent))
+            org.set_name(new.name)
+            s.add(org)
+            s.flush()
+            ids[id(new)] = org.id
+        existing_ids = [r.member_id for r in plan.rows if r.action == "update"]
+        members: dict[int, Member] = {}
+        for i in range(0, len(existing_ids), 500):
+            for m in s.query(Member).filter(Member.id.in_(existing_ids[i:i + 500])):
+                members[m.id] = m
+        for r in plan.rows:
+            if r.action == "unchanged":
+                unchanged += 1
+                continue
+            ref = _source_ref(batch_id, file_name, r.row)
+            if r.action == "create":
+                m = Member(status="active")
+                s.add(m)
+                before = None
+            else:
+                m = members[r.member_id]
+                before = m.snapshot()
+            for f, value in r.values.items():
+                if f == "full_name":
+                    m.set_name(value)
+                else:
+                    setattr(m, f, value)
+            if r.set_workplace:
+                m.workplace_org_id = resolve(r.workplace)
+            if r.set_residence:
+                m.residence_cell_id = resolve(r.residence)
+            audit.record(s, m, r.action, before, user_id=user_id, source="import", source_ref=ref)
+            if r.action == "create":
+                created += 1
+            else:
+                updated += 1
+        batch = s.get(ImportBatch, batch_id)
+        batch.status = "applied"
+    return {"created": created, "updated": updated, "unchanged": unchanged, "organisations_created": len(new_orgs)}
