@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any, Optional
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, Index,
+    text, JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, Index,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -70,6 +70,7 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(String(32), index=True)
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
     place: Mapped[Optional[str]] = mapped_column(String(120))  # địa danh printed on documents
+    secretary_name: Mapped[Optional[str]] = mapped_column(String(200))  # signs documents (bí thư)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     parent: Mapped[Optional["Organisation"]] = relationship(remote_side=[id], back_populates="children")
@@ -201,7 +202,12 @@ class Attendance(Base):
 class Evaluation(Base):
     """A member's evaluation sheet for one year (one live sheet per member and year)."""
     __tablename__ = "evaluations"
-    __table_args__ = (Index("ix_evaluation_member_year", "member_id", "year"),)
+    __table_args__ = (
+        Index("ix_evaluation_member_year", "member_id", "year"),
+        # One live sheet per member and year, even under concurrent requests.
+        Index("uq_live_sheet", "member_id", "year", unique=True,
+              sqlite_where=text("status != 'voided'"), postgresql_where=text("status != 'voided'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
@@ -215,10 +221,42 @@ class Evaluation(Base):
     rating: Mapped[Optional[str]] = mapped_column(String(32))
     returned_on: Mapped[Optional[dt.date]] = mapped_column(Date)
     replaces_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evaluations.id"))
+    voided_reason: Mapped[Optional[str]] = mapped_column(String(500))
+    voided_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    voided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     source_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     member: Mapped[Member] = relationship()
+
+
+class DocumentTemplate(Base):
+    """A version of a form's Word template: the built-in one from templates/ or an administrator's upload."""
+    __tablename__ = "document_templates"
+    __table_args__ = (UniqueConstraint("kind", "version", name="uq_template_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    builtin_path: Mapped[Optional[str]] = mapped_column(String(255))  # file name under templates/
+    file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
+    definition: Mapped[dict] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    uploaded_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DocumentCounter(Base):
+    """The last number given per issuing organisation, document kind and year (no gap, no duplicate)."""
+    __tablename__ = "document_counters"
+    __table_args__ = (UniqueConstraint("organisation_id", "kind", "year", name="uq_counter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StoredFile(Base):

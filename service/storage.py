@@ -43,6 +43,30 @@ def save(sess: Session, data: bytes, name: str, content_type: Optional[str] = No
     return row
 
 
+def save_path(sess: Session, src: str, name: str, content_type: Optional[str] = None,
+              user_id: Optional[int] = None) -> StoredFile:
+    """Store a (possibly large) file from disk without holding it in memory."""
+    h = hashlib.sha256()
+    size = 0
+    with open(src, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    sha = h.hexdigest()
+    path = _path(sha)
+    if not path.exists():
+        import shutil
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent)
+        os.close(fd)
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, path)
+    row = StoredFile(sha256=sha, name=name, size=size, content_type=content_type, uploaded_by=user_id)
+    sess.add(row)
+    sess.flush()
+    return row
+
+
 def read(row: StoredFile) -> bytes:
     return _path(row.sha256).read_bytes()
 
