@@ -38,6 +38,8 @@ FILTERS = [
     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
 ]
 
+FORMAT = {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["docx", "pdf", "png"]}}
+
 MEMBER_PROPS = {
     "full_name": {"type": "string"}, "card_number": {"type": "string"},
     "date_of_birth": {"type": "string", "description": "dd/mm/yyyy hoặc yyyy-mm-dd"},
@@ -107,6 +109,20 @@ def spec() -> dict:
             "/api/imports/{batch_id}": {"get": _op("Kết quả xem trước", params=[_path_id("batch_id")], ok_schema={"$ref": "#/components/schemas/ImportBatch"})},
             "/api/imports/{batch_id}/confirm": {"post": _op("Xác nhận nhập (chạy thành công việc nền)", params=[_path_id("batch_id")], ok=202, ok_schema=job, errors=(400, 401, 403, 404, 409))},
             "/api/jobs": {"get": _op("Công việc nền", errors=(401,))},
+            "/api/members/{member_id}/introductions": {"post": _op("Lập giấy giới thiệu (hoặc trả lại giấy đã lập trong năm)", params=[_path_id("member_id")], ok=201)},
+            "/api/introductions/{intro_id}/document": {"get": _op("Tải giấy giới thiệu (giữ nguyên số)", params=[_path_id("intro_id"), FORMAT], binary=True)},
+            "/api/members/{member_id}/evaluations": {"post": _op("Lập phiếu nhận xét của năm (mỗi năm một số phiếu)", params=[_path_id("member_id")], body={"type": "object", "properties": {"year": {"type": "integer"}}}, ok=201)},
+            "/api/evaluations/{ev_id}/document": {"get": _op("Tải phiếu nhận xét", params=[_path_id("ev_id"), FORMAT], binary=True)},
+            "/api/evaluations/{ev_id}/void": {"post": _op("Hủy phiếu và lập phiếu thay thế", params=[_path_id("ev_id")], body={"type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]}, ok=201)},
+            "/api/documents/bulk": {"post": _op("Trộn văn bản hàng loạt (công việc nền)", body={"type": "object", "required": ["kind", "year"], "properties": {
+                "kind": {"type": "string", "enum": ["evaluation_sheet", "introduction_letter"]}, "year": {"type": "integer"},
+                "selection": {"type": "object", "properties": {"workplace_org_id": {"type": "integer"}, "residence_cell_id": {"type": "integer"}, "ward_id": {"type": "integer"}, "member_ids": {"type": "array", "items": {"type": "integer"}}}},
+                "outputs": {"type": "array", "items": {"type": "string", "enum": ["zip", "combined", "pdf", "cell_bundles"]}}}}, ok=202, ok_schema=job)},
+            "/api/documents/preview": {"get": _op("Xem trước một văn bản (PDF hoặc PNG), không lập số", params=[
+                {"name": "kind", "in": "query", "schema": {"type": "string"}}, {"name": "member_id", "in": "query", "required": True, "schema": {"type": "integer"}},
+                {"name": "year", "in": "query", "schema": {"type": "integer"}}, FORMAT], binary=True)},
+            "/api/templates": {"get": _op("Các phiên bản mẫu văn bản", errors=(401,)),
+                               "post": _op("Tải lên phiên bản mẫu mới (quản trị viên)", multipart=True, ok=201)},
             "/api/jobs/{job_id}": {"get": _op("Một công việc và tiến độ", params=[_path_id("job_id")], ok_schema=job)},
             "/api/jobs/{job_id}/cancel": {"post": _op("Hủy công việc", params=[_path_id("job_id")], ok_schema=job)},
         },

@@ -212,3 +212,129 @@ def job_cancel(job_id: int):
     cancel(sess, job)
     sess.commit()
     return jsonify(job_to_dict(job))
+
+
+# --- documents -------------------------------------------------------------------------
+
+def _intro_dict(i) -> dict:
+    return {"id": i.id, "member_id": i.member_id, "number": i.number, "year": i.year,
+            "reference": f"{i.number}-GGT/ĐU", "issued_on": i.issued_on.isoformat(),
+            "issuing_org_id": i.issuing_org_id, "residence_cell_id": i.residence_cell_id,
+            "received_on": i.received_on.isoformat() if i.received_on else None,
+            "template_version": i.template_version}
+
+
+def _sheet_dict(e) -> dict:
+    return {"id": e.id, "member_id": e.member_id, "year": e.year, "sheet_serial": e.sheet_serial,
+            "variant": e.variant, "status": e.status, "template_version": e.template_version,
+            "replaces_id": e.replaces_id, "voided_reason": e.voided_reason}
+
+
+@bp.post("/members/<int:member_id>/introductions")
+@login_required
+def introduction_issue(member_id: int):
+    from ..documents import letters
+    from .documents import require_issue
+    sess, user = db.session(), current()
+    member = get_member(sess, user, member_id)
+    require_issue(sess, user, member)
+    return jsonify(_intro_dict(letters.issue_introduction(sess, user, member))), 201
+
+
+@bp.get("/introductions/<int:intro_id>/document")
+@login_required
+def introduction_document(intro_id: int):
+    from .documents import get_introduction, send_record
+    sess = db.session()
+    return send_record(sess, get_introduction(sess, current(), intro_id), request.args.get("format", "docx"))
+
+
+@bp.post("/members/<int:member_id>/evaluations")
+@login_required
+def evaluation_issue(member_id: int):
+    import datetime as dt
+    from ..documents import sheets
+    from .documents import require_issue
+    sess, user = db.session(), current()
+    member = get_member(sess, user, member_id)
+    require_issue(sess, user, member)
+    body = request.get_json(silent=True) or {}
+    year = body.get("year") or dt.date.today().year
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise ServiceError("invalid_year", f"Năm không hợp lệ: {year}.")
+    return jsonify(_sheet_dict(sheets.ensure_sheet(sess, member, year))), 201
+
+
+@bp.get("/evaluations/<int:ev_id>/document")
+@login_required
+def evaluation_document(ev_id: int):
+    from .documents import get_sheet, send_record
+    sess = db.session()
+    return send_record(sess, get_sheet(sess, current(), ev_id), request.args.get("format", "docx"))
+
+
+@bp.post("/evaluations/<int:ev_id>/void")
+@login_required
+def evaluation_void(ev_id: int):
+    from ..documents import sheets
+    from .documents import get_sheet, require_issue
+    sess, user = db.session(), current()
+    ev = get_sheet(sess, user, ev_id)
+    require_issue(sess, user, ev.member)
+    new = sheets.void_and_replace(sess, user, ev, str(_json_body().get("reason") or ""))
+    return jsonify({"voided": _sheet_dict(ev), "replacement": _sheet_dict(new)}), 201
+
+
+@bp.post("/documents/bulk")
+@login_required
+def documents_bulk():
+    from ..documents import bulk
+    sess, user = db.session(), current()
+    body = _json_body()
+    if user.role not in ("admin", "workplace_staff"):
+        raise ServiceError("forbidden", "Chỉ đảng ủy nơi công tác được trộn văn bản.", status=403)
+    year = body.get("year")
+    if not isinstance(year, int):
+        raise ServiceError("invalid_year", "Cần năm (số nguyên).")
+    job = bulk.start(sess, user, str(body.get("kind", "")), year, body.get("selection") or {},
+                     list(body.get("outputs") or ["zip"]))
+    return jsonify(job_to_dict(job)), 202
+
+
+@bp.get("/documents/preview")
+@login_required
+def documents_preview():
+    from .documents import preview
+    return preview()
+
+
+@bp.get("/templates")
+@login_required
+def templates_list():
+    from ..documents.templates_store import sync_builtin
+    from ..models import DocumentTemplate
+    sess = db.session()
+    sync_builtin(sess)
+    rows = sess.scalars(select(DocumentTemplate).order_by(DocumentTemplate.kind, DocumentTemplate.version))
+    return jsonify({"items": [{"id": t.id, "kind": t.kind, "version": t.version, "name": t.name, "active": t.active,
+                               "builtin": bool(t.builtin_path)} for t in rows]})
+
+
+@bp.post("/templates")
+@login_required
+def templates_upload():
+    import json
+    from ..documents.templates_store import upload_template
+    sess, user = db.session(), current()
+    require_admin(user)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ServiceError("no_file", "Chưa gửi tệp mẫu (trường 'file').")
+    definition = None
+    if request.files.get("definition"):
+        try:
+            definition = json.loads(request.files["definition"].read().decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise ServiceError("invalid_definition", "Tệp định nghĩa không phải JSON hợp lệ.")
+    row = upload_template(sess, user, request.form.get("kind", ""), upload.read(), upload.filename, definition)
+    return jsonify({"id": row.id, "kind": row.kind, "version": row.version, "name": row.name}), 201

@@ -67,7 +67,7 @@ def detail(member_id: int):
                          .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())).all()
     return render_template("members/detail.html", m=member, intros=intros, attendance=attendance,
                            evaluations=evaluations, audit=audit, labels=FIELD_LABELS,
-                           can_edit=can_edit_member(sess, user, member))
+                           can_edit=can_edit_member(sess, user, member), this_year=dt.date.today().year)
 
 
 @bp.route("/new", methods=["GET", "POST"])

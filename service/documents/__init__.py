@@ -1,0 +1,5 @@
+"""Official documents: template versions, numbering, introduction letters, evaluation sheets, bulk runs.
+
+The rendering itself is docgen's (a plain library); this package supplies it with data from
+the registry and records what was issued.
+"""

@@ -1,0 +1,106 @@
+"""Registry records -> the plain data dicts docgen renders (keys as in the form definitions)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..errors import ServiceError
+from ..models import Evaluation, Introduction, Member, Organisation
+
+WORKPLACE_COMMITTEE_KINDS = ("workplace_committee",)
+
+
+def issuing_committee(member: Member) -> Organisation:
+    """The workplace committee that introduces the member: their workplace organisation or the nearest one above."""
+    org = member.workplace_org
+    while org is not None and org.kind not in WORKPLACE_COMMITTEE_KINDS:
+        org = org.parent
+    if org is None:
+        raise ServiceError("no_workplace_committee",
+                           f"Đảng viên {member.full_name} chưa có đảng ủy nơi công tác nên không thể lập văn bản.",
+                           {"member_id": member.id, "member": member.full_name})
+    return org
+
+
+def residence_of(member: Member) -> tuple[Organisation, Organisation]:
+    """(ward committee, residence cell) the member is addressed to."""
+    cell = member.residence_cell
+    if cell is None:
+        raise ServiceError("no_residence_cell",
+                           f"Đảng viên {member.full_name} chưa có chi bộ nơi cư trú nên không thể gửi văn bản đến nơi cư trú.",
+                           {"member_id": member.id, "member": member.full_name})
+    ward = cell.parent
+    while ward is not None and ward.kind != "ward_committee":
+        ward = ward.parent
+    if ward is None:
+        raise ServiceError("no_ward_committee",
+                           f"{cell.name} (nơi cư trú của đảng viên {member.full_name}) chưa thuộc đảng ủy xã, phường nào.",
+                           {"member_id": member.id, "member": member.full_name})
+    return ward, cell
+
+
+def party_body_name(committee_name: str) -> str:
+    """'Đảng ủy phường Hồng Hà' -> 'Đảng bộ phường Hồng Hà' (the body the committee leads)."""
+    for prefix in ("Đảng ủy", "Đảng uỷ", "ĐẢNG ỦY", "ĐẢNG UỶ"):
+        if committee_name.startswith(prefix):
+            return "Đảng bộ" + committee_name[len(prefix):]
+    return committee_name
+
+
+def _upper_body(committee: Organisation, member: Member) -> str:
+    if committee.parent is not None:
+        return committee.parent.name
+    if member.province:
+        return f"Đảng bộ tỉnh {member.province}"
+    raise ServiceError("no_upper_body", f"{committee.name} chưa có cấp ủy cấp trên trong danh mục tổ chức đảng.",
+                       {"organisation_id": committee.id})
+
+
+def _place(*candidates: Optional[str]) -> str:
+    return next((c for c in candidates if c), "")
+
+
+def introduction_data(intro: Introduction) -> dict:
+    member = intro.member
+    committee = intro.issuing_org
+    ward, cell = residence_of(member)
+    return {
+        "upper_body_name": _upper_body(committee, member),
+        "issuing_committee_name": committee.name,
+        "letter_number": intro.number,
+        "letter_code": "GGT/ĐU",
+        "place": _place(committee.place, member.province),
+        "issue_date": intro.issued_on,
+        "ward_committee_name": ward.name,
+        "residence_cell_name": cell.name,
+        "member_full_name": member.full_name,
+        "member_gender": member.gender_label or None,
+        "member_date_of_birth": member.date_of_birth,
+        "member_admission_date": member.admission_date,
+        "member_full_member_date": member.full_member_date,
+        "workplace_cell_name": member.workplace_org.name if member.workplace_org else committee.name,
+        "residence_address": member.residence_address,
+        "exempt_from_meetings": member.status == "exempt_meetings",
+        "signer_name": committee.secretary_name or "",
+    }
+
+
+def evaluation_data(ev: Evaluation) -> dict:
+    member = ev.member
+    ward, cell = residence_of(member)
+    committee = issuing_committee(member)
+    return {
+        "ward_party_body_name": party_body_name(ward.name),
+        "ward_committee_name": ward.name,
+        "residence_cell_name": cell.name,
+        "place": _place(ward.place, cell.place, member.commune, member.province),
+        "year": ev.year,
+        "member_full_name": member.full_name,
+        "member_date_of_birth": member.date_of_birth,
+        "workplace_committee_name": committee.name,
+        "workplace_cell_name": member.workplace_org.name if member.workplace_org else committee.name,
+        "residence_address": member.residence_address,
+        "sheet_serial": ev.sheet_serial,
+        "variant": ev.variant,
+        "member_id": str(member.id),
+        "cell_secretary_name": cell.secretary_name or "",
+    }

@@ -1,0 +1,60 @@
+"""Introduction letters (mẫu 1-213): issue with the next number, reprint with the same one."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import ServiceError
+from ..models import Introduction, Member, User
+from .contexts import issuing_committee, residence_of
+from .numbering import next_number
+from .templates_store import active_template
+
+KIND = "introduction_letter"
+NOT_INTRODUCED = {
+    "exempt_introduction": "thuộc diện miễn giới thiệu về nơi cư trú",
+    "transferred": "đã chuyển sinh hoạt đảng",
+    "left": "đã ra khỏi Đảng",
+}
+
+
+def current_introduction(sess: Session, member: Member, year: int) -> Optional[Introduction]:
+    committee = issuing_committee(member)
+    return sess.scalar(select(Introduction).where(Introduction.member_id == member.id,
+                                                  Introduction.issuing_org_id == committee.id,
+                                                  Introduction.year == year)
+                       .order_by(Introduction.id.desc()))
+
+
+def issue_introduction(sess: Session, user: Optional[User], member: Member, issued_on: Optional[dt.date] = None,
+                       *, reuse: bool = True, commit: bool = True) -> Introduction:
+    """The member's introduction letter for the year: an existing one (a reprint keeps its number) or a new number."""
+    if member.status in NOT_INTRODUCED:
+        raise ServiceError("not_introduced", f"Đảng viên {member.full_name} {NOT_INTRODUCED[member.status]}, không lập giấy giới thiệu.",
+                           {"member_id": member.id, "member": member.full_name})
+    issued_on = issued_on or dt.date.today()
+    committee = issuing_committee(member)
+    ward, cell = residence_of(member)
+    if reuse:
+        existing = current_introduction(sess, member, issued_on.year)
+        if existing is not None:
+            return existing
+    template = active_template(sess, KIND)
+    number = next_number(sess, committee.id, KIND, issued_on.year)
+    intro = Introduction(member_id=member.id, issuing_org_id=committee.id, year=issued_on.year, number=number,
+                         issued_on=issued_on, ward_org_id=ward.id, residence_cell_id=cell.id,
+                         template_version=template.version, created_by=user.id if user else None)
+    sess.add(intro)
+    sess.flush()
+    if commit:
+        sess.commit()
+    return intro
+
+
+def mark_received(sess: Session, intro: Introduction, received_on: dt.date) -> Introduction:
+    intro.received_on = received_on
+    sess.commit()
+    return intro

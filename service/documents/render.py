@@ -1,0 +1,62 @@
+"""Rendering one issued document (letter or sheet) to .docx, PDF or a PNG preview."""
+from __future__ import annotations
+
+import io
+from typing import Union
+
+import docgen
+from docgen.pdf import convert_to_pdf
+from sqlalchemy.orm import Session
+
+from ..errors import ServiceError
+from ..models import Evaluation, Introduction
+from .contexts import evaluation_data, introduction_data
+from .templates_store import renderer, template_version
+
+Record = Union[Introduction, Evaluation]
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def record_data(record: Record) -> tuple[str, dict]:
+    if isinstance(record, Introduction):
+        return "introduction_letter", introduction_data(record)
+    return "evaluation_sheet", evaluation_data(record)
+
+
+def render_record(sess: Session, record: Record) -> bytes:
+    """The .docx of an issued letter or sheet, with the template version it was issued with."""
+    kind, data = record_data(record)
+    row = template_version(sess, kind, record.template_version or 1)
+    try:
+        return renderer(sess, row).render(data)
+    except docgen.DocgenError as exc:
+        member = record.member.full_name
+        raise ServiceError("render_failed", f"Không tạo được văn bản cho đảng viên {member}: {exc.message_vi}.",
+                           {"member_id": record.member_id, "member": member})
+
+
+def to_pdf(name: str, docx: bytes) -> bytes:
+    try:
+        return convert_to_pdf([(name, docx)])[0]
+    except docgen.PdfConversionError as exc:
+        raise ServiceError("pdf_failed", exc.message_vi, status=503)
+
+
+def pdf_to_png(pdf: bytes, page: int = 0, dpi: int = 110) -> bytes:
+    import pypdfium2 as pdfium
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        image = doc[page].render(scale=dpi / 72).to_pil()
+    finally:
+        doc.close()
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def file_name(record: Record, ext: str) -> str:
+    if isinstance(record, Introduction):
+        base = f"Giấy giới thiệu {record.number}-{record.year} {record.member.full_name}"
+    else:
+        base = f"Phiếu nhận xét {record.year} {record.sheet_serial} {record.member.full_name}"
+    return docgen.safe_filename(base, ext)

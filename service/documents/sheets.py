@@ -1,0 +1,68 @@
+"""Evaluation sheets: one live sheet (one serial) per member and year; voiding and replacing is recorded."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import ServiceError
+from ..models import Evaluation, Member, User, utcnow
+from .contexts import issuing_committee, residence_of
+from .templates_store import active_template
+
+KIND = "evaluation_sheet"
+NO_SHEET = {
+    "exempt_introduction": "thuộc diện miễn giới thiệu về nơi cư trú",
+    "transferred": "đã chuyển sinh hoạt đảng",
+    "left": "đã ra khỏi Đảng",
+}
+
+
+def live_sheet(sess: Session, member_id: int, year: int) -> Optional[Evaluation]:
+    return sess.scalar(select(Evaluation).where(Evaluation.member_id == member_id, Evaluation.year == year,
+                                                Evaluation.status != "voided"))
+
+
+def _serial(member: Member, year: int, n: int) -> str:
+    return f"{year}-{member.id:06d}-{n}"
+
+
+def ensure_sheet(sess: Session, member: Member, year: int, *, commit: bool = True) -> Evaluation:
+    """The member's sheet for ``year``: the live one, or a new one with its serial."""
+    if member.status in NO_SHEET:
+        raise ServiceError("no_sheet", f"Đảng viên {member.full_name} {NO_SHEET[member.status]}, không lập phiếu nhận xét.",
+                           {"member_id": member.id, "member": member.full_name})
+    existing = live_sheet(sess, member.id, year)
+    if existing is not None:
+        return existing
+    residence_of(member)
+    issuing_committee(member)
+    template = active_template(sess, KIND)
+    n = (sess.scalar(select(func.count()).select_from(Evaluation)
+                     .where(Evaluation.member_id == member.id, Evaluation.year == year)) or 0) + 1
+    ev = Evaluation(member_id=member.id, year=year, sheet_serial=_serial(member, year, n),
+                    variant="exempt" if member.status == "exempt_meetings" else "standard",
+                    template_version=template.version, status="issued")
+    sess.add(ev)
+    sess.flush()
+    if commit:
+        sess.commit()
+    return ev
+
+
+def void_and_replace(sess: Session, user: User, ev: Evaluation, reason: str) -> Evaluation:
+    """Void a sheet (lost, spoiled) and issue its replacement with a new serial; both are kept."""
+    if ev.status == "voided":
+        raise ServiceError("already_voided", f"Phiếu số {ev.sheet_serial} đã bị hủy trước đó.")
+    if ev.status == "returned":
+        raise ServiceError("sheet_returned", f"Phiếu số {ev.sheet_serial} đã được nhận lại, không thể hủy.")
+    if not reason.strip():
+        raise ServiceError("reason_required", "Cần ghi lý do hủy phiếu.")
+    ev.status, ev.voided_reason, ev.voided_by, ev.voided_at = "voided", reason.strip(), user.id, utcnow()
+    sess.flush()
+    new = ensure_sheet(sess, ev.member, ev.year, commit=False)
+    new.replaces_id = ev.id
+    sess.commit()
+    return new
