@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from pathlib import Path
 
 import click
-from flask import current_app
+
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 

@@ -166,10 +166,10 @@ def requeue_orphans() -> int:
     host = socket.gethostname()
     n = 0
     with db.new_session() as sess:
-        for job in sess.scalars(select(Job).where(Job.state == "running")):
+        for job in sess.scalars(select(Job).where(Job.state.in_(("running", "finishing")))):
             parts = (job.worker or "").split(":")
             if len(parts) >= 2 and parts[0] == host and parts[1].isdigit() and not _alive(int(parts[1])):
-                job.state, job.worker, job.progress_done = "queued", None, 0
+                job.state, job.worker = "queued", None
                 n += 1
     return n
 

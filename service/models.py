@@ -52,6 +52,7 @@ ATTENDANCE = {
 JOB_STATES = {
     "queued": "Đang chờ",
     "running": "Đang chạy",
+    "finishing": "Đang tổng hợp kết quả",
     "done": "Hoàn thành",
     "failed": "Lỗi",
     "cancelled": "Đã hủy",
@@ -302,6 +303,25 @@ class Job(Base):
         if self.state == "done":
             return 100
         return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+
+class JobItem(Base):
+    """One piece of a large job (a member's sheet, a scanned page) that any worker may take."""
+    __tablename__ = "job_items"
+    __table_args__ = (UniqueConstraint("job_id", "seq", name="uq_job_item_seq"),
+                      Index("ix_job_items_job_state", "job_id", "state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(255), default="")  # what a person calls it: a name, "tệp X, trang 3"
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued, running, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[Optional[dict]] = mapped_column(JSON)
+    error: Mapped[Optional[dict]] = mapped_column(JSON)
+    worker: Mapped[Optional[str]] = mapped_column(String(120))
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
 
 class ImportBatch(Base):

@@ -71,5 +71,9 @@ def read(row: StoredFile) -> bytes:
     return _path(row.sha256).read_bytes()
 
 
+def read_sha(sha: str) -> bytes:
+    return _path(sha).read_bytes()
+
+
 def path_of(row: StoredFile) -> Path:
     return _path(row.sha256)

@@ -11,17 +11,18 @@ import datetime as dt
 import os
 import tempfile
 import zipfile
-from typing import Any, Optional
+from typing import Any
 
 import docgen
 from docgen.combine import CombinedDocxWriter
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from .. import db, storage
 from ..errors import ServiceError
-from ..jobs import JobFailed, job_function
-from ..models import Member, Organisation, User
+from ..job_items import ItemRejected, failures, item_job
+from ..jobs import JobFailed
+from ..models import Member, User
 from ..permissions import scope_members, subtree_ids
 from .contexts import residence_of
 from .cover import cover_list
@@ -79,124 +80,109 @@ def start(sess: Session, user: User, kind: str, year: int, selection: dict, outp
     return job
 
 
-class _CellBundles:
-    """One combined .docx per residence cell, written as the (cell-ordered) records arrive."""
+@item_job("bulk_documents", "Trộn văn bản hàng loạt")
+class BulkDocuments:
+    """Items are members: each renders and stores one document; ``finish`` packs the outputs."""
 
-    def __init__(self, workdir: str):
-        self.workdir = workdir
-        self.current: Optional[int] = None
-        self.writer: Optional[CombinedDocxWriter] = None
-        self.fh = None
-        self.done: list[dict] = []
-        self.rows: list[dict] = []
-
-    def add(self, cell: Organisation, ward: Organisation, rendered, row: dict) -> None:
-        if cell.id != self.current:
-            self.close()
-            self.current = cell.id
-            self.meta = {"cell": cell.name, "ward": ward.name, "path": os.path.join(self.workdir, f"cell-{cell.id}.docx")}
-            self.fh = open(self.meta["path"], "wb")
-            self.writer = CombinedDocxWriter(self.fh)
-            self.rows = []
-        self.writer.add(rendered)
-        self.rows.append(row)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.fh.close()
-            self.done.append({**self.meta, "rows": self.rows})
-            self.writer = None
-
-
-@job_function("bulk_documents", "Trộn văn bản hàng loạt")
-def bulk_documents(ctx, params: dict) -> dict:
-    kind, year, outputs = params["kind"], params["year"], params["outputs"]
-    issued_on = dt.date.fromisoformat(params["issued_on"])
-    member_ids: list[int] = params["member_ids"]
-    ctx.set_total(len(member_ids), "Đang tạo văn bản…")
-    failures: list[dict] = []
-    made = 0
-    with tempfile.TemporaryDirectory(prefix="noicutru-bulk-") as workdir:
-        result_path = os.path.join(workdir, "result.zip")
-        combined_path = os.path.join(workdir, "combined.docx")
-        with zipfile.ZipFile(result_path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as result, \
-                open(combined_path, "wb") as combined_fh:
-            combined = CombinedDocxWriter(combined_fh) if {"combined", "pdf"} & set(outputs) else None
-            bundles = _CellBundles(workdir) if "cell_bundles" in outputs else None
-            used_names: set[str] = set()
-            with db.new_session() as sess:
-                user = sess.get(User, params["user_id"]) if params.get("user_id") else None
-                for i, member_id in enumerate(member_ids):
-                    if i % 25 == 0:
-                        ctx.check_cancel()
-                    member = sess.get(Member, member_id)
-                    try:
-                        if member is None:
-                            raise ServiceError("member_gone", f"Đảng viên mã {member_id} không còn trong danh sách.")
-                        record = (ensure_sheet(sess, member, year) if kind == "evaluation_sheet"
-                                  else issue_introduction(sess, user, member, issued_on))
-                        _, data = record_data(record)
-                        br = renderer(sess, template_version(sess, kind, record.template_version or 1))
-                        rendered, rctx = br.render_parts(data)
-                    except (ServiceError, docgen.DocgenError) as exc:
-                        sess.rollback()
-                        message = exc.message if isinstance(exc, ServiceError) else exc.message_vi
-                        name = member.full_name if member else str(member_id)
-                        failures.append({"member_id": member_id, "member": name,
-                                         "message": message if name in message else f"{name}: {message}"})
-                        ctx.progress(i + 1)
-                        continue
-                    made += 1
-                    if "zip" in outputs:
-                        fname = _unique(docgen.safe_filename(
-                            f"{record.sheet_serial if kind == 'evaluation_sheet' else record.number} {member.full_name}",
-                            "docx"), used_names)
-                        result.writestr(f"tung-dang-vien/{fname}", rendered.to_bytes())
-                    if combined is not None:
-                        combined.add(rendered)
-                    if bundles is not None:
-                        ward, cell = residence_of(member)
-                        bundles.add(cell, ward, rendered, {
-                            "full_name": member.full_name,
-                            "date_of_birth": member.date_of_birth.strftime("%d/%m/%Y") if member.date_of_birth else "",
-                            "workplace": member.workplace_org.name if member.workplace_org else "",
-                            "reference": record.sheet_serial if kind == "evaluation_sheet" else f"{record.number}-GGT/ĐU"})
-                    if i % 10 == 9 or i == len(member_ids) - 1:
-                        ctx.progress(i + 1)
-                if combined is not None and made:
-                    combined.close()
-                if bundles is not None:
-                    bundles.close()
-            if made == 0:
-                raise JobFailed("nothing_rendered", "Không tạo được văn bản nào.", {"failures": failures})
-            label = "phieu-nhan-xet" if kind == "evaluation_sheet" else "giay-gioi-thieu"
-            ctx.progress(len(member_ids), "Đang đóng gói kết quả…")
-            if "combined" in outputs:
-                result.write(combined_path, f"{label}-{year}-gop.docx")
-            pdf_items = []
-            if "pdf" in outputs:
-                pdf_items.append((f"{label}-{year}-gop.pdf", combined_path))
-            for b in (bundles.done if bundles else []):
-                folder = docgen.safe_filename(b["cell"])
-                cover = cover_list(kind, year, b["ward"], b["cell"], b["rows"])
-                result.writestr(f"theo-chi-bo/{folder}/00-danh-sach.docx", cover)
-                result.write(b["path"], f"theo-chi-bo/{folder}/{label}-{year}.docx")
-                if "pdf" in outputs:
-                    pdf_items.append((f"theo-chi-bo/{folder}/00-danh-sach.pdf", cover))
-                    pdf_items.append((f"theo-chi-bo/{folder}/{label}-{year}.pdf", b["path"]))
-            if pdf_items:
-                ctx.progress(len(member_ids), "Đang chuyển sang PDF…")
-                from docgen.pdf import convert_to_pdf
-                docs = [(n, p if isinstance(p, bytes) else open(p, "rb").read()) for n, p in pdf_items]
-                for (name, _), pdf in zip(docs, convert_to_pdf(docs)):
-                    result.writestr(name, pdf)
-            if failures:
-                result.writestr("khong-tao-duoc.txt", "\n".join(f["message"] for f in failures) + "\n")
+    @staticmethod
+    def plan(ctx, params: dict) -> list[dict]:
         with db.new_session() as sess:
-            file_id = storage.save_path(sess, result_path, f"{label}-{year}.zip", ZIP_MIME, params.get("user_id")).id
-    return {"made": made, "failed": len(failures), "failures": failures[:500], "file_id": file_id,
-            "kind": kind, "year": year}
+            names = dict(sess.execute(select(Member.id, Member.full_name)
+                                      .where(Member.id.in_(params["member_ids"]))).all())
+        return [{"label": names.get(mid, f"#{mid}"), "member_id": mid} for mid in params["member_ids"]]
+
+    @staticmethod
+    def run_item(ctx, params: dict, item: dict) -> dict:
+        kind, year = params["kind"], params["year"]
+        with db.new_session() as sess:
+            member = sess.get(Member, item["member_id"])
+            try:
+                if member is None:
+                    raise ServiceError("member_gone", f"Đảng viên mã {item['member_id']} không còn trong danh sách.")
+                user = sess.get(User, params["user_id"]) if params.get("user_id") else None
+                # Both are idempotent: a re-run finds the same sheet or letter (and number).
+                record = (ensure_sheet(sess, member, year) if kind == "evaluation_sheet"
+                          else issue_introduction(sess, user, member, dt.date.fromisoformat(params["issued_on"])))
+                _, data = record_data(record)
+                docx = renderer(sess, template_version(sess, kind, record.template_version or 1)).render(data)
+                ward, cell = residence_of(member)
+            except (ServiceError, docgen.DocgenError) as exc:
+                message = exc.message if isinstance(exc, ServiceError) else exc.message_vi
+                name = member.full_name if member else str(item["member_id"])
+                raise ItemRejected(message if name in message else f"{name}: {message}")
+            return {
+                "sha": storage.put_bytes(docx),
+                "file_name": docgen.safe_filename(
+                    f"{record.sheet_serial if kind == 'evaluation_sheet' else record.number} {member.full_name}", "docx"),
+                "cell_id": cell.id, "cell": cell.name, "ward": ward.name,
+                "row": {"full_name": member.full_name,
+                        "date_of_birth": member.date_of_birth.strftime("%d/%m/%Y") if member.date_of_birth else "",
+                        "workplace": member.workplace_org.name if member.workplace_org else "",
+                        "reference": record.sheet_serial if kind == "evaluation_sheet" else f"{record.number}-GGT/ĐU"},
+            }
+
+    @staticmethod
+    def finish(ctx, params: dict, items: list) -> dict:
+        kind, year, outputs = params["kind"], params["year"], params["outputs"]
+        done = [i for i in items if i.state == "done"]
+        failed = failures(items)
+        if not done:
+            raise JobFailed("nothing_rendered", "Không tạo được văn bản nào.", {"failures": failed})
+        ctx.set_total(len(items), "Đang đóng gói kết quả…")
+        label = "phieu-nhan-xet" if kind == "evaluation_sheet" else "giay-gioi-thieu"
+        with tempfile.TemporaryDirectory(prefix="noicutru-bulk-") as workdir:
+            result_path = os.path.join(workdir, "result.zip")
+            with zipfile.ZipFile(result_path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as result:
+                if "zip" in outputs:
+                    used: set[str] = set()
+                    for i in done:
+                        result.writestr(f"tung-dang-vien/{_unique(i.result['file_name'], used)}",
+                                        storage.read_sha(i.result["sha"]))
+                pdf_items: list[tuple[str, str]] = []
+                if {"combined", "pdf"} & set(outputs):
+                    path = _combine(workdir, "combined", done)
+                    if "combined" in outputs:
+                        result.write(path, f"{label}-{year}-gop.docx")
+                    if "pdf" in outputs:
+                        pdf_items.append((f"{label}-{year}-gop.pdf", path))
+                if "cell_bundles" in outputs:
+                    by_cell: dict[int, list] = {}
+                    for i in done:
+                        by_cell.setdefault(i.result["cell_id"], []).append(i)
+                    for cell_id, cell_items in by_cell.items():
+                        first = cell_items[0].result
+                        folder = f"theo-chi-bo/{docgen.safe_filename(first['cell'])}"
+                        cover_path = os.path.join(workdir, f"cover-{cell_id}.docx")
+                        with open(cover_path, "wb") as fh:
+                            fh.write(cover_list(kind, year, first["ward"], first["cell"],
+                                                [i.result["row"] for i in cell_items]))
+                        bundle = _combine(workdir, f"cell-{cell_id}", cell_items)
+                        result.write(cover_path, f"{folder}/00-danh-sach.docx")
+                        result.write(bundle, f"{folder}/{label}-{year}.docx")
+                        if "pdf" in outputs:
+                            pdf_items += [(f"{folder}/00-danh-sach.pdf", cover_path), (f"{folder}/{label}-{year}.pdf", bundle)]
+                if pdf_items:
+                    ctx.set_total(len(items), "Đang chuyển sang PDF…")
+                    from docgen.pdf import convert_to_pdf
+                    docs = [(name, open(path, "rb").read()) for name, path in pdf_items]
+                    for (name, _), pdf in zip(docs, convert_to_pdf(docs)):
+                        result.writestr(name, pdf)
+                if failed:
+                    result.writestr("khong-tao-duoc.txt", "\n".join(f["message"] for f in failed) + "\n")
+            with db.new_session() as sess:
+                file_id = storage.save_path(sess, result_path, f"{label}-{year}.zip", ZIP_MIME, params.get("user_id")).id
+        return {"made": len(done), "failed": len(failed), "failures": failed[:500], "file_id": file_id,
+                "kind": kind, "year": year}
+
+
+def _combine(workdir: str, name: str, items: list) -> str:
+    path = os.path.join(workdir, f"{name}.docx")
+    with open(path, "wb") as fh:
+        writer = CombinedDocxWriter(fh)
+        for i in items:
+            writer.add(storage.read_sha(i.result["sha"]))
+        writer.close()
+    return path
 
 
 def _unique(name: str, used: set[str]) -> str:

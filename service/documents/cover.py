@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 
 from docx import Document
-from docx.enum.section import WD_ORIENT  # noqa: F401  (portrait A4 is set below)
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 

@@ -1,7 +1,6 @@
 """Evaluation sheets: one live sheet (one serial) per member and year; voiding and replacing is recorded."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Optional
 
 from sqlalchemy import func, select

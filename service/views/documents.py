@@ -15,7 +15,7 @@ from ..errors import ServiceError
 from ..documents import bulk, letters, sheets
 from ..documents.render import DOCX_MIME, file_name, pdf_to_png, render_record, to_pdf
 from ..documents.templates_store import KIND_LABELS, active_template, sync_builtin, upload_template
-from ..models import DocumentTemplate, Evaluation, Introduction, Member
+from ..models import DocumentTemplate, Evaluation, Introduction
 from ..permissions import can_edit_member, get_member, require_admin
 from ..registry import organisations_for
 

@@ -12,7 +12,7 @@ from .. import db
 from ..auth import current
 from ..errors import ServiceError
 from ..exporting import export_members
-from ..models import GENDERS, MEMBER_STATUSES, Attendance, AuditEntry, Evaluation, Introduction, Meeting, Member
+from ..models import GENDERS, MEMBER_STATUSES, Attendance, AuditEntry, Evaluation, Introduction, Meeting
 from ..permissions import can_edit_member, get_member
 from ..registry import (FIELD_LABELS, MemberFilters, all_members, create_member, list_members, organisations_for,
                         update_member)
