@@ -1,0 +1,247 @@
+"""Several rendered documents in ONE .docx, for one print job.
+
+Bodies are concatenated; a page break run is appended to the last paragraph
+of every document but the last (no extra empty paragraph, so no blank
+pages).  The styles, numbering, headers/footers and the section (page size,
+margins) of the FIRST document are kept: combine documents made from the
+same template.  Pictures referenced from the bodies (the per-sheet QR codes)
+are copied as separate media parts with fresh relationship ids; drawing ids
+(wp:docPr) are renumbered to stay unique.
+
+``CombinedDocxWriter`` streams: bodies go to a spooled temporary file, media
+straight into the output zip, so memory stays flat for thousands of sheets.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import posixpath
+import tempfile
+import zipfile
+from typing import Iterable
+
+from lxml import etree
+
+from .errors import DocgenError
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PR = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+RT_IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+RT_HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+_SENTINEL = "@@NCT_BODY@@"
+_PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=True)
+_IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "gif": "image/gif",
+                "bmp": "image/bmp", "tiff": "image/tiff", "emf": "image/x-emf", "wmf": "image/x-wmf"}
+
+
+class _Source:
+    """Uniform read access to a .docx given as bytes or as a RenderedDocx."""
+
+    def __init__(self, doc):
+        if isinstance(doc, (bytes, bytearray)):
+            try:
+                self._zf = zipfile.ZipFile(io.BytesIO(doc))
+            except zipfile.BadZipFile as exc:
+                raise DocgenError("not a .docx (bad zip)", "Tệp không phải .docx hợp lệ") from exc
+            self.read = self._zf.read
+            self.names = self._zf.namelist()
+        else:  # RenderedDocx
+            self.read = doc.read
+            self.names = doc.namelist()
+
+    def main_part(self) -> str:
+        rels = etree.fromstring(self.read("_rels/.rels"), _PARSER)
+        for rel in rels:
+            if rel.get("Type", "").endswith("/officeDocument"):
+                return rel.get("Target").lstrip("/")
+        return "word/document.xml"
+
+
+def _rels_name(part: str) -> str:
+    d, f = posixpath.split(part)
+    return posixpath.join(d, "_rels", f + ".rels")
+
+
+class CombinedDocxWriter:
+    """Stream many .docx documents (same template) into one .docx."""
+
+    def __init__(self, fileobj):
+        self._out = zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._body = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
+        self._pending: etree._Element | None = None  # last body, written once the next arrives
+        self._first: _Source | None = None
+        self._docpr_id = 0
+        self._new_rels: list[tuple[str, str, str, str | None]] = []
+        self._media_by_hash: dict[str, str] = {}
+        self._extensions: set[str] = set()
+        self.count = 0
+        self._closed = False
+
+    # -- per document ---------------------------------------------------
+    def add(self, doc) -> None:
+        src = _Source(doc)
+        main = src.main_part()
+        root = etree.fromstring(src.read(main), _PARSER)
+        body = root.find(f"{{{W}}}body")
+        if body is None:
+            raise DocgenError("document has no body", "Văn bản không có nội dung")
+        if self._first is None:
+            self._first = src
+            self._main = main
+            self._root_template = copy.deepcopy(root)
+            self._base_rels = etree.fromstring(src.read(_rels_name(main)), _PARSER)
+            self._rel_ids = {r.get("Id") for r in self._base_rels}
+            self._sectpr = body.find(f"{{{W}}}sectPr")
+        else:
+            self._remap_relationships(src, main, body)
+        sect = body.find(f"{{{W}}}sectPr")
+        if sect is not None:
+            body.remove(sect)
+        for el in body.iter(f"{{{WP}}}docPr"):
+            self._docpr_id += 1
+            el.set("id", str(self._docpr_id))
+        self._flush_pending(page_break=True)
+        self._pending = body
+        self.count += 1
+
+    def _remap_relationships(self, src: _Source, main: str, body) -> None:
+        rels = {r.get("Id"): r for r in etree.fromstring(src.read(_rels_name(main)), _PARSER)}
+        base_dir = posixpath.dirname(main)
+        mapping: dict[str, str] = {}
+        for el in body.iter():
+            for attr, rid in el.attrib.items():
+                if not attr.startswith(f"{{{R}}}") or rid in mapping:
+                    continue
+                rel = rels.get(rid)
+                if rel is None:
+                    continue
+                rtype, target = rel.get("Type"), rel.get("Target")
+                if rtype == RT_IMAGE and rel.get("TargetMode") != "External":
+                    data = src.read(posixpath.normpath(posixpath.join(base_dir, target)))
+                    mapping[rid] = self._add_media(data, target)
+                elif rtype == RT_HYPERLINK or rel.get("TargetMode") == "External":
+                    new_id = self._new_rel_id()
+                    self._new_rels.append((new_id, rtype, target, rel.get("TargetMode")))
+                    mapping[rid] = new_id
+                # other relationship kinds (styles, numbering, ...) are shared
+        if mapping:
+            for el in body.iter():
+                for attr, rid in list(el.attrib.items()):
+                    if attr.startswith(f"{{{R}}}") and rid in mapping:
+                        el.set(attr, mapping[rid])
+
+    def _new_rel_id(self) -> str:
+        n = len(self._new_rels) + 1
+        rid = f"rIdC{n}"
+        while rid in self._rel_ids:
+            n += 1
+            rid = f"rIdC{n}"
+        self._rel_ids.add(rid)
+        return rid
+
+    def _add_media(self, data: bytes, target: str) -> str:
+        digest = hashlib.sha1(data).hexdigest()
+        ext = target.rsplit(".", 1)[-1].lower() if "." in target else "bin"
+        if digest not in self._media_by_hash:
+            name = f"media/combined_{len(self._media_by_hash) + 1}.{ext}"
+            self._out.writestr(f"word/{name}", data, compress_type=zipfile.ZIP_STORED)
+            rid = self._new_rel_id()
+            self._new_rels.append((rid, RT_IMAGE, name, None))
+            self._media_by_hash[digest] = rid
+            self._extensions.add(ext)
+        return self._media_by_hash[digest]
+
+    def _flush_pending(self, page_break: bool) -> None:
+        body = self._pending
+        if body is None:
+            return
+        if page_break:
+            last = body[-1] if len(body) else None
+            if last is None or last.tag != f"{{{W}}}p":
+                last = etree.SubElement(body, f"{{{W}}}p")
+            run = etree.SubElement(last, f"{{{W}}}r")
+            br = etree.SubElement(run, f"{{{W}}}br")
+            br.set(f"{{{W}}}type", "page")
+        xml = etree.tostring(body, encoding="unicode")
+        start = xml.index(">") + 1
+        if xml.endswith("/>"):  # empty body
+            return
+        self._body.write(xml[start:xml.rindex("</")].encode("utf-8"))
+        self._pending = None
+
+    # -- finish ---------------------------------------------------------
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._first is None:
+            self._out.close()
+            raise DocgenError("nothing to combine", "Không có văn bản nào để gộp")
+        self._flush_pending(page_break=False)
+        src = self._first
+        skip = {self._main, _rels_name(self._main), "[Content_Types].xml"}
+        for name in src.names:
+            if name not in skip:
+                self._out.writestr(name, src.read(name))
+        # content types: make sure every media extension has a default
+        ct = etree.fromstring(src.read("[Content_Types].xml"), _PARSER)
+        have = {d.get("Extension", "").lower() for d in ct.findall(f"{{{CT}}}Default")}
+        for ext in sorted(self._extensions - have):
+            d = etree.SubElement(ct, f"{{{CT}}}Default")
+            d.set("Extension", ext)
+            d.set("ContentType", _IMAGE_TYPES.get(ext, "application/octet-stream"))
+        self._out.writestr("[Content_Types].xml", etree.tostring(ct, encoding="UTF-8", standalone=True))
+        rels = self._base_rels
+        for rid, rtype, target, mode in self._new_rels:
+            r = etree.SubElement(rels, f"{{{PR}}}Relationship")
+            r.set("Id", rid)
+            r.set("Type", rtype)
+            r.set("Target", target)
+            if mode:
+                r.set("TargetMode", mode)
+        self._out.writestr(_rels_name(self._main), etree.tostring(rels, encoding="UTF-8", standalone=True))
+        # document.xml = root start + bodies + first document's sectPr + end
+        root = self._root_template
+        body = root.find(f"{{{W}}}body")
+        for child in list(body):
+            body.remove(child)
+        body.text = _SENTINEL
+        if self._sectpr is not None:
+            body.append(self._sectpr)
+        head, tail = etree.tostring(root, encoding="UTF-8", standalone=True).split(_SENTINEL.encode(), 1)
+        with self._out.open(self._main, "w", force_zip64=True) as fh:
+            fh.write(head)
+            self._body.seek(0)
+            while True:
+                chunk = self._body.read(1 << 20)
+                if not chunk:
+                    break
+                fh.write(chunk)
+            fh.write(tail)
+        self._body.close()
+        self._out.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *a):
+        if exc_type is None:
+            self.close()
+        else:
+            self._closed = True
+            self._body.close()
+            self._out.close()
+
+
+def combine_documents(docs: Iterable[bytes]) -> bytes:
+    """One .docx holding every document of ``docs`` (page breaks between)."""
+    out = io.BytesIO()
+    w = CombinedDocxWriter(out)
+    for d in docs:
+        w.add(d)
+    w.close()
+    return out.getvalue()

@@ -1,0 +1,61 @@
+"""Exceptions of the document generator.
+
+Every exception carries an English message (``str(exc)``) for logs and a
+Vietnamese message (``exc.message_vi``) that can be shown to users.
+"""
+from __future__ import annotations
+
+
+class DocgenError(Exception):
+    """Base class."""
+
+    message_vi: str = "Lỗi tạo văn bản"
+
+    def __init__(self, message: str, message_vi: str | None = None):
+        super().__init__(message)
+        if message_vi is not None:
+            self.message_vi = message_vi
+
+
+class DefinitionError(DocgenError):
+    """A form definition file is missing, unreadable or invalid."""
+
+    message_vi = "Định nghĩa biểu mẫu không hợp lệ"
+
+
+class MissingFieldError(DocgenError):
+    """A required context field is absent or empty."""
+
+    def __init__(self, field: str, label: str | None = None):
+        self.field = field
+        self.label = label or field
+        super().__init__(f"missing required field: {field}",
+                         f"Thiếu trường bắt buộc: {self.label[:1].lower() + self.label[1:]}")
+
+
+class InvalidFieldError(DocgenError):
+    """A context field has a value of the wrong type or outside its choices."""
+
+    def __init__(self, field: str, label: str | None, problem: str, problem_vi: str):
+        self.field = field
+        self.label = label or field
+        super().__init__(f"invalid field {field}: {problem}",
+                         f"Giá trị không hợp lệ ở trường {self.label}: {problem_vi}")
+
+
+class TemplateRenderError(DocgenError):
+    message_vi = "Không tạo được văn bản từ mẫu"
+
+
+class InvalidMarkError(DocgenError):
+    """A QR payload is malformed or its signature does not match."""
+
+    message_vi = "Mã QR không hợp lệ hoặc đã bị sửa đổi"
+
+
+class PdfConversionError(DocgenError):
+    message_vi = "Không chuyển được văn bản sang PDF"
+
+
+class SofficeNotFoundError(PdfConversionError):
+    message_vi = "Máy chủ chưa cài LibreOffice (soffice), không chuyển được sang PDF"

@@ -1,0 +1,209 @@
+"""Conversion of .docx to PDF through LibreOffice (headless).
+
+Choice (documented): Debian's ``python3-uno`` only works with the system
+Python, not from a virtualenv, so no UNO bridge is used.  Instead ONE
+``soffice`` process is started and kept running with its own profile
+directory (``-env:UserInstallation``).  Each batch is converted with a
+single ``soffice --convert-to pdf --outdir D f1 f2 ...`` call using the SAME
+profile: LibreOffice forwards the request to the running instance over its
+IPC pipe and the short-lived client exits when the batch is done, so the
+expensive start-up (~1.5 s) is paid once (a batch then costs ~0.3 s plus
+the conversion itself), and many files share one call.  The instance keeps
+a hidden blank Writer document open: without it LibreOffice 7.x quits after
+serving the first forwarded request.  It listens on a localhost socket only
+to show it is up (``is_alive``).
+If the persistent instance has died, the client call simply starts its own
+instance for that batch (slower, still correct).
+
+    pdfs = convert_to_pdf([("phieu-1.docx", docx_bytes), ...])
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .errors import PdfConversionError, SofficeNotFoundError
+
+
+def find_soffice() -> str | None:
+    for name in ("soffice", "libreoffice"):
+        path = shutil.which(name)
+        if path:
+            return path
+    for path in ("/usr/bin/soffice", "/usr/lib/libreoffice/program/soffice",
+                 "/Applications/LibreOffice.app/Contents/MacOS/soffice"):
+        if os.path.exists(path):
+            return path
+    return None
+
+
+class PdfConverter:
+    """A persistent headless LibreOffice used for batch conversions."""
+
+    def __init__(self, soffice: str | None = None, *, profile_dir: str | Path | None = None,
+                 timeout: float = 300.0):
+        self.soffice = find_soffice() if soffice is None else soffice
+        if not self.soffice or not (os.path.isfile(self.soffice) or shutil.which(self.soffice)):
+            raise SofficeNotFoundError(
+                "LibreOffice (soffice) not found; install libreoffice-writer-nogui",
+                "Máy chủ chưa cài LibreOffice (soffice), không chuyển được sang PDF")
+        self._own_profile = profile_dir is None
+        self.profile_dir = Path(profile_dir or tempfile.mkdtemp(prefix="noicutru-lo-"))
+        self.timeout = timeout
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def _profile_arg(self) -> str:
+        return "-env:UserInstallation=" + self.profile_dir.resolve().as_uri()
+
+    def _base_cmd(self) -> list[str]:
+        return [self.soffice, self._profile_arg, "--headless", "--invisible", "--norestore",
+                "--nologo", "--nodefault", "--nolockcheck"]
+
+    def start(self) -> None:
+        """Start the persistent instance (idempotent) and wait until it serves."""
+        if self._proc is not None and self.is_alive():
+            return
+        if self._proc is not None:
+            self.close()
+        port = self._port = _free_port()
+        # A hidden blank Writer document keeps the headless instance alive after it
+        # has served a forwarded --convert-to request (without it, LibreOffice 7.x
+        # terminates once the request's documents are closed).
+        server_cmd = [a for a in self._base_cmd() if a != "--nodefault"]
+        self._proc = subprocess.Popen(
+            server_cmd + [f"--accept=socket,host=127.0.0.1,port={port};urp;", "private:factory/swriter"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)  # own process group: close() ends soffice.bin too
+        deadline = time.monotonic() + 60
+        while True:
+            if self._proc.poll() not in (None, 0):  # the launcher may exit 0 and leave soffice.bin
+                raise PdfConversionError(f"soffice exited at start-up (code {self._proc.returncode})",
+                                         "LibreOffice không khởi động được")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break  # listening: the instance is up and owns the profile
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.close()
+                    raise PdfConversionError("soffice did not start within 60 s",
+                                             "LibreOffice khởi động quá lâu") from None
+                time.sleep(0.1)
+        # Warm-up: a first conversion through the running instance proves it serves.
+        self._convert_locked([("warmup.docx", _blank_docx())])
+
+    def is_alive(self) -> bool:
+        """True if the persistent instance still listens on its port."""
+        try:
+            with socket.create_connection(("127.0.0.1", self._port), timeout=0.5):
+                return True
+        except (OSError, AttributeError):
+            return False
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)  # the group we created in start()
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                proc.wait(timeout=5)
+        if self._own_profile:
+            shutil.rmtree(self.profile_dir, ignore_errors=True)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def convert(self, items: list[tuple[str, bytes]]) -> list[bytes]:
+        """Convert (name, docx bytes) pairs; return PDF bytes in the same order."""
+        items = list(items)
+        if not items:
+            return []
+        with self._lock:
+            self.start()
+            return self._convert_locked(items)
+
+    def _convert_locked(self, items):
+        if True:
+            with tempfile.TemporaryDirectory(prefix="noicutru-pdf-") as tmp:
+                src, out = Path(tmp, "in"), Path(tmp, "out")
+                src.mkdir()
+                out.mkdir()
+                paths = []
+                for i, (_name, data) in enumerate(items):
+                    # ASCII names inside the temp dir: the caller's names may be anything
+                    p = src / f"doc{i:05d}.docx"
+                    p.write_bytes(data)
+                    paths.append(p)
+                cmd = self._base_cmd() + ["--convert-to", "pdf:writer_pdf_Export",
+                                          "--outdir", str(out)] + [str(p) for p in paths]
+                try:
+                    res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                                         timeout=self.timeout)
+                except subprocess.TimeoutExpired as exc:
+                    raise PdfConversionError(f"LibreOffice timed out after {self.timeout}s",
+                                             "LibreOffice chuyển sang PDF quá thời gian cho phép") from exc
+                results = []
+                for (name, _), p in zip(items, paths):
+                    pdf = out / (p.stem + ".pdf")
+                    if not pdf.exists() or pdf.stat().st_size == 0:
+                        raise PdfConversionError(
+                            f"LibreOffice did not convert {name!r} (exit {res.returncode}): "
+                            f"{res.stderr.decode('utf-8', 'replace')[-500:]}",
+                            f"Không chuyển được {name} sang PDF")
+                    results.append(pdf.read_bytes())
+                return results
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _blank_docx() -> bytes:
+    import io
+
+    from docx import Document
+    buf = io.BytesIO()
+    Document().save(buf)
+    return buf.getvalue()
+
+
+_default: PdfConverter | None = None
+_default_lock = threading.Lock()
+
+
+def default_converter() -> PdfConverter:
+    """Process-wide converter, started on first use, closed at exit."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = PdfConverter()
+            atexit.register(_default.close)
+        return _default
+
+
+def convert_to_pdf(items: list[tuple[str, bytes]], *, converter: PdfConverter | None = None) -> list[bytes]:
+    """Convert a batch of (name, docx bytes) to a list of PDF bytes (same order)."""
+    return (converter or default_converter()).convert(items)

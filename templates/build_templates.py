@@ -1,0 +1,712 @@
+"""Build the Word templates of the project (reproducibly) with python-docx.
+
+    python templates/build_templates.py            # writes templates/*.v1.docx
+
+The templates hold docxtpl (Jinja) placeholders.  The item and option rows of
+the evaluation sheet are NOT written here: the template only holds a loop over
+``items`` (and, per item, over ``item.options``) that the renderer fills from
+the form definition (``*.form.json``), so a new definition changes the printed
+form without any code change.
+
+Layout follows Hướng dẫn 36-HD/VPTW as summarised in
+shared/domain/forms-213.md §6: A4, margins top/bottom 20 mm, left 30 mm,
+right 15 mm, Times New Roman (LibreOffice substitutes the metric-compatible
+Liberation Serif), 13 pt body.
+
+Output is deterministic: fixed core properties and fixed zip timestamps, so
+re-running the script gives byte-identical files.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import sys
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import segno
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT, WD_TAB_LEADER
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+FONT = "Times New Roman"
+BODY_PT = 13
+
+PAGE_W, PAGE_H = 210, 297
+MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = 20, 20, 30, 15
+TEXT_W = PAGE_W - MARGIN_LEFT - MARGIN_RIGHT  # 165 mm
+
+# Names of the pictures the renderer finds and swaps (pic:cNvPr/@name).
+QR_PIC_NAME = "qr_code"
+CORNER_PIC_NAME = "corner_mark"
+
+FIXED_TIME = _dt.datetime(2026, 1, 1, 0, 0, 0)
+
+DOTS = "…" * 6  # hand-filled gap
+
+
+def nfc(s: str) -> str:
+    return unicodedata.normalize("NFC", s)
+
+
+# ----------------------------------------------------------------------------
+# low-level helpers
+# ----------------------------------------------------------------------------
+
+def _set_run_font(run, size=None, bold=None, italic=None, underline=None):
+    run.font.name = FONT
+    rpr = run._element.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = OxmlElement("w:rFonts")
+        rpr.insert(0, rfonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        rfonts.set(qn(attr), FONT)
+    if size is not None:
+        run.font.size = Pt(size)
+    if bold is not None:
+        run.font.bold = bold
+    if italic is not None:
+        run.font.italic = italic
+    if underline is not None:
+        run.font.underline = underline
+
+
+def para(container, parts=(), *, align=None, size=BODY_PT, bold=None, italic=None,
+         before=0, after=0, indent_first=None, indent_left=None, keep_next=False,
+         line=None, tabs=()):
+    """Add a paragraph. ``parts`` is a str or a list of str / (str, dict)."""
+    p = container.add_paragraph()
+    pf = p.paragraph_format
+    pf.space_before = Pt(before)
+    pf.space_after = Pt(after)
+    if line is not None:
+        pf.line_spacing = line
+    if align is not None:
+        p.alignment = align
+    if indent_first is not None:
+        pf.first_line_indent = Mm(indent_first)
+    if indent_left is not None:
+        pf.left_indent = Mm(indent_left)
+    if keep_next:
+        pf.keep_with_next = True
+    for pos, talign, leader in tabs:
+        pf.tab_stops.add_tab_stop(Mm(pos), talign, leader)
+    if isinstance(parts, str):
+        parts = [parts]
+    for part in parts:
+        if isinstance(part, str):
+            text, fmt = part, {}
+        else:
+            text, fmt = part
+        run = p.add_run(nfc(text))
+        _set_run_font(run, size=fmt.get("size", size), bold=fmt.get("bold", bold),
+                      italic=fmt.get("italic", italic), underline=fmt.get("underline"))
+    return p
+
+
+def first_para(cell):
+    """A new cell holds one empty paragraph: reuse it for the first line."""
+    return cell.paragraphs[0]
+
+
+def cell_para(cell, parts=(), **kw):
+    """Like para() but the first call reuses the cell's empty paragraph."""
+    if not getattr(cell, "_used", False) and len(cell.paragraphs) == 1 and not cell.paragraphs[0].runs:
+        p0 = cell.paragraphs[0]
+        p = para(cell, parts, **kw)
+        p0._element.getparent().remove(p0._element)
+        cell._used = True
+        return p
+    cell._used = True
+    return para(cell, parts, **kw)
+
+
+def _tbl_pr(table):
+    return table._tbl.tblPr
+
+
+def set_table_fixed(table, widths_mm):
+    """Fixed layout, explicit grid and cell widths, no borders, no indent."""
+    table.autofit = False
+    tblPr = _tbl_pr(table)
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    tblPr.append(layout)
+    tblW = tblPr.find(qn("w:tblW"))
+    if tblW is None:
+        tblW = OxmlElement("w:tblW")
+        tblPr.append(tblW)
+    tblW.set(qn("w:type"), "dxa")
+    tblW.set(qn("w:w"), str(int(sum(widths_mm) * 56.6929)))
+    grid = table._tbl.tblGrid
+    for gc, w in zip(grid.findall(qn("w:gridCol")), widths_mm):
+        gc.set(qn("w:w"), str(int(w * 56.6929)))
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths_mm):
+            cell.width = Mm(w)
+    set_table_borders(table, None)
+
+
+def set_table_borders(table, val="single", sz=8):
+    tblPr = _tbl_pr(table)
+    old = tblPr.find(qn("w:tblBorders"))
+    if old is not None:
+        tblPr.remove(old)
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), val or "nil")
+        if val:
+            el.set(qn("w:sz"), str(sz))
+            el.set(qn("w:space"), "0")
+            el.set(qn("w:color"), "000000")
+        borders.append(el)
+    tblPr.append(borders)
+
+
+def set_cell_margins(table, left=0.0, right=0.0, top=0.0, bottom=0.0):
+    tblPr = _tbl_pr(table)
+    mar = OxmlElement("w:tblCellMar")
+    for edge, v in (("top", top), ("left", left), ("bottom", bottom), ("right", right)):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:w"), str(int(v * 56.6929)))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    tblPr.append(mar)
+
+
+def set_cell_borders(cell, val="single", sz=8):
+    tcPr = cell._tc.get_or_add_tcPr()
+    borders = OxmlElement("w:tcBorders")
+    for edge in ("top", "left", "bottom", "right"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), val)
+        el.set(qn("w:sz"), str(sz))
+        el.set(qn("w:space"), "0")
+        el.set(qn("w:color"), "000000")
+        borders.append(el)
+    tcPr.append(borders)
+
+
+def row_height(row, mm, exact=True):
+    row.height = Mm(mm)
+    row.height_rule = WD_ROW_HEIGHT_RULE.EXACTLY if exact else WD_ROW_HEIGHT_RULE.AT_LEAST
+
+
+def cant_split(row):
+    trPr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:cantSplit")
+    trPr.append(el)
+
+
+def para_border(p, edge="top", val="dashed", sz=6):
+    pPr = p._p.get_or_add_pPr()
+    pbdr = OxmlElement("w:pBdr")
+    el = OxmlElement(f"w:{edge}")
+    el.set(qn("w:val"), val)
+    el.set(qn("w:sz"), str(sz))
+    el.set(qn("w:space"), "1")
+    el.set(qn("w:color"), "000000")
+    pbdr.append(el)
+    pPr.append(pbdr)
+
+
+def name_picture(inline_shape, name):
+    """Give the picture a stable name/description so renderers can find it."""
+    inline = inline_shape._inline
+    docPr = inline.find(qn("wp:docPr"))
+    docPr.set("name", name)
+    docPr.set("descr", name)
+    for cNvPr in inline.iter(qn("pic:cNvPr")):
+        cNvPr.set("name", name)
+        cNvPr.set("descr", name)
+
+
+def png_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def corner_mark_png() -> bytes:
+    return png_bytes(Image.new("1", (16, 16), 0))
+
+
+def qr_placeholder_png() -> bytes:
+    buf = io.BytesIO()
+    segno.make("NCT1|placeholder", error="h").save(buf, kind="png", scale=4, border=4)
+    return buf.getvalue()
+
+
+# ----------------------------------------------------------------------------
+# document setup
+# ----------------------------------------------------------------------------
+
+def new_document(title: str) -> Document:
+    doc = Document()
+    # Styles: Times New Roman everywhere, Vietnamese language, no spacing.
+    for style_name in ("Normal", "Table Grid"):
+        try:
+            st = doc.styles[style_name]
+        except KeyError:
+            continue
+        st.font.name = FONT
+        st.font.size = Pt(BODY_PT)
+        rpr = st.element.get_or_add_rPr()
+        rfonts = rpr.find(qn("w:rFonts"))
+        if rfonts is None:
+            rfonts = OxmlElement("w:rFonts")
+            rpr.insert(0, rfonts)
+        for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+            rfonts.set(qn(attr), FONT)
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
+            if rfonts.get(qn(attr)) is not None:
+                del rfonts.attrib[qn(attr)]
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = OxmlElement("w:lang")
+            rpr.append(lang)
+        lang.set(qn("w:val"), "vi-VN")
+    normal = doc.styles["Normal"].paragraph_format
+    normal.space_before = Pt(0)
+    normal.space_after = Pt(0)
+    normal.line_spacing = 1.0
+    # docDefaults too (tables and headers use them)
+    rpr_default = doc.styles.element.find(qn("w:docDefaults"))
+    if rpr_default is not None:
+        for rfonts in rpr_default.iter(qn("w:rFonts")):
+            for attr in list(rfonts.attrib):
+                del rfonts.attrib[attr]
+            for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+                rfonts.set(qn(attr), FONT)
+
+    sec = doc.sections[0]
+    sec.orientation = WD_ORIENT.PORTRAIT
+    sec.page_width, sec.page_height = Mm(PAGE_W), Mm(PAGE_H)
+    sec.top_margin, sec.bottom_margin = Mm(MARGIN_TOP), Mm(MARGIN_BOTTOM)
+    sec.left_margin, sec.right_margin = Mm(MARGIN_LEFT), Mm(MARGIN_RIGHT)
+    sec.header_distance, sec.footer_distance = Mm(8), Mm(8)
+
+    cp = doc.core_properties
+    cp.title = nfc(title)
+    cp.author = "noicutru"
+    cp.last_modified_by = "noicutru"
+    cp.comments = "Generated by templates/build_templates.py"
+    cp.language = "vi-VN"
+    cp.created = FIXED_TIME
+    cp.modified = FIXED_TIME
+    cp.revision = 1
+    return doc
+
+
+def letterhead(doc, left_lines, right_lines, widths=(80, TEXT_W - 80)):
+    """Borderless 2-column header: committee block left, party heading right."""
+    t = doc.add_table(rows=1, cols=2)
+    set_table_fixed(t, widths)
+    set_cell_margins(t, 0.5, 0.5)
+    left, right = t.rows[0].cells
+    for parts, fmt in left_lines:
+        cell_para(left, parts, align=WD_ALIGN_PARAGRAPH.CENTER, **fmt)
+    for parts, fmt in right_lines:
+        cell_para(right, parts, align=WD_ALIGN_PARAGRAPH.CENTER, **fmt)
+    return t
+
+
+def signature_table(doc, left_lines, right_lines, widths=(TEXT_W / 2, TEXT_W / 2)):
+    t = doc.add_table(rows=1, cols=2)
+    set_table_fixed(t, widths)
+    set_cell_margins(t, 0.5, 0.5)
+    cant_split(t.rows[0])
+    left, right = t.rows[0].cells
+    for parts, fmt in left_lines:
+        cell_para(left, parts, align=fmt.pop("align", WD_ALIGN_PARAGRAPH.CENTER), **fmt)
+    for parts, fmt in right_lines:
+        cell_para(right, parts, align=fmt.pop("align", WD_ALIGN_PARAGRAPH.CENTER), **fmt)
+    return t
+
+
+def end_paragraph(doc):
+    """Word needs a paragraph after a final table: make it 1 pt high."""
+    p = para(doc, "", size=1)
+    p.paragraph_format.line_spacing = Pt(1)
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    return p
+
+
+def dotted_line(container, leading="", **kw):
+    """A full-width hand-writing line made of a dot-leader tab."""
+    return para(container, [leading + "\t"], tabs=[(TEXT_W - 0.5, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)],
+                line=1.3, **kw)
+
+
+def corner_marks(part_container, mark_png: bytes, bottom=False):
+    """Header/footer row with a solid 5 mm square at the left and right edges."""
+    t = part_container.add_table(rows=1, cols=2, width=Mm(TEXT_W))
+    set_table_fixed(t, (TEXT_W / 2, TEXT_W / 2))
+    set_cell_margins(t, 0, 0)
+    for idx, cell in enumerate(t.rows[0].cells):
+        p = cell.paragraphs[0]
+        p.alignment = WD_ALIGN_PARAGRAPH.LEFT if idx == 0 else WD_ALIGN_PARAGRAPH.RIGHT
+        p.paragraph_format.space_before = Pt(0)
+        p.paragraph_format.space_after = Pt(0)
+        p.paragraph_format.line_spacing = 1.0
+        run = p.add_run()
+        pic = run.add_picture(io.BytesIO(mark_png), width=Mm(5), height=Mm(5))
+        name_picture(pic, CORNER_PIC_NAME)
+        cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM if bottom else WD_CELL_VERTICAL_ALIGNMENT.TOP
+    return t
+
+
+def _trim_part(container):
+    """Header/footer parts start with one empty paragraph: make it tiny."""
+    for p in container.paragraphs:
+        if not p.runs:
+            p.paragraph_format.space_before = Pt(0)
+            p.paragraph_format.space_after = Pt(0)
+            for r in [p.add_run("")]:
+                _set_run_font(r, size=1)
+            pPr = p._p.get_or_add_pPr()
+            rpr = OxmlElement("w:rPr")
+            sz = OxmlElement("w:sz")
+            sz.set(qn("w:val"), "2")
+            rpr.append(sz)
+            pPr.append(rpr)
+
+
+# ----------------------------------------------------------------------------
+# mẫu 1-213: giấy giới thiệu
+# ----------------------------------------------------------------------------
+
+LEGAL_BASIS = ("Thực hiện Quy định số 213-QĐ/TW, ngày 02 tháng 01 năm 2020 của Bộ Chính trị "
+               "về trách nhiệm của đảng viên đang công tác thường xuyên giữ mối liên hệ với "
+               "tổ chức đảng và nhân dân nơi cư trú,")
+
+
+def build_introduction_letter() -> Document:
+    doc = new_document("Giấy giới thiệu (mẫu 1-213)")
+    B = {"bold": True}
+    letterhead(
+        doc,
+        [
+            ("{{ upper_body_name_upper }}", {}),
+            ("{{ issuing_committee_name_upper }}", {"bold": True}),
+            ("*", {}),
+            ("Số {{ letter_number }}-{{ letter_code }}", {}),
+        ],
+        [
+            ([("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True, "size": 14})], {"after": 8}),
+            ("{{ place }}, {{ issue_date_long }}", {"italic": True}),
+        ],
+    )
+    para(doc, "GIẤY GIỚI THIỆU", align=WD_ALIGN_PARAGRAPH.CENTER, size=15, bold=True, before=14, after=8)
+    tabs = [(45, WD_TAB_ALIGNMENT.LEFT, WD_TAB_LEADER.SPACES)]
+    p = para(doc, ["Kính gửi:\t- {{ ward_committee_name }}"], tabs=tabs, indent_left=45, after=0)
+    p.paragraph_format.first_line_indent = Mm(-20)
+    para(doc, "- {{ residence_cell_name }}", indent_left=45, after=8)
+    para(doc, LEGAL_BASIS, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=4, line=1.15)
+    para(doc, "{{ issuing_committee_name }}", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, after=4)
+    kw = dict(indent_first=10, line=1.2, after=1)
+    tab2 = [(115, WD_TAB_ALIGNMENT.LEFT, WD_TAB_LEADER.SPACES)]
+    para(doc, ["Giới thiệu đồng chí: ", ("{{ member_full_name }}", B), "\tNam, nữ: {{ member_gender }}"], tabs=tab2, **kw)
+    para(doc, ["Sinh ngày: {{ member_date_of_birth }}"], **kw)
+    para(doc, ["Kết nạp vào Đảng ngày: {{ member_admission_date }}"], **kw)
+    para(doc, "{%p if member_full_member_date %}")
+    para(doc, ["Công nhận đảng viên chính thức ngày: {{ member_full_member_date }}"], **kw)
+    para(doc, "{%p endif %}")
+    para(doc, ["Đang sinh hoạt đảng tại: {{ workplace_cell_name }}"], **kw)
+    para(doc, ["Hiện cư trú tại: {{ residence_address }}"], **kw)
+    para(doc, "{%p if exempt_from_meetings %}")
+    para(doc, ["Thuộc đối tượng: ", ("Giới thiệu nhưng được miễn sinh hoạt nơi cư trú", {"italic": True}), "."], **kw)
+    para(doc, "{%p endif %}")
+    para(doc, ["Đề nghị các đồng chí tiếp nhận và tạo điều kiện cho đảng viên ",
+               ("{{ member_full_name }}", B), " hoàn thành nhiệm vụ."],
+         align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, line=1.2, after=8)
+    signature_table(
+        doc,
+        [
+            ("ĐẢNG ỦY NƠI CƯ TRÚ", {"bold": True}),
+            ("Tiếp nhận ngày …… tháng …… năm ……", {"italic": True, "size": 12}),
+            ("Đã giới thiệu về sinh hoạt tại Chi bộ", {"size": 12}),
+            ("………………………………………", {"size": 12, "after": 2}),
+            ("T/M ĐẢNG ỦY", {"bold": True}),
+            ("BÍ THƯ", {"bold": True}),
+        ],
+        [
+            ("{{ signer_on_behalf }}", {"bold": True}),
+            ("{{ signer_title }}", {"bold": True}),
+            ("", {}),
+            ("", {}),
+            ("", {}),
+            ("", {}),
+            ("{{ signer_name }}", {"bold": True}),
+        ],
+    )
+    # ---- cut line and receipt slip (phần cuống) ----
+    p = para(doc, "", before=6)
+    p = para(doc, ["✂ ", ("Phần cuống – cắt theo đường này, nơi cư trú gửi lại nơi giới thiệu", {"italic": True})],
+             align=WD_ALIGN_PARAGRAPH.CENTER, size=9, after=6)
+    para_border(p, "top", "dashed", 8)
+    letterhead(
+        doc,
+        [("{{ ward_committee_name_upper }}", {"bold": True, "size": 12}), ("*", {"size": 12})],
+        [([("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True, "size": 12})], {})],
+    )
+    para(doc, "PHIẾU BÁO ĐÃ TIẾP NHẬN ĐẢNG VIÊN", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, before=6, after=4)
+    skw = dict(size=12, indent_first=10, line=1.15)
+    para(doc, ["Kính gửi: {{ issuing_committee_name }}"], align=WD_ALIGN_PARAGRAPH.CENTER, size=12, after=2)
+    para(doc, ["{{ ward_committee_name }} đã tiếp nhận đồng chí ", ("{{ member_full_name }}", B),
+               ", sinh ngày {{ member_date_of_birth }}, theo Giấy giới thiệu số "
+               "{{ letter_number }}-{{ letter_code }} ngày {{ issue_date }}."],
+         align=WD_ALIGN_PARAGRAPH.JUSTIFY, **skw)
+    para(doc, ["Đã tiếp nhận ngày …… tháng …… năm ……"], **skw)
+    para(doc, ["Đã giới thiệu về sinh hoạt tại Chi bộ ………………………………………………"], after=4, **skw)
+    signature_table(
+        doc,
+        [("", {})],
+        [
+            ("T/M ĐẢNG ỦY", {"bold": True, "size": 12}),
+            ("(Ký, ghi rõ họ tên, đóng dấu)", {"italic": True, "size": 11}),
+        ],
+    )
+    end_paragraph(doc)
+    return doc
+
+
+# ----------------------------------------------------------------------------
+# phiếu nhận xét (mẫu 3-213, phần B)
+# ----------------------------------------------------------------------------
+
+def option_cell_content(cell):
+    """Inside one option cell: a nested table [tick box 6x6 mm | label]."""
+    box_mm, label_mm = 6, 47
+    inner = cell.add_table(rows=1, cols=2)
+    set_table_fixed(inner, (box_mm, label_mm))
+    set_cell_margins(inner, 0, 0)
+    row = inner.rows[0]
+    row_height(row, 6.5, exact=True)
+    box, label = row.cells
+    set_cell_borders(box, "single", 12)
+    # a box exactly box_mm wide and one row high: make it square by giving the
+    # row the same height as the box width (exact height).
+    row_height(row, box_mm, exact=True)
+    box.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    bp = box.paragraphs[0]
+    bp.paragraph_format.space_after = Pt(0)
+    r = bp.add_run("")
+    _set_run_font(r, size=8)
+    label.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    lp = label.paragraphs[0]
+    lp.paragraph_format.left_indent = Mm(1.5)
+    r = lp.add_run("{{ opt.label }}")
+    _set_run_font(r, size=BODY_PT)
+    # python-docx adds the paragraph Word needs after a nested table: keep it tiny.
+    p = cell.paragraphs[-1]
+    p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.line_spacing = Pt(1)
+    p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    r = p.add_run("")
+    _set_run_font(r, size=1)
+    return inner
+
+
+def build_evaluation_sheet() -> Document:
+    doc = new_document("Phiếu nhận xét đảng viên nơi cư trú (mẫu 3-213)")
+    B = {"bold": True}
+    mark_png = corner_mark_png()
+    sec = doc.sections[0]
+    corner_marks(sec.header, mark_png, bottom=False)
+    _trim_part(sec.header)
+    # footer: the corner-mark table must be the last thing in the footer
+    fp = sec.footer.paragraphs[0]
+    corner_marks(sec.footer, mark_png, bottom=True)
+    # move the empty first paragraph after the table (Word requires a final p)
+    tbl = sec.footer._element.findall(qn("w:tbl"))[-1]
+    fp._p.addprevious(tbl)
+    _trim_part(sec.footer)
+
+    letterhead(
+        doc,
+        [
+            ("{{ ward_party_body_name_upper }}", {}),
+            ("{{ residence_cell_name_upper }}", {"bold": True}),
+            ("*", {}),
+        ],
+        [
+            ([("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True, "size": 14})], {"after": 8}),
+            ("{{ place }}, {{ sign_date_long }}", {"italic": True}),
+        ],
+    )
+    # title row: QR code (left) | title | sheet serial (right)
+    t = doc.add_table(rows=1, cols=3)
+    set_table_fixed(t, (26, TEXT_W - 52, 26))
+    set_cell_margins(t, 0, 0)
+    cant_split(t.rows[0])
+    qr_cell, title_cell, serial_cell = t.rows[0].cells
+    qp = qr_cell.paragraphs[0]
+    qp.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    run = qp.add_run()
+    pic = run.add_picture(io.BytesIO(qr_placeholder_png()), width=Mm(22), height=Mm(22))
+    name_picture(pic, QR_PIC_NAME)
+    qr_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    title_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    cell_para(title_cell, "PHIẾU NHẬN XÉT", align=WD_ALIGN_PARAGRAPH.CENTER, size=15, bold=True, before=4)
+    cell_para(title_cell, "Đảng viên đang công tác thường xuyên giữ mối liên hệ với tổ chức đảng và nhân dân nơi cư trú",
+              align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=BODY_PT)
+    cell_para(title_cell, "Năm {{ year }}", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, after=2)
+    serial_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    cell_para(serial_cell, "Số phiếu:", align=WD_ALIGN_PARAGRAPH.RIGHT, size=8)
+    cell_para(serial_cell, "{{ sheet_serial }}", align=WD_ALIGN_PARAGRAPH.RIGHT, size=8)
+
+    kw = dict(line=1.15, after=1)
+    tab2 = [(110, WD_TAB_ALIGNMENT.LEFT, WD_TAB_LEADER.SPACES)]
+    para(doc, ["Họ và tên đảng viên: ", ("{{ member_full_name }}", B), "\tNgày sinh: {{ member_date_of_birth }}"],
+         tabs=tab2, before=4, **kw)
+    para(doc, ["Đang sinh hoạt tại: {{ workplace_cell_name }}, {{ workplace_committee_name }}"], **kw)
+    para(doc, ["Nơi cư trú: {{ residence_address }}"], **kw)
+    para(doc, ["Chi ủy sau khi họp với ban công tác mặt trận thôn, bản, khu dân cư, tổ dân phố thống nhất "
+               "nhận xét về đảng viên ", ("{{ member_full_name }}", B), " như sau:"],
+         align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, before=3, line=1.15, after=0)
+    para(doc, "(Đánh dấu X vào một ô phù hợp ở mỗi nội dung)", align=WD_ALIGN_PARAGRAPH.CENTER,
+         italic=True, size=11, after=2)
+
+    # ---- items, rendered from the form definition ----
+    para(doc, "{%p for item in items %}")
+    para(doc, "{%p if item.type == 'choice' %}")
+    para(doc, [("{{ item.number }}. {{ item.label }}", B)], before=3, after=1, keep_next=True)
+    n_cols = 3
+    col_w = TEXT_W / n_cols
+    t = doc.add_table(rows=1, cols=3)
+    # grid: [loop-start | option | loop-end]; the renderer repeats the middle
+    # cell once per option, giving one column per option.
+    set_table_fixed(t, (col_w, col_w, col_w))
+    set_cell_margins(t, 0, 0.5)
+    cant_split(t.rows[0])
+    c_for, c_opt, c_end = t.rows[0].cells
+    cell_para(c_for, "{%tc for opt in item.options %}", size=8)
+    option_cell_content(c_opt)
+    # remove the (now superfluous) empty first paragraph before the nested table
+    first = c_opt.paragraphs[0]
+    if not first.runs:
+        first._p.getparent().remove(first._p)
+    cell_para(c_end, "{%tc endfor %}", size=8)
+    para(doc, "{%p else %}")
+    para(doc, [("{{ item.number }}. {{ item.label }}:", B)], before=2, keep_next=True)
+    para(doc, "{%p for line in range(item.lines or 4) %}")
+    dotted_line(doc)
+    para(doc, "{%p endfor %}")
+    para(doc, "{%p endif %}")
+    para(doc, "{%p endfor %}")
+
+    para(doc, "", size=6)
+    signature_table(
+        doc,
+        [
+            ("XÁC NHẬN CỦA {{ ward_committee_name_upper }}", {"bold": True}),
+            ("T/M ĐẢNG ỦY", {"bold": True}),
+            ("(Ký tên, đóng dấu)", {"italic": True, "size": 11}),
+        ],
+        [
+            ("T/M CHI ỦY", {"bold": True}),
+            ("BÍ THƯ", {"bold": True}),
+            ("", {}), ("", {}), ("", {}),
+            ("{{ cell_secretary_name }}", {"bold": True}),
+        ],
+    )
+    end_paragraph(doc)
+    return doc
+
+
+# ----------------------------------------------------------------------------
+# deterministic save
+# ----------------------------------------------------------------------------
+
+def _drop_extras(doc: Document) -> None:
+    """Drop parts of python-docx's default template a form does not need
+    (Word 2010 stylesWithEffects, a misleading thumbnail, customXml)."""
+    part = doc.part
+    for rid, rel in list(part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects") or rel.reltype.endswith("/customXml"):
+            part.drop_rel(rid) if hasattr(part, "drop_rel") else None
+            part.rels.pop(rid, None)
+    pkg_rels = part.package.rels
+    for rid, rel in list(pkg_rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            pkg_rels.pop(rid, None)
+
+
+def _prune_styles(doc: Document) -> None:
+    """Keep only the styles the form uses (and what they derive from), and drop
+    the latent-style table: python-docx's default styles.xml is 350 kB, which
+    every generated document would otherwise carry."""
+    styles = doc.styles.element
+    used: set[str] = set()
+    parts = [doc.part.element] + [s.header._element for s in doc.sections] + [s.footer._element for s in doc.sections]
+    try:
+        parts.append(doc.part.numbering_part.element)
+    except Exception:  # no numbering part
+        pass
+    for root in parts:
+        for tag in ("w:pStyle", "w:rStyle", "w:tblStyle", "w:numStyle"):
+            for el in root.iter(qn(tag)):
+                used.add(el.get(qn("w:val")))
+    by_id = {st.get(qn("w:styleId")): st for st in styles.findall(qn("w:style"))}
+    keep = {sid for sid, st in by_id.items() if st.get(qn("w:default")) == "1"} | (used & set(by_id))
+    todo = list(keep)
+    while todo:
+        st = by_id[todo.pop()]
+        for tag in ("w:basedOn", "w:next", "w:link"):
+            el = st.find(qn(tag))
+            if el is not None and el.get(qn("w:val")) in by_id and el.get(qn("w:val")) not in keep:
+                keep.add(el.get(qn("w:val")))
+                todo.append(el.get(qn("w:val")))
+    for sid, st in by_id.items():
+        if sid not in keep:
+            styles.remove(st)
+    latent = styles.find(qn("w:latentStyles"))
+    if latent is not None:
+        styles.remove(latent)
+
+
+def save_deterministic(doc: Document, path: Path) -> None:
+    _drop_extras(doc)
+    _prune_styles(doc)
+    buf = io.BytesIO()
+    doc.save(buf)
+    buf.seek(0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            zi = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            zout.writestr(zi, data)
+    path.write_bytes(out.getvalue())
+
+
+BUILDERS = {
+    "introduction_letter.v1.docx": build_introduction_letter,
+    "evaluation_sheet.v1.docx": build_evaluation_sheet,
+}
+
+
+def main(argv=None) -> int:
+    out_dir = Path(argv[0]) if argv else HERE
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, builder in BUILDERS.items():
+        path = out_dir / name
+        save_deterministic(builder(), path)
+        print(f"wrote {path} ({path.stat().st_size} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
