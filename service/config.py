@@ -25,6 +25,8 @@ def load(app, overrides: dict | None = None) -> None:
         JOB_RUNNER=os.environ.get("NOICUTRU_JOB_RUNNER", "inprocess"),
         LOGIN_DELAY_BASE=float(os.environ.get("NOICUTRU_LOGIN_DELAY", "0.5")),
         PAGE_SIZE=50,
+        ABSENCE_RULE=os.environ.get("NOICUTRU_ABSENCE_RULE", "1") == "1",
+        SCAN_MAX_PAGES=int(os.environ.get("NOICUTRU_SCAN_MAX_PAGES", "500")),
         WTF_CSRF_TIME_LIMIT=None,
     )
     cfg["SECRET_KEY"] = os.environ.get("NOICUTRU_SECRET_KEY") or _instance_secret(instance)

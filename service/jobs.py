@@ -230,5 +230,6 @@ def start_worker(app: Flask) -> InProcessWorker:
 def init_app(app: Flask) -> None:
     from . import importing  # noqa: F401  registers the import job
     from .documents import bulk  # noqa: F401  registers the bulk mail-merge job
+    from .scans import pipeline  # noqa: F401  registers the scan batch job
     if app.config.get("START_WORKER") and app.config.get("JOB_RUNNER") == "inprocess":
         start_worker(app)

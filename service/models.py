@@ -226,9 +226,16 @@ class Evaluation(Base):
     voided_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     voided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
     source_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
+    source_page_id: Mapped[Optional[int]] = mapped_column(ForeignKey("scan_pages.id", use_alter=True,
+                                                                     name="fk_evaluations_source_page"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     member: Mapped[Member] = relationship()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"answers": self.answers, "other_remarks": self.other_remarks, "status": self.status,
+                "returned_on": self.returned_on.isoformat() if self.returned_on else None,
+                "source_page_id": self.source_page_id}
 
 
 class DocumentTemplate(Base):
@@ -258,6 +265,97 @@ class DocumentCounter(Base):
     kind: Mapped[str] = mapped_column(String(40))
     year: Mapped[int] = mapped_column(Integer)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FormLayout(Base):
+    """Where the tick boxes and areas of a template version are, for reading scans (built once, kept)."""
+    __tablename__ = "form_layouts"
+    __table_args__ = (UniqueConstraint("kind", "version", "variant", name="uq_form_layout"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    variant: Mapped[str] = mapped_column(String(40))
+    layout: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ScanBatch(Base):
+    """A stack of returned paper uploaded in one go (one job, per-page items)."""
+    __tablename__ = "scan_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    job_id: Mapped[Optional[int]] = mapped_column(ForeignKey("jobs.id"))
+    auto_apply: Mapped[bool] = mapped_column(Boolean, default=True)
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[Optional[dict]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    files: Mapped[list["ScanFile"]] = relationship(back_populates="batch", order_by="ScanFile.id")
+
+
+class ScanFile(Base):
+    __tablename__ = "scan_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("scan_batches.id", ondelete="CASCADE"), index=True)
+    stored_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[Optional[dict]] = mapped_column(JSON)  # the whole file was refused: code and message
+
+    batch: Mapped[ScanBatch] = relationship(back_populates="files")
+    stored_file: Mapped[Optional["StoredFile"]] = relationship()
+
+
+SCAN_PAGE_STATUSES = {
+    "review": "Chờ duyệt",
+    "conflict": "Mâu thuẫn, chờ duyệt",
+    "applied": "Đã cập nhật",
+    "rejected": "Đã loại",
+    "duplicate": "Trùng, không cập nhật",
+    "skipped": "Bỏ qua (trang trắng)",
+    "error": "Lỗi",
+}
+
+
+class ScanPage(Base):
+    """One scanned page: what was read, and what a person or the machine decided."""
+    __tablename__ = "scan_pages"
+    __table_args__ = (UniqueConstraint("scan_file_id", "page_no", name="uq_scan_page"),
+                      Index("ix_scan_pages_status", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("scan_batches.id", ondelete="CASCADE"), index=True)
+    scan_file_id: Mapped[int] = mapped_column(ForeignKey("scan_files.id", ondelete="CASCADE"))
+    page_no: Mapped[int] = mapped_column(Integer)  # from 1
+    source_key: Mapped[str] = mapped_column(String(80), index=True)  # file hash + page: the same page uploaded again
+    image_sha: Mapped[Optional[str]] = mapped_column(String(64))  # the normalised page image in storage
+    kind: Mapped[str] = mapped_column(String(32))
+    reading: Mapped[dict] = mapped_column(JSON)
+    crops: Mapped[Optional[dict]] = mapped_column(JSON)  # name -> sha of PNG in storage
+    sheet_serial: Mapped[Optional[str]] = mapped_column(String(40), index=True)
+    member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    year: Mapped[Optional[int]] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    problems: Mapped[Optional[list]] = mapped_column(JSON)
+    applied_values: Mapped[Optional[dict]] = mapped_column(JSON)
+    before_values: Mapped[Optional[dict]] = mapped_column(JSON)  # the evaluation before applying, for undo
+    evaluation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evaluations.id", use_alter=True,
+                                                                    name="fk_scan_pages_evaluation"))
+    introduction_id: Mapped[Optional[int]] = mapped_column(ForeignKey("introductions.id"))
+    decided_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    scan_file: Mapped[ScanFile] = relationship()
+    member: Mapped[Optional[Member]] = relationship()
+    decider: Mapped[Optional["User"]] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return SCAN_PAGE_STATUSES.get(self.status, self.status)
 
 
 class StoredFile(Base):

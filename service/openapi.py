@@ -121,6 +121,16 @@ def spec() -> dict:
             "/api/documents/preview": {"get": _op("Xem trước một văn bản (PDF hoặc PNG), không lập số", params=[
                 {"name": "kind", "in": "query", "schema": {"type": "string"}}, {"name": "member_id", "in": "query", "required": True, "schema": {"type": "integer"}},
                 {"name": "year", "in": "query", "schema": {"type": "integer"}}, FORMAT], binary=True)},
+            "/api/scans": {"post": {**_op("Tải lên bản quét (nhiều tệp, trường 'files'); đọc trong công việc nền", ok=202, errors=(400, 401, 403, 413)),
+                                    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {"type": "object", "properties": {
+                                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}, "auto_apply": {"type": "string"}}}}}}}},
+            "/api/scans/{batch_id}": {"get": _op("Một lô quét và các trang", params=[_path_id("batch_id")])},
+            "/api/scan-pages": {"get": _op("Các trang đã đọc", params=[{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["review", "conflict", "applied", "rejected", "duplicate", "skipped", "error"]}}], errors=(401,))},
+            "/api/scan-pages/{page_id}": {"get": _op("Một trang: kết quả đọc, độ tin cậy, vị trí", params=[_path_id("page_id")])},
+            "/api/scan-pages/{page_id}/apply": {"post": _op("Cập nhật phiếu nhận xét từ trang (có thể sửa, chọn đảng viên khác)", params=[_path_id("page_id")], body={"type": "object", "properties": {
+                "answers": {"type": "object"}, "other_remarks": {"type": "string"}, "member_id": {"type": "integer"}, "year": {"type": "integer"}}}, errors=(400, 401, 403, 404, 409))},
+            "/api/scan-pages/{page_id}/reject": {"post": _op("Loại trang", params=[_path_id("page_id")], body={"type": "object", "properties": {"reason": {"type": "string"}}})},
+            "/api/scan-pages/{page_id}/undo": {"post": _op("Hoàn tác việc cập nhật", params=[_path_id("page_id")], errors=(401, 403, 404, 409))},
             "/api/templates": {"get": _op("Các phiên bản mẫu văn bản", errors=(401,)),
                                "post": _op("Tải lên phiên bản mẫu mới (quản trị viên)", multipart=True, ok=201)},
             "/api/jobs/{job_id}": {"get": _op("Một công việc và tiến độ", params=[_path_id("job_id")], ok_schema=job)},

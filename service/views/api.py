@@ -338,3 +338,89 @@ def templates_upload():
             raise ServiceError("invalid_definition", "Tệp định nghĩa không phải JSON hợp lệ.")
     row = upload_template(sess, user, request.form.get("kind", ""), upload.read(), upload.filename, definition)
     return jsonify({"id": row.id, "kind": row.kind, "version": row.version, "name": row.name}), 201
+
+
+# --- scans -----------------------------------------------------------------------------
+
+def _page_dict(p) -> dict:
+    r = p.reading or {}
+    return {"id": p.id, "batch_id": p.batch_id, "file": p.scan_file.name, "page_no": p.page_no, "kind": p.kind,
+            "status": p.status, "member_id": p.member_id, "sheet_serial": p.sheet_serial, "year": p.year,
+            "problems": p.problems, "answers": r.get("answers"), "answer_confidence": r.get("answer_confidence"),
+            "qr_valid": r.get("qr_valid"), "fields": r.get("fields"), "evaluation_id": p.evaluation_id,
+            "applied_values": p.applied_values}
+
+
+@bp.post("/scans")
+@login_required
+def scans_upload():
+    from ..scans import intake
+    from .scans import uploaded_files
+    sess, user = db.session(), current()
+    auto = request.form.get("auto_apply", "1") not in ("0", "false", "")
+    batch = intake.start_batch(sess, user, uploaded_files(), auto_apply=auto)
+    return jsonify({"id": batch.id, "job_id": batch.job_id, "page_count": batch.page_count,
+                    "file_errors": [f.error for f in batch.files if f.error]}), 202
+
+
+@bp.get("/scans/<int:batch_id>")
+@login_required
+def scans_batch(batch_id: int):
+    from ..models import ScanPage
+    from ..scans.access import get_batch
+    sess, user = db.session(), current()
+    b = get_batch(sess, user, batch_id)
+    pages = sess.scalars(select(ScanPage).where(ScanPage.batch_id == b.id).order_by(ScanPage.id)).all()
+    return jsonify({"id": b.id, "job_id": b.job_id, "page_count": b.page_count, "summary": b.summary,
+                    "file_errors": [f.error for f in b.files if f.error], "pages": [_page_dict(p) for p in pages]})
+
+
+@bp.get("/scan-pages")
+@login_required
+def scan_pages_list():
+    from ..models import ScanPage
+    from ..scans.access import visible_pages
+    sess, user = db.session(), current()
+    stmt = visible_pages(sess, user)
+    if request.args.get("status"):
+        stmt = stmt.where(ScanPage.status == request.args["status"])
+    return jsonify({"items": [_page_dict(p) for p in sess.scalars(stmt.order_by(ScanPage.id).limit(500))]})
+
+
+@bp.get("/scan-pages/<int:page_id>")
+@login_required
+def scan_page_get(page_id: int):
+    from ..scans.access import get_page
+    return jsonify(_page_dict(get_page(db.session(), current(), page_id)))
+
+
+@bp.post("/scan-pages/<int:page_id>/apply")
+@login_required
+def scan_page_apply(page_id: int):
+    from ..scans.decide import apply_page
+    from .scans import _decide
+    sess, user, p = _decide(page_id)
+    body = _json_body()
+    answers = body.get("answers") if body.get("answers") is not None else (p.reading or {}).get("answers") or {}
+    apply_page(sess, p, user, answers, body.get("other_remarks"), body.get("member_id"), body.get("year"))
+    return jsonify(_page_dict(p))
+
+
+@bp.post("/scan-pages/<int:page_id>/reject")
+@login_required
+def scan_page_reject(page_id: int):
+    from ..scans.decide import reject_page
+    from .scans import _decide
+    sess, user, p = _decide(page_id)
+    reject_page(sess, p, user, str((request.get_json(silent=True) or {}).get("reason") or ""))
+    return jsonify(_page_dict(p))
+
+
+@bp.post("/scan-pages/<int:page_id>/undo")
+@login_required
+def scan_page_undo(page_id: int):
+    from ..scans.decide import undo_page
+    from .scans import _decide
+    sess, user, p = _decide(page_id)
+    undo_page(sess, p, user)
+    return jsonify(_page_dict(p))

@@ -65,7 +65,10 @@ def detail(member_id: int):
                                .order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
     audit = sess.scalars(select(AuditEntry).where(AuditEntry.member_id == member.id)
                          .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())).all()
-    return render_template("members/detail.html", m=member, intros=intros, attendance=attendance,
+    from .. import meetings
+    flagged = meetings.unexcused_absences(sess, user, dt.date.today().year, member.id) \
+        if current_app.config.get("ABSENCE_RULE", True) else []
+    return render_template("members/detail.html", m=member, absence_flag=flagged[0][1] if flagged else 0, intros=intros, attendance=attendance,
                            evaluations=evaluations, audit=audit, labels=FIELD_LABELS,
                            can_edit=can_edit_member(sess, user, member), this_year=dt.date.today().year)
 

@@ -1,0 +1,5 @@
+"""Returned scanned forms: intake, reading (through ocr/), review and applying to the records.
+
+The service never parses images itself: every page goes through ``ocr.read_page`` and
+``ocr.pdfinput``; this package decides what to apply and what waits for a person.
+"""

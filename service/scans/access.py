@@ -1,0 +1,48 @@
+"""Who may see and decide on scanned pages: the uploader, administrators, and those who see the member."""
+from __future__ import annotations
+
+from flask import abort
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..models import Member, ScanBatch, ScanPage, User
+from ..permissions import can_see_member, scope_members
+
+
+def visible_pages(sess: Session, user: User):
+    stmt = select(ScanPage)
+    if user.role == "admin":
+        return stmt
+    members = scope_members(sess, user, select(Member.id))
+    return stmt.join(ScanBatch, ScanBatch.id == ScanPage.batch_id).where(
+        or_(ScanBatch.created_by == user.id, ScanPage.member_id.in_(members)))
+
+
+def get_page(sess: Session, user: User, page_id: int) -> ScanPage:
+    page = sess.get(ScanPage, page_id)
+    if page is None:
+        abort(404)
+    if user.role == "admin":
+        return page
+    batch = sess.get(ScanBatch, page.batch_id)
+    if batch.created_by == user.id or (page.member is not None and can_see_member(sess, user, page.member)):
+        return page
+    abort(403)
+
+
+def get_batch(sess: Session, user: User, batch_id: int) -> ScanBatch:
+    batch = sess.get(ScanBatch, batch_id)
+    if batch is None:
+        abort(404)
+    if user.role != "admin" and batch.created_by != user.id:
+        abort(403)
+    return batch
+
+
+def can_decide(sess: Session, user: User, page: ScanPage) -> bool:
+    """Cell secretaries upload and look; the workplace committee's staff and administrators decide."""
+    if user.role == "admin":
+        return True
+    if user.role != "workplace_staff":
+        return False
+    return page.member is None or can_see_member(sess, user, page.member)

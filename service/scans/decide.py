@@ -1,0 +1,148 @@
+"""What a page reading means for the records: identify the sheet, detect duplicates and
+conflicts, apply (by the machine when everything is confidently read, or by a reviewer),
+undo, reject."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import ServiceError
+from ..models import AuditEntry, Evaluation, Introduction, Member, ScanPage, User, utcnow
+from ..documents.sheets import ensure_sheet
+from ..documents.templates_store import template_version
+
+OPEN = ("review", "conflict")
+
+
+def sheet_of(sess: Session, page: ScanPage) -> Optional[Evaluation]:
+    return sess.scalar(select(Evaluation).where(Evaluation.sheet_serial == page.sheet_serial)) \
+        if page.sheet_serial else None
+
+
+def items_of(sess: Session, ev: Evaluation) -> list[dict]:
+    definition = template_version(sess, "evaluation_sheet", ev.template_version or 1).definition
+    return definition["variants"][ev.variant]["items"]
+
+
+def initial_status(sess: Session, page: ScanPage, reading: dict) -> tuple[str, list[dict]]:
+    """The status a freshly read page starts in, and the service-level problems found."""
+    problems: list[dict] = []
+    if reading["kind"] == "blank":
+        return "skipped", problems
+    earlier = sess.scalar(select(ScanPage.id).where(ScanPage.source_key == page.source_key, ScanPage.id != page.id,
+                                                    ScanPage.status != "rejected").limit(1))
+    if earlier is not None:
+        return "duplicate", [{"code": "same_page", "message_vi": f"Trang này đã được tải lên trước đó (trang #{earlier})."}]
+    if reading["kind"] != "evaluation_sheet" or not reading.get("qr_valid"):
+        return "review", problems
+    ev = sheet_of(sess, page)
+    if ev is None:
+        return "review", [{"code": "sheet_unknown",
+                           "message_vi": f"Không có phiếu số {page.sheet_serial} trong hệ thống."}]
+    if ev.member_id != page.member_id:
+        return "review", [{"code": "member_mismatch", "message_vi": "Mã QR không khớp với đảng viên của phiếu."}]
+    if ev.status == "voided":
+        return "conflict", [{"code": "sheet_voided",
+                             "message_vi": f"Phiếu số {ev.sheet_serial} đã bị hủy và thay bằng phiếu khác."}]
+    if ev.status == "returned":
+        if (ev.answers or {}) == (reading.get("answers") or {}):
+            return "duplicate", [{"code": "same_sheet", "message_vi": f"Phiếu số {ev.sheet_serial} đã được cập nhật từ một bản quét khác với cùng nội dung."}]
+        return "conflict", [{"code": "sheet_already_applied",
+                             "message_vi": f"Phiếu số {ev.sheet_serial} đã được cập nhật từ bản quét khác với nội dung khác."}]
+    other = sess.scalar(select(Evaluation).where(Evaluation.member_id == ev.member_id, Evaluation.year == ev.year,
+                                                 Evaluation.id != ev.id, Evaluation.status == "returned"))
+    if other is not None:
+        return "conflict", [{"code": "two_sheets", "message_vi": f"Đảng viên đã có phiếu nhận xét năm {ev.year} khác (số {other.sheet_serial})."}]
+    return "review", problems
+
+
+def _check_answers(sess: Session, ev: Evaluation, answers: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for item in items_of(sess, ev):
+        if item.get("type", "choice") != "choice":
+            continue
+        value = answers.get(item["key"])
+        keys = [o["key"] for o in item["options"]]
+        if value not in keys:
+            raise ServiceError("incomplete_answers", f"Mục {item['number']} ({item['label']}) chưa có lựa chọn hợp lệ.",
+                               {"item": item["key"], "options": keys})
+        clean[item["key"]] = value
+    return clean
+
+
+def _source_ref(page: ScanPage) -> str:
+    return f"Lô quét #{page.batch_id}, tệp {page.scan_file.name}, trang {page.page_no}"
+
+
+def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dict[str, Any],
+               other_remarks: Optional[str] = None, member_id: Optional[int] = None,
+               year: Optional[int] = None) -> Evaluation:
+    """Write a page's answers into the member's evaluation for the year, with audit and undo data."""
+    if page.status not in OPEN:
+        raise ServiceError("already_decided", f"Trang này đã được xử lý ({page.status_label}).", status=409)
+    reading = page.reading or {}
+    if reading.get("qr_text") and not reading.get("qr_valid"):
+        raise ServiceError("forged_sheet", "Mã QR của phiếu không hợp lệ (phiếu bị sửa hoặc không do hệ thống phát "
+                                           "hành): không thể cập nhật, chỉ có thể loại.", status=409)
+    ev = sheet_of(sess, page) if member_id in (None, page.member_id) else None
+    if ev is None or ev.status == "voided":
+        target = member_id or page.member_id
+        member = sess.get(Member, target) if target else None
+        if member is None:
+            raise ServiceError("member_required", "Cần chọn đảng viên cho trang này trước khi cập nhật.")
+        ev = ensure_sheet(sess, member, year or page.year or dt.date.today().year, commit=False)
+    answers = _check_answers(sess, ev, answers)
+    if ev.status == "returned" and ev.source_page_id != page.id and page.status != "conflict":
+        page.status = "conflict"
+        sess.commit()
+        raise ServiceError("conflict", f"Phiếu năm {ev.year} của đảng viên đã được cập nhật từ bản quét khác: "
+                                       "trang được chuyển sang mục mâu thuẫn để xem xét.", status=409)
+    before = ev.snapshot()
+    ev.answers, ev.other_remarks = answers, (other_remarks or "").strip() or ev.other_remarks
+    ev.status, ev.returned_on, ev.source_page_id = "returned", dt.date.today(), page.id
+    sess.flush()
+    sess.add(AuditEntry(member_id=ev.member_id, action="evaluation", user_id=user.id if user else None, source="scan",
+                        source_ref=_source_ref(page), before=before, after=ev.snapshot()))
+    page.status, page.evaluation_id, page.member_id, page.year = "applied", ev.id, ev.member_id, ev.year
+    page.applied_values, page.before_values = ev.snapshot(), before
+    page.decided_by, page.decided_at = user.id if user else None, utcnow()
+    sess.commit()
+    return ev
+
+
+def undo_page(sess: Session, page: ScanPage, user: User) -> None:
+    """Put the evaluation back as it was before this page was applied; the page waits for review again."""
+    if page.status != "applied":
+        raise ServiceError("not_applied", "Chỉ hoàn tác được trang đã cập nhật.", status=409)
+    ev = sess.get(Evaluation, page.evaluation_id)
+    if ev.source_page_id != page.id:
+        raise ServiceError("superseded", "Phiếu đã được cập nhật lại từ bản quét khác sau trang này: không hoàn tác được.",
+                           status=409)
+    now, before = ev.snapshot(), page.before_values or {}
+    ev.answers, ev.other_remarks, ev.status = before.get("answers"), before.get("other_remarks"), before.get("status", "issued")
+    ev.returned_on = dt.date.fromisoformat(before["returned_on"]) if before.get("returned_on") else None
+    ev.source_page_id = before.get("source_page_id")
+    sess.flush()
+    sess.add(AuditEntry(member_id=ev.member_id, action="evaluation_undo", user_id=user.id, source="scan",
+                        source_ref=_source_ref(page), before=now, after=ev.snapshot()))
+    page.status, page.applied_values, page.before_values = "review", None, None
+    page.decided_by, page.decided_at = user.id, utcnow()
+    sess.commit()
+
+
+def reject_page(sess: Session, page: ScanPage, user: User, reason: str = "") -> None:
+    if page.status == "applied":
+        raise ServiceError("applied", "Trang đã được cập nhật: hãy hoàn tác trước khi loại.", status=409)
+    page.status, page.decided_by, page.decided_at = "rejected", user.id, utcnow()
+    page.problems = (page.problems or []) + ([{"code": "rejected", "message_vi": reason}] if reason else [])
+    sess.commit()
+
+
+def mark_receipt(sess: Session, page: ScanPage, intro: Introduction, received_on: dt.date) -> None:
+    """A returned receipt slip: the introduction is received on that date."""
+    intro.received_on = received_on
+    page.status, page.introduction_id, page.member_id, page.decided_at = "applied", intro.id, intro.member_id, utcnow()
+    sess.commit()

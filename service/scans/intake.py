@@ -1,0 +1,59 @@
+"""Uploading a stack of scans: every file checked and counted before any page is read."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from .. import jobs, storage
+from ..errors import ServiceError
+from ..models import ScanBatch, ScanFile, User
+
+MAX_PAGES = 500
+
+
+def _inspect(data: bytes, name: str) -> int:
+    from ocr import pdfinput
+    return pdfinput.count_pages(data, name, max_pages=current_app.config.get("SCAN_MAX_PAGES", MAX_PAGES))
+
+
+def start_batch(sess: Session, user: User, files: Iterable[tuple[str, bytes]], auto_apply: bool = True) -> ScanBatch:
+    """Store the files, count their pages, and start the reading job.
+
+    A file that cannot be read (corrupt, password-protected, not a scan, too large) is
+    recorded with its error and the others go on. A batch over the page limit is refused
+    whole, before any work is done.
+    """
+    from ocr.pdfinput import InputError
+    if user.role not in ("admin", "workplace_staff", "cell_secretary"):
+        raise ServiceError("forbidden", "Bạn không có quyền tải bản quét lên.", status=403)
+    limit = current_app.config.get("SCAN_MAX_PAGES", MAX_PAGES)
+    checked: list[tuple[str, bytes, int, dict | None]] = []
+    for name, data in files:
+        try:
+            pages = _inspect(data, name)
+            checked.append((name, data, pages, None))
+        except InputError as exc:
+            if exc.code == "too_many_pages":
+                raise ServiceError("too_many_pages", f"Tệp {name}: {exc.message_vi}", {"file": name, "limit": limit})
+            checked.append((name, data, 0, {"code": exc.code, "message": f"Tệp {name}: {exc.message_vi}"}))
+    if not checked:
+        raise ServiceError("no_files", "Chưa chọn tệp bản quét nào.")
+    total = sum(p for _, _, p, _ in checked)
+    if total > limit:
+        raise ServiceError("too_many_pages", f"Lô có {total} trang, vượt quá giới hạn {limit} trang mỗi lần tải lên. "
+                                             "Hãy chia thành nhiều lô nhỏ hơn.", {"pages": total, "limit": limit})
+    batch = ScanBatch(created_by=user.id, auto_apply=auto_apply, page_count=total)
+    sess.add(batch)
+    sess.flush()
+    for name, data, pages, error in checked:
+        stored = storage.save(sess, data, name, None, user.id) if data else None
+        sess.add(ScanFile(batch_id=batch.id, stored_file_id=stored.id if stored else None, name=name,
+                          page_count=pages, error=error))
+    sess.flush()
+    job = jobs.enqueue(sess, "scan_batch", {"batch_id": batch.id, "user_id": user.id}, user_id=user.id, total=total)
+    batch.job_id = job.id
+    sess.commit()
+    jobs.notify()
+    return batch

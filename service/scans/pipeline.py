@@ -1,0 +1,111 @@
+"""The scan batch job: items are pages; each is read by ocr/, stored, and decided on."""
+from __future__ import annotations
+
+import functools
+import hashlib
+
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import db, storage
+from ..documents.templates_store import mark_key
+from ..job_items import ItemRejected, failures, item_job
+from ..models import Member, ScanBatch, ScanFile, ScanPage, StoredFile, User
+from ..permissions import scope_members
+from .decide import apply_page, initial_status
+from .layouts import all_layouts
+
+
+@functools.lru_cache(maxsize=4)
+def _hint(batch_id: int) -> tuple:
+    """Members the uploader may see, for proposing who a page we did not print is about."""
+    with db.new_session() as sess:
+        batch = sess.get(ScanBatch, batch_id)
+        user = sess.get(User, batch.created_by)
+        stmt = scope_members(sess, user, select(Member)).where(Member.status.in_(("active", "exempt_meetings")))
+        return tuple({"id": m.id, "full_name": m.full_name,
+                      "date_of_birth": m.date_of_birth.isoformat() if m.date_of_birth else None,
+                      "workplace_org_name": m.workplace_org.name if m.workplace_org else None,
+                      "residence_cell_name": m.residence_cell.name if m.residence_cell else None}
+                     for m in sess.scalars(stmt))
+
+
+@functools.lru_cache(maxsize=2)
+def _layouts(_job_id: int) -> tuple:
+    with db.new_session() as sess:
+        return tuple(all_layouts(sess))
+
+
+@item_job("scan_batch", "Đọc bản quét")
+class ScanBatchJob:
+    @staticmethod
+    def plan(ctx, params: dict) -> list[dict]:
+        with db.new_session() as sess:
+            files = sess.scalars(select(ScanFile).where(ScanFile.batch_id == params["batch_id"]).order_by(ScanFile.id))
+            return [{"label": f"{f.name}, trang {n}", "file_id": f.id, "page_no": n}
+                    for f in files if not f.error for n in range(1, f.page_count + 1)]
+
+    @staticmethod
+    def run_item(ctx, params: dict, item: dict) -> dict:
+        from ocr import pdfinput, read_page
+        with db.new_session() as sess:
+            existing = sess.scalar(select(ScanPage).where(ScanPage.scan_file_id == item["file_id"],
+                                                          ScanPage.page_no == item["page_no"]))
+            if existing is not None:  # read before a crash: do not read or apply it twice
+                return {"page_id": existing.id, "status": existing.status}
+            sf = sess.get(ScanFile, item["file_id"])
+            stored = sess.get(StoredFile, sf.stored_file_id)
+            data, name, file_sha = storage.read(stored), sf.name, stored.sha256
+        try:
+            image = pdfinput.load_page(data, name, item["page_no"] - 1)
+        except pdfinput.InputError as exc:
+            raise ItemRejected(f"{name}, trang {item['page_no']}: {exc.message_vi}", exc.code)
+        reading = read_page(image, layouts=list(_layouts(ctx.job_id)), hmac_key=mark_key(),
+                            members_hint=list(_hint(params["batch_id"])))
+        rd = reading.to_dict(include_images=False)
+        crops = {k: storage.put_bytes(v) for k, v in reading.crops.items()}
+        image_sha = storage.put_bytes(reading.normalised_image) if reading.normalised_image else None
+        qr = rd.get("qr") or {}
+        proposed = next((f["value"] for f in rd["fields"] if f["name"] == "proposed_member_id"), None)
+        with db.new_session() as sess:
+            page = ScanPage(batch_id=params["batch_id"], scan_file_id=item["file_id"], page_no=item["page_no"],
+                            source_key=hashlib.sha256(f"{file_sha}:{item['page_no']}".encode()).hexdigest()[:64],
+                            image_sha=image_sha, kind=rd["kind"], reading=rd, crops=crops,
+                            sheet_serial=qr.get("sheet_serial") if rd["qr_valid"] else None,
+                            member_id=_member_id(sess, qr.get("member_id") if rd["qr_valid"] else proposed),
+                            year=int(qr["year"]) if rd["qr_valid"] and qr.get("year") else None,
+                            status="review", problems=list(rd["problems"]))
+            sess.add(page)
+            try:
+                sess.flush()
+            except IntegrityError:  # another worker stored this page first
+                sess.rollback()
+                return {"status": "duplicate_item"}
+            status, problems = initial_status(sess, page, rd)
+            page.status, page.problems = status, (page.problems or []) + problems
+            sess.commit()
+            auto = sess.get(ScanBatch, params["batch_id"]).auto_apply
+            if status == "review" and auto and rd["auto_applicable"] and not problems:
+                apply_page(sess, page, None, rd["answers"], None)
+            return {"page_id": page.id, "status": page.status, "kind": page.kind}
+
+    @staticmethod
+    def finish(ctx, params: dict, items: list) -> dict:
+        with db.new_session() as sess:
+            counts = dict(sess.execute(select(ScanPage.status, func.count()).where(
+                ScanPage.batch_id == params["batch_id"]).group_by(ScanPage.status)).all())
+            files = sess.scalars(select(ScanFile).where(ScanFile.batch_id == params["batch_id"],
+                                                        ScanFile.error.is_not(None))).all()
+            file_errors = [f.error for f in files]
+            summary = {"pages": counts, "failed_pages": failures(items), "file_errors": file_errors}
+            sess.get(ScanBatch, params["batch_id"]).summary = summary
+        return {"batch_id": params["batch_id"], **summary}
+
+
+def _member_id(sess, value) -> int | None:
+    try:
+        member_id = int(value)
+    except (TypeError, ValueError):
+        return None
+    return member_id if sess.get(Member, member_id) is not None else None
