@@ -15,7 +15,7 @@ MAX_PAGES = 500
 
 def _inspect(data: bytes, name: str) -> int:
     from ocr import pdfinput
-    return pdfinput.count_pages(data, name, max_pages=current_app.config.get("SCAN_MAX_PAGES", MAX_PAGES))
+    return pdfinput.page_count(data, name)
 
 
 def start_batch(sess: Session, user: User, files: Iterable[tuple[str, bytes]], auto_apply: bool = True) -> ScanBatch:
@@ -25,7 +25,7 @@ def start_batch(sess: Session, user: User, files: Iterable[tuple[str, bytes]], a
     recorded with its error and the others go on. A batch over the page limit is refused
     whole, before any work is done.
     """
-    from ocr.pdfinput import InputError
+    from ocr.pdfinput import ScanInputError
     if user.role not in ("admin", "workplace_staff", "cell_secretary"):
         raise ServiceError("forbidden", "Bạn không có quyền tải bản quét lên.", status=403)
     limit = current_app.config.get("SCAN_MAX_PAGES", MAX_PAGES)
@@ -33,10 +33,11 @@ def start_batch(sess: Session, user: User, files: Iterable[tuple[str, bytes]], a
     for name, data in files:
         try:
             pages = _inspect(data, name)
+            if pages > limit:
+                raise ScanInputError("too_many_pages", message_vi=f"Tệp có {pages} trang, vượt quá giới hạn {limit} "
+                                                                  "trang mỗi lô: không đọc tệp này, hãy chia nhỏ")
             checked.append((name, data, pages, None))
-        except InputError as exc:
-            if exc.code == "too_many_pages":
-                raise ServiceError("too_many_pages", f"Tệp {name}: {exc.message_vi}", {"file": name, "limit": limit})
+        except ScanInputError as exc:
             checked.append((name, data, 0, {"code": exc.code, "message": f"Tệp {name}: {exc.message_vi}"}))
     if not checked:
         raise ServiceError("no_files", "Chưa chọn tệp bản quét nào.")

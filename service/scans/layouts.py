@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import ocr
 from docgen import samples
@@ -12,17 +13,25 @@ from sqlalchemy.orm import Session
 
 from .. import db
 from ..models import DocumentTemplate, FormLayout
-from ..documents.templates_store import renderer, sync_builtin
+from ..documents.templates_store import renderer, sync_builtin, template_path
 
 KIND = "evaluation_sheet"
 
 
+_built: dict[tuple, dict] = {}
+
+
 def _build(sess: Session, template: DocumentTemplate, variant: str) -> dict:
-    data = samples.evaluation_sheet(1, variant=variant, year=dt.date.today().year, sheet_serial="2000-000001-1",
-                                    member_id="1")
-    docx = renderer(sess, template).render(data)
-    pdf = convert_to_pdf([("layout.docx", docx)])[0]
-    return ocr.build_layout(template.definition, pdf, variant=variant).to_dict()
+    """Render a sample sheet of this version and variant, and find its boxes (kept per process too)."""
+    path = template_path(sess, template)
+    key = (str(path), path.stat().st_mtime, json.dumps(template.definition, sort_keys=True), variant)
+    if key not in _built:
+        data = samples.evaluation_sheet(1, variant=variant, year=dt.date.today().year, sheet_serial="2000-000001-1",
+                                        member_id="1")
+        docx = renderer(sess, template).render(data)
+        pdf = convert_to_pdf([("layout.docx", docx)])[0]
+        _built[key] = ocr.build_layout(template.definition, pdf, variant=variant).to_dict()
+    return _built[key]
 
 
 def all_layouts(sess: Session) -> list[dict]:

@@ -58,8 +58,8 @@ class ScanBatchJob:
             stored = sess.get(StoredFile, sf.stored_file_id)
             data, name, file_sha = storage.read(stored), sf.name, stored.sha256
         try:
-            image = pdfinput.load_page(data, name, item["page_no"] - 1)
-        except pdfinput.InputError as exc:
+            image = pdfinput.load_page(data, name, item["page_no"] - 1).image
+        except pdfinput.ScanInputError as exc:
             raise ItemRejected(f"{name}, trang {item['page_no']}: {exc.message_vi}", exc.code)
         reading = read_page(image, layouts=list(_layouts(ctx.job_id)), hmac_key=mark_key(),
                             members_hint=list(_hint(params["batch_id"])))

@@ -1,0 +1,179 @@
+"""Returned sheets read from scans: automatic updates, review, duplicates, conflicts, undo, bad files."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import cv2
+import numpy as np
+import pytest
+
+from service import db, jobs
+from service.documents.contexts import evaluation_data
+from service.documents.sheets import ensure_sheet
+from service.documents.templates_store import mark_key
+from service.models import AuditEntry, Evaluation, Member, ScanPage
+
+YEAR = 2026
+
+
+def png(img: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", img)
+    return buf.tobytes()
+
+
+def jpeg(img: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return buf.tobytes()
+
+
+@pytest.fixture
+def members(sess, orgs):
+    out = []
+    for i, name in enumerate(["Nguyễn Văn Ánh", "Trần Thị Hường", "Lê Đức Thắng"]):
+        m = Member(card_number=f"90{i}", workplace_org_id=orgs["tax_cell"].id, residence_cell_id=orgs["cell1"].id,
+                   gender="male", date_of_birth=dt.date(1980 + i, 3, 4), admission_date=dt.date(2005, 1, 2),
+                   house="Số 5", commune="Phường Hồng Hà", province="Quảng Ninh", status="active")
+        m.set_name(name)
+        sess.add(m)
+    sess.commit()
+    for m in sess.query(Member).order_by(Member.id):
+        ensure_sheet(sess, m, YEAR)
+        out.append(m)
+    return out
+
+
+@pytest.fixture
+def sources(app, sess, members):
+    """Each member's real sheet (serial and signed QR from this installation), rendered once."""
+    from ocr import synthetic
+    records = [evaluation_data(sess.query(Evaluation).filter_by(member_id=m.id).one()) for m in members]
+    return synthetic.render_sources(records, mark_key=mark_key())
+
+
+@pytest.fixture
+def staff(make_user, login, orgs):
+    return login(make_user("thue", role="workplace_staff", organisation=orgs["tax"]))
+
+
+def upload(client, files, auto="1"):
+    data = {"files": [(io.BytesIO(b), n) for n, b in files], "auto_apply": auto}
+    resp = client.post("/api/scans", data=data, content_type="multipart/form-data")
+    assert resp.status_code == 202, resp.get_json()
+    jobs.run_pending()
+    job = client.get(f"/api/jobs/{resp.get_json()['job_id']}").get_json()
+    assert job["state"] == "done", job
+    return client.get(f"/api/scans/{resp.get_json()['id']}").get_json()
+
+
+def test_confident_page_is_applied_with_audit_and_undo_restores(app, sess, sources, staff, members):
+    from ocr import synthetic
+    img, truth = synthetic.make_page(sources[0], seed=11, level="light")
+    batch = upload(staff, [("phieu-1.jpg", jpeg(img))])
+    page = batch["pages"][0]
+    assert page["status"] == "applied", page
+    ev = sess.query(Evaluation).filter_by(member_id=members[0].id).one()
+    sess.refresh(ev)
+    assert ev.status == "returned" and ev.answers == truth["answers"]
+    audit = sess.query(AuditEntry).filter_by(member_id=members[0].id, action="evaluation").one()
+    assert audit.source == "scan" and "phieu-1.jpg" in audit.source_ref
+    # The same file again adds nothing new.
+    again = upload(staff, [("phieu-1-lan-2.jpg", jpeg(img))])
+    assert again["pages"][0]["status"] == "duplicate"
+    # Undo puts the evaluation back and the page waits for review.
+    undone = staff.post(f"/api/scan-pages/{page['id']}/undo").get_json()
+    assert undone["status"] == "review"
+    sess.refresh(ev)
+    assert ev.status == "issued" and ev.answers is None
+
+
+def test_second_scan_with_other_answers_is_a_conflict(app, sess, sources, staff):
+    from ocr import synthetic
+    first, truth = synthetic.make_page(sources[1], seed=3, level="light")
+    upload(staff, [("a.png", png(first))])
+    items = list(truth["answers"])
+    other = {k: v for k, v in truth["answers"].items()}
+    definition_items = {i.key: i for i in sources[1].layout.choice_items()}
+    key = items[0]
+    options = [o.key for o in definition_items[key].options]
+    other[key] = next(o for o in options if o != truth["answers"][key])
+    second, _ = synthetic.make_page(sources[1], seed=4, level="light", fill_kw={"answers": other})
+    batch = upload(staff, [("b.png", png(second))])
+    page = batch["pages"][0]
+    assert page["status"] == "conflict"
+    assert any(p["code"] == "sheet_already_applied" for p in page["problems"])
+
+
+def test_forged_qr_is_flagged_and_never_applied(app, sess, sources, staff, members):
+    from ocr import synthetic
+    from docgen import marks
+    forged_payload = marks.make_signed_payload("evaluation_sheet", 1, "2026-000001-1", "1", YEAR, b"x" * 32)
+    img, _ = synthetic.make_page(sources[0], seed=5, level="light", fill_kw={"qr_payload": forged_payload})
+    batch = upload(staff, [("gia.png", png(img))])
+    page = batch["pages"][0]
+    assert page["status"] == "review" and page["qr_valid"] is False
+    resp = staff.post(f"/api/scan-pages/{page['id']}/apply", json={})
+    assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "forged_sheet"
+    ev = sess.query(Evaluation).filter_by(member_id=members[0].id).one()
+    assert ev.status == "issued"
+
+
+def test_unsure_page_waits_and_a_reviewer_corrects_it(app, sess, sources, staff, members):
+    from ocr import synthetic
+    item = sources[2].layout.choice_items()[1].key
+    img, truth = synthetic.make_page(sources[2], seed=8, level="light", fill_kw={"double_items": (item,)})
+    page = upload(staff, [("doi.png", png(img))])["pages"][0]
+    assert page["status"] == "review"
+    answers = dict(truth["answers"])
+    answers[item] = sources[2].layout.choice_items()[1].options[0].key
+    applied = staff.post(f"/api/scan-pages/{page['id']}/apply",
+                         json={"answers": answers, "other_remarks": "Gương mẫu ở khu phố"})
+    assert applied.status_code == 200, applied.get_json()
+    ev = sess.query(Evaluation).filter_by(member_id=members[2].id).one()
+    sess.refresh(ev)
+    assert ev.answers == answers and ev.other_remarks == "Gương mẫu ở khu phố"
+    incomplete = dict(answers)
+    incomplete.pop(item)
+
+
+def test_bad_files_are_named_and_the_rest_goes_on(app, sess, sources, staff):
+    from ocr import synthetic
+    img, _ = synthetic.make_page(sources[0], seed=21, level="light")
+    big = io.BytesIO()
+    from PIL import Image
+    Image.new("1", (20000, 20000)).save(big, "PNG")
+    batch = upload(staff, [("rong.pdf", b""), ("trang-web.pdf", b"<!doctype html><html><body>Xin chao</body></html>"),
+                           ("hong.pdf", b"%PDF-1.4\n1 0 obj garbage"), ("to.png", big.getvalue()),
+                           ("trang-trang.png", png(synthetic.blank_page(1))), ("tot.png", png(img))])
+    messages = " ".join(e["message"] for e in batch["file_errors"])
+    assert "rong.pdf" in messages and "trang-web.pdf" in messages and "hong.pdf" in messages
+    statuses = {p["file"]: p["status"] for p in batch["pages"]}
+    assert statuses["tot.png"] == "applied" and statuses["trang-trang.png"] == "skipped"
+    failed = " ".join(f["message"] for f in batch["summary"]["failed_pages"])
+    assert "to.png" in messages + failed and "quá lớn" in messages + failed  # the 20,000 × 20,000 image
+    assert "to.png" not in statuses
+
+
+def test_too_many_pages_are_refused_before_any_work(app, sess, staff):
+    import pypdfium2 as pdfium
+    doc = pdfium.PdfDocument.new()
+    for _ in range(2000):
+        doc.new_page(595, 842)
+    out = io.BytesIO()
+    doc.save(out)
+    resp = staff.post("/api/scans", data={"files": [(io.BytesIO(out.getvalue()), "kho.pdf")]},
+                      content_type="multipart/form-data")
+    body = resp.get_json()
+    assert resp.status_code == 202
+    assert body["page_count"] == 0 and "2000 trang" in body["file_errors"][0]["message"]
+
+
+def test_review_screen_shows_outlined_page(app, sess, sources, staff):
+    from ocr import synthetic
+    item = sources[0].layout.choice_items()[0].key
+    img, _ = synthetic.make_page(sources[0], seed=9, level="light", fill_kw={"double_items": (item,)})
+    page = upload(staff, [("xem.png", png(img))])["pages"][0]
+    html = staff.get(f"/scans/pages/{page['id']}").get_data(as_text=True)
+    assert "<rect class=\"field" in html and "Cập nhật (A)" in html
+    image = staff.get(f"/scans/pages/{page['id']}/image.png")
+    assert image.status_code == 200 and image.data[:4] == b"\x89PNG"
