@@ -53,7 +53,7 @@ def live_server(tmp_path):
             if proc.poll() is not None:
                 raise RuntimeError((tmp_path / "server.log").read_text())
             time.sleep(0.2)
-    yield {"url": base, "username": "admin", "password": "mat-khau-trinh-duyet"}
+    yield {"url": base, "username": "admin", "password": "mat-khau-trinh-duyet", "env": env, "tmp": tmp_path}
     proc.terminate()
     proc.wait(10)
     log.close()
