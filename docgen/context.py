@@ -117,6 +117,10 @@ def _make_qr(ctx: dict, definition: dict, mark_key, images: dict) -> None:
     if not mk.get("qr"):
         return
     payload = ctx.get("qr_payload") or ""
+    if not payload and mk.get("qr") == "optional" and not (ctx.get("member_id") and ctx.get("sheet_serial")
+                                                           and mark_key is not None):
+        images[mk.get("qr_picture", "qr_code")] = marks.blank_png()  # no code rather than a meaningless one
+        return
     if not payload:
         if not ctx.get("member_id"):
             raise MissingFieldError("member_id", "Mã đảng viên (để tạo mã QR)")

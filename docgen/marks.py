@@ -246,3 +246,13 @@ _INVERT = str.maketrans("01", "10")
 
 def _chunk(tag: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
+def blank_png(size: int = 8) -> bytes:
+    """A white square: what an optional QR's picture becomes when the document carries no code."""
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("L", (size, size), 255).save(out, "PNG")
+    return out.getvalue()

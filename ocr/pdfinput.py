@@ -261,17 +261,27 @@ def read_text_pdf(data: bytes, definition: dict, *, variant: str | None = None,
     if m:
         out["member_date_of_birth"] = m.group(1)
     flat = [w for ln in lines for w in ln]
+    by_boxes = _answers_by_boxes(items, lines, squares, chars, marks)
     for it in items:
         if it.get("type", "choice") != "choice":
             continue
+        if by_boxes.get(it["key"]) is not None:
+            out["answers"][it["key"]] = by_boxes[it["key"]]
+            continue
         chosen = []
+        targets = {op["key"]: _norm(op["label"]) for op in it["options"]}
         for op in it["options"]:
-            target = _norm(op["label"])
+            target = targets[op["key"]]
             n = len(target.split())
+            longer = [t for t in targets.values() if len(t.split()) > n and t.startswith(target)]
             for ln in lines:
                 for i in range(len(ln)):
                     cand = _norm(" ".join(w["text"] for w in ln[i:i + n]))
                     if fuzz.ratio(cand, target) < 90:
+                        continue
+                    # "Nêu gương" is the start of "Nêu gương tốt": credit the longest label only
+                    if any(fuzz.ratio(_norm(" ".join(w["text"] for w in ln[i:i + len(t.split())])), t) >= 90
+                           for t in longer):
                         continue
                     x0, top, bottom = ln[i]["x0"], ln[i]["top"], ln[i]["bottom"]
                     # a mark glyph in a square just left of the label, or a mark word right before it
@@ -288,6 +298,49 @@ def read_text_pdf(data: bytes, definition: dict, *, variant: str | None = None,
         chosen = list(dict.fromkeys(chosen))
         out["answers"][it["key"]] = chosen[0] if len(chosen) == 1 else None
     del flat
+    return out
+
+
+def _answers_by_boxes(items: list, lines: list, squares: list, chars: list, marks: set) -> dict:
+    """Options by position: the boxes under an item's heading are its options in the definition's
+    order; a mark glyph in box k, or typed right after it before the label, chooses option k.
+    (Label text is not needed, so labels that wrap or share words cannot be confused.)"""
+    import re
+
+    from rapidfuzz import fuzz
+
+    from .layout import _norm
+    heads = []
+    for it in items:
+        target = _norm(f"{it['number']}. {it['label']}")
+        best = max(((fuzz.partial_ratio(_norm(" ".join(w["text"] for w in ln)), target), ln) for ln in lines),
+                   key=lambda t: t[0], default=(0, None))
+        heads.append((it, best[1][0]["bottom"] if best[0] >= 85 else None))
+    out: dict = {}
+    for n, (it, bottom) in enumerate(heads):
+        if it.get("type", "choice") != "choice" or bottom is None:
+            continue
+        nxt = next((b for _, b in heads[n + 1:] if b is not None and b > bottom), None)
+        row = sorted((sq for sq in squares if sq[1] > bottom - 1 and (nxt is None or sq[3] < nxt - 8)),
+                     key=lambda sq: sq[1])
+        if not row:
+            continue
+        first_top = row[0][1]
+        row = sorted((sq for sq in row if abs(sq[1] - first_top) < 4), key=lambda sq: sq[0])
+        if len(row) != len(it["options"]):
+            continue
+        chosen = []
+        for k, sq in enumerate(row):
+            right = row[k + 1][0] if k + 1 < len(row) else sq[2] + 40
+            in_row = lambda o: sq[1] - 3 <= (o["top"] + o["bottom"]) / 2 <= sq[3] + 3  # noqa: E731
+            inside = any(c["text"] in marks and sq[0] - 1 <= c["x0"] and c["x1"] <= sq[2] + 1 and in_row(c)
+                         for c in chars)
+            typed = any(re.fullmatch(r"[\[(]?[Xx☒☑✓✔■✗✘][\])]?", w["text"]) and sq[0] - 1 <= w["x0"]
+                        and w["x0"] < min(right, sq[2] + 30) and in_row(w) for ln in lines for w in ln)
+            if inside or typed:
+                chosen.append(it["options"][k]["key"])
+        if len(chosen) == 1:
+            out[it["key"]] = chosen[0]
     return out
 
 

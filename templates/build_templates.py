@@ -459,18 +459,30 @@ def build_introduction_letter() -> Document:
         [("{{ ward_committee_name_upper }}", {"bold": True, "size": 12}), ("*", {"size": 12})],
         [([("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True, "size": 12})], {})],
     )
-    para(doc, "PHIẾU BÁO ĐÃ TIẾP NHẬN ĐẢNG VIÊN", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, before=6, after=4)
+    # title row of the slip: the QR that identifies this letter when the slip comes back scanned
+    t = doc.add_table(rows=1, cols=3)
+    set_table_fixed(t, (20, TEXT_W - 40, 20))
+    set_cell_margins(t, 0, 0)
+    cant_split(t.rows[0])
+    qr_cell, title_cell, _right = t.rows[0].cells
+    run = qr_cell.paragraphs[0].add_run()
+    name_picture(run.add_picture(io.BytesIO(qr_placeholder_png()), width=Mm(15), height=Mm(15)), QR_PIC_NAME)
+    qr_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    title_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    cell_para(title_cell, "PHIẾU BÁO ĐÃ TIẾP NHẬN ĐẢNG VIÊN", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
     skw = dict(size=12, indent_first=10, line=1.15)
     para(doc, ["Kính gửi: {{ issuing_committee_name }}"], align=WD_ALIGN_PARAGRAPH.CENTER, size=12, after=2)
     para(doc, ["{{ ward_committee_name }} đã tiếp nhận đồng chí ", ("{{ member_full_name }}", B),
                ", sinh ngày {{ member_date_of_birth }}, theo Giấy giới thiệu số "
                "{{ letter_number }}-{{ letter_code }} ngày {{ issue_date }}."],
          align=WD_ALIGN_PARAGRAPH.JUSTIFY, **skw)
-    para(doc, ["Đã tiếp nhận ngày …… tháng …… năm ……"], **skw)
-    para(doc, ["Đã giới thiệu về sinh hoạt tại Chi bộ ………………………………………………"], after=4, **skw)
     signature_table(
         doc,
-        [("", {})],
+        [
+            ("Đã tiếp nhận ngày …… tháng …… năm ……", {"size": 12}),
+            ("Đã giới thiệu về sinh hoạt tại Chi bộ", {"size": 12}),
+            ("……………………………………………", {"size": 12}),
+        ],
         [
             ("T/M ĐẢNG ỦY", {"bold": True, "size": 12}),
             ("(Ký, ghi rõ họ tên, đóng dấu)", {"italic": True, "size": 11}),

@@ -177,3 +177,49 @@ def test_review_screen_shows_outlined_page(app, sess, sources, staff):
     assert "<rect class=\"field" in html and "Cập nhật (A)" in html
     image = staff.get(f"/scans/pages/{page['id']}/image.png")
     assert image.status_code == 200 and image.data[:4] == b"\x89PNG"
+
+
+def test_returned_receipt_slip_marks_the_introduction_received(app, sess, members, staff):
+    from service.documents.render import render_record, to_pdf
+    from service.models import Introduction
+    intro_id = staff.post(f"/api/members/{members[0].id}/introductions").get_json()["id"]
+    intro = sess.get(Introduction, intro_id)
+    pdf = to_pdf("giay.docx", render_record(sess, intro))  # the whole letter, slip included, scanned back
+    page = upload(staff, [("phan-cuong.pdf", pdf)])["pages"][0]
+    assert page["kind"] == "introduction_receipt" and page["status"] == "applied", page
+    sess.refresh(intro)
+    assert intro.received_on == dt.date.today()
+    html = staff.get(f"/members/{members[0].id}").get_data(as_text=True)
+    assert dt.date.today().strftime("%d/%m/%Y") in html.split('id="introductions"')[1]
+    again = upload(staff, [("phan-cuong-2.pdf", pdf + b"\n% lan 2\n")])["pages"][0]
+    assert again["status"] == "duplicate"
+
+
+def test_sheet_filled_on_a_computer_is_read_from_its_text_layer(app, sess, members, staff):
+    from docx import Document
+    from service.documents.render import render_record, to_pdf
+    ev = sess.query(Evaluation).filter_by(member_id=members[1].id).one()
+    doc = Document(io.BytesIO(render_record(sess, ev)))
+    from service.scans.decide import items_of
+    items = [i for i in items_of(sess, ev) if i.get("type", "choice") == "choice"]
+    picks = [0, 1, 2, 0, 1, 0]  # item 6 left on "Biểu dương": the "X" of "Xem xét xử lý" must not count
+    chosen = {i["key"]: i["options"][picks[n]]["key"] for n, i in enumerate(items)}
+    labels = {i["options"][picks[n]]["label"] for n, i in enumerate(items)}
+
+    def paragraphs(tables):
+        for table in tables:
+            for row in table.rows:
+                for cell in row.cells:
+                    yield from cell.paragraphs
+                    yield from paragraphs(cell.tables)
+
+    for p in paragraphs(doc.tables):  # the cell types an X before each chosen option
+        if p.text.strip() in labels and p.runs:
+            p.runs[0].text = "X " + p.runs[0].text
+    out = io.BytesIO()
+    doc.save(out)
+    pdf = to_pdf("dien-may.docx", out.getvalue())
+    page = upload(staff, [("dien-tren-may.pdf", pdf)])["pages"][0]
+    assert any(p["code"] == "text_layer" for p in page["problems"]), page
+    assert page["answers"] == chosen
+    assert page["status"] == "applied"

@@ -81,6 +81,10 @@ def introduction_data(intro: Introduction) -> dict:
         "residence_address": member.residence_address,
         "exempt_from_meetings": member.status == "exempt_meetings",
         "signer_name": committee.secretary_name or "",
+        # the receipt slip's QR: which letter came back, when the slip is scanned
+        "member_id": str(member.id) if intro.id else "",
+        "sheet_serial": f"GGT-{intro.id}" if intro.id else "",
+        "year": intro.year,
     }
 
 

@@ -22,6 +22,15 @@ def sheet_of(sess: Session, page: ScanPage) -> Optional[Evaluation]:
         if page.sheet_serial else None
 
 
+def introduction_of(sess: Session, page: ScanPage) -> Optional[Introduction]:
+    """The letter whose receipt slip this page is (its QR names the letter and the member)."""
+    serial = page.sheet_serial or ""
+    if not serial.startswith("GGT-") or not serial[4:].isdigit():
+        return None
+    intro = sess.get(Introduction, int(serial[4:]))
+    return intro if intro is not None and intro.member_id == page.member_id else None
+
+
 def items_of(sess: Session, ev: Evaluation) -> list[dict]:
     definition = template_version(sess, "evaluation_sheet", ev.template_version or 1).definition
     return definition["variants"][ev.variant]["items"]
@@ -36,6 +45,16 @@ def initial_status(sess: Session, page: ScanPage, reading: dict) -> tuple[str, l
                                                     ScanPage.status != "rejected").limit(1))
     if earlier is not None:
         return "duplicate", [{"code": "same_page", "message_vi": f"Trang này đã được tải lên trước đó (trang #{earlier})."}]
+    if reading["kind"] == "introduction_receipt" and reading.get("qr_valid"):
+        intro = introduction_of(sess, page)
+        if intro is None:
+            return "review", [{"code": "introduction_unknown",
+                               "message_vi": "Không tìm thấy giấy giới thiệu ứng với phần cuống này."}]
+        if intro.received_on is not None:
+            return "duplicate", [{"code": "already_received", "message_vi":
+                                  f"Giấy giới thiệu số {intro.number}-GGT/ĐU đã được ghi nhận tiếp nhận ngày "
+                                  f"{intro.received_on:%d/%m/%Y}."}]
+        return "review", problems
     if reading["kind"] != "evaluation_sheet" or not reading.get("qr_valid"):
         return "review", problems
     ev = sheet_of(sess, page)
@@ -79,7 +98,7 @@ def _source_ref(page: ScanPage) -> str:
 
 def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dict[str, Any],
                other_remarks: Optional[str] = None, member_id: Optional[int] = None,
-               year: Optional[int] = None) -> Evaluation:
+               year: Optional[int] = None) -> Optional[Evaluation]:
     """Write a page's answers into the member's evaluation for the year, with audit and undo data."""
     if page.status not in OPEN:
         raise ServiceError("already_decided", f"Trang này đã được xử lý ({page.status_label}).", status=409)
@@ -87,6 +106,12 @@ def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dic
     if reading.get("qr_text") and not reading.get("qr_valid"):
         raise ServiceError("forged_sheet", "Mã QR của phiếu không hợp lệ (phiếu bị sửa hoặc không do hệ thống phát "
                                            "hành): không thể cập nhật, chỉ có thể loại.", status=409)
+    if page.kind == "introduction_receipt":
+        intro = introduction_of(sess, page)
+        if intro is None:
+            raise ServiceError("introduction_unknown", "Không tìm thấy giấy giới thiệu ứng với phần cuống này.")
+        mark_receipt(sess, page, intro, dt.date.today(), user)
+        return None
     ev = sheet_of(sess, page) if member_id in (None, page.member_id) else None
     if ev is None or ev.status == "voided":
         target = member_id or page.member_id
@@ -117,6 +142,17 @@ def undo_page(sess: Session, page: ScanPage, user: User) -> None:
     """Put the evaluation back as it was before this page was applied; the page waits for review again."""
     if page.status != "applied":
         raise ServiceError("not_applied", "Chỉ hoàn tác được trang đã cập nhật.", status=409)
+    if page.introduction_id is not None:
+        intro = sess.get(Introduction, page.introduction_id)
+        before = (page.before_values or {}).get("received_on")
+        intro.received_on = dt.date.fromisoformat(before) if before else None
+        sess.add(AuditEntry(member_id=intro.member_id, action="introduction_received_undo", user_id=user.id,
+                            source="scan", source_ref=_source_ref(page), before=page.applied_values,
+                            after=page.before_values))
+        page.status, page.applied_values, page.before_values = "review", None, None
+        page.decided_by, page.decided_at = user.id, utcnow()
+        sess.commit()
+        return
     ev = sess.get(Evaluation, page.evaluation_id)
     if ev.source_page_id != page.id:
         raise ServiceError("superseded", "Phiếu đã được cập nhật lại từ bản quét khác sau trang này: không hoàn tác được.",
@@ -141,8 +177,15 @@ def reject_page(sess: Session, page: ScanPage, user: User, reason: str = "") -> 
     sess.commit()
 
 
-def mark_receipt(sess: Session, page: ScanPage, intro: Introduction, received_on: dt.date) -> None:
+def mark_receipt(sess: Session, page: ScanPage, intro: Introduction, received_on: dt.date,
+                 user: Optional[User] = None) -> None:
     """A returned receipt slip: the introduction is received on that date."""
+    before = {"received_on": intro.received_on.isoformat() if intro.received_on else None}
     intro.received_on = received_on
-    page.status, page.introduction_id, page.member_id, page.decided_at = "applied", intro.id, intro.member_id, utcnow()
+    after = {"received_on": received_on.isoformat()}
+    sess.add(AuditEntry(member_id=intro.member_id, action="introduction_received", user_id=user.id if user else None,
+                        source="scan", source_ref=_source_ref(page), before=before, after=after))
+    page.status, page.introduction_id, page.member_id = "applied", intro.id, intro.member_id
+    page.before_values, page.applied_values = before, after
+    page.decided_by, page.decided_at = (user.id if user else None), utcnow()
     sess.commit()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import db, storage
-from ..documents.templates_store import mark_key
+from ..documents.templates_store import mark_key, template_version
 from ..job_items import ItemRejected, failures, item_job
 from ..models import Member, ScanBatch, ScanFile, ScanPage, StoredFile, User
 from ..permissions import scope_members
@@ -58,11 +58,13 @@ class ScanBatchJob:
             stored = sess.get(StoredFile, sf.stored_file_id)
             data, name, file_sha = storage.read(stored), sf.name, stored.sha256
         try:
-            image = pdfinput.load_page(data, name, item["page_no"] - 1).image
+            source = pdfinput.load_page(data, name, item["page_no"] - 1)
         except pdfinput.ScanInputError as exc:
             raise ItemRejected(f"{name}, trang {item['page_no']}: {exc.message_vi}", exc.code)
-        reading = read_page(image, layouts=list(_layouts(ctx.job_id)), hmac_key=mark_key(),
+        reading = read_page(source.image, layouts=list(_layouts(ctx.job_id)), hmac_key=mark_key(),
                             members_hint=list(_hint(params["batch_id"])))
+        if source.has_text_layer and reading.kind == "evaluation_sheet" and reading.layout_key:
+            _use_text_layer(reading, data, item["page_no"] - 1)
         rd = reading.to_dict(include_images=False)
         crops = {k: storage.put_bytes(v) for k, v in reading.crops.items()}
         image_sha = storage.put_bytes(reading.normalised_image) if reading.normalised_image else None
@@ -86,7 +88,8 @@ class ScanBatchJob:
             page.status, page.problems = status, (page.problems or []) + problems
             sess.commit()
             auto = sess.get(ScanBatch, params["batch_id"]).auto_apply
-            if status == "review" and auto and rd["auto_applicable"] and not problems:
+            if status == "review" and auto and not problems and (
+                    rd["auto_applicable"] or (rd["kind"] == "introduction_receipt" and rd["qr_valid"])):
                 apply_page(sess, page, None, rd["answers"], None)
             return {"page_id": page.id, "status": page.status, "kind": page.kind}
 
@@ -101,6 +104,25 @@ class ScanBatchJob:
             summary = {"pages": counts, "failed_pages": failures(items), "file_errors": file_errors}
             sess.get(ScanBatch, params["batch_id"]).summary = summary
         return {"batch_id": params["batch_id"], **summary}
+
+
+def _use_text_layer(reading, data: bytes, index: int) -> None:
+    """A sheet filled in on a computer: its answers are read from the PDF's text, not from pixels."""
+    from ocr import pdfinput
+    kind, version, variant = reading.layout_key
+    with db.new_session() as sess:
+        definition = template_version(sess, kind, int(version)).definition
+    text = pdfinput.read_text_pdf(data, definition, variant=variant, page_number=index)
+    if not text or not any(text.get("answers", {}).values()):
+        return
+    for key, value in text["answers"].items():
+        if value is not None:
+            reading.answers[key] = value
+            reading.answer_confidence[key] = 1.0
+            reading.item_status[key] = "ok"
+    if all(v is not None for v in reading.answers.values()):
+        reading.problems = [p for p in reading.problems if p["code"] != "item_unsure"]
+    reading.problems.append({"code": "text_layer", "message_vi": "Phiếu điền trên máy tính: đọc từ lớp chữ của PDF."})
 
 
 def _member_id(sess, value) -> int | None:
