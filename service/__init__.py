@@ -9,7 +9,7 @@ from flask import Flask
 def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     import os
     app = Flask(__name__, template_folder="html", instance_relative_config=True,
-                instance_path=os.environ.get("NOICUTRU_INSTANCE_DIR") or None)
+                instance_path=(overrides or {}).get("INSTANCE_DIR") or os.environ.get("NOICUTRU_INSTANCE_DIR") or None)
     from . import config, db, errors, auth, jobs, storage
     from .views import register_blueprints
 

@@ -62,6 +62,7 @@ def _truncate_pg(app) -> None:
 
 def make_app(tmp_path, backend: str, request, **overrides):
     cfg = {"TESTING": True, "LOGIN_DELAY_BASE": 0.0, "STORAGE_DIR": str(tmp_path / "storage"),
+           "INSTANCE_DIR": str(tmp_path / "instance"),
            "WTF_CSRF_ENABLED": False}
     if backend == "postgres":
         cfg["DATABASE_URL"] = request.getfixturevalue("pg_url")
