@@ -92,6 +92,73 @@ def import_cmd(path, username, yes):
     click.echo(f"Xong: {job.result}")
 
 
+def _user(sess, username: str) -> User:
+    user = sess.scalar(select(User).where(User.username == username.lower()))
+    if user is None:
+        raise click.ClickException(f"Không có người dùng {username}.")
+    return user
+
+
+def _run_and_report(sess, job):
+    jobs.run_pending(limit=10**6)
+    sess.refresh(job)
+    if job.state != "done":
+        raise click.ClickException((job.error or {}).get("message", job.state_label))
+    return job
+
+
+@click.command("generate")
+@click.option("--kind", type=click.Choice(["evaluation_sheet", "introduction_letter"]), default="evaluation_sheet")
+@click.option("--year", type=int, required=True)
+@click.option("--workplace-org", "workplace_org_id", type=int)
+@click.option("--cell", "residence_cell_id", type=int)
+@click.option("--ward", "ward_id", type=int)
+@click.option("--outputs", default="zip,combined", help="Any of zip, combined, pdf, cell_bundles (comma separated).")
+@click.option("--as-user", "username", required=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True, help="Where to write the ZIP.")
+@with_appcontext
+def generate_cmd(kind, year, workplace_org_id, residence_cell_id, ward_id, outputs, username, out_path):
+    """Bulk mail-merge of letters or sheets (runs the job here) into a ZIP file."""
+    from . import storage
+    from .documents import bulk
+    from .models import StoredFile
+    sess = db.session()
+    selection = {k: v for k, v in (("workplace_org_id", workplace_org_id), ("residence_cell_id", residence_cell_id),
+                                   ("ward_id", ward_id)) if v}
+    try:
+        job = bulk.start(sess, _user(sess, username), kind, year, selection, outputs.split(","))
+    except ServiceError as err:
+        raise click.ClickException(f"{err.code}: {err.message}")
+    job = _run_and_report(sess, job)
+    Path(out_path).write_bytes(storage.read(sess.get(StoredFile, job.result_file_id)))
+    click.echo(f"Đã tạo {job.result['made']} văn bản, lỗi {job.result['failed']}: {out_path}")
+    for failure in job.result.get("failures", []):
+        click.echo(f"  - {failure['message']}")
+
+
+@click.command("scan")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--as-user", "username", required=True)
+@click.option("--no-auto", is_flag=True, help="Send every page to review, even confident ones.")
+@with_appcontext
+def scan_cmd(paths, username, no_auto):
+    """Read a stack of scanned returns (runs the job here) and print what happened to each page."""
+    from .scans import intake
+    sess = db.session()
+    try:
+        batch = intake.start_batch(sess, _user(sess, username), [(Path(p).name, Path(p).read_bytes()) for p in paths],
+                                   auto_apply=not no_auto)
+    except ServiceError as err:
+        raise click.ClickException(f"{err.code}: {err.message}")
+    for f in batch.files:
+        if f.error:
+            click.echo(f"  ! {f.error['message']}")
+    from .models import Job
+    _run_and_report(sess, sess.get(Job, batch.job_id))
+    sess.refresh(batch)
+    click.echo(f"Lô #{batch.id}: {batch.summary['pages']}")
+
+
 @click.command("run-jobs")
 @with_appcontext
 def run_jobs_cmd():
@@ -148,7 +215,8 @@ def serve_cmd(host, port, threads, demo):
     waitress.serve(app, host=host, port=port, threads=threads, ident="noicutru")
 
 
-COMMANDS = [db_upgrade_cmd, create_admin_cmd, create_token_cmd, import_cmd, run_jobs_cmd, serve_cmd]
+COMMANDS = [db_upgrade_cmd, create_admin_cmd, create_token_cmd, import_cmd, generate_cmd, scan_cmd, run_jobs_cmd,
+            serve_cmd]
 
 
 def register(app) -> None:

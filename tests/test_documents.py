@@ -280,3 +280,18 @@ def test_custom_template_upload_is_checked_and_versioned(app, sess, orgs, make_u
     sess.expire_all()
     assert sess.get(Evaluation, old["id"]).template_version == 1  # a sheet keeps the version it was made with
     assert "Hồ Văn Cũ" in doc_text(admin.get(f"/api/evaluations/{old['id']}/document").data)
+
+
+def test_command_line_bulk_generation(app, sess, orgs, make_user, tmp_path):
+    add_member(sess, orgs, "Lý Thị Dòng Lệnh", "9501")
+    make_user("chanh")
+    out = tmp_path / "phieu.zip"
+    result = app.test_cli_runner().invoke(args=["generate", "--year", str(YEAR), "--cell", str(orgs["cell1"].id),
+                                                "--as-user", "chanh", "--out", str(out), "--outputs", "zip"])
+    assert result.exit_code == 0, result.output
+    assert "Đã tạo 1 văn bản" in result.output
+    with zipfile.ZipFile(out) as zf:
+        assert any("Lý Thị Dòng Lệnh" in n for n in zf.namelist())
+    empty = app.test_cli_runner().invoke(args=["generate", "--year", str(YEAR), "--cell", str(orgs["cell2"].id),
+                                               "--as-user", "chanh", "--out", str(out)])
+    assert empty.exit_code != 0 and "no_members" in empty.output

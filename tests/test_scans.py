@@ -223,3 +223,19 @@ def test_sheet_filled_on_a_computer_is_read_from_its_text_layer(app, sess, membe
     assert any(p["code"] == "text_layer" for p in page["problems"]), page
     assert page["answers"] == chosen
     assert page["status"] == "applied"
+
+
+def test_command_line_scan_batch(app, sess, sources, make_user, tmp_path, members):
+    from ocr import synthetic
+    make_user("chanh")
+    img, truth = synthetic.make_page(sources[1], seed=31, level="light")
+    path = tmp_path / "lo-quet.png"
+    path.write_bytes(png(img))
+    empty = tmp_path / "rong.pdf"
+    empty.write_bytes(b"")
+    result = app.test_cli_runner().invoke(args=["scan", str(path), str(empty), "--as-user", "chanh"])
+    assert result.exit_code == 0, result.output
+    assert "rong.pdf" in result.output and "'applied': 1" in result.output
+    ev = sess.query(Evaluation).filter_by(member_id=members[1].id).one()
+    sess.refresh(ev)
+    assert ev.answers == truth["answers"]
