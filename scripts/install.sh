@@ -35,4 +35,4 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[test]"
-echo "Installed: $(.venv/bin/noicutru --version 2>/dev/null | head -1 || echo noicutru)"
+echo "noicutru and its dependencies are installed in .venv"
