@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from .. import db
 from ..auth import authenticate, current
 from ..errors import ServiceError
+from ..jobs import JOB_KINDS
 from ..models import MEMBER_STATUSES, Job, Member
 from ..permissions import scope_members
 
@@ -57,4 +58,4 @@ def index():
     if user.role != "admin":
         jobs_stmt = jobs_stmt.where(Job.created_by == user.id)
     return render_template("index.html", counts={"members": total, "by_status": sorted(by_status)},
-                           statuses=MEMBER_STATUSES, jobs=list(sess.scalars(jobs_stmt)))
+                           statuses=MEMBER_STATUSES, jobs=list(sess.scalars(jobs_stmt)), kinds=JOB_KINDS)
