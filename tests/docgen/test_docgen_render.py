@@ -240,3 +240,14 @@ def test_templates_are_reproducible(tmp_path):
     assert mod["main"]([str(tmp_path)]) == 0
     for name in ("introduction_letter.v1.docx", "evaluation_sheet.v1.docx"):
         assert (tmp_path / name).read_bytes() == (TEMPLATES / name).read_bytes(), name
+
+
+def test_bulk_zip_is_the_same_with_worker_processes():
+    br = BulkRenderer(SHEET, mark_key=KEY)
+    records = [samples.evaluation_sheet(i) for i in range(12)]
+    one, many = io.BytesIO(), io.BytesIO()
+    assert br.write_zip(records, one, workers=1) == br.write_zip(iter(records), many, workers=2) == 12
+    with zipfile.ZipFile(one) as a, zipfile.ZipFile(many) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            assert a.read(name) == b.read(name)
