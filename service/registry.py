@@ -224,4 +224,4 @@ def member_to_dict(m: Member) -> dict[str, Any]:
 
 def org_to_dict(o: Organisation) -> dict[str, Any]:
     return {"id": o.id, "name": o.name, "kind": o.kind, "kind_label": o.kind_label, "parent_id": o.parent_id,
-            "place": o.place}
+            "place": o.place, "secretary_name": o.secretary_name}

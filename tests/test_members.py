@@ -156,3 +156,15 @@ def test_organisations_api_and_pages(app, make_user, login, orgs):
     sec = login(make_user("bithu", role="cell_secretary", organisation=orgs["cell1"]))
     assert sec.get(f"/api/organisations/{orgs['tax'].id}").status_code == 403
     assert sec.post("/api/organisations", json={"name": "Y", "kind": "residence_cell"}).status_code == 403
+
+
+def test_admin_edits_an_organisation(app, make_user, login, orgs):
+    admin = login(make_user("admin"))
+    resp = admin.patch(f"/api/organisations/{orgs['tax'].id}", json={"place": "Hạ Long", "secretary_name": "Trần Quốc Huy"})
+    assert resp.status_code == 200 and resp.get_json()["secretary_name"] == "Trần Quốc Huy"
+    loop = admin.patch(f"/api/organisations/{orgs['province'].id}", json={"parent_id": orgs["tax_cell"].id})
+    assert loop.status_code == 400 and loop.get_json()["error"]["code"] == "invalid_parent"
+    page = admin.get(f"/organisations/{orgs['tax'].id}").get_data(as_text=True)
+    assert "Hạ Long" in page and "Trần Quốc Huy" in page
+    staff = login(make_user("thue", role="workplace_staff", organisation=orgs["tax"]))
+    assert staff.patch(f"/api/organisations/{orgs['tax'].id}", json={"place": "X"}).status_code == 403

@@ -158,6 +158,18 @@ def org_create():
     return jsonify(org_to_dict(org)), 201
 
 
+@bp.patch("/organisations/<int:org_id>")
+@login_required
+def org_update(org_id: int):
+    from .organisations import update_organisation
+    sess, user = db.session(), current()
+    require_admin(user)
+    org = sess.get(Organisation, org_id)
+    if org is None:
+        abort(404)
+    return jsonify(org_to_dict(update_organisation(sess, org, _json_body())))
+
+
 def _batch_to_dict(batch) -> dict:
     return {"id": batch.id, "file_name": batch.file_name, "status": batch.status, "job_id": batch.job_id,
             "preview": batch.preview}

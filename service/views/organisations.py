@@ -75,3 +75,33 @@ def detail(org_id: int):
     members, total = list_members(sess, user, f)
     return render_template("orgs/detail.html", org=org, members=members, total=total,
                            subtree=len(subtree_ids(sess, org.id)) - 1)
+
+
+@bp.route("/<int:org_id>/edit", methods=["POST"])
+@login_required
+def edit(org_id: int):
+    sess, user = db.session(), current()
+    require_admin(user)
+    org = sess.get(Organisation, org_id) or abort(404)
+    update_organisation(sess, org, request.form.to_dict())
+    flash("Đã lưu thông tin tổ chức đảng.", "success")
+    return redirect(url_for("organisations.detail", org_id=org.id))
+
+
+def update_organisation(sess, org: Organisation, data: dict) -> Organisation:
+    """Name, place printed on documents, secretary who signs, parent (not under itself)."""
+    if "name" in data:
+        name = clean(data["name"])
+        if not name:
+            raise ServiceError("invalid_organisation", "Tên tổ chức đảng không được để trống.")
+        org.set_name(name)
+    for field in ("place", "secretary_name"):
+        if field in data:
+            setattr(org, field, clean(data[field]) or None)
+    if "parent_id" in data:
+        parent_id = int(data["parent_id"]) if str(data["parent_id"] or "").isdigit() else None
+        if parent_id is not None and parent_id in subtree_ids(sess, org.id):
+            raise ServiceError("invalid_parent", "Không thể đặt tổ chức đảng trực thuộc chính nó hoặc cấp dưới của nó.")
+        org.parent_id = parent_id
+    sess.commit()
+    return org
