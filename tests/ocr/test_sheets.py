@@ -221,3 +221,19 @@ def test_classify_box():
     for style in ("tick", "cross", "fill", "scribble"):
         state, conf = ocr.classify_box(crop(style))
         assert state == "ticked" and conf >= 0.8, style
+
+
+@pytest.mark.parametrize("orientation,expected", [(0, 0), (90, 270)])
+def test_corner_marks_missing_aligned_by_qr(standard, layouts, orientation, expected):
+    img, truth = syn.fill(standard, 110)
+    s = standard.dpi / 72
+    for mx, my in standard.layout.marks.values():  # cover the four corner marks
+        x, y = standard.px(mx, my)
+        r = int(12 * s)
+        img[int(y) - r:int(y) + r, int(x) - r:int(x) + r] = 255
+    out, _ = syn.degrade(img, "light", 110, orientation=orientation, skew=3.0)
+    r = read(out, layouts, want_images=False, ocr_name=False)
+    assert r.kind == "evaluation_sheet" and r.qr_valid
+    assert "marks_missing" in r.problem_codes and not r.auto_applicable
+    assert r.rotation_applied == expected
+    assert_answers(r, truth)
