@@ -295,3 +295,15 @@ def test_command_line_bulk_generation(app, sess, orgs, make_user, tmp_path):
     empty = app.test_cli_runner().invoke(args=["generate", "--year", str(YEAR), "--cell", str(orgs["cell2"].id),
                                                "--as-user", "chanh", "--out", str(out)])
     assert empty.exit_code != 0 and "no_members" in empty.output
+
+
+def test_job_page_names_members_that_failed(app, sess, orgs, staff):
+    add_member(sess, orgs, "Đinh Văn Tốt", "9601")
+    add_member(sess, orgs, "Đinh Thị Thiếu Ngày", "9602", date_of_birth=None)
+    job_id = staff.post("/api/documents/bulk", json={"kind": "evaluation_sheet", "year": YEAR,
+                                                     "selection": {"workplace_org_id": orgs["tax"].id},
+                                                     "outputs": ["zip"]}).get_json()["id"]
+    jobs.run_pending()
+    page = staff.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "Đã tạo 1 văn bản; 1 đảng viên không tạo được." in page
+    assert "Đinh Thị Thiếu Ngày" in page and "Tải kết quả" in page

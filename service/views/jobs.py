@@ -24,6 +24,28 @@ def visible_job(sess, user: User, job_id: int) -> Job:
     return job
 
 
+PAGE_STATUS_WORDS = {"review": "chờ duyệt", "conflict": "mâu thuẫn", "applied": "đã cập nhật", "rejected": "đã loại",
+                     "duplicate": "trùng", "skipped": "trang trắng", "error": "lỗi"}
+
+
+def describe_result(job: Job) -> tuple[str, list[str]]:
+    """What a finished job did, in one Vietnamese sentence, and the problems it met, named."""
+    r = job.result or {}
+    if job.kind == "import_members":
+        text = (f"Thêm mới {r.get('created', 0)}, cập nhật {r.get('updated', 0)}, không đổi {r.get('unchanged', 0)}; "
+                f"tổ chức đảng tạo mới {r.get('organisations_created', 0)}.")
+        return text, []
+    if job.kind == "bulk_documents":
+        return (f"Đã tạo {r.get('made', 0)} văn bản; {r.get('failed', 0)} đảng viên không tạo được.",
+                [f.get("message", "") for f in r.get("failures", [])])
+    if job.kind == "scan_batch":
+        pages = ", ".join(f"{PAGE_STATUS_WORDS.get(k, k)}: {v}" for k, v in (r.get("pages") or {}).items())
+        problems = [e.get("message", "") for e in r.get("file_errors", [])]
+        problems += [f.get("message", "") for f in r.get("failed_pages", [])]
+        return f"Các trang: {pages or 'không có'}.", problems
+    return ", ".join(f"{k}: {v}" for k, v in r.items() if k != "file_id"), []
+
+
 def job_to_dict(job: Job) -> dict:
     return {"id": job.id, "kind": job.kind, "kind_label": JOB_KINDS.get(job.kind, job.kind), "state": job.state,
             "state_label": job.state_label, "progress": {"done": job.progress_done, "total": job.progress_total},
@@ -48,7 +70,8 @@ def index():
 def detail(job_id: int):
     sess, user = db.session(), current()
     job = visible_job(sess, user, job_id)
-    return render_template("jobs/detail.html", job=job, kinds=JOB_KINDS)
+    summary, problems = describe_result(job) if job.state == "done" else ("", [])
+    return render_template("jobs/detail.html", job=job, kinds=JOB_KINDS, summary=summary, problems=problems)
 
 
 @bp.route("/<int:job_id>/cancel", methods=["POST"])

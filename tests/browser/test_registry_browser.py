@@ -51,7 +51,7 @@ def test_sign_in_import_sample_and_search_without_diacritics(live_server, page, 
     page.wait_for_url(re.compile(r"/jobs/\d+"))
     page.wait_for_selector("#job-state[data-state=done]", timeout=60000)
     assert page.get_attribute("#job-progress", "aria-valuenow") == "100"
-    assert f"thêm mới {created}" in page.inner_text("#job-result")
+    assert f"Thêm mới {created}" in page.inner_text("#job-result")
 
     # Search typed without diacritics finds the member.
     name = a_sample_member()
