@@ -75,3 +75,28 @@ def require_admin(user: User) -> None:
 
 def can_import(user: User) -> bool:
     return user.role in ("admin", "workplace_staff")
+
+
+def get_organisation(sess: Session, user: User, org_id: int) -> Organisation:
+    """The organisation if ``user`` may open it (404 / 403 otherwise)."""
+    org = sess.get(Organisation, org_id)
+    if org is None:
+        raise NotFound("Không tìm thấy tổ chức đảng.")
+    ids = visible_org_ids(sess, user)
+    if ids is not None and org.id not in ids:
+        raise Forbidden()
+    return org
+
+
+def get_owned(sess: Session, user: User, model, row_id: int, owner_attr: str = "created_by"):
+    """A row that only its creator and administrators may open (an import, a job, a scan batch)."""
+    row = sess.get(model, row_id)
+    if row is None:
+        raise NotFound()
+    if user.role != "admin" and getattr(row, owner_attr) != user.id:
+        raise Forbidden()
+    return row
+
+
+def own_rows(user: User, stmt: Select, model, owner_attr: str = "created_by") -> Select:
+    return stmt if user.role == "admin" else stmt.where(getattr(model, owner_attr) == user.id)

@@ -7,6 +7,18 @@ from ..errors import ServiceError
 from ..models import Evaluation, Introduction, Member, Organisation
 
 WORKPLACE_COMMITTEE_KINDS = ("workplace_committee",)
+# Members who get no letter and no sheet, and why (said with their name).
+NOT_IN_SCOPE = {
+    "exempt_introduction": "thuộc diện miễn giới thiệu về nơi cư trú",
+    "transferred": "đã chuyển sinh hoạt đảng",
+    "left": "đã ra khỏi Đảng",
+}
+
+
+def check_documentable(member: Member, what: str) -> None:
+    if member.status in NOT_IN_SCOPE:
+        raise ServiceError("not_documentable", f"Đảng viên {member.full_name} {NOT_IN_SCOPE[member.status]}, không lập {what}.",
+                           {"member_id": member.id, "member": member.full_name})
 
 
 def issuing_committee(member: Member) -> Organisation:

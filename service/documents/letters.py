@@ -7,18 +7,12 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import ServiceError
 from ..models import Introduction, Member, User
-from .contexts import issuing_committee, residence_of
+from .contexts import check_documentable, issuing_committee, residence_of
 from .numbering import next_number
 from .templates_store import active_template
 
 KIND = "introduction_letter"
-NOT_INTRODUCED = {
-    "exempt_introduction": "thuộc diện miễn giới thiệu về nơi cư trú",
-    "transferred": "đã chuyển sinh hoạt đảng",
-    "left": "đã ra khỏi Đảng",
-}
 
 
 def current_introduction(sess: Session, member: Member, year: int) -> Optional[Introduction]:
@@ -32,9 +26,7 @@ def current_introduction(sess: Session, member: Member, year: int) -> Optional[I
 def issue_introduction(sess: Session, user: Optional[User], member: Member, issued_on: Optional[dt.date] = None,
                        *, reuse: bool = True, commit: bool = True) -> Introduction:
     """The member's introduction letter for the year: an existing one (a reprint keeps its number) or a new number."""
-    if member.status in NOT_INTRODUCED:
-        raise ServiceError("not_introduced", f"Đảng viên {member.full_name} {NOT_INTRODUCED[member.status]}, không lập giấy giới thiệu.",
-                           {"member_id": member.id, "member": member.full_name})
+    check_documentable(member, "giấy giới thiệu")
     issued_on = issued_on or dt.date.today()
     committee = issuing_committee(member)
     ward, cell = residence_of(member)

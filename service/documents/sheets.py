@@ -8,15 +8,10 @@ from sqlalchemy.orm import Session
 
 from ..errors import ServiceError
 from ..models import Evaluation, Member, User, utcnow
-from .contexts import issuing_committee, residence_of
+from .contexts import check_documentable, issuing_committee, residence_of
 from .templates_store import active_template
 
 KIND = "evaluation_sheet"
-NO_SHEET = {
-    "exempt_introduction": "thuộc diện miễn giới thiệu về nơi cư trú",
-    "transferred": "đã chuyển sinh hoạt đảng",
-    "left": "đã ra khỏi Đảng",
-}
 
 
 def live_sheet(sess: Session, member_id: int, year: int) -> Optional[Evaluation]:
@@ -30,9 +25,7 @@ def _serial(member: Member, year: int, n: int) -> str:
 
 def ensure_sheet(sess: Session, member: Member, year: int, *, commit: bool = True) -> Evaluation:
     """The member's sheet for ``year``: the live one, or a new one with its serial."""
-    if member.status in NO_SHEET:
-        raise ServiceError("no_sheet", f"Đảng viên {member.full_name} {NO_SHEET[member.status]}, không lập phiếu nhận xét.",
-                           {"member_id": member.id, "member": member.full_name})
+    check_documentable(member, "phiếu nhận xét")
     existing = live_sheet(sess, member.id, year)
     if existing is not None:
         return existing

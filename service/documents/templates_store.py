@@ -50,26 +50,26 @@ def sync_builtin(sess: Session, force: bool = False) -> None:
     _synced.add(url)
 
 
-def active_template(sess: Session, kind: str) -> DocumentTemplate:
-    stmt = (select(DocumentTemplate).where(DocumentTemplate.kind == kind, DocumentTemplate.active)
-            .order_by(DocumentTemplate.version.desc()))
+def _first(sess: Session, stmt) -> Optional[DocumentTemplate]:
+    """The first row of ``stmt``, registering the built-in templates first (again, if they were lost)."""
     sync_builtin(sess)
     row = sess.scalar(stmt)
     if row is None:
         sync_builtin(sess, force=True)
         row = sess.scalar(stmt)
+    return row
+
+
+def active_template(sess: Session, kind: str) -> DocumentTemplate:
+    row = _first(sess, select(DocumentTemplate).where(DocumentTemplate.kind == kind, DocumentTemplate.active)
+                 .order_by(DocumentTemplate.version.desc()))
     if row is None:
         raise ServiceError("no_template", f"Chưa có mẫu nào cho loại văn bản: {KIND_LABELS.get(kind, kind)}.")
     return row
 
 
 def template_version(sess: Session, kind: str, version: int) -> DocumentTemplate:
-    stmt = select(DocumentTemplate).where(DocumentTemplate.kind == kind, DocumentTemplate.version == version)
-    sync_builtin(sess)
-    row = sess.scalar(stmt)
-    if row is None:
-        sync_builtin(sess, force=True)
-        row = sess.scalar(stmt)
+    row = _first(sess, select(DocumentTemplate).where(DocumentTemplate.kind == kind, DocumentTemplate.version == version))
     if row is None:
         raise NotFound(f"Không có mẫu {KIND_LABELS.get(kind, kind)} phiên bản {version}.")
     return row

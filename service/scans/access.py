@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Member, ScanBatch, ScanPage, User
-from ..permissions import can_see_member, scope_members
+from ..permissions import can_see_member, get_owned, scope_members
 
 
 def visible_pages(sess: Session, user: User):
@@ -31,12 +31,7 @@ def get_page(sess: Session, user: User, page_id: int) -> ScanPage:
 
 
 def get_batch(sess: Session, user: User, batch_id: int) -> ScanBatch:
-    batch = sess.get(ScanBatch, batch_id)
-    if batch is None:
-        abort(404)
-    if user.role != "admin" and batch.created_by != user.id:
-        abort(403)
-    return batch
+    return get_owned(sess, user, ScanBatch, batch_id)
 
 
 def can_decide(sess: Session, user: User, page: ScanPage) -> bool:

@@ -12,14 +12,14 @@ from ..auth import current, new_api_token
 from ..errors import ServiceError
 from ..exporting import export_members
 from ..jobs import cancel
-from ..models import ORG_KINDS, AuditEntry, Job, Organisation
+from ..models import ORG_KINDS, AuditEntry, Organisation
 from ..openapi import spec
-from ..permissions import get_member, require_admin, visible_org_ids
+from ..permissions import get_member, get_organisation, require_admin, visible_org_ids
 from ..registry import (MemberFilters, all_members, create_member, list_members, member_to_dict, org_to_dict,
                         update_member)
 from ..text import clean
 from .imports import get_batch
-from .jobs import job_to_dict, visible_job
+from .jobs import job_to_dict, recent_jobs, visible_job
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -127,13 +127,7 @@ def orgs_list():
 @bp.get("/organisations/<int:org_id>")
 @login_required
 def org_get(org_id: int):
-    sess, user = db.session(), current()
-    org = sess.get(Organisation, org_id)
-    if org is None:
-        abort(404)
-    ids = visible_org_ids(sess, user)
-    if ids is not None and org.id not in ids:
-        abort(403)
+    org = get_organisation(db.session(), current(), org_id)
     out = org_to_dict(org)
     out["children"] = [org_to_dict(c) for c in org.children]
     return jsonify(out)
@@ -203,11 +197,7 @@ def import_confirm(batch_id: int):
 @bp.get("/jobs")
 @login_required
 def jobs_list():
-    sess, user = db.session(), current()
-    stmt = select(Job).order_by(Job.id.desc()).limit(100)
-    if user.role != "admin":
-        stmt = stmt.where(Job.created_by == user.id)
-    return jsonify({"items": [job_to_dict(j) for j in sess.scalars(stmt)]})
+    return jsonify({"items": [job_to_dict(j) for j in recent_jobs(db.session(), current())]})
 
 
 @bp.get("/jobs/<int:job_id>")

@@ -9,19 +9,14 @@ from .. import db, importing
 from ..auth import current
 from ..errors import ServiceError
 from ..models import ImportBatch
-from ..permissions import can_import
+from ..permissions import can_import, get_owned
 from ..registry import FIELD_LABELS
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 
 
 def get_batch(sess, user, batch_id: int) -> ImportBatch:
-    batch = sess.get(ImportBatch, batch_id)
-    if batch is None:
-        abort(404)
-    if user.role != "admin" and batch.created_by != user.id:
-        abort(403)
-    return batch
+    return get_owned(sess, user, ImportBatch, batch_id)
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -11,17 +11,17 @@ from .. import db, storage
 from ..auth import current
 from ..jobs import JOB_KINDS, cancel
 from ..models import Job, StoredFile, User
+from ..permissions import get_owned, own_rows
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 
 def visible_job(sess, user: User, job_id: int) -> Job:
-    job = sess.get(Job, job_id)
-    if job is None:
-        abort(404)
-    if user.role != "admin" and job.created_by != user.id:
-        abort(403)
-    return job
+    return get_owned(sess, user, Job, job_id)
+
+
+def recent_jobs(sess, user: User, limit: int = 100) -> list[Job]:
+    return list(sess.scalars(own_rows(user, select(Job), Job).order_by(Job.id.desc()).limit(limit)))
 
 
 PAGE_STATUS_WORDS = {"review": "chờ duyệt", "conflict": "mâu thuẫn", "applied": "đã cập nhật", "rejected": "đã loại",
@@ -58,11 +58,7 @@ def job_to_dict(job: Job) -> dict:
 @bp.route("/")
 @login_required
 def index():
-    sess, user = db.session(), current()
-    stmt = select(Job).order_by(Job.id.desc()).limit(100)
-    if user.role != "admin":
-        stmt = stmt.where(Job.created_by == user.id)
-    return render_template("jobs/list.html", jobs=list(sess.scalars(stmt)), kinds=JOB_KINDS)
+    return render_template("jobs/list.html", jobs=recent_jobs(db.session(), current()), kinds=JOB_KINDS)
 
 
 @bp.route("/<int:job_id>")

@@ -9,7 +9,7 @@ from .. import db
 from ..auth import current
 from ..errors import ServiceError
 from ..models import ORG_KINDS, Member, Organisation
-from ..permissions import require_admin, subtree_ids, visible_org_ids
+from ..permissions import get_organisation, require_admin, subtree_ids, visible_org_ids
 from ..registry import MemberFilters, list_members
 from ..text import clean
 
@@ -61,12 +61,7 @@ def create():
 @login_required
 def detail(org_id: int):
     sess, user = db.session(), current()
-    org = sess.get(Organisation, org_id)
-    if org is None:
-        abort(404)
-    ids = visible_org_ids(sess, user)
-    if ids is not None and org.id not in ids:
-        abort(403)
+    org = get_organisation(sess, user, org_id)
     f = MemberFilters.from_args(request.args)
     if org.kind in ("residence_cell", "ward_committee"):
         f.ward_id = org.id

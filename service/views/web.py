@@ -11,7 +11,8 @@ from .. import db
 from ..auth import authenticate, current
 from ..errors import ServiceError
 from ..jobs import JOB_KINDS
-from ..models import MEMBER_STATUSES, Job, Member
+from ..models import MEMBER_STATUSES, Member
+from .jobs import recent_jobs
 from ..permissions import scope_members
 
 bp = Blueprint("web", __name__)
@@ -54,8 +55,5 @@ def index():
     scoped = scope_members(sess, user, select(Member.id, Member.status)).subquery()
     total = sess.scalar(select(func.count()).select_from(scoped)) or 0
     by_status = sess.execute(select(scoped.c.status, func.count()).group_by(scoped.c.status)).all()
-    jobs_stmt = select(Job).order_by(Job.id.desc()).limit(10)
-    if user.role != "admin":
-        jobs_stmt = jobs_stmt.where(Job.created_by == user.id)
     return render_template("index.html", counts={"members": total, "by_status": sorted(by_status)},
-                           statuses=MEMBER_STATUSES, jobs=list(sess.scalars(jobs_stmt)), kinds=JOB_KINDS)
+                           statuses=MEMBER_STATUSES, jobs=recent_jobs(sess, user, 10), kinds=JOB_KINDS)
