@@ -14,7 +14,7 @@ def load(app, overrides: dict | None = None) -> None:
     cfg.update(
         DATABASE_URL=os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'noicutru.sqlite3'}",
         STORAGE_DIR=os.environ.get("NOICUTRU_STORAGE_DIR") or str(instance / "storage"),
-        MAX_CONTENT_LENGTH=int(os.environ.get("NOICUTRU_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        MAX_CONTENT_LENGTH=int(os.environ.get("NOICUTRU_MAX_UPLOAD_MB", "300")) * 1024 * 1024,
         IMPORT_MAX_BYTES=int(os.environ.get("NOICUTRU_IMPORT_MAX_MB", "10")) * 1024 * 1024,
         IMPORT_MAX_ROWS=int(os.environ.get("NOICUTRU_IMPORT_MAX_ROWS", "20000")),
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=int(os.environ.get("NOICUTRU_SESSION_MINUTES", "120"))),
