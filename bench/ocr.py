@@ -1,12 +1,18 @@
 """Benchmark of the scan reader on synthetic pages.
 
     python bench/ocr.py --pages 300            # 100 pages per level, 2 worker processes
+    python bench/ocr.py --foreign-only --foreign 100 --levels medium   # member proposal on retyped forms
 
 Renders a few distinct sheets once (docgen -> LibreOffice, cached), then for
 every page draws different marks, re-signs the QR for another member and
 degrades the page (light / medium / heavy), writes it as PNG, and reads all
 pages in a Pool(2) with OMP_THREAD_LIMIT=1.  Retyped forms (no QR, no marks)
-are added per level to measure the member proposal.
+are added per level to measure the member proposal: one distinct member per
+form (a third of them with a namesake), matched against a hint list of
+--members realistic names (weighted family names, shared middle names, names
+differing by one diacritic, ~6% exact namesakes).  Each miss is printed with
+the expected member, the proposal, the OCR'd name and dates and the top
+candidates' scores (--verbose: the OCR text too).
 
 Prints the rates per level and ends with one JSON line per level:
 level, identification_rate, tickbox_accuracy, wrong_applied_rate,
@@ -41,16 +47,39 @@ LEVELS = syn.LEVELS
 G: dict = {}  # inherited by the forked workers
 
 
-def _members(n: int) -> list[dict]:
-    first = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
-    mid = ["Văn", "Thị", "Đức", "Ngọc", "Minh", "Thu", "Quốc", "Thanh"]
-    last = ["Ánh", "Hường", "Thắng", "Ước", "Yến", "Anh", "Hương", "Thành", "Lan", "Tuấn", "Dũng", "Hà"]
+FAMILY = [("Nguyễn", 38), ("Trần", 11), ("Lê", 9), ("Phạm", 7), ("Hoàng", 4), ("Huỳnh", 2), ("Phan", 4),
+          ("Vũ", 3), ("Võ", 2), ("Đặng", 2), ("Bùi", 2), ("Đỗ", 2), ("Hồ", 1), ("Ngô", 1), ("Dương", 1), ("Lý", 1)]
+MIDDLE = {"m": ["Văn", "Đức", "Minh", "Quốc", "Hữu", "Xuân", "Thanh", "Ngọc", "Văn", "Công", "Mạnh", "Đình"],
+          "f": ["Thị", "Thị", "Thị", "Thu", "Ngọc", "Thanh", "Thị Thu", "Thị Thanh", "Hồng", "Kim", "Minh"]}
+GIVEN = {"m": ["Anh", "Tuấn", "Dũng", "Hùng", "Hải", "Thắng", "Thành", "Nam", "Long", "Sơn", "Trung", "Cường",
+               "Hưng", "Quang", "Tiến", "Bình", "Đạt", "Hiếu", "Khoa", "Tú", "Vinh", "Phúc", "Toàn", "Tâm",
+               "Huy", "Hoàng", "Lâm", "Minh", "Thanh", "Ước"],
+         "f": ["Anh", "Ánh", "Hương", "Hường", "Lan", "Hà", "Hằng", "Hạnh", "Linh", "Mai", "Nga", "Phương",
+               "Thảo", "Thủy", "Trang", "Vân", "Yến", "Hiền", "Huệ", "Hoa", "Loan", "Nhung", "Oanh", "Thơ",
+               "Thư", "Uyên", "Xuân", "Ngọc", "Hạnh", "Liên"]}
+WORKPLACES = ["Sở Tài chính", "Sở Y tế", "Sở Giáo dục và Đào tạo", "Sở Tài nguyên và Môi trường",
+              "Bệnh viện Đa khoa tỉnh", "Trường THPT Lê Quý Đôn", "Kho bạc Nhà nước tỉnh", "Cục Thuế tỉnh",
+              "Công an phường Hồng Hà", "Ủy ban nhân dân phường Hồng Hà", "Sở Xây dựng", "Báo Nhân dân"]
+
+
+def _members(n: int, seed: int = 7) -> list[dict]:
+    """A realistic hint list: common Vietnamese names (weighted family names), so many members share a family
+    and middle name, names differing by one diacritic (Anh / Ánh, Hương / Hường), and about 6% exact namesakes
+    with another date of birth (and often another workplace or cell)."""
+    import random
+    rng = random.Random(seed)
+    fam, w = zip(*FAMILY)
     out = []
     for i in range(n):
-        out.append({"id": 1000 + i, "full_name": f"{first[i % 10]} {mid[(i // 10) % 8]} {last[(i * 7) % 12]}",
-                     "date_of_birth": dt.date(1965 + i % 30, 1 + i % 12, 1 + (i * 3) % 28),
-                     "workplace_org_name": ["Sở Tài chính", "Sở Y tế", "Sở Giáo dục và Đào tạo"][i % 3],
-                     "residence_cell_name": f"Chi bộ Tổ dân phố số {1 + i % 20}"})
+        if out and rng.random() < 0.06:
+            name = rng.choice(out)["full_name"]  # a namesake
+        else:
+            sex = rng.choice("mf")
+            name = f"{rng.choices(fam, w)[0]} {rng.choice(MIDDLE[sex])} {rng.choice(GIVEN[sex])}"
+        dob = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(50 * 365))
+        out.append({"id": 1000 + i, "full_name": name, "date_of_birth": dob,
+                    "workplace_org_name": rng.choice(WORKPLACES),
+                    "residence_cell_name": f"Chi bộ Tổ dân phố số {rng.randint(1, 25)}"})
     return out
 
 
@@ -78,15 +107,40 @@ def _read(task):
     el = time.perf_counter() - t
     boxes = {f.name: f.value for f in r.fields if f.kind == "tickbox"}
     prop = r.field("proposed_member_id")
-    return {"kind": kind, "level": level, "truth": truth, "read_kind": r.kind, "member_id": r.member_id,
+    diag = None
+    if kind == "foreign" and (prop is None or prop.value != truth["member_id"]):
+        diag = _diagnose(img, truth["member_id"])  # reads the page once more (only for failures)
+    return {"diag": diag, "confidence": prop.confidence if prop else None, "kind": kind, "level": level, "truth": truth, "read_kind": r.kind, "member_id": r.member_id,
             "answers": r.answers, "boxes": boxes, "auto": r.auto_applicable, "problems": r.problem_codes,
             "proposed": prop.value if prop else None, "seconds": el}
+
+
+def _diagnose(img, expected) -> dict:
+    """Why a retyped form was not matched: the name and dates the OCR found, and the candidates' scores."""
+    from ocr import foreign
+    try:
+        text, name_text, dob_text, dates = foreign.debug_read(img)
+    except Exception as e:  # noqa: BLE001
+        return {"error": repr(e)}
+    byid = {m["id"]: m for m in G["members"]}
+    prop = foreign.propose_member(text, G["members"], name_text=name_text, dob_text=dob_text, top=3)
+    exp = byid[expected]
+    return {"name_text": name_text, "dob_text": dob_text, "dates": sorted(dates), "details": prop[2] if prop else None,
+            "expected": f"{exp['full_name']} {exp['date_of_birth']:%d/%m/%Y}",
+            "top": [(c["id"], byid[c["id"]]["full_name"], f"{byid[c['id']]['date_of_birth']:%d/%m/%Y}",
+                     c["score"], c["name"], c["dob"], c["org"], c["diacritics"])
+                    for c in (prop[2].get("top", []) if prop else [])],
+            "text": text}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, default=300, help="sheet pages in all (split over the 3 levels)")
-    ap.add_argument("--foreign", type=int, default=10, help="retyped forms per level")
+    ap.add_argument("--foreign", type=int, default=40, help="retyped forms per level (distinct members)")
+    ap.add_argument("--foreign-only", action="store_true", help="only the retyped forms (skip our own sheets)")
+    ap.add_argument("--members", type=int, default=600, help="members in the hint list")
+    ap.add_argument("--levels", default=",".join(LEVELS), help="comma separated degradation levels")
+    ap.add_argument("--verbose", action="store_true", help="print the OCR text of failed retyped forms")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--sources", type=int, default=6, help="distinct rendered sheets")
     args = ap.parse_args(argv)
@@ -96,19 +150,33 @@ def main(argv=None) -> int:
     G["sources"] = syn.render_sources(recs, mark_key=KEY)
     G["layouts"] = syn.layouts_of(G["sources"])
     definition = load_definition(find_template("evaluation_sheet").definition_path)
-    members = _members(400)
+    members = _members(args.members)
     G["members"] = members
-    fmembers = [members[k] for k in range(0, 400, 37)][:max(1, min(args.foreign, 11))]
+    # the forms are about members drawn at random, a third of them among those who have a namesake
+    import random
+    rng = random.Random(11)
+    names: dict = {}
+    for m in members:
+        names.setdefault(m["full_name"], []).append(m)
+    twins = [m for m in members if len(names[m["full_name"]]) > 1]
+    k_tw = min(len(twins), args.foreign // 3)
+    fmembers = rng.sample(twins, k_tw)
+    rest = [m for m in members if m not in fmembers]
+    fmembers += rng.sample(rest, args.foreign - k_tw)
+    rng.shuffle(fmembers)
+    print(f"{len(members)} members in the hint list, {len(names)} distinct names, {len(twins)} share their name; "
+          f"{len(fmembers)} retyped forms ({k_tw} about a member with a namesake)")
     answers = [{it.key: it.options[(j + n) % len(it.options)].key
                 for n, it in enumerate(G["sources"][0].layout.choice_items())} for j in range(len(fmembers))]
     G["foreign"] = syn.render_foreign_sources(definition, fmembers, answers) if args.foreign else []
     G["foreign_ids"] = [m["id"] for m in fmembers]
     print(f"rendered {len(recs)} sheets and {len(G['foreign'])} retyped forms in {time.perf_counter() - t0:.1f} s")
 
-    per_level = max(1, args.pages // len(LEVELS))
+    levels = [lv for lv in args.levels.split(",") if lv]
+    per_level = 0 if args.foreign_only else max(1, args.pages // len(LEVELS))
     with tempfile.TemporaryDirectory(prefix="noicutru-bench-") as tmp:
         tasks = []
-        for level in LEVELS:
+        for level in levels:
             for i in range(per_level):
                 tasks.append(("sheet", level, i, os.path.join(tmp, f"{level}-{i:04d}.png")))
             for i in range(args.foreign):
@@ -121,7 +189,7 @@ def main(argv=None) -> int:
         foreign = [g for g in generated if g[0] == "foreign"]
         with Pool(args.workers) as pool:
             t = time.perf_counter()
-            res_sheets = pool.map(_read, sheets, chunksize=2)
+            res_sheets = pool.map(_read, sheets, chunksize=2) if sheets else []
             wall_sheets = time.perf_counter() - t
             t = time.perf_counter()
             res_foreign = pool.map(_read, foreign, chunksize=1) if foreign else []
@@ -130,9 +198,16 @@ def main(argv=None) -> int:
           f"{wall_foreign:.1f} s ({args.workers} workers)")
 
     lines = []
-    for level in LEVELS:
+    for level in levels:
         rs = [r for r in res_sheets if r["level"] == level]
         fs = [r for r in res_foreign if r["level"] == level]
+        if fs:
+            _report_foreign(level, fs, args.verbose)
+        if not rs:
+            fmatch = sum(r["proposed"] == r["truth"]["member_id"] for r in fs) / len(fs) if fs else None
+            lines.append({"level": level, "foreign_forms": len(fs),
+                          "foreign_member_match_rate": round(fmatch, 4) if fmatch is not None else None})
+            continue
         n = len(rs)
         ident = sum(r["member_id"] == r["truth"]["member_id"] for r in rs) / n
         box_ok = box_n = item_ok = item_n = 0
@@ -172,11 +247,40 @@ def main(argv=None) -> int:
         lines.append({"level": level, "identification_rate": round(ident, 4),
                       "tickbox_accuracy": round(box_ok / box_n, 5), "wrong_applied_rate": round(wrong_auto / n, 4),
                       "auto_applied_share": round(auto / n, 4), "pages_per_min": round(ppm, 1),
+                      "foreign_forms": len(fs),
                       "foreign_member_match_rate": round(fmatch, 4) if fmatch is not None else None})
     print()
     for ln in lines:
         print(json.dumps(ln))
     return 0
+
+
+def _report_foreign(level, fs, verbose):
+    ok = [r for r in fs if r["proposed"] == r["truth"]["member_id"]]
+    none = [r for r in fs if r["proposed"] is None]
+    wrong = [r for r in fs if r["proposed"] is not None and r["proposed"] != r["truth"]["member_id"]]
+    secs = sorted(r["seconds"] for r in fs)
+    conf_ok = sorted(r["confidence"] for r in ok)
+    conf_wrong = sorted(r["confidence"] for r in wrong)
+    print(f"\n== {level}: retyped forms: right member {len(ok)}/{len(fs)} ({len(ok) / len(fs):.1%}), "
+          f"wrong member {len(wrong)}, none proposed {len(none)}; "
+          f"recognised as retyped form {sum(r['read_kind'] == 'foreign_form' for r in fs)}/{len(fs)}")
+    print(f"  reading time: mean {sum(secs) / len(secs):.2f} s, max {secs[-1]:.2f} s per form (one core)")
+    if conf_ok:
+        print(f"  confidence when right: min {conf_ok[0]:.2f} median {conf_ok[len(conf_ok) // 2]:.2f}"
+              + (f"; when wrong: max {conf_wrong[-1]:.2f}" if conf_wrong else ""))
+    for r in wrong + none:
+        d = r["diag"] or {}
+        deg = {k: v for k, v in r["truth"]["degradation"].items() if k != "level"}
+        print(f"  MISS expected {r['truth']['member_id']} ({d.get('expected')}), proposed {r['proposed']} "
+              f"(confidence {r['confidence']}); kind {r['read_kind']}; degradation {deg}")
+        print(f"       OCR name {d.get('name_text')!r}, date of birth {d.get('dob_text')}, dates {d.get('dates')}")
+        for c in d.get("top", []):
+            print(f"       candidate (id, name, dob, score, name sim., dob, org, diacritics) {c}")
+        if "error" in d:
+            print(f"       diagnosis failed: {d['error']}")
+        if verbose and d.get("text"):
+            print("       | " + d["text"].replace("\n", "\n       | "))
 
 
 if __name__ == "__main__":

@@ -234,7 +234,8 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
         name = reading.field("member_full_name")
         dob = reading.field("member_date_of_birth")
         text = " ".join(str(f.value) for f in (name, dob) if f and f.value)
-        prop = propose_member(text, members_hint, name_text=name.value if name else None)
+        prop = propose_member(text, members_hint, name_text=name.value if name else None,
+                              dob_text=str(dob.value) if dob and dob.value else None)
         if prop:
             reading.fields.append(FieldReading("proposed_member_id", prop[0], prop[1], None, "text"))
     if want_images and colour is not None:

@@ -116,3 +116,67 @@ def test_foreign_form(definition, layouts, members):
     right = [k for k, v in r.answers.items() if v is not None]
     assert right and all(r.answers[k] == answers[k] for k in right)
     assert all(c < ocr.CONFIDENT for c in r.answer_confidence.values())
+
+
+# -- proposing the member of a retyped form ----------------------------------------------------------
+
+def _namesakes(members):
+    """The hint list plus a namesake of members[1] (same full name, other date of birth and cell)."""
+    twin = dict(members[1], id=999, date_of_birth=members[1]["date_of_birth"].replace(year=1988),
+                residence_cell_name="Chi bộ Tổ dân phố số 12")
+    return members + [twin], twin
+
+
+def test_find_dates_as_ocr_reads_them():
+    from ocr.foreign import find_dates
+    assert find_dates("Ngày sinh: 02/O9/1985") == {"02/09/1985"}
+    assert find_dates("sinh ngày 2 . 9 . 1985, số 12/3") == {"02/09/1985"}
+    assert find_dates("Ngày sinh: l2-1l-19 85") == {"12/11/1985"}
+    assert find_dates("điểm 45/12/1985 và 3/13/2000") == set()
+
+
+def test_name_after_its_label():
+    from ocr.foreign import identity_lines, name_after_label
+    assert name_after_label("Họ và tên đảng viên: Trần Thị Hường     Ngày sinh: 02/09/1985") == (2, "Trần Thị Hường")
+    assert name_after_label("Hợ và tến đảng viền: Tran Thi Huong Ngay sinh 02/09/1985")[1] == "Tran Thi Huong"
+    assert name_after_label("Đồng chí Lê Đức Thắng, sinh ngày 3/4/1970") == (1, "Lê Đức Thắng")
+    # a sentence that starts with one of the labels is not a name
+    assert name_after_label("Đảng viên đang công tác thường xuyên giữ mối liên hệ") is None
+    lines = [{"text": t} for t in ("Đảng viên đang công tác thường xuyên giữ mối liên hệ",
+                                   "Họ và tên: Lê Đức Thắng   Ngày sinh: 03/04/1970")]
+    assert identity_lines(lines) == ("Lê Đức Thắng", "03/04/1970")
+
+
+def test_propose_member_namesakes_and_wrong_diacritics(members):
+    from ocr.foreign import propose_member
+    hint, twin = _namesakes(members)
+    orig = members[1]  # Trần Thị Hường; members[6] is Trần Thị Hương
+    page = "PHIẾU NHẬN XÉT\nHọ và tên đảng viên: {n}   Ngày sinh: {d}\nChi bộ nơi cư trú: {c}"
+    for who in (orig, twin):
+        dob = who["date_of_birth"].strftime("%d/%m/%Y")
+        # diacritics OCR'd wrongly ("Hưởng"), the date with an O for a 0: the date of birth decides
+        for name in ("Trần Thị Hường", "Trán Thi Hưởng", "Tran Thj Huong"):
+            text = page.format(n=name, d=dob.replace("0", "O", 1), c=who["residence_cell_name"])
+            got = propose_member(text, hint, name_text=name, dob_text=dob)
+            assert got is not None and got[0] == who["id"], (name, got)
+            assert got[1] >= 0.5
+    # the date of birth not read: one of the namesakes, with a low confidence (a person chooses)
+    text = page.format(n="Trần Thị Hường", d="", c="")
+    got = propose_member(text, hint, name_text="Trần Thị Hường")
+    assert got is not None and got[0] in (orig["id"], twin["id"]) and got[1] < 0.5
+    # a name that is not in the list at all
+    assert propose_member(page.format(n="Đỗ Minh Khoa", d="", c=""), hint, name_text="Đỗ Minh Khoa") is None
+
+
+def test_foreign_form_namesake_medium(definition, layouts, members):
+    """A retyped form about one of two namesakes, scanned in the shade and skewed: the right one."""
+    hint, twin = _namesakes(members)
+    answers = {"setting_example": "good_example", "citizen_duties": "exemplary", "meetings": "partial",
+               "keeping_contact": "regular", "local_activities": "active", "cell_proposal": "commend"}
+    (img,) = syn.render_foreign_sources(definition, [twin], [answers])
+    out, info = syn.degrade(img, "medium", 21, orientation=0, skew=-4.5)
+    r = ocr.read_page(out, layouts=layouts, hmac_key=KEY, members_hint=hint)
+    assert r.kind == "foreign_form"
+    prop = r.field("proposed_member_id")
+    assert prop is not None and prop.value == twin["id"], info
+    assert 0.5 < prop.confidence < ocr.CONFIDENT + 0.2
