@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything noicutru needs on Debian (run as root; safe to run again):
 # system packages (OCR, LibreOffice for PDF output, fonts with full Vietnamese coverage,
-# Chromium for the browser tests) and the Python package with its dependencies in .venv.
+# Chromium for the browser tests, redis-server for the scale-out tests) and the Python package with its dependencies in .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ APT_PACKAGES=(
   fonts-liberation2 fonts-dejavu-core
   poppler-utils
   chromium
+  redis-server
 )
 
 missing=()

@@ -84,11 +84,7 @@ def import_cmd(path, username, yes):
         raise click.ClickException("Tệp có dòng lỗi: không có dữ liệu nào được ghi.")
     if not yes and not click.confirm("Nhập dữ liệu?"):
         return
-    job = importing.confirm(sess, user, batch)
-    jobs.run_pending()
-    sess.refresh(job)
-    if job.state != "done":
-        raise click.ClickException((job.error or {}).get("message", job.state))
+    job = _run_and_report(sess, importing.confirm(sess, user, batch))
     click.echo(f"Xong: {job.result}")
 
 
@@ -100,7 +96,16 @@ def _user(sess, username: str) -> User:
 
 
 def _run_and_report(sess, job):
-    jobs.run_pending(limit=10**6)
+    from flask import current_app
+    if current_app.config["JOB_RUNNER"] == "celery":  # the workers run it: wait for its end
+        import time
+        while True:
+            sess.refresh(job)
+            if job.state in ("done", "failed", "cancelled"):
+                break
+            time.sleep(1)
+    else:
+        jobs.run_pending(limit=10**6)
     sess.refresh(job)
     if job.state != "done":
         raise click.ClickException((job.error or {}).get("message", job.state_label))
@@ -166,6 +171,40 @@ def run_jobs_cmd():
     click.echo(f"Đã chạy {jobs.run_pending(limit=10**6)} công việc.")
 
 
+@click.command("worker")
+@click.option("--concurrency", "-c", type=int, default=None, help="Pool processes (default: one per core).")
+@click.option("--pool", default="prefork", type=click.Choice(["prefork", "solo", "threads"]))
+@click.option("--loglevel", "-l", default="INFO")
+@click.option("--hostname", "-n", default=None, help="Node name (default: noicutru-PID@HOST).")
+@with_appcontext
+def worker_cmd(concurrency, pool, loglevel, hostname):
+    """Start a Celery worker (NOICUTRU_JOB_RUNNER=celery): runs jobs sent through Redis."""
+    import os
+    from flask import current_app
+    if current_app.config["JOB_RUNNER"] != "celery":
+        raise click.ClickException("Cần đặt NOICUTRU_JOB_RUNNER=celery để chạy worker Celery.")
+    # one page per process, one thread per page: Tesseract, OpenMP/BLAS and OpenCV stay single-threaded
+    for var in ("OMP_THREAD_LIMIT", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    argv = ["worker", f"--pool={pool}", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle",
+            f"--hostname={hostname or f'noicutru-{os.getpid()}@%h'}",
+            f"--concurrency={concurrency or os.cpu_count() or 1}"]
+    current_app.extensions["celery"].worker_main(argv)
+
+
+@click.command("jobs-resume")
+@with_appcontext
+def jobs_resume_cmd():
+    """Send every queued job and item to the workers again, and put back what dead workers held."""
+    from flask import current_app
+    if current_app.config["JOB_RUNNER"] == "celery":
+        from .celery_app import sweep
+        click.echo(f"Đã gửi lại: {sweep(full=True)}")
+    else:
+        click.echo(f"Đã đưa lại vào hàng đợi {jobs.requeue_orphans()} công việc; "
+                   f"đã chạy {jobs.run_pending(limit=10**6)} công việc.")
+
+
 def ensure_demo_data(app) -> None:
     """Demo mode: demo sign-ins, and the sample workbook loaded on the first start only."""
     from . import importing
@@ -216,7 +255,7 @@ def serve_cmd(host, port, threads, demo):
 
 
 COMMANDS = [db_upgrade_cmd, create_admin_cmd, create_token_cmd, import_cmd, generate_cmd, scan_cmd, run_jobs_cmd,
-            serve_cmd]
+            serve_cmd, worker_cmd, jobs_resume_cmd]
 
 
 def register(app) -> None:

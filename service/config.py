@@ -22,16 +22,45 @@ def load(app, overrides: dict | None = None) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         DEMO_MODE=os.environ.get("NOICUTRU_DEMO", "0") == "1",
         START_WORKER=os.environ.get("NOICUTRU_START_WORKER", "0") == "1",
-        JOB_RUNNER=os.environ.get("NOICUTRU_JOB_RUNNER", "inprocess"),
+        JOB_RUNNER=os.environ.get("NOICUTRU_JOB_RUNNER", "inprocess"),  # or "celery"
+        JOB_MODULES=[m for m in os.environ.get("NOICUTRU_JOB_MODULES", "").split(",") if m.strip()],
+        JOB_LEASE_SECONDS=int(os.environ.get("NOICUTRU_JOB_LEASE_SECONDS", "120")),
+        JOB_SWEEP_SECONDS=float(os.environ.get("NOICUTRU_JOB_SWEEP_SECONDS", "15")),
+        JOB_RETRY_SECONDS=float(os.environ.get("NOICUTRU_JOB_RETRY_SECONDS", "5")),
+        STORAGE_URL=os.environ.get("NOICUTRU_STORAGE_URL", ""),  # s3://bucket/prefix (optional)
         LOGIN_DELAY_BASE=float(os.environ.get("NOICUTRU_LOGIN_DELAY", "0.5")),
         PAGE_SIZE=50,
         ABSENCE_RULE=os.environ.get("NOICUTRU_ABSENCE_RULE", "1") == "1",
         SCAN_MAX_PAGES=int(os.environ.get("NOICUTRU_SCAN_MAX_PAGES", "500")),
         WTF_CSRF_TIME_LIMIT=None,
     )
+    cfg["CELERY"] = celery_settings()
     cfg["SECRET_KEY"] = os.environ.get("NOICUTRU_SECRET_KEY") or _instance_secret(instance)
     if overrides:
         cfg.update(overrides)
+
+
+def celery_settings() -> dict:
+    """Celery (JOB_RUNNER=celery): Redis broker, and settings for workers that may die at any time."""
+    return dict(
+        broker_url=os.environ.get("NOICUTRU_CELERY_BROKER", "redis://127.0.0.1:6379/0"),
+        result_backend=os.environ.get("NOICUTRU_CELERY_RESULT_BACKEND") or None,  # results live in the database
+        task_ignore_result=True,
+        task_default_queue=os.environ.get("NOICUTRU_CELERY_QUEUE", "noicutru"),
+        task_acks_late=True,  # a message is acknowledged after its task ran: a killed worker loses nothing
+        task_reject_on_worker_lost=True,  # ... and a killed pool process gives its message back
+        worker_prefetch_multiplier=1,  # a worker holds no more than it runs
+        # unacknowledged messages go back to the queue after this (longer than any one task)
+        broker_transport_options={"visibility_timeout": int(os.environ.get("NOICUTRU_CELERY_VISIBILITY", "3600"))},
+        broker_connection_retry_on_startup=True,
+        broker_connection_retry=True,
+        broker_connection_max_retries=None,  # a restarted Redis is waited for, forever
+        worker_cancel_long_running_tasks_on_connection_loss=False,  # the task finishes its database work
+        task_publish_retry=True,
+        task_publish_retry_policy={"max_retries": 20, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 3},
+        worker_hijack_root_logger=False,
+        task_serializer="json", accept_content=["json"],
+    )
 
 
 def _instance_secret(instance: Path) -> str:

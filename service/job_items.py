@@ -17,9 +17,9 @@ loop, and a distributed runner (Celery) calls them from separate tasks.
 from __future__ import annotations
 
 import traceback
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import db
@@ -76,14 +76,28 @@ def ensure_planned(job_id: int) -> list[int]:
         return list(sess.scalars(select(JobItem.id).where(JobItem.job_id == job_id).order_by(JobItem.seq)))
 
 
-def run_item(item_id: int, worker: str, max_attempts: int = MAX_ATTEMPTS) -> str:
-    """Run one item. Returns its final state ('done' / 'failed'), or raises ItemRetry."""
+def run_item(item_id: int, worker: str, max_attempts: int = MAX_ATTEMPTS,
+             may_take: Optional[Callable[[Optional[str]], bool]] = None) -> str:
+    """Run one item. Returns its final state ('done' / 'failed'), or raises ItemRetry.
+
+    An item found 'running' was left by a holder that crashed, or is being run right now by
+    another worker: ``may_take(holder)`` says whether to take it over (default: yes, for the
+    in-process runner, which only meets its own crashed items); if not, returns 'held'.
+    Taking an item is a compare-and-swap on (state, holder), so two workers never both take it.
+    """
     with db.new_session() as sess:
-        claimed = sess.execute(text(
-            "UPDATE job_items SET state='running', attempts=attempts+1, worker=:w "
-            "WHERE id=:id AND state IN ('queued', 'running') RETURNING job_id, attempts"),
-            {"w": worker, "id": item_id}).first()
-        if claimed is None:  # done or failed already: running it again would do it twice
+        seen = sess.execute(select(JobItem.state, JobItem.worker).where(JobItem.id == item_id)).first()
+        if seen is None:
+            return "missing"
+        if seen.state not in ("queued", "running"):  # done or failed already: running it again would do it twice
+            return seen.state
+        if seen.state == "running" and may_take is not None and not may_take(seen.worker):
+            return "held"
+        holder = JobItem.worker.is_(None) if seen.worker is None else JobItem.worker == seen.worker
+        claimed = sess.execute(update(JobItem).where(JobItem.id == item_id, JobItem.state == seen.state, holder)
+                               .values(state="running", attempts=JobItem.attempts + 1, worker=worker)
+                               .returning(JobItem.job_id, JobItem.attempts)).first()
+        if claimed is None:  # somebody else took or closed it in between
             return sess.scalar(select(JobItem.state).where(JobItem.id == item_id)) or "missing"
         job_id, attempts = claimed
         item = sess.get(JobItem, item_id)
@@ -123,15 +137,21 @@ def pending_items(job_id: int) -> list[int]:
                                  .order_by(JobItem.seq)))
 
 
-def try_finish(job_id: int) -> Optional[dict]:
-    """When every item is closed, assemble the result exactly once. Returns it to the caller that did."""
+def try_finish(job_id: int, worker: Optional[str] = None) -> Optional[dict]:
+    """When every item is closed, assemble the result exactly once. Returns it to the caller that did.
+
+    The job goes 'running' -> 'finishing' (held by ``worker``) in one UPDATE: one caller wins.
+    """
     with db.new_session() as sess:
         open_items = sess.scalar(select(func.count()).select_from(JobItem).where(
             JobItem.job_id == job_id, JobItem.state.in_(("queued", "running"))))
         if open_items:
             return None
+        values: dict[str, Any] = {"state": "finishing"}
+        if worker:
+            values["worker"] = worker
         won = sess.execute(update(Job).where(Job.id == job_id, Job.state == "running")
-                           .values(state="finishing").returning(Job.id)).first()
+                           .values(**values).returning(Job.id)).first()
     if won is None:
         return None
     with db.new_session() as sess:

@@ -11,10 +11,11 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 from typing import Any, Callable, Optional
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import select, text, update
 
 from . import db
@@ -84,11 +85,26 @@ def enqueue(sess, kind: str, params: dict, user_id: Optional[int] = None, total:
     job = Job(kind=kind, params=params, created_by=user_id, state="queued", progress_total=total)
     sess.add(job)
     sess.flush()
+    if has_app_context():
+        g.setdefault("noicutru_enqueued", []).append(job.id)  # for notify() after the commit
     return job
 
 
 def notify() -> None:
-    """Wake the in-process worker (after the enqueuing transaction commits)."""
+    """Start what was enqueued (call after the enqueuing transaction commits).
+
+    In-process runner: wake the worker thread. Celery runner: send ``start_job`` for the jobs
+    enqueued in this application context (or, if unknown, every queued job); a job whose message
+    is lost (broker down) is sent again by the workers' sweep.
+    """
+    enqueued = g.pop("noicutru_enqueued", None) if has_app_context() else None
+    if current_app.config.get("JOB_RUNNER") == "celery":
+        from .celery_app import dispatch_queued_jobs
+        try:
+            dispatch_queued_jobs(enqueued)
+        except Exception:  # the broker is down: the job stays queued and the sweep sends it later
+            log.exception("could not send queued jobs to the broker")
+        return
     worker = current_app.extensions.get("job_worker")
     if worker is not None:
         worker.wake()
@@ -104,6 +120,40 @@ def cancel(sess, job: Job) -> None:
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def lease_name(now: Optional[float] = None) -> str:
+    """Who holds a job or item, for runners on several machines: ``host:pid:c@epoch``.
+
+    The epoch is renewed by a heartbeat of the holding process (``renew_leases``), so another
+    machine can tell a holder that died (lease older than JOB_LEASE_SECONDS) from a busy one.
+    """
+    return f"{socket.gethostname()}:{os.getpid()}:c@{int(now if now is not None else time.time())}"
+
+
+def lease_stale(worker: Optional[str], lease_seconds: Optional[float] = None, now: Optional[float] = None) -> bool:
+    """Whether the holder named ``worker`` is gone: a dead process of this host, or an expired lease."""
+    if not worker:
+        return True
+    lease_seconds = lease_seconds if lease_seconds is not None else current_app.config.get("JOB_LEASE_SECONDS", 120)
+    parts = worker.split(":")
+    if len(parts) >= 2 and parts[0] == socket.gethostname() and parts[1].isdigit() and not _alive(int(parts[1])):
+        return True
+    _, at, epoch = worker.rpartition("@")
+    if not at or not epoch.isdigit():
+        return False  # an in-process holder of this host (alive) or elsewhere: no lease to judge by
+    return (now if now is not None else time.time()) - int(epoch) > lease_seconds
+
+
+def renew_leases() -> None:
+    """Heartbeat of a worker process: bring the epoch of everything it holds up to now."""
+    prefix = f"{socket.gethostname()}:{os.getpid()}:c@"
+    new = lease_name()
+    with db.new_session() as sess:
+        for table, states in (("job_items", "('running')"), ("jobs", "('running', 'finishing')")):
+            sess.execute(text(f"UPDATE {table} SET worker=:new WHERE state IN {states} "
+                              "AND substr(worker, 1, :n) = :prefix AND worker <> :new"),
+                         {"new": new, "n": len(prefix), "prefix": prefix})
 
 
 def claim_next(name: str) -> Optional[int]:
@@ -122,12 +172,28 @@ def run_job(job_id: int) -> None:
         job = sess.get(Job, job_id)
         kind, params = job.kind, dict(job.params or {})
     fn = REGISTRY.get(kind)
-    ctx = JobContext(job_id)
-    state, result, error = "done", None, None
-    try:
+
+    def step():
         if fn is None:
             raise JobFailed("unknown_job", f"Loại công việc không xác định: {kind}")
-        result = fn(ctx, params)
+        return fn(JobContext(job_id), params)
+
+    conclude(job_id, step)
+
+
+def conclude(job_id: int, step: Callable[[], Optional[dict]], *, none_is_pending: bool = False) -> Optional[str]:
+    """Run ``step`` (a job function, or the last part of one) and close the job with its outcome.
+
+    The one way a job ends, whatever the runner: the result, ``JobFailed`` (its message shown to the
+    user), ``Cancelled``, or any other exception (a bug, with its trace). With ``none_is_pending``
+    a ``None`` result means "not finished yet" (another worker will close the job) and the job is
+    left as it is. Returns the state the job was closed with, or None.
+    """
+    state, result, error = "done", None, None
+    try:
+        result = step()
+        if result is None and none_is_pending:
+            return None
     except Cancelled:
         state = "cancelled"
     except JobFailed as exc:
@@ -137,8 +203,15 @@ def run_job(job_id: int) -> None:
         state = "failed"
         error = {"code": "internal_error", "message": "Lỗi hệ thống khi chạy công việc.",
                  "details": {"exception": repr(exc), "trace": traceback.format_exc()[-4000:]}}
+    return state if close_job(job_id, state, result, error) else None
+
+
+def close_job(job_id: int, state: str, result: Optional[dict] = None, error: Optional[dict] = None) -> bool:
+    """Record a job's end state, once: only a job still 'running' or 'finishing' is closed."""
     with db.new_session() as sess:
-        job = sess.get(Job, job_id)
+        job = sess.scalar(select(Job).where(Job.id == job_id).with_for_update())
+        if job is None or job.state not in ("running", "finishing"):
+            return False
         job.state, job.error, job.finished_at = state, error, utcnow()
         if result is not None:
             job.result = result
@@ -146,6 +219,7 @@ def run_job(job_id: int) -> None:
                 job.result_file_id = result["file_id"]
         if state == "done" and job.progress_total:
             job.progress_done = job.progress_total
+    return True
 
 
 def run_pending(limit: int = 100) -> int:
@@ -231,5 +305,11 @@ def init_app(app: Flask) -> None:
     from . import importing  # noqa: F401  registers the import job
     from .documents import bulk  # noqa: F401  registers the bulk mail-merge job
     from .scans import pipeline  # noqa: F401  registers the scan batch job
-    if app.config.get("START_WORKER") and app.config.get("JOB_RUNNER") == "inprocess":
+    import importlib
+    for name in app.config.get("JOB_MODULES") or ():  # more job functions (plugins, tests)
+        importlib.import_module(name)
+    if app.config.get("JOB_RUNNER") == "celery":
+        from .celery_app import celery_init_app
+        celery_init_app(app)
+    elif app.config.get("START_WORKER") and app.config.get("JOB_RUNNER") == "inprocess":
         start_worker(app)

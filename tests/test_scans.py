@@ -239,3 +239,12 @@ def test_command_line_scan_batch(app, sess, sources, make_user, tmp_path, member
     ev = sess.query(Evaluation).filter_by(member_id=members[1].id).one()
     sess.refresh(ev)
     assert ev.answers == truth["answers"]
+
+
+def test_job_page_of_a_scan_batch(app, sess, sources, staff):
+    from ocr import synthetic
+    img, _ = synthetic.make_page(sources[0], seed=41, level="light")
+    batch = upload(staff, [("mot-trang.png", png(img))])
+    assert batch["summary"]["file_errors"] == []
+    page = staff.get(f"/jobs/{batch['job_id']}").get_data(as_text=True)
+    assert "Các trang: đã cập nhật: 1." in page and "Không xử lý được" not in page

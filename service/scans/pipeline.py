@@ -98,9 +98,8 @@ class ScanBatchJob:
         with db.new_session() as sess:
             counts = dict(sess.execute(select(ScanPage.status, func.count()).where(
                 ScanPage.batch_id == params["batch_id"]).group_by(ScanPage.status)).all())
-            files = sess.scalars(select(ScanFile).where(ScanFile.batch_id == params["batch_id"],
-                                                        ScanFile.error.is_not(None))).all()
-            file_errors = [f.error for f in files]
+            files = sess.scalars(select(ScanFile).where(ScanFile.batch_id == params["batch_id"])).all()
+            file_errors = [f.error for f in files if f.error]  # JSON null is not SQL NULL: filter here
             summary = {"pages": counts, "failed_pages": failures(items), "file_errors": file_errors}
             sess.get(ScanBatch, params["batch_id"]).summary = summary
         return {"batch_id": params["batch_id"], **summary}

@@ -40,7 +40,7 @@ def describe_result(job: Job) -> tuple[str, list[str]]:
                 [f.get("message", "") for f in r.get("failures", [])])
     if job.kind == "scan_batch":
         pages = ", ".join(f"{PAGE_STATUS_WORDS.get(k, k)}: {v}" for k, v in (r.get("pages") or {}).items())
-        problems = [e.get("message", "") for e in r.get("file_errors", [])]
+        problems = [e.get("message", "") for e in r.get("file_errors", []) if e]
         problems += [f.get("message", "") for f in r.get("failed_pages", [])]
         return f"Các trang: {pages or 'không có'}.", problems
     return ", ".join(f"{k}: {v}" for k, v in r.items() if k != "file_id"), []

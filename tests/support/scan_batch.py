@@ -1,0 +1,80 @@
+"""A realistic scan batch for the scale-out tests and the benchmark: N members, each with a
+real evaluation sheet (serial and signed QR of this installation), and one filled, scanned
+page per member (drawn ticks, light degradation), as JPEG files.
+
+One sheet is rendered through docgen + LibreOffice (cached on disk); each page re-signs its
+QR for its own member's sheet, so every page is identified and can be applied.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import cv2
+
+from service.documents.contexts import evaluation_data
+from service.documents.sheets import ensure_sheet
+from service.documents.templates_store import mark_key
+from service.models import Evaluation, Member, Organisation, User
+
+
+def seed(sess, n: int, year: int) -> tuple[User, list[Member]]:
+    """Organisations, a workplace-staff user, and ``n`` members with their sheet for ``year``."""
+    from service.auth import hash_password
+
+    def org(name, kind, parent=None):
+        o = Organisation(kind=kind, parent=parent)
+        o.set_name(name)
+        sess.add(o)
+        return o
+    province = org("Đảng bộ tỉnh Quảng Ninh", "party_body")
+    tax = org("Đảng ủy Cục Thuế tỉnh", "workplace_committee", province)
+    tax_cell = org("Chi bộ Phòng Kiểm tra", "workplace_cell", tax)
+    ward = org("Đảng ủy phường Hồng Hà", "ward_committee", province)
+    cells = [org(f"Chi bộ khu phố {k}", "residence_cell", ward) for k in range(1, 6)]
+    sess.flush()
+    user = User(username="thue", full_name="Cán bộ Thuế", role="workplace_staff", organisation_id=tax.id,
+                password_hash=hash_password("mat-khau-dai-1"))
+    sess.add(user)
+    families, given = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ"], ["Văn An", "Thị Bình", "Đức Cường",
+                                                                       "Thị Dung", "Minh Hải", "Ngọc Lan"]
+    members = []
+    for i in range(n):
+        m = Member(card_number=f"77{i:05d}", workplace_org_id=tax_cell.id, residence_cell_id=cells[i % 5].id,
+                   gender="male", date_of_birth=dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
+                   admission_date=dt.date(2000, 1, 2), house=f"Số {i + 1}", commune="Phường Hồng Hà",
+                   province="Quảng Ninh", status="active")
+        m.set_name(f"{families[i % 6]} {given[(i // 6) % 6]} {i}")
+        sess.add(m)
+        members.append(m)
+    sess.commit()
+    for m in members:
+        ensure_sheet(sess, m, year, commit=False)
+    sess.commit()
+    return user, members
+
+
+def pages(sess, members: list[Member], year: int, level: str | None = None,
+          distinct: int = 10) -> list[tuple[str, bytes]]:
+    """One scanned page per member, as (file name, JPEG bytes).
+
+    ``distinct`` tick patterns are drawn once; each page is one of them with its member's QR.
+    ``level`` (light / medium / heavy) degrades every page like a real scanner (about a second
+    a page to make); None keeps the clean 200 dpi page (fast to make).
+    """
+    from docgen import marks as dmarks
+    from ocr import synthetic
+    evs = [sess.query(Evaluation).filter_by(member_id=m.id, year=year).one() for m in members]
+    source = synthetic.render_sources([evaluation_data(evs[0])], mark_key=mark_key())[0]
+    key, out = mark_key(), []
+    fills = [synthetic.fill(source, seed=1000 + k)[0] for k in range(min(distinct, len(members)))] if level is None else []
+    for k, (m, ev) in enumerate(zip(members, evs)):
+        payload = dmarks.make_signed_payload("evaluation_sheet", ev.template_version or 1, ev.sheet_serial, m.id,
+                                             year, key)
+        if level is None:
+            img = fills[k % len(fills)].copy()
+            synthetic.replace_qr(img, source, payload)
+        else:
+            img, _truth = synthetic.make_page(source, seed=1000 + k, level=level, fill_kw={"qr_payload": payload})
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        out.append((f"phieu-{k + 1:03d}.jpg", buf.tobytes()))
+    return out
