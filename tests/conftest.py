@@ -39,7 +39,7 @@ def pg_url():
     if PG_MISSING:
         if IN_CI:
             pytest.fail(f"CI=true but {PG_MISSING}")
-        pytest.skip(PG_MISSING)
+        pytest.skip(reason=PG_MISSING)
     eng = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
     with eng.connect() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))

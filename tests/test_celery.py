@@ -54,7 +54,7 @@ def _need(reason: str | None) -> None:
     if reason:
         if IN_CI:
             pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+        pytest.skip(reason=reason)
 
 
 def _free_port() -> int:

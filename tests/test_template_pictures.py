@@ -12,7 +12,7 @@ from PIL import Image
 from tests.reference.render_samples import HERE, render_all
 
 if not shutil.which("soffice") and os.environ.get("CI") != "true":
-    pytest.skip("LibreOffice (soffice) is not installed: scripts/install.sh installs it", allow_module_level=True)
+    pytest.skip(reason="LibreOffice (soffice) is not installed: scripts/install.sh installs it", allow_module_level=True)
 
 MEAN_TOLERANCE = 2.0  # mean grey-level difference (0–255)
 PIXEL_TOLERANCE = 0.01  # share of pixels that differ clearly (by more than 64 levels)

@@ -27,7 +27,7 @@ def chromium_path():
         reason = "Chromium is not installed (apt-get install chromium; scripts/install.sh does it)"
         if IN_CI:
             pytest.fail(reason)
-        pytest.skip(reason)
+        pytest.skip(reason=reason)
     return CHROMIUM
 
 

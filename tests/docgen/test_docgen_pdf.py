@@ -12,7 +12,7 @@ from helpers_docgen import LETTER, SHEET
 
 HAVE_SOFFICE = find_soffice() is not None
 if not HAVE_SOFFICE and os.environ.get("CI") != "true":
-    pytest.skip("LibreOffice (soffice) is not installed on this machine; required when CI=true",
+    pytest.skip(reason="LibreOffice (soffice) is not installed on this machine; required when CI=true",
                 allow_module_level=True)
 
 

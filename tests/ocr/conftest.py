@@ -19,7 +19,7 @@ IN_CI = os.environ.get("CI") == "true"
 
 def _need_soffice():
     if find_soffice() is None and not IN_CI:
-        pytest.skip("LibreOffice (soffice) is not installed: cannot render sheets (set CI=true to make this an error)")
+        pytest.skip(reason="LibreOffice (soffice) is not installed: cannot render sheets (set CI=true to make this an error)")
 
 
 @pytest.fixture(scope="session")
