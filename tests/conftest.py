@@ -10,36 +10,20 @@ import os
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.support.services import PG_BASE, pg_missing, require
+
 from service import create_app, db, migrate
 from service.auth import hash_password
 from service.models import Base, Organisation, User
 
-IN_CI = os.environ.get("CI") == "true"
-PG_BASE = os.environ.get("NOICUTRU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+PG_MISSING = pg_missing()
 PG_SCHEMA = f"nct_test_{os.getpid()}"
-
-
-def _pg_available() -> str | None:
-    try:
-        eng = create_engine(PG_BASE)
-        with eng.connect() as conn:
-            conn.execute(text("select 1"))
-        eng.dispose()
-        return None
-    except Exception as exc:  # the reason is shown in the skip
-        return f"PostgreSQL not reachable at {PG_BASE}: {exc.__class__.__name__}"
-
-
-PG_MISSING = _pg_available()
 BACKENDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(scope="session")
 def pg_url():
-    if PG_MISSING:
-        if IN_CI:
-            pytest.fail(f"CI=true but {PG_MISSING}")
-        pytest.skip(reason=PG_MISSING)
+    require(PG_MISSING)
     eng = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
     with eng.connect() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))

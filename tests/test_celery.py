@@ -26,21 +26,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from service import create_app, db, jobs, migrate
+from tests.support.services import PG_BASE, pg_missing, require
 from service.models import AuditEntry, Base, Evaluation, Job, JobItem, ScanPage
-
-IN_CI = os.environ.get("CI") == "true"
-PG_BASE = os.environ.get("NOICUTRU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _pg_missing() -> str | None:
-    try:
-        eng = create_engine(PG_BASE)
-        with eng.connect() as conn:
-            conn.execute(text("select 1"))
-        eng.dispose()
-        return None
-    except Exception as exc:  # the reason is shown in the skip
-        return f"PostgreSQL not reachable at {PG_BASE}: {exc.__class__.__name__}"
 
 pytestmark = [pytest.mark.celery, pytest.mark.postgres]
 
@@ -48,13 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = f"nct_celery_{os.getpid()}"
 SECRET = "celery-test-secret-key-0123456789abcdef"
 YEAR = 2026
-
-
-def _need(reason: str | None) -> None:
-    if reason:
-        if IN_CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason=reason)
 
 
 def _free_port() -> int:
@@ -96,7 +76,7 @@ class Redis:
 
 @pytest.fixture(scope="module")
 def pg_schema_url():
-    _need(_pg_missing())
+    require(pg_missing())
     eng = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
     with eng.connect() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
@@ -114,7 +94,7 @@ def pg_schema_url():
 
 @pytest.fixture
 def redis(tmp_path):
-    _need(None if shutil.which("redis-server") else "redis-server is not installed")
+    require(None if shutil.which("redis-server") else "redis-server is not installed")
     server = Redis(tmp_path)
     server.start()
     yield server

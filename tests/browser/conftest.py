@@ -11,8 +11,9 @@ import urllib.request
 
 import pytest
 
+from tests.support.services import require
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-IN_CI = os.environ.get("CI") == "true"
 
 
 def _free_port() -> int:
@@ -23,11 +24,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def chromium_path():
-    if not os.path.exists(CHROMIUM):
-        reason = "Chromium is not installed (apt-get install chromium; scripts/install.sh does it)"
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason=reason)
+    require(None if os.path.exists(CHROMIUM) else
+            "Chromium is not installed (apt-get install chromium; scripts/install.sh does it)")
     return CHROMIUM
 
 
