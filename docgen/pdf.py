@@ -207,3 +207,18 @@ def default_converter() -> PdfConverter:
 def convert_to_pdf(items: list[tuple[str, bytes]], *, converter: PdfConverter | None = None) -> list[bytes]:
     """Convert a batch of (name, docx bytes) to a list of PDF bytes (same order)."""
     return (converter or default_converter()).convert(items)
+
+
+def pdf_page_png(pdf: bytes, page: int = 0, dpi: int = 110) -> bytes:
+    """One page of a PDF as a PNG picture (previews of rendered documents)."""
+    import io
+
+    import pypdfium2 as pdfium
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        image = doc[page].render(scale=dpi / 72).to_pil()
+    finally:
+        doc.close()
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()

@@ -1,7 +1,6 @@
 """Rendering one issued document (letter or sheet) to .docx, PDF or a PNG preview."""
 from __future__ import annotations
 
-import io
 from typing import Union
 
 import docgen
@@ -40,18 +39,6 @@ def to_pdf(name: str, docx: bytes) -> bytes:
         return convert_to_pdf([(name, docx)])[0]
     except docgen.PdfConversionError as exc:
         raise ServiceError("pdf_failed", exc.message_vi, status=503)
-
-
-def pdf_to_png(pdf: bytes, page: int = 0, dpi: int = 110) -> bytes:
-    import pypdfium2 as pdfium
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        image = doc[page].render(scale=dpi / 72).to_pil()
-    finally:
-        doc.close()
-    out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
-    return out.getvalue()
 
 
 def file_name(record: Record, ext: str) -> str:

@@ -13,7 +13,9 @@ from .. import db
 from ..auth import current
 from ..errors import ServiceError
 from ..documents import bulk, letters, sheets
-from ..documents.render import DOCX_MIME, file_name, pdf_to_png, render_record, to_pdf
+from docgen.pdf import pdf_page_png
+
+from ..documents.render import DOCX_MIME, file_name, render_record, to_pdf
 from ..documents.templates_store import KIND_LABELS, active_template, sync_builtin, upload_template
 from ..models import DocumentTemplate, Evaluation, Introduction
 from ..permissions import can_edit_member, get_member, require_admin
@@ -37,7 +39,7 @@ def send_record(sess, record, fmt: str):
         return send_file(io.BytesIO(to_pdf(file_name(record, "docx"), docx)), mimetype="application/pdf",
                          download_name=file_name(record, "pdf"), as_attachment=False)
     if fmt == "png":
-        png = pdf_to_png(to_pdf(file_name(record, "docx"), docx))
+        png = pdf_page_png(to_pdf(file_name(record, "docx"), docx))
         return send_file(io.BytesIO(png), mimetype="image/png", download_name=file_name(record, "png"))
     return send_file(io.BytesIO(docx), mimetype=DOCX_MIME, download_name=file_name(record, "docx"), as_attachment=True)
 
