@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import json
 
+from docgen.pdf import pdf_page_png
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 from sqlalchemy import select
@@ -13,8 +14,6 @@ from .. import db
 from ..auth import current
 from ..errors import ServiceError
 from ..documents import bulk, letters, sheets
-from docgen.pdf import pdf_page_png
-
 from ..documents.render import DOCX_MIME, file_name, render_record, to_pdf
 from ..documents.templates_store import KIND_LABELS, active_template, sync_builtin, upload_template
 from ..models import DocumentTemplate, Evaluation, Introduction
