@@ -32,6 +32,12 @@ def _hint(batch_id: int) -> tuple:
 
 
 @functools.lru_cache(maxsize=2)
+def _file_bytes(sha: str) -> bytes:
+    """An uploaded file, kept while this worker reads its pages one after another."""
+    return storage.read_sha(sha)
+
+
+@functools.lru_cache(maxsize=2)
 def _layouts(_job_id: int) -> tuple:
     with db.new_session() as sess:
         return tuple(all_layouts(sess))
@@ -56,7 +62,8 @@ class ScanBatchJob:
                 return {"page_id": existing.id, "status": existing.status}
             sf = sess.get(ScanFile, item["file_id"])
             stored = sess.get(StoredFile, sf.stored_file_id)
-            data, name, file_sha = storage.read(stored), sf.name, stored.sha256
+            name, file_sha = sf.name, stored.sha256
+        data = _file_bytes(file_sha)
         try:
             source = pdfinput.load_page(data, name, item["page_no"] - 1)
         except pdfinput.ScanInputError as exc:
