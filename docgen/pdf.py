@@ -80,12 +80,25 @@ class PdfConverter:
         # has served a forwarded --convert-to request (without it, LibreOffice 7.x
         # terminates once the request's documents are closed).
         server_cmd = [a for a in self._base_cmd() if a != "--nodefault"]
-        self._proc = subprocess.Popen(
-            server_cmd + [f"--accept=socket,host=127.0.0.1,port={port};urp;", "private:factory/swriter"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)  # own process group: close() ends soffice.bin too
+        # The office process itself (not the launcher script, which forks it): it then gets
+        # the parent-death signal, so it ends with this process even if this one is killed.
+        binary = Path(os.path.realpath(self.soffice)).with_name("soffice.bin")
+        if binary.exists():
+            server_cmd[0] = str(binary)
+        def launch() -> subprocess.Popen:
+            return subprocess.Popen(
+                server_cmd + [f"--accept=socket,host=127.0.0.1,port={port};urp;", "private:factory/swriter"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True,  # own process group: close() ends all of it
+                preexec_fn=_die_with_parent)
+        self._proc = launch()
+        restarts = 0
         deadline = time.monotonic() + 60
         while True:
+            if self._proc.poll() == 81 and restarts < 3:  # a new profile was set up: start again
+                restarts += 1
+                self._proc = launch()
+                continue
             if self._proc.poll() not in (None, 0):  # the launcher may exit 0 and leave soffice.bin
                 raise PdfConversionError(f"soffice exited at start-up (code {self._proc.returncode})",
                                          "LibreOffice không khởi động được")
@@ -173,6 +186,16 @@ class PdfConverter:
                             f"Không chuyển được {name} sang PDF")
                     results.append(pdf.read_bytes())
                 return results
+
+
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): receive SIGTERM when the parent process dies."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: close() at exit still ends the instance
 
 
 def _free_port() -> int:

@@ -247,6 +247,10 @@ def serve_cmd(host, port, threads, demo):
         ensure_demo_data(app)
     if app.config["JOB_RUNNER"] == "inprocess":
         jobs.start_worker(app)
+    import signal
+    # SIGTERM (systemd, Ctrl-C in a supervisor, a test) ends the process normally, so that its
+    # exit handlers run (the LibreOffice instance used for PDFs is closed).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"noicutru đang chạy tại http://{host}:{port}/")
     if demo:
         click.echo(f"Đăng nhập dùng thử: admin / {DEMO_PASSWORD}  (cán bộ đảng ủy: canbo, bí thư chi bộ: bithu; cùng mật khẩu)")
