@@ -60,15 +60,20 @@ def nfc(s: str) -> str:
 # low-level helpers
 # ----------------------------------------------------------------------------
 
-def _set_run_font(run, size=None, bold=None, italic=None, underline=None):
-    run.font.name = FONT
-    rpr = run._element.get_or_add_rPr()
+def _set_rfonts(rpr):
+    """The serif font for every script of a run or style properties element; returns w:rFonts."""
     rfonts = rpr.find(qn("w:rFonts"))
     if rfonts is None:
         rfonts = OxmlElement("w:rFonts")
         rpr.insert(0, rfonts)
     for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
         rfonts.set(qn(attr), FONT)
+    return rfonts
+
+
+def _set_run_font(run, size=None, bold=None, italic=None, underline=None):
+    run.font.name = FONT
+    _set_rfonts(run._element.get_or_add_rPr())
     if size is not None:
         run.font.size = Pt(size)
     if bold is not None:
@@ -261,12 +266,7 @@ def new_document(title: str) -> Document:
         st.font.name = FONT
         st.font.size = Pt(BODY_PT)
         rpr = st.element.get_or_add_rPr()
-        rfonts = rpr.find(qn("w:rFonts"))
-        if rfonts is None:
-            rfonts = OxmlElement("w:rFonts")
-            rpr.insert(0, rfonts)
-        for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-            rfonts.set(qn(attr), FONT)
+        rfonts = _set_rfonts(rpr)
         for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
             if rfonts.get(qn(attr)) is not None:
                 del rfonts.attrib[qn(attr)]

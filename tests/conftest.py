@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from tests.support.services import PG_BASE, pg_missing, require
+from tests.support.services import add_org, pg_missing, pg_schema, require
 
 from service import create_app, db, migrate
 from service.auth import hash_password
@@ -24,18 +24,8 @@ BACKENDS = ["sqlite", "postgres"]
 @pytest.fixture(scope="session")
 def pg_url():
     require(PG_MISSING)
-    eng = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
-    with eng.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
-    url = f"{PG_BASE}?options=-csearch_path%3D{PG_SCHEMA}"
-    migrated = create_app({"DATABASE_URL": url, "TESTING": True})
-    with migrated.app_context():
-        migrate.upgrade()
-    yield url
-    with eng.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-    eng.dispose()
+    with pg_schema(PG_SCHEMA) as url:
+        yield url
 
 
 def _truncate_pg(app) -> None:
@@ -86,10 +76,7 @@ def sess(app):
 def orgs(sess):
     """A small organisation tree: two workplace committees and one ward with two residence cells."""
     def org(name, kind, parent=None):
-        o = Organisation(kind=kind, parent=parent)
-        o.set_name(name)
-        sess.add(o)
-        return o
+        return add_org(sess, name, kind, parent)
     province = org("Đảng bộ tỉnh Quảng Ninh", "party_body")
     tax = org("Đảng ủy Cục Thuế tỉnh", "workplace_committee", province)
     tax_cell = org("Chi bộ Phòng Kiểm tra", "workplace_cell", tax)

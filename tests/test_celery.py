@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
-from service import create_app, db, jobs, migrate
-from tests.support.services import PG_BASE, pg_missing, require
+from service import create_app, db, jobs
+from tests.support.services import pg_missing, pg_schema, require
 from service.models import AuditEntry, Base, Evaluation, Job, JobItem, ScanPage
 
 pytestmark = [pytest.mark.celery, pytest.mark.postgres]
@@ -77,19 +77,8 @@ class Redis:
 @pytest.fixture(scope="module")
 def pg_schema_url():
     require(pg_missing())
-    eng = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
-    with eng.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    url = f"{PG_BASE}?options=-csearch_path%3D{SCHEMA}"
-    app = create_app({"DATABASE_URL": url, "TESTING": True})
-    with app.app_context():
-        migrate.upgrade()
-        db.engine().dispose()
-    yield url
-    with eng.connect() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    eng.dispose()
+    with pg_schema(SCHEMA) as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ import cv2
 from service.documents.contexts import evaluation_data
 from service.documents.sheets import ensure_sheet
 from service.documents.templates_store import mark_key
-from service.models import Evaluation, Member, Organisation, User
+from service.models import Evaluation, Member, User
+from tests.support.services import add_org
 
 
 def seed(sess, n: int, year: int) -> tuple[User, list[Member]]:
@@ -22,10 +23,7 @@ def seed(sess, n: int, year: int) -> tuple[User, list[Member]]:
     from service.auth import hash_password
 
     def org(name, kind, parent=None):
-        o = Organisation(kind=kind, parent=parent)
-        o.set_name(name)
-        sess.add(o)
-        return o
+        return add_org(sess, name, kind, parent)
     province = org("Đảng bộ tỉnh Quảng Ninh", "party_body")
     tax = org("Đảng ủy Cục Thuế tỉnh", "workplace_committee", province)
     tax_cell = org("Chi bộ Phòng Kiểm tra", "workplace_cell", tax)

@@ -6,7 +6,8 @@ skipped and says why.
 from __future__ import annotations
 
 import os
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -33,3 +34,33 @@ def require(missing: Optional[str]) -> None:
         if IN_CI:
             pytest.fail(f"CI=true but {missing}")
         pytest.skip(reason=missing)
+
+
+@contextmanager
+def pg_schema(name: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema at the latest migration; yields its URL, drops it afterwards."""
+    from service import create_app, db, migrate
+    eng = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {name}"))
+    url = f"{PG_BASE}?options=-csearch_path%3D{name}"
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    with app.app_context():
+        migrate.upgrade()
+        db.engine().dispose()
+    try:
+        yield url
+    finally:
+        with eng.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        eng.dispose()
+
+
+def add_org(sess, name: str, kind: str, parent=None):
+    """One organisation of a test's tree."""
+    from service.models import Organisation
+    org = Organisation(kind=kind, parent=parent)
+    org.set_name(name)
+    sess.add(org)
+    return org
