@@ -223,3 +223,16 @@ def test_review_of_an_older_version_shows_that_version(app, sess, orgs, make_use
     html = _review_html(client, _page(sess, member=m, serial=ev.sheet_serial, kind="evaluation_sheet"))
     assert STANDARD_ONLY in html and "Tham gia sinh hoạt định kỳ ở nơi cư trú" not in html
     assert sess.get(Evaluation, ev.id).definition_hash == load(SHEET_DEF).hash
+
+
+def test_uploaded_definition_must_be_an_object_and_gets_its_hash(app, sess, make_user):
+    from service.errors import ServiceError
+    admin = make_user("quantri")
+    data = (TEMPLATES / "evaluation_sheet.v1.docx").read_bytes()
+    with pytest.raises(ServiceError) as exc:
+        templates_store.upload_template(sess, admin, "evaluation_sheet", data, "moi.docx", [1, 2])
+    assert exc.value.code == "invalid_definition" and "đối tượng JSON" in exc.value.message
+    assert sess.scalar(select(DocumentTemplate).where(DocumentTemplate.version == 2)) is None
+    row = templates_store.upload_template(sess, admin, "evaluation_sheet", data, "moi.docx")
+    fd = templates_store.form_definition(row)
+    assert (row.version, fd.version, fd.template, row.definition_hash) == (2, 2, "moi.docx", fd.hash)

@@ -139,6 +139,8 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
         raise ServiceError("invalid_kind", "Loại văn bản không hợp lệ.", {"kinds": list(KIND_LABELS)})
     base = active_template(sess, kind)
     version = (sess.scalar(select(func.max(DocumentTemplate.version)).where(DocumentTemplate.kind == kind)) or 0) + 1
+    if definition is not None and not isinstance(definition, dict):
+        raise ServiceError("invalid_definition", "Định nghĩa biểu mẫu phải là một đối tượng JSON.", {"file": filename})
     new_def = dict(definition) if definition else form_definition(base).to_dict()
     new_def["kind"], new_def["version"], new_def["template"] = kind, version, filename
     try:
