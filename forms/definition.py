@@ -26,7 +26,7 @@ import json
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 DEFINITION_SUFFIX = ".form.json"
 FIELD_TYPES = ("text", "int", "date", "bool", "enum")
@@ -122,12 +122,6 @@ class Marks:
     corner_marks: bool = False
     corner_picture: str | None = None
 
-    @property
-    def pictures(self) -> list[str]:
-        """Picture names the template must contain."""
-        return [p for p in (self.qr_picture if self.qr else None,
-                            self.corner_picture if self.corner_marks else None) if p]
-
 
 @dataclass(frozen=True)
 class FormDefinition:
@@ -222,11 +216,6 @@ class FormDefinition:
         """The items of a variant as the template sees them (``item.label``, ``opt.label``...)."""
         v = self.variant(variant)
         return list(self.data["variants"][v.name]["items"]) if v else []
-
-    def iter_items(self) -> Iterator[tuple[Variant, Item]]:
-        for v in self.variants:
-            for i in v.items:
-                yield v, i
 
 
 def content_hash(data: Mapping[str, Any]) -> str:

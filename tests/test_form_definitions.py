@@ -39,7 +39,8 @@ def test_definition_is_typed_with_its_items_options_and_marks():
     assert [i.key for i in std.free_text_items] == ["other_remarks"] and std.free_text_items[0].lines == 4
     assert std.item("meetings").option_keys == ["full", "partial", "none"]
     assert exempt.items[2].heading == "3. " + EXEMPT_ONLY
-    assert d.marks.qr is True and d.marks.pictures == ["qr_code", "corner_mark"]
+    assert (d.marks.qr, d.marks.qr_picture, d.marks.corner_marks, d.marks.corner_picture) == \
+        (True, "qr_code", True, "corner_mark")
     assert d.field("member_date_of_birth").type == "date" and d.field("member_date_of_birth").required
     with pytest.raises(DefinitionError) as exc:
         d.variant("retired")
