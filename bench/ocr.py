@@ -117,13 +117,13 @@ def _read(task):
 
 def _diagnose(img, expected) -> dict:
     """Why a retyped form was not matched: the name and dates the OCR found, and the candidates' scores."""
-    from ocr import foreign
+    from ocr import foreign, identify
     try:
         text, name_text, dob_text, dates = foreign.debug_read(img)
     except Exception as e:  # noqa: BLE001
         return {"error": repr(e)}
     byid = {m["id"]: m for m in G["members"]}
-    prop = foreign.propose_member(text, G["members"], name_text=name_text, dob_text=dob_text, top=3)
+    prop = identify.propose_member(text, G["members"], name_text=name_text, dob_text=dob_text, top=3)
     exp = byid[expected]
     return {"name_text": name_text, "dob_text": dob_text, "dates": sorted(dates), "details": prop[2] if prop else None,
             "expected": f"{exp['full_name']} {exp['date_of_birth']:%d/%m/%Y}",

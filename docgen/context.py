@@ -21,9 +21,11 @@ import re
 import unicodedata
 from typing import Any, Callable
 
+from forms.definition import Field, FormDefinition
+
 from . import marks
-from .definitions import variant_items
-from .errors import DocgenError, InvalidFieldError, MissingFieldError
+from .definitions import as_definition
+from .errors import DefinitionError, DocgenError, InvalidFieldError, MissingFieldError
 
 BLANK_DATE_LONG = "ngày …… tháng …… năm ……"
 _CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -69,8 +71,8 @@ def _is_empty(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def _convert(field: dict, value: Any) -> Any:
-    name, label, ftype = field["name"], field.get("label"), field.get("type", "text")
+def _convert(field: Field, value: Any) -> Any:
+    name, label, ftype = field.name, field.label, field.type
     if ftype == "text":
         return clean_text(value)
     if ftype == "int":
@@ -94,7 +96,7 @@ def _convert(field: dict, value: Any) -> Any:
                                     "phải là ngày (dd/mm/yyyy)") from None
     if ftype == "enum":
         v = clean_text(value)
-        choices = [nfc(c) for c in field["choices"]]
+        choices = [nfc(c) for c in field.choices]
         if v not in choices:
             raise InvalidFieldError(name, label, f"{v!r} not in {choices}",
                                     f"phải là một trong: {', '.join(choices)}")
@@ -102,7 +104,7 @@ def _convert(field: dict, value: Any) -> Any:
     raise DocgenError(f"unknown field type {ftype!r}")
 
 
-def _derive_evaluation_sheet(ctx: dict, raw: dict, definition: dict, mark_key, images: dict) -> None:
+def _derive_evaluation_sheet(ctx: dict, raw: dict, definition: FormDefinition, mark_key, images: dict) -> None:
     if not ctx.get("ward_committee_name"):
         body = ctx.get("ward_party_body_name", "")
         name = body
@@ -112,14 +114,15 @@ def _derive_evaluation_sheet(ctx: dict, raw: dict, definition: dict, mark_key, i
         ctx["ward_committee_name_upper"] = name.upper()
 
 
-def _make_qr(ctx: dict, definition: dict, mark_key, images: dict) -> None:
-    mk = definition.get("marks") or {}
-    if not mk.get("qr"):
+def _make_qr(ctx: dict, definition: FormDefinition, mark_key, images: dict) -> None:
+    mk = definition.marks
+    if not mk.qr:
         return
+    picture = mk.qr_picture or "qr_code"
     payload = ctx.get("qr_payload") or ""
-    if not payload and mk.get("qr") == "optional" and not (ctx.get("member_id") and ctx.get("sheet_serial")
-                                                           and mark_key is not None):
-        images[mk.get("qr_picture", "qr_code")] = marks.blank_png()  # no code rather than a meaningless one
+    if not payload and mk.qr == "optional" and not (ctx.get("member_id") and ctx.get("sheet_serial")
+                                                    and mark_key is not None):
+        images[picture] = marks.blank_png()  # no code rather than a meaningless one
         return
     if not payload:
         if not ctx.get("member_id"):
@@ -127,10 +130,10 @@ def _make_qr(ctx: dict, definition: dict, mark_key, images: dict) -> None:
         if mark_key is None:
             raise DocgenError("mark_key is required to sign the QR payload",
                               "Thiếu khóa bí mật để ký mã QR")
-        payload = marks.make_signed_payload(definition["kind"], definition["version"],
+        payload = marks.make_signed_payload(definition.kind, definition.version,
                                             ctx["sheet_serial"], ctx["member_id"], int(ctx["year"]), mark_key)
     ctx["qr_payload"] = payload
-    images[mk.get("qr_picture", "qr_code")] = marks.qr_png(payload)
+    images[picture] = marks.qr_png(payload)
 
 
 KIND_HOOKS: dict[str, Callable] = {
@@ -138,22 +141,24 @@ KIND_HOOKS: dict[str, Callable] = {
 }
 
 
-def prepare_context(definition: dict, data: dict, *, mark_key: bytes | str | None = None) -> tuple[dict, dict]:
+def prepare_context(definition: FormDefinition | dict, data: dict, *,
+                    mark_key: bytes | str | None = None) -> tuple[dict, dict]:
     """Validate ``data`` against ``definition``; return ``(context, images)``.
 
     Raises MissingFieldError / InvalidFieldError (both DocgenError).
     """
+    definition = as_definition(definition)
     if not isinstance(data, dict):
         raise DocgenError("context must be a dict", "Dữ liệu văn bản phải là một từ điển")
     ctx: dict[str, Any] = {}
-    for field in definition.get("fields", []):
-        name, ftype = field["name"], field.get("type", "text")
+    for field in definition.fields:
+        name, ftype = field.name, field.type
         value = data.get(name)
         if _is_empty(value):
-            value = field.get("default")
+            value = field.default
         if _is_empty(value):
-            if field.get("required"):
-                raise MissingFieldError(name, field.get("label"))
+            if field.required:
+                raise MissingFieldError(name, field.label)
             ctx[name] = False if ftype == "bool" else ""
             if ftype == "date":
                 ctx[name + "_long"] = BLANK_DATE_LONG
@@ -172,19 +177,21 @@ def prepare_context(definition: dict, data: dict, *, mark_key: bytes | str | Non
     for k, v in data.items():
         if k not in ctx and isinstance(k, str) and k.isidentifier():
             ctx[k] = clean_text(v) if isinstance(v, str) else v
-    variant = ctx.get("variant") or None
-    items = variant_items(definition, variant) if definition.get("variants") else []
-    ctx["items"] = items
-    if definition.get("variants"):
-        vname = variant or ("standard" if "standard" in definition["variants"] else next(iter(definition["variants"])))
-        ctx["variant"] = vname
-        ctx["variant_label"] = definition["variants"][vname].get("label", vname)
-    ctx["form_kind"] = definition["kind"]
-    ctx["form_version"] = definition["version"]
-    ctx["form_code"] = definition.get("code", "")
-    ctx["form_title"] = definition["title"]
+    variant_name = ctx.get("variant") or None
+    if definition.variants and variant_name is not None and variant_name not in definition.variant_names:
+        raise DefinitionError(f"unknown variant {variant_name!r} for {definition.kind}",
+                              f"Không có loại phiếu {variant_name}")
+    variant = definition.variant(variant_name)
+    ctx["items"] = definition.template_items(variant.name) if variant else []
+    if variant:
+        ctx["variant"] = variant.name
+        ctx["variant_label"] = variant.label
+    ctx["form_kind"] = definition.kind
+    ctx["form_version"] = definition.version
+    ctx["form_code"] = definition.code
+    ctx["form_title"] = definition.title
     images: dict[str, bytes] = {}
-    hook = KIND_HOOKS.get(definition["kind"])
+    hook = KIND_HOOKS.get(definition.kind)
     if hook:
         hook(ctx, data, definition, mark_key, images)
     _make_qr(ctx, definition, mark_key, images)

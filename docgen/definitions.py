@@ -1,27 +1,24 @@
-"""Form definitions: data files (``<template>.form.json``) beside each template.
+"""Form definitions as docgen uses them: typed :class:`forms.definition.FormDefinition` objects.
 
-A definition describes one printed form: its kind and version, the template
-file, the context fields (name, Vietnamese label, type, required) and, for
-forms with ticked items, one or more *variants* each listing its items and
-each item's options (best first).  The same definition drives rendering, the
-tick-box layout, the reading of scans and reports, so a new regulation means a
-new definition and template, not new code.
+The definition itself (validation, typed items, content hash) lives in the
+Flask-free, docgen-free package :mod:`forms`, shared with :mod:`ocr`.  This
+module finds the (definition, template) pairs of a templates directory and
+knows the names a template may use; its loaders raise docgen's
+:class:`~docgen.errors.DefinitionError` (a DocgenError).
 """
 from __future__ import annotations
 
-import json
-import unicodedata
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Mapping
+
+from forms import definition as fdef
+from forms.definition import DEFINITION_SUFFIX, FormDefinition, definition_path_for
 
 from .errors import DefinitionError
 
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-DEFINITION_SUFFIX = ".form.json"
-
-FIELD_TYPES = {"text", "int", "date", "bool", "enum"}
-ITEM_TYPES = {"choice", "free_text"}
 
 # Context names every template may use besides the declared fields.
 GLOBAL_NAMES = {
@@ -31,6 +28,10 @@ GLOBAL_NAMES = {
 # Names that only exist inside the template's own loops.
 LOOP_NAMES = {"item", "opt", "loop", "line", "range"}
 
+__all__ = ["DEFAULT_TEMPLATES_DIR", "DEFINITION_SUFFIX", "GLOBAL_NAMES", "LOOP_NAMES", "FormDefinition",
+           "TemplateInfo", "as_definition", "definition_for_template", "definition_path_for", "find_template",
+           "known_names", "list_templates", "load_definition", "validate_definition"]
+
 
 @dataclass(frozen=True)
 class TemplateInfo:
@@ -39,127 +40,39 @@ class TemplateInfo:
     title: str
     template_path: Path
     definition_path: Path
+    definition: FormDefinition
 
 
-def _nfc(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    return value
+@contextlib.contextmanager
+def _docgen_errors() -> Iterator[None]:
+    """forms' DefinitionError re-raised as docgen's (a DocgenError, same messages)."""
+    try:
+        yield
+    except fdef.DefinitionError as exc:
+        if isinstance(exc, DefinitionError):
+            raise
+        raise DefinitionError(str(exc), exc.message_vi) from exc
 
 
-def validate_definition(data: Any, *, source: str = "<definition>") -> dict:
-    """Check a parsed definition; return it NFC-normalised or raise DefinitionError."""
-    problems: list[str] = []
-    if not isinstance(data, dict):
-        raise DefinitionError(f"{source}: definition must be a JSON object",
-                              "Định nghĩa biểu mẫu phải là một đối tượng JSON")
-    data = _nfc(data)
-    for key, typ in (("kind", str), ("version", int), ("title", str), ("template", str), ("fields", list)):
-        if key not in data:
-            problems.append(f"missing key '{key}'")
-        elif not isinstance(data[key], typ) or isinstance(data[key], bool):
-            problems.append(f"'{key}' must be {typ.__name__}")
-    names: set[str] = set()
-    for i, f in enumerate(data.get("fields") or []):
-        where = f"fields[{i}]"
-        if not isinstance(f, dict) or not isinstance(f.get("name"), str) or not f.get("name").isidentifier():
-            problems.append(f"{where}: 'name' must be an identifier")
-            continue
-        if f["name"] in names:
-            problems.append(f"{where}: duplicate field '{f['name']}'")
-        names.add(f["name"])
-        if not isinstance(f.get("label"), str) or not f["label"].strip():
-            problems.append(f"{where} ({f['name']}): 'label' is required")
-        if f.get("type", "text") not in FIELD_TYPES:
-            problems.append(f"{where} ({f['name']}): unknown type {f.get('type')!r}")
-        if f.get("type") == "enum" and not (isinstance(f.get("choices"), list) and f["choices"]):
-            problems.append(f"{where} ({f['name']}): enum needs 'choices'")
-        if "required" in f and not isinstance(f["required"], bool):
-            problems.append(f"{where} ({f['name']}): 'required' must be true/false")
-    variants = data.get("variants", {})
-    if not isinstance(variants, dict):
-        problems.append("'variants' must be an object")
-        variants = {}
-    for vname, variant in variants.items():
-        items = variant.get("items") if isinstance(variant, dict) else None
-        if not isinstance(items, list) or not items:
-            problems.append(f"variant '{vname}': 'items' must be a non-empty list")
-            continue
-        numbers, keys = set(), set()
-        for j, item in enumerate(items):
-            where = f"variant '{vname}' item[{j}]"
-            if not isinstance(item, dict):
-                problems.append(f"{where}: must be an object")
-                continue
-            num, key = item.get("number"), item.get("key")
-            if not isinstance(num, int) or isinstance(num, bool) or num in numbers:
-                problems.append(f"{where}: 'number' must be a unique integer")
-            numbers.add(num)
-            if not isinstance(key, str) or not key.isidentifier() or key in keys:
-                problems.append(f"{where}: 'key' must be a unique identifier")
-            keys.add(key)
-            if not isinstance(item.get("label"), str) or not item["label"].strip():
-                problems.append(f"{where}: 'label' is required")
-            itype = item.setdefault("type", "choice" if "options" in item else "free_text")
-            if itype not in ITEM_TYPES:
-                problems.append(f"{where}: unknown type {itype!r}")
-            if itype == "choice":
-                opts = item.get("options")
-                if not isinstance(opts, list) or len(opts) < 2:
-                    problems.append(f"{where}: a choice item needs at least 2 options")
-                    continue
-                okeys = set()
-                for k, opt in enumerate(opts):
-                    if not isinstance(opt, dict) or not isinstance(opt.get("key"), str) \
-                            or not isinstance(opt.get("label"), str) or not opt["label"].strip():
-                        problems.append(f"{where} option[{k}]: needs 'key' and 'label'")
-                        continue
-                    if opt["key"] in okeys:
-                        problems.append(f"{where} option[{k}]: duplicate key {opt['key']!r}")
-                    okeys.add(opt["key"])
-            else:
-                lines = item.get("lines", 4)
-                if not isinstance(lines, int) or not 0 < lines <= 20:
-                    problems.append(f"{where}: 'lines' must be 1..20")
-        if "variant" in names:
-            pass
-    if problems:
-        raise DefinitionError(f"{source}: invalid form definition: " + "; ".join(problems),
-                              "Định nghĩa biểu mẫu không hợp lệ: " + "; ".join(problems))
-    return data
+def validate_definition(data: Any, *, source: str = "<definition>") -> FormDefinition:
+    """Check a parsed definition; return the typed definition or raise DefinitionError."""
+    with _docgen_errors():
+        return FormDefinition.from_dict(data, source=source)
 
 
-def load_definition(path: str | Path) -> dict:
+def as_definition(definition: FormDefinition | Mapping[str, Any]) -> FormDefinition:
+    """A FormDefinition as is; a parsed definition dict validated into one."""
+    with _docgen_errors():
+        return FormDefinition.coerce(definition)
+
+
+def load_definition(path: str | Path) -> FormDefinition:
     """Read and validate a ``*.form.json`` file."""
-    path = Path(path)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DefinitionError(f"definition file not found: {path}",
-                              f"Không tìm thấy tệp định nghĩa biểu mẫu: {path.name}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError(f"cannot read definition {path}: {exc}",
-                              f"Không đọc được tệp định nghĩa biểu mẫu: {path.name}") from exc
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise DefinitionError(f"{path}: not valid JSON: {exc}",
-                              f"Tệp {path.name} không phải JSON hợp lệ (dòng {exc.lineno})") from exc
-    return validate_definition(data, source=str(path))
+    with _docgen_errors():
+        return fdef.load(path)
 
 
-def definition_path_for(template_path: str | Path) -> Path:
-    """``x.v1.docx`` -> ``x.v1.form.json`` (same directory)."""
-    p = Path(template_path)
-    name = p.name[:-5] if p.name.lower().endswith(".docx") else p.stem
-    return p.with_name(name + DEFINITION_SUFFIX)
-
-
-def definition_for_template(template_path: str | Path) -> dict | None:
+def definition_for_template(template_path: str | Path) -> FormDefinition | None:
     """The definition stored beside a template, or None if there is none."""
     dp = definition_path_for(template_path)
     return load_definition(dp) if dp.exists() else None
@@ -173,10 +86,10 @@ def list_templates(templates_dir: str | Path | None = None) -> list[TemplateInfo
     d = Path(templates_dir) if templates_dir else DEFAULT_TEMPLATES_DIR
     out = []
     for dp in sorted(d.glob("*" + DEFINITION_SUFFIX)):
-        data = load_definition(dp)
-        tp = dp.parent / data["template"]
+        fd = load_definition(dp)
+        tp = dp.parent / fd.template
         if tp.exists():
-            out.append(TemplateInfo(data["kind"], data["version"], data["title"], tp, dp))
+            out.append(TemplateInfo(fd.kind, fd.version, fd.title, tp, dp, fd))
     out.sort(key=lambda t: (t.kind, t.version))
     return out
 
@@ -192,27 +105,13 @@ def find_template(kind: str, version: int | None = None,
     return cands[-1]
 
 
-def variant_items(definition: dict, variant: str | None = None) -> list[dict]:
-    variants = definition.get("variants") or {}
-    if not variants:
-        return []
-    if variant is None:
-        variant = "standard" if "standard" in variants else next(iter(variants))
-    if variant not in variants:
-        raise DefinitionError(f"unknown variant {variant!r} for {definition['kind']}",
-                              f"Không có loại phiếu {variant}")
-    return variants[variant]["items"]
-
-
-def known_names(definition: dict) -> set[str]:
+def known_names(definition: FormDefinition) -> set[str]:
     """Every top-level name a template of this definition may use."""
     names = set(GLOBAL_NAMES)
-    for f in definition.get("fields", []):
-        n = f["name"]
-        names.add(n)
-        t = f.get("type", "text")
-        if t in ("text", "enum"):
-            names.add(n + "_upper")
-        if t == "date":
-            names.add(n + "_long")
+    for f in definition.fields:
+        names.add(f.name)
+        if f.type in ("text", "enum"):
+            names.add(f.name + "_upper")
+        if f.type == "date":
+            names.add(f.name + "_long")
     return names

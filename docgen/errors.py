@@ -5,6 +5,8 @@ Vietnamese message (``exc.message_vi``) that can be shown to users.
 """
 from __future__ import annotations
 
+from forms import definition as _forms
+
 
 class DocgenError(Exception):
     """Base class."""
@@ -17,8 +19,8 @@ class DocgenError(Exception):
             self.message_vi = message_vi
 
 
-class DefinitionError(DocgenError):
-    """A form definition file is missing, unreadable or invalid."""
+class DefinitionError(DocgenError, _forms.DefinitionError):
+    """A form definition file is missing, unreadable or invalid (also a forms.definition.DefinitionError)."""
 
     message_vi = "Định nghĩa biểu mẫu không hợp lệ"
 

@@ -42,7 +42,6 @@ QR_MASK = 0  # fixed mask: skips segno's slow best-mask search (any mask is vali
 SEP = ":"  # in the QR alphanumeric set: with upper-case ids the code stays version 5
 MAC_BYTES = 16
 MAC_LEN = 26  # base32 of 16 bytes, padding removed
-CORNER_MARK_MM = 5
 QR_ERROR = "h"
 
 _FIELD_RE = re.compile(r"^[^:|\x00-\x1f\x7f]{1,64}$")

@@ -157,35 +157,34 @@ class PdfConverter:
             return self._convert_locked(items)
 
     def _convert_locked(self, items):
-        if True:
-            with tempfile.TemporaryDirectory(prefix="noicutru-pdf-") as tmp:
-                src, out = Path(tmp, "in"), Path(tmp, "out")
-                src.mkdir()
-                out.mkdir()
-                paths = []
-                for i, (_name, data) in enumerate(items):
-                    # ASCII names inside the temp dir: the caller's names may be anything
-                    p = src / f"doc{i:05d}.docx"
-                    p.write_bytes(data)
-                    paths.append(p)
-                cmd = self._base_cmd() + ["--convert-to", "pdf:writer_pdf_Export",
-                                          "--outdir", str(out)] + [str(p) for p in paths]
-                try:
-                    res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                                         timeout=self.timeout)
-                except subprocess.TimeoutExpired as exc:
-                    raise PdfConversionError(f"LibreOffice timed out after {self.timeout}s",
-                                             "LibreOffice chuyển sang PDF quá thời gian cho phép") from exc
-                results = []
-                for (name, _), p in zip(items, paths):
-                    pdf = out / (p.stem + ".pdf")
-                    if not pdf.exists() or pdf.stat().st_size == 0:
-                        raise PdfConversionError(
-                            f"LibreOffice did not convert {name!r} (exit {res.returncode}): "
-                            f"{res.stderr.decode('utf-8', 'replace')[-500:]}",
-                            f"Không chuyển được {name} sang PDF")
-                    results.append(pdf.read_bytes())
-                return results
+        with tempfile.TemporaryDirectory(prefix="noicutru-pdf-") as tmp:
+            src, out = Path(tmp, "in"), Path(tmp, "out")
+            src.mkdir()
+            out.mkdir()
+            paths = []
+            for i, (_name, data) in enumerate(items):
+                # ASCII names inside the temp dir: the caller's names may be anything
+                p = src / f"doc{i:05d}.docx"
+                p.write_bytes(data)
+                paths.append(p)
+            cmd = self._base_cmd() + ["--convert-to", "pdf:writer_pdf_Export",
+                                      "--outdir", str(out)] + [str(p) for p in paths]
+            try:
+                res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                                     timeout=self.timeout)
+            except subprocess.TimeoutExpired as exc:
+                raise PdfConversionError(f"LibreOffice timed out after {self.timeout}s",
+                                         "LibreOffice chuyển sang PDF quá thời gian cho phép") from exc
+            results = []
+            for (name, _), p in zip(items, paths):
+                pdf = out / (p.stem + ".pdf")
+                if not pdf.exists() or pdf.stat().st_size == 0:
+                    raise PdfConversionError(
+                        f"LibreOffice did not convert {name!r} (exit {res.returncode}): "
+                        f"{res.stderr.decode('utf-8', 'replace')[-500:]}",
+                        f"Không chuyển được {name} sang PDF")
+                results.append(pdf.read_bytes())
+            return results
 
 
 def _die_with_parent() -> None:

@@ -36,7 +36,7 @@ from jinja2 import Environment, TemplateError
 from lxml import etree
 
 from .context import prepare_context
-from .definitions import definition_for_template
+from .definitions import FormDefinition, as_definition, definition_for_template
 from .errors import DocgenError, TemplateRenderError
 from .filenames import safe_filename
 from .ziputil import RawEntry, make_entry, write_zip
@@ -95,8 +95,8 @@ def _resolve_definition(template_path, definition, raw):
     if raw:
         return None
     if definition is None:
-        definition = definition_for_template(template_path)
-    return definition
+        return definition_for_template(template_path)
+    return as_definition(definition)
 
 
 def _prepare(definition, data, mark_key):
@@ -123,7 +123,7 @@ def render_docxtpl(template_path: str | Path, context: dict, images: dict[str, b
     return out.getvalue()
 
 
-def render_document(template_path: str | Path, context: dict, *, definition: dict | None = None,
+def render_document(template_path: str | Path, context: dict, *, definition: FormDefinition | dict | None = None,
                     mark_key: bytes | str | None = None, raw: bool = False) -> bytes:
     """Render one document and return the .docx bytes.
 
@@ -303,7 +303,7 @@ class BulkRenderer:
     >>> br.write_zip(records, open("out.zip", "wb"))
     """
 
-    def __init__(self, template_path: str | Path, definition: dict | None = None, *,
+    def __init__(self, template_path: str | Path, definition: FormDefinition | dict | None = None, *,
                  mark_key: bytes | str | None = None, raw: bool = False, level: int = 1):
         self.template_path = Path(template_path)
         self.definition = _resolve_definition(template_path, definition, raw)
@@ -320,10 +320,6 @@ class BulkRenderer:
 
     def render(self, data: dict) -> bytes:
         return self.render_parts(data)[0].to_bytes()
-
-    def render_many(self, records: Iterable[dict]) -> Iterator[bytes]:
-        for r in records:
-            yield self.render(r)
 
     def _named(self, item: tuple[int, dict]) -> tuple[str, bytes]:
         i, data = item

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from jinja2 import Environment, TemplateSyntaxError, meta
 from lxml import etree
 
-from .definitions import LOOP_NAMES, known_names
+from .definitions import LOOP_NAMES, FormDefinition, as_definition, known_names
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 PIC = "http://schemas.openxmlformats.org/drawingml/2006/picture"
@@ -95,7 +95,7 @@ def _names_in(tag: str) -> set[str]:
     return set(re.findall(r"(?<![\w.'\"])([A-Za-z_]\w*)", tag))
 
 
-def validate_template(data: bytes, definition: dict | None = None, *, filename: str | None = None,
+def validate_template(data: bytes, definition: FormDefinition | dict | None = None, *, filename: str | None = None,
                       max_bytes: int = MAX_BYTES, max_uncompressed: int = MAX_UNCOMPRESSED,
                       max_ratio: int = MAX_RATIO) -> list[Problem]:
     """Validate an uploaded template; return the problems found (empty list = OK)."""
@@ -159,6 +159,7 @@ def validate_template(data: bytes, definition: dict | None = None, *, filename: 
         problems.append(_problem("syntax_error", str(exc.message)))
         undeclared = set()
     if definition is not None:
+        definition = as_definition(definition)
         unknown = undeclared - known_names(definition) - LOOP_NAMES
         reported = set()
         for tag, paragraph, part in occurrences:
@@ -170,14 +171,12 @@ def validate_template(data: bytes, definition: dict | None = None, *, filename: 
                                          name=name, paragraph=paragraph, part=part))
         for name in sorted(unknown - {n for n, _ in reported}):
             problems.append(_problem("unknown_placeholder", f"unknown name {name!r}", name=name))
-        mk = definition.get("marks") or {}
         pics = set()
         for root_name in names:
             if re.match(r"word/(document|header\d*|footer\d*)\.xml$", root_name) and root_name in roots:
                 for c in roots[root_name].iter(f"{{{PIC}}}cNvPr"):
                     pics.update(v for v in (c.get("name"), c.get("descr"), c.get("title")) if v)
-        for key in ("qr_picture", "corner_picture"):
-            need = mk.get(key)
+        for need in (definition.marks.qr_picture, definition.marks.corner_picture):
             if need and need not in pics:
                 problems.append(_problem("missing_picture", f"picture {need!r} not found", name=need))
     return problems

@@ -16,12 +16,12 @@ from . import align
 from . import boxes as bx
 from .qr import module_count
 from .result import PageReading, problem
+from .sheet import locate_boxes, png, qr_problem_and_payload, read_areas, read_boxes
 
 
 def read_by_qr_only(bgr, gray, has_colour, lays, key, qr_hit, members_hint, t0, want_images):
-    from .reader import _areas, _locate_boxes, _png, _qr_problem_and_payload, _read_boxes
     text, corners, _orient = qr_hit
-    payload, valid, probs = _qr_problem_and_payload(text, key)
+    payload, valid, probs = qr_problem_and_payload(text, key)
     r = PageReading(kind="evaluation_sheet", qr=payload, qr_valid=valid, qr_text=text,
                     problems=probs + [problem("marks_missing")])
     if payload and payload.get("kind") == "introduction_letter":
@@ -47,7 +47,7 @@ def read_by_qr_only(bgr, gray, has_colour, lays, key, qr_hit, members_hint, t0, 
         g = align.warp(gray, H, align.canonical_size(lay))
         ink = bx.ink_mask(g)
         finder = bx.BoxFinder(ink, float(np.median([b[2] for *_k, b in lay.all_boxes()])) * align.SCALE)
-        dy, located, frac = _locate_boxes(finder, lay, r=9, dx_range=(-18, 18))
+        dy, located, frac = locate_boxes(finder, lay, r=9, dx_range=(-18, 18))
         score = (frac >= 0.8, frac >= 0.8 and len(located), frac)
         if best is None or score > best[0]:
             best = (score, lay, H, g, ink, dy, located, frac)
@@ -60,10 +60,10 @@ def read_by_qr_only(bgr, gray, has_colour, lays, key, qr_hit, members_hint, t0, 
     r.layout_key = lay.key
     if frac < 0.8:
         r.problems.append(problem("layout_mismatch"))
-    _read_boxes(r, lay, ink, located, frac)
+    read_boxes(r, lay, ink, located, frac)
     colour = align.warp(bgr, H, align.canonical_size(lay))
-    _areas(r, lay, g, ink, colour, has_colour, dy, want_images)
+    read_areas(r, lay, g, ink, colour, has_colour, dy, want_images)
     if want_images:
-        r.normalised_image = _png(colour)
+        r.normalised_image = png(colour)
     r.timings = {"total": time.perf_counter() - t0}
     return r

@@ -31,6 +31,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from forms.definition import FormDefinition
+
 LAYOUT_FORMAT = 1
 
 
@@ -82,13 +84,16 @@ class Layout:
     mark_size: float
     qr: tuple | None  # QR picture incl. quiet zone
     items: list  # [ItemLayout]
-    regions: dict  # name -> box (member_full_name, member_date_of_birth, other_remarks, signature_cell, signature_ward, stamp_ward)
+    regions: dict  # name -> box (member_full_name, member_date_of_birth, each free-text item's key, signature_cell, signature_ward, stamp_ward)
     box_border: float = 1.0
     source_hash: str = ""
 
     # -- geometry helpers -------------------------------------------------
     def choice_items(self) -> list[ItemLayout]:
         return [i for i in self.items if i.type == "choice"]
+
+    def free_text_items(self) -> list[ItemLayout]:
+        return [i for i in self.items if i.type == "free_text"]
 
     def all_boxes(self) -> list[tuple[str, str, tuple]]:
         return [(it.key, op.key, op.box) for it in self.choice_items() for op in it.options]
@@ -250,7 +255,7 @@ def _bbox(words) -> tuple:
             max(w["x1"] for w in words), max(w["bottom"] for w in words))
 
 
-def build_layout(definition: dict, pdf_bytes: bytes, *, variant: str | None = None,
+def build_layout(definition: FormDefinition | dict, pdf_bytes: bytes, *, variant: str | None = None,
                  page_number: int = 0) -> Layout:
     """Derive the layout of one (kind, version, variant) from a rendered sheet.
 
@@ -260,10 +265,10 @@ def build_layout(definition: dict, pdf_bytes: bytes, *, variant: str | None = No
     """
     import pdfplumber
 
-    variants = definition.get("variants") or {}
-    if variant is None:
-        variant = "standard" if "standard" in variants else (next(iter(variants)) if variants else "")
-    items_def = variants[variant]["items"] if variants else []
+    definition = FormDefinition.coerce(definition)
+    form_variant = definition.variant(variant)
+    variant = form_variant.name if form_variant else (variant or "")
+    items_def = form_variant.items if form_variant else ()
     with pdfplumber.open(io.BytesIO(pdf_bytes)) as pdf:
         page = pdf.pages[page_number]
         pw, ph = float(page.width), float(page.height)
@@ -300,33 +305,33 @@ def build_layout(definition: dict, pdf_bytes: bytes, *, variant: str | None = No
     pos = 0
     prev_bottom = -1.0
     for it in items_def:
-        head = _find_phrase(lines, f"{it['number']}. {it['label']}", after_top=prev_bottom, min_score=80)
+        head = _find_phrase(lines, it.heading, after_top=prev_bottom, min_score=80)
         label_box = None
         if head:
             ln, i, j = head
             label_box = _bbox(ln[i:j])
             prev_bottom = label_box[1]
-        if it.get("type", "choice") == "choice":
+        if it.is_choice:
             opts = []
-            for op in it["options"]:
+            for op in it.options:
                 if pos >= len(sq_labels):
-                    raise LayoutError(f"no tick box for item {it['key']} option {op['key']}",
-                                      f"Không tìm thấy ô đánh dấu cho mục {it['number']}, lựa chọn «{op['label']}»")
+                    raise LayoutError(f"no tick box for item {it.key} option {op.key}",
+                                      f"Không tìm thấy ô đánh dấu cho mục {it.number}, lựa chọn «{op.label}»")
                 s, lab = sq_labels[pos]
-                if fuzz.ratio(_norm(lab), _norm(op["label"])) < 75:
-                    raise LayoutError(f"box {pos} is labelled {lab!r}, expected {op['label']!r}",
-                                      f"Ô đánh dấu thứ {pos + 1} có nhãn «{lab}», mong đợi «{op['label']}»")
-                opts.append(OptionLayout(op["key"], op["label"], rel(s)))
+                if fuzz.ratio(_norm(lab), _norm(op.label)) < 75:
+                    raise LayoutError(f"box {pos} is labelled {lab!r}, expected {op.label!r}",
+                                      f"Ô đánh dấu thứ {pos + 1} có nhãn «{lab}», mong đợi «{op.label}»")
+                opts.append(OptionLayout(op.key, op.label, rel(s)))
                 pos += 1
                 prev_bottom = max(prev_bottom, s[1])
-            items.append(ItemLayout(it["key"], it["number"], it["label"], "choice", opts, None,
+            items.append(ItemLayout(it.key, it.number, it.label, "choice", opts, None,
                                     rel(label_box) if label_box else None))
         else:
             area = None
             if head:
                 ln, i, j = head
                 top = label_box[3]
-                bottom = top + 14 * it.get("lines", 4)
+                bottom = top + 14 * it.lines
                 # the dotted lines under the label
                 for l2 in lines:
                     if l2[0]["top"] >= top - 1 and all(re.fullmatch(r"[.…·_]+", w["text"]) for w in l2):
@@ -335,7 +340,7 @@ def build_layout(definition: dict, pdf_bytes: bytes, *, variant: str | None = No
                         bottom = max(bottom, l2[-1]["bottom"])
                 area = (text_left - 2, label_box[1] - 1, text_right + 2, bottom + 2)
                 prev_bottom = bottom
-            items.append(ItemLayout(it["key"], it["number"], it["label"], "free_text", [],
+            items.append(ItemLayout(it.key, it.number, it.label, "free_text", [],
                                     rel(area) if area else None, rel(label_box) if label_box else None))
     if pos < len(sq_labels):
         raise LayoutError(f"{len(sq_labels) - pos} tick boxes left over after the last option",
@@ -362,9 +367,9 @@ def build_layout(definition: dict, pdf_bytes: bytes, *, variant: str | None = No
         regions["member_full_name"] = rel((lb[2] + 1, lb[1] - 2, end, lb[3] + 2))
         if dob_box:
             regions["member_date_of_birth"] = rel(dob_box)
-    for it in items:
+    for it in items:  # each free-text item's area is a region named by the item's key
         if it.type == "free_text" and it.area:
-            regions["other_remarks"] = it.area
+            regions[it.key] = it.area
     # --- signature blocks ----------------------------------------------------
     mid = (marks_abs["tl"][0] + marks_abs["tr"][0]) / 2
     last_item_bottom = prev_bottom
@@ -393,7 +398,7 @@ def build_layout(definition: dict, pdf_bytes: bytes, *, variant: str | None = No
     border = 1.0
     h = hashlib.sha256(pdf_bytes).hexdigest()[:16]
     return Layout(
-        kind=definition["kind"], version=int(definition["version"]), variant=variant,
+        kind=definition.kind, version=definition.version, variant=variant,
         page_size=(round(pw, 2), round(ph, 2)), origin=(round(ox, 2), round(oy, 2)),
         marks={k: (round(v[0] - ox, 2), round(v[1] - oy, 2)) for k, v in marks_abs.items()},
         mark_size=round(mark_size, 2), qr=rel(qr_abs) if qr_abs else None, items=items,

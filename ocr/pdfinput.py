@@ -215,7 +215,7 @@ def iter_pages(data: bytes, filename: str = "", *, dpi: int = DEFAULT_DPI, max_p
         im.close()
 
 
-def read_text_pdf(data: bytes, definition: dict, *, variant: str | None = None,
+def read_text_pdf(data: bytes, definition: "FormDefinition | dict", *, variant: str | None = None,
                   page_number: int = 0) -> dict | None:
     """Read a sheet filled in on a computer and exported to PDF (real text layer), no OCR.
 
@@ -230,8 +230,11 @@ def read_text_pdf(data: bytes, definition: dict, *, variant: str | None = None,
     import pdfplumber
     from rapidfuzz import fuzz
 
+    from forms.definition import FormDefinition
+
     from .layout import _lines_of_words, _norm, _squares_from_lines
 
+    definition = FormDefinition.coerce(definition)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:
@@ -249,9 +252,7 @@ def read_text_pdf(data: bytes, definition: dict, *, variant: str | None = None,
     lines = _lines_of_words(words)
     text = "\n".join(" ".join(w["text"] for w in ln) for ln in lines)
     marks = set("Xx☒☑✓✔■✗✘")
-    variants = definition.get("variants") or {}
-    vname = variant or ("standard" if "standard" in variants else next(iter(variants), None))
-    items = variants[vname]["items"] if vname else []
+    items = definition.items(variant)
     out = {"text": text, "answers": {}, "member_full_name": None, "member_date_of_birth": None,
            "other_remarks": None}
     m = re.search(r"Họ và tên[^:]*:\s*(.+?)(?:\s{2,}|\s+Ngày sinh|$)", text, re.M)
@@ -263,15 +264,15 @@ def read_text_pdf(data: bytes, definition: dict, *, variant: str | None = None,
     flat = [w for ln in lines for w in ln]
     by_boxes = _answers_by_boxes(items, lines, squares, chars, marks)
     for it in items:
-        if it.get("type", "choice") != "choice":
+        if not it.is_choice:
             continue
-        if by_boxes.get(it["key"]) is not None:
-            out["answers"][it["key"]] = by_boxes[it["key"]]
+        if by_boxes.get(it.key) is not None:
+            out["answers"][it.key] = by_boxes[it.key]
             continue
         chosen = []
-        targets = {op["key"]: _norm(op["label"]) for op in it["options"]}
-        for op in it["options"]:
-            target = targets[op["key"]]
+        targets = {op.key: _norm(op.label) for op in it.options}
+        for op in it.options:
+            target = targets[op.key]
             n = len(target.split())
             longer = [t for t in targets.values() if len(t.split()) > n and t.startswith(target)]
             for ln in lines:
@@ -293,15 +294,15 @@ def read_text_pdf(data: bytes, definition: dict, *, variant: str | None = None,
                     prev = ln[i - 1]["text"] if i > 0 else ""
                     hit |= bool(prev) and bool(re.fullmatch(r"[\[(]?[Xx☒☑✓✔■✗✘][\])]?", prev))
                     if hit:
-                        chosen.append(op["key"])
+                        chosen.append(op.key)
         # the same label can appear in two items (exempt variant): keep it only if unique in the item
         chosen = list(dict.fromkeys(chosen))
-        out["answers"][it["key"]] = chosen[0] if len(chosen) == 1 else None
+        out["answers"][it.key] = chosen[0] if len(chosen) == 1 else None
     del flat
     return out
 
 
-def _answers_by_boxes(items: list, lines: list, squares: list, chars: list, marks: set) -> dict:
+def _answers_by_boxes(items, lines: list, squares: list, chars: list, marks: set) -> dict:
     """Options by position: the boxes under an item's heading are its options in the definition's
     order; a mark glyph in box k, or typed right after it before the label, chooses option k.
     (Label text is not needed, so labels that wrap or share words cannot be confused.)"""
@@ -312,13 +313,13 @@ def _answers_by_boxes(items: list, lines: list, squares: list, chars: list, mark
     from .layout import _norm
     heads = []
     for it in items:
-        target = _norm(f"{it['number']}. {it['label']}")
+        target = _norm(it.heading)
         best = max(((fuzz.partial_ratio(_norm(" ".join(w["text"] for w in ln)), target), ln) for ln in lines),
                    key=lambda t: t[0], default=(0, None))
         heads.append((it, best[1][0]["bottom"] if best[0] >= 85 else None))
     out: dict = {}
     for n, (it, bottom) in enumerate(heads):
-        if it.get("type", "choice") != "choice" or bottom is None:
+        if not it.is_choice or bottom is None:
             continue
         nxt = next((b for _, b in heads[n + 1:] if b is not None and b > bottom), None)
         row = sorted((sq for sq in squares if sq[1] > bottom - 1 and (nxt is None or sq[3] < nxt - 8)),
@@ -327,7 +328,7 @@ def _answers_by_boxes(items: list, lines: list, squares: list, chars: list, mark
             continue
         first_top = row[0][1]
         row = sorted((sq for sq in row if abs(sq[1] - first_top) < 4), key=lambda sq: sq[0])
-        if len(row) != len(it["options"]):
+        if len(row) != len(it.options):
             continue
         chosen = []
         for k, sq in enumerate(row):
@@ -338,9 +339,9 @@ def _answers_by_boxes(items: list, lines: list, squares: list, chars: list, mark
             typed = any(re.fullmatch(r"[\[(]?[Xx☒☑✓✔■✗✘][\])]?", w["text"]) and sq[0] - 1 <= w["x0"]
                         and w["x0"] < min(right, sq[2] + 30) and in_row(w) for ln in lines for w in ln)
             if inside or typed:
-                chosen.append(it["options"][k]["key"])
+                chosen.append(it.options[k].key)
         if len(chosen) == 1:
-            out[it["key"]] = chosen[0]
+            out[it.key] = chosen[0]
     return out
 
 

@@ -97,10 +97,6 @@ class PageReading:
         return all(v is not None and self.answer_confidence.get(k, 0) >= CONFIDENT
                    for k, v in self.answers.items())
 
-    @property
-    def needs_review(self) -> bool:
-        return not self.auto_applicable
-
     def to_dict(self, *, include_images: bool = True) -> dict:
         b64 = lambda b: base64.b64encode(b).decode("ascii") if b else None  # noqa: E731
         d = {

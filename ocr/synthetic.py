@@ -24,11 +24,13 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from forms.definition import FormDefinition
 
 from .layout import Layout, build_layout
 
@@ -489,7 +491,7 @@ def make_page(source: SheetSource, seed: int, level: str = "medium", *, fill_kw:
 # other pages: a retyped form, a photo of something else, a blank page
 # ---------------------------------------------------------------------------
 
-def foreign_form_docx(definition: dict, member: dict, answers: dict, *, variant: str = "standard",
+def foreign_form_docx(definition, member: dict, answers: dict, *, variant: str = "standard",
                       seed: int = 0) -> bytes:
     """A sheet retyped in Word by a cell (no QR, no corner marks): python-docx."""
     import io
@@ -515,16 +517,15 @@ def foreign_form_docx(definition: dict, member: dict, answers: dict, *, variant:
     doc.add_paragraph(f"Họ và tên đảng viên: {member['full_name']}        Ngày sinh: {dob}")
     doc.add_paragraph(f"Đơn vị công tác: {member.get('workplace_org_name', '')}")
     doc.add_paragraph(f"Chi bộ nơi cư trú: {member.get('residence_cell_name', '')}")
-    items = definition["variants"][variant]["items"]
-    for it in items:
-        if it.get("type", "choice") != "choice":
-            doc.add_paragraph(f"{it['number']}. {it['label']}: ......................................")
+    for it in FormDefinition.coerce(definition).items(variant):
+        if not it.is_choice:
+            doc.add_paragraph(f"{it.heading}: ......................................")
             continue
-        doc.add_paragraph(f"{it['number']}. {it['label']}")
+        doc.add_paragraph(it.heading)
         parts = []
-        for op in it["options"]:
-            mark = "[X]" if answers.get(it["key"]) == op["key"] else "[  ]"
-            parts.append(f"{mark} {op['label']}")
+        for op in it.options:
+            mark = "[X]" if answers.get(it.key) == op.key else "[  ]"
+            parts.append(f"{mark} {op.label}")
         doc.add_paragraph("      ".join(parts))
     doc.add_paragraph("")
     doc.add_paragraph("T/M CHI ỦY                                   XÁC NHẬN CỦA ĐẢNG ỦY")
@@ -533,7 +534,7 @@ def foreign_form_docx(definition: dict, member: dict, answers: dict, *, variant:
     return buf.getvalue()
 
 
-def render_foreign_sources(definition: dict, members: list[dict], answers_list: list[dict], *, dpi: int = 200,
+def render_foreign_sources(definition, members: list[dict], answers_list: list[dict], *, dpi: int = 200,
                            cache_dir=None) -> list[np.ndarray]:
     """Render retyped forms through LibreOffice once (cached); returns BGR images."""
     docs = [foreign_form_docx(definition, m, a, seed=i) for i, (m, a) in enumerate(zip(members, answers_list))]

@@ -23,7 +23,17 @@ DEMO_PASSWORD = "dangvien213"
 def db_upgrade_cmd():
     """Create the database or bring it to the latest migration."""
     migrate.upgrade()
+    _check_builtin_templates()
     click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+
+
+def _check_builtin_templates() -> None:
+    """Register the templates shipped in templates/; refuse to go on if a released version was edited."""
+    from .documents.templates_store import ReleasedVersionChanged, sync_builtin
+    try:
+        sync_builtin(db.session(), force=True)
+    except ReleasedVersionChanged as exc:
+        raise click.ClickException(exc.message) from None
 
 
 @click.command("create-admin")
@@ -243,6 +253,7 @@ def serve_cmd(host, port, threads, demo):
     app = create_app(overrides)
     with app.app_context():
         migrate.upgrade()
+        _check_builtin_templates()
     if demo:
         ensure_demo_data(app)
     if app.config["JOB_RUNNER"] == "inprocess":

@@ -216,6 +216,8 @@ class Evaluation(Base):
     sheet_serial: Mapped[Optional[str]] = mapped_column(String(40), unique=True)
     variant: Mapped[str] = mapped_column(String(16), default="standard")
     template_version: Mapped[Optional[int]] = mapped_column(Integer)
+    #: content hash of the form definition the sheet was printed from (forms.definition.content_hash)
+    definition_hash: Mapped[Optional[str]] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="issued")  # issued, returned, voided
     answers: Mapped[Optional[dict]] = mapped_column(JSON)  # item key -> option key
     other_remarks: Mapped[Optional[str]] = mapped_column(Text)
@@ -250,6 +252,8 @@ class DocumentTemplate(Base):
     builtin_path: Mapped[Optional[str]] = mapped_column(String(255))  # file name under templates/
     file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id"))
     definition: Mapped[dict] = mapped_column(JSON)
+    #: content hash of ``definition``; a released version never changes (forms.definition.content_hash)
+    definition_hash: Mapped[Optional[str]] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     uploaded_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -201,10 +201,10 @@ def test_sheet_filled_on_a_computer_is_read_from_its_text_layer(app, sess, membe
     ev = sess.query(Evaluation).filter_by(member_id=members[1].id).one()
     doc = Document(io.BytesIO(render_record(sess, ev)))
     from service.scans.decide import items_of
-    items = [i for i in items_of(sess, ev) if i.get("type", "choice") == "choice"]
+    items = [i for i in items_of(sess, ev) if i.is_choice]
     picks = [0, 1, 2, 0, 1, 0]  # item 6 left on "Biểu dương": the "X" of "Xem xét xử lý" must not count
-    chosen = {i["key"]: i["options"][picks[n]]["key"] for n, i in enumerate(items)}
-    labels = {i["options"][picks[n]]["label"] for n, i in enumerate(items)}
+    chosen = {i.key: i.options[picks[n]].key for n, i in enumerate(items)}
+    labels = {i.options[picks[n]].label for n, i in enumerate(items)}
 
     def paragraphs(tables):
         for table in tables:

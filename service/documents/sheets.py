@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ..errors import ServiceError
 from ..models import Evaluation, Member, User, utcnow
 from .contexts import check_documentable, issuing_committee, residence_of
-from .templates_store import active_template
+from .templates_store import active_template, form_definition
 
 KIND = "evaluation_sheet"
 
@@ -21,6 +21,11 @@ def live_sheet(sess: Session, member_id: int, year: int) -> Optional[Evaluation]
 
 def _serial(member: Member, year: int, n: int) -> str:
     return f"{year}-{member.id:06d}-{n}"
+
+
+def sheet_variant(member: Member) -> str:
+    """The variant of the evaluation sheet a member is given: exempt from meetings or standard."""
+    return "exempt" if member.status == "exempt_meetings" else "standard"
 
 
 def ensure_sheet(sess: Session, member: Member, year: int, *, commit: bool = True) -> Evaluation:
@@ -35,8 +40,8 @@ def ensure_sheet(sess: Session, member: Member, year: int, *, commit: bool = Tru
     n = (sess.scalar(select(func.count()).select_from(Evaluation)
                      .where(Evaluation.member_id == member.id, Evaluation.year == year)) or 0) + 1
     ev = Evaluation(member_id=member.id, year=year, sheet_serial=_serial(member, year, n),
-                    variant="exempt" if member.status == "exempt_meetings" else "standard",
-                    template_version=template.version, status="issued")
+                    variant=sheet_variant(member), template_version=template.version,
+                    definition_hash=template.definition_hash or form_definition(template).hash, status="issued")
     sess.add(ev)
     sess.flush()
     if commit:

@@ -1,7 +1,6 @@
 """Template versions: the built-in ones from templates/, and administrators' uploads."""
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import hmac
@@ -11,6 +10,7 @@ from typing import Optional
 import docgen
 from docgen.render import BulkRenderer
 from flask import current_app
+from forms.definition import FormDefinition
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -35,19 +35,58 @@ def mark_key() -> bytes:
 _synced: set[str] = set()
 
 
+class ReleasedVersionChanged(ServiceError):
+    """A definition file in templates/ differs from the version of the same number in the database."""
+
+    def __init__(self, kind: str, version: int, path: Path):
+        super().__init__(
+            "released_definition_changed",
+            f"Tệp định nghĩa {path.name} đã bị sửa nhưng vẫn mang số phiên bản {version} của mẫu "
+            f"{KIND_LABELS.get(kind, kind)} đã phát hành (đã có trong cơ sở dữ liệu). Một phiên bản đã phát "
+            f"hành không được thay đổi: trả tệp về nội dung cũ, và đưa nội dung mới vào một phiên bản mới "
+            f"(tệp {kind}.v{version + 1}.form.json cùng mẫu Word của nó).",
+            {"kind": kind, "version": version, "file": path.name}, status=500)
+
+
 def sync_builtin(sess: Session, force: bool = False) -> None:
-    """Register every template shipped in templates/ (once per kind and version, once per process)."""
+    """Register every template shipped in templates/ (once per process and database).
+
+    A new version is inserted with its definition's hash.  A version already in the database must have
+    the same hash as its file: a changed released version raises :class:`ReleasedVersionChanged` (the
+    database is not changed).  Rows from before hashes were kept get theirs filled in.
+    """
     url = str(sess.get_bind().url)
     if url in _synced and not force:
         return
     insert = pg_insert if sess.get_bind().dialect.name == "postgresql" else sqlite_insert
     with db.new_session() as own:  # its own transaction: safe beside any caller's
         for info in docgen.list_templates(TEMPLATES_DIR):
+            fd = info.definition
             own.execute(insert(DocumentTemplate).values(
-                kind=info.kind, version=info.version, name=info.template_path.name,
-                builtin_path=info.template_path.name, definition=docgen.load_definition(info.definition_path),
+                kind=fd.kind, version=fd.version, name=info.template_path.name,
+                builtin_path=info.template_path.name, definition=fd.to_dict(), definition_hash=fd.hash,
                 active=True, created_at=utcnow()).on_conflict_do_nothing(index_elements=["kind", "version"]))
+            row = own.scalar(select(DocumentTemplate).where(DocumentTemplate.kind == fd.kind,
+                                                            DocumentTemplate.version == fd.version))
+            if row.builtin_path is None:
+                continue  # an administrator's upload holds this number: the file is not used
+            if (row.definition_hash or form_definition(row).hash) != fd.hash:
+                raise ReleasedVersionChanged(fd.kind, fd.version, info.definition_path)
+            if row.definition_hash is None:
+                row.definition_hash = fd.hash
     _synced.add(url)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(definition_json: str) -> FormDefinition:
+    import json
+    return FormDefinition.from_dict(json.loads(definition_json))
+
+
+def form_definition(row: DocumentTemplate) -> FormDefinition:
+    """The typed definition of a template version (validated once per process)."""
+    import json
+    return _parsed(json.dumps(row.definition, sort_keys=True, ensure_ascii=False))
 
 
 def _first(sess: Session, stmt) -> Optional[DocumentTemplate]:
@@ -82,16 +121,14 @@ def template_path(sess: Session, row: DocumentTemplate) -> Path:
 
 
 @functools.lru_cache(maxsize=16)
-def _renderer(path: str, _mtime: float, definition_json: str, key: bytes) -> BulkRenderer:
-    import json
-    return BulkRenderer(path, json.loads(definition_json), mark_key=key)
+def _renderer(path: str, _mtime: float, definition: FormDefinition, key: bytes) -> BulkRenderer:
+    return BulkRenderer(path, definition, mark_key=key)
 
 
 def renderer(sess: Session, row: DocumentTemplate) -> BulkRenderer:
     """The template version parsed and compiled once per process, then rendered many times."""
-    import json
     path = template_path(sess, row)
-    return _renderer(str(path), path.stat().st_mtime, json.dumps(row.definition, sort_keys=True), mark_key())
+    return _renderer(str(path), path.stat().st_mtime, form_definition(row), mark_key())
 
 
 def upload_template(sess: Session, user: User, kind: str, data: bytes, filename: str,
@@ -102,7 +139,9 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
         raise ServiceError("invalid_kind", "Loại văn bản không hợp lệ.", {"kinds": list(KIND_LABELS)})
     base = active_template(sess, kind)
     version = (sess.scalar(select(func.max(DocumentTemplate.version)).where(DocumentTemplate.kind == kind)) or 0) + 1
-    new_def = copy.deepcopy(definition or base.definition)
+    if definition is not None and not isinstance(definition, dict):
+        raise ServiceError("invalid_definition", "Định nghĩa biểu mẫu phải là một đối tượng JSON.", {"file": filename})
+    new_def = dict(definition) if definition else form_definition(base).to_dict()
     new_def["kind"], new_def["version"], new_def["template"] = kind, version, filename
     try:
         new_def = docgen.validate_definition(new_def, source=filename)
@@ -116,8 +155,8 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
                            f"Mẫu {filename} không dùng được: " + "; ".join(p.message for p in problems), details)
     stored = storage.save(sess, data, filename,
                           "application/vnd.openxmlformats-officedocument.wordprocessingml.document", user.id)
-    row = DocumentTemplate(kind=kind, version=version, name=filename, file_id=stored.id, definition=new_def,
-                           uploaded_by=user.id)
+    row = DocumentTemplate(kind=kind, version=version, name=filename, file_id=stored.id,
+                           definition=new_def.to_dict(), definition_hash=new_def.hash, uploaded_by=user.id)
     sess.add(row)
     sess.commit()
     return row

@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
+from forms.definition import Item
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ServiceError
 from ..models import AuditEntry, Evaluation, Introduction, Member, ScanPage, User, utcnow
 from ..documents.sheets import ensure_sheet
-from ..documents.templates_store import template_version
+from ..documents.templates_store import active_template, form_definition, template_version
+from ..documents.sheets import sheet_variant
 
 OPEN = ("review", "conflict")
 
@@ -31,9 +33,23 @@ def introduction_of(sess: Session, page: ScanPage) -> Optional[Introduction]:
     return intro if intro is not None and intro.member_id == page.member_id else None
 
 
-def items_of(sess: Session, ev: Evaluation) -> list[dict]:
-    definition = template_version(sess, "evaluation_sheet", ev.template_version or 1).definition
-    return definition["variants"][ev.variant]["items"]
+def items_of(sess: Session, ev: Evaluation) -> tuple[Item, ...]:
+    """The items of the form the sheet was printed on: its own template version and variant."""
+    return form_definition(template_version(sess, "evaluation_sheet", ev.template_version or 1)).items(ev.variant)
+
+
+def items_for_page(sess: Session, page: ScanPage, ev: Optional[Evaluation]) -> tuple[Item, ...]:
+    """The items a reviewer answers for a page: those of its sheet, else of the form version and variant
+    the page was read as, else (nothing says which form) of the sheet its member would be given now."""
+    if ev is not None:
+        return items_of(sess, ev)
+    key = (page.reading or {}).get("layout_key")
+    if key:
+        return form_definition(template_version(sess, key[0], int(key[1]))).items(key[2])
+    member = sess.get(Member, page.member_id) if page.member_id else None
+    definition = form_definition(active_template(sess, "evaluation_sheet"))
+    variant = sheet_variant(member) if member is not None else None
+    return definition.items(variant if variant in definition.variant_names else None)
 
 
 def initial_status(sess: Session, page: ScanPage, reading: dict) -> tuple[str, list[dict]]:
@@ -81,14 +97,14 @@ def initial_status(sess: Session, page: ScanPage, reading: dict) -> tuple[str, l
 def _check_answers(sess: Session, ev: Evaluation, answers: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for item in items_of(sess, ev):
-        if item.get("type", "choice") != "choice":
+        if not item.is_choice:
             continue
-        value = answers.get(item["key"])
-        keys = [o["key"] for o in item["options"]]
+        value = answers.get(item.key)
+        keys = item.option_keys
         if value not in keys:
-            raise ServiceError("incomplete_answers", f"Mục {item['number']} ({item['label']}) chưa có lựa chọn hợp lệ.",
-                               {"item": item["key"], "options": keys})
-        clean[item["key"]] = value
+            raise ServiceError("incomplete_answers", f"Mục {item.number} ({item.label}) chưa có lựa chọn hợp lệ.",
+                               {"item": item.key, "options": keys})
+        clean[item.key] = value
     return clean
 
 

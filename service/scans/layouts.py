@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import ocr
 from docgen import samples
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .. import db
 from ..models import DocumentTemplate, FormLayout
-from ..documents.templates_store import renderer, sync_builtin, template_path
+from ..documents.templates_store import form_definition, renderer, sync_builtin, template_path
 
 KIND = "evaluation_sheet"
 
@@ -24,13 +23,14 @@ _built: dict[tuple, dict] = {}
 def _build(sess: Session, template: DocumentTemplate, variant: str) -> dict:
     """Render a sample sheet of this version and variant, and find its boxes (kept per process too)."""
     path = template_path(sess, template)
-    key = (str(path), path.stat().st_mtime, json.dumps(template.definition, sort_keys=True), variant)
+    definition = form_definition(template)
+    key = (str(path), path.stat().st_mtime, definition.hash, variant)
     if key not in _built:
         data = samples.evaluation_sheet(1, variant=variant, year=dt.date.today().year, sheet_serial="2000-000001-1",
                                         member_id="1")
         docx = renderer(sess, template).render(data)
         pdf = convert_to_pdf([("layout.docx", docx)])[0]
-        _built[key] = ocr.build_layout(template.definition, pdf, variant=variant).to_dict()
+        _built[key] = ocr.build_layout(definition, pdf, variant=variant).to_dict()
     return _built[key]
 
 
@@ -41,7 +41,7 @@ def all_layouts(sess: Session) -> list[dict]:
     out = []
     for template in sess.scalars(select(DocumentTemplate).where(DocumentTemplate.kind == KIND)
                                  .order_by(DocumentTemplate.version)):
-        for variant in (template.definition.get("variants") or {"standard": None}):
+        for variant in (form_definition(template).variant_names or ["standard"]):
             layout = have.get((template.version, variant))
             if layout is None:
                 layout = _build(sess, template, variant)

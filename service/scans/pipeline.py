@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import db, storage
-from ..documents.templates_store import mark_key, template_version
+from ..documents.templates_store import form_definition, mark_key, template_version
 from ..job_items import ItemRejected, failures, item_job
 from ..models import Member, ScanBatch, ScanFile, ScanPage, StoredFile, User
 from ..permissions import scope_members
@@ -117,7 +117,7 @@ def _use_text_layer(reading, data: bytes, index: int) -> None:
     from ocr import pdfinput
     kind, version, variant = reading.layout_key
     with db.new_session() as sess:
-        definition = template_version(sess, kind, int(version)).definition
+        definition = form_definition(template_version(sess, kind, int(version)))
     text = pdfinput.read_text_pdf(data, definition, variant=variant, page_number=index)
     if not text or not any(text.get("answers", {}).values()):
         return

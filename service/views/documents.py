@@ -101,8 +101,7 @@ def preview():
     else:
         record = sheets.live_sheet(sess, member.id, year) or Evaluation(
             member=member, year=year, sheet_serial=f"{year}-{member.id:06d}-0",
-            variant="exempt" if member.status == "exempt_meetings" else "standard",
-            template_version=active_template(sess, "evaluation_sheet").version)
+            variant=sheets.sheet_variant(member), template_version=active_template(sess, "evaluation_sheet").version)
     try:
         return send_record(sess, record, request.args.get("format", "png"))
     finally:

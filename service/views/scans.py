@@ -14,8 +14,7 @@ from ..models import SCAN_PAGE_STATUSES, Evaluation, Member, ScanBatch, ScanFile
 from ..permissions import scope_members
 from ..scans import intake
 from ..scans.access import can_decide, get_batch, get_page, visible_pages
-from ..scans.decide import apply_page, items_of, reject_page, sheet_of, undo_page
-from ..documents.templates_store import active_template, template_version
+from ..scans.decide import apply_page, items_for_page, reject_page, sheet_of, undo_page
 
 bp = Blueprint("scans", __name__, url_prefix="/scans")
 OPEN = ("review", "conflict")
@@ -70,16 +69,6 @@ def review_next():
     return redirect(url_for("scans.page", page_id=page.id))
 
 
-def _items_for(sess, page: ScanPage, ev):
-    if ev is not None:
-        return items_of(sess, ev)
-    key = (page.reading or {}).get("layout_key")
-    if key:
-        t = template_version(sess, key[0], int(key[1]))
-        return t.definition["variants"][key[2]]["items"]
-    return active_template(sess, "evaluation_sheet").definition["variants"]["standard"]["items"]
-
-
 @bp.route("/pages/<int:page_id>")
 @login_required
 def page(page_id: int):
@@ -88,7 +77,7 @@ def page(page_id: int):
     ev = sess.get(Evaluation, p.evaluation_id) if p.evaluation_id else sheet_of(sess, p)
     candidates = sess.scalars(scope_members(sess, user, select(Member)).order_by(Member.search_name).limit(3000)).all()
     answers = (p.applied_values or {}).get("answers") or (p.reading or {}).get("answers") or {}
-    return render_template("scans/page.html", p=p, r=p.reading or {}, ev=ev, items=_items_for(sess, p, ev),
+    return render_template("scans/page.html", p=p, r=p.reading or {}, ev=ev, items=items_for_page(sess, p, ev),
                            answers=answers, candidates=candidates, can_decide=can_decide(sess, user, p),
                            statuses=SCAN_PAGE_STATUSES)
 

@@ -25,12 +25,12 @@ def test_templates_listed_with_definitions():
     infos = {(t.kind, t.version): t for t in list_templates(TEMPLATES)}
     assert ("introduction_letter", 1) in infos and ("evaluation_sheet", 1) in infos
     sheet = load_definition(TEMPLATES / "evaluation_sheet.v1.form.json")
-    std, ex = sheet["variants"]["standard"]["items"], sheet["variants"]["exempt"]["items"]
-    assert [i["number"] for i in std] == [1, 2, 3, 4, 5, 6, 7]
-    assert all(len(i["options"]) == 3 for i in std[:6]) and std[6]["type"] == "free_text"
-    assert [i["number"] for i in ex] == [1, 2, 3, 4] and ex[3]["type"] == "free_text"
-    assert std[0]["options"][0]["label"] == "Nêu gương tốt"
-    assert ex[1]["options"][0]["label"] == "Thực hiện tốt"
+    std, ex = sheet.items("standard"), sheet.items("exempt")
+    assert [i.number for i in std] == [1, 2, 3, 4, 5, 6, 7]
+    assert all(len(i.options) == 3 for i in std[:6]) and std[6].type == "free_text"
+    assert [i.number for i in ex] == [1, 2, 3, 4] and ex[3].type == "free_text"
+    assert std[0].options[0].label == "Nêu gương tốt"
+    assert ex[1].options[0].label == "Thực hiện tốt"
 
 
 def test_introduction_letter_holds_every_field_nfc():
@@ -67,17 +67,17 @@ def test_evaluation_sheet_items_from_definition(variant):
     data = samples.evaluation_sheet(4, variant=variant)
     text = all_text(render_document(SHEET, data, mark_key=KEY))
     assert text == nfc(text)
-    for item in definition["variants"][variant]["items"]:
-        assert f"{item['number']}. {item['label']}" in text
-        for opt in item.get("options", []):
-            assert opt["label"] in text
+    for item in definition.items(variant):
+        assert item.heading in text
+        for opt in item.options:
+            assert opt.label in text
     for expected in ["ĐẢNG BỘ PHƯỜNG HỒNG HÀ", "CHI BỘ TỔ DÂN PHỐ SỐ 12", "PHIẾU NHẬN XÉT", "Năm 2025",
                      data["member_full_name"], "2025-000004", "XÁC NHẬN CỦA ĐẢNG ỦY PHƯỜNG HỒNG HÀ",
                      "T/M CHI ỦY", "BÍ THƯ", "Vũ Thị Lan", "Đảng ủy Sở Tài nguyên và Môi trường",
                      "Chi ủy sau khi họp với ban công tác mặt trận thôn, bản, khu dân cư, tổ dân phố"]:
         assert expected in text, expected
-    other = [i for i in definition["variants"]["standard"]["items"] if i["key"] == "cell_proposal"][0]
-    assert (other["options"][0]["label"] in text) == (variant == "standard")
+    other = definition.variant("standard").item("cell_proposal")
+    assert (other.options[0].label in text) == (variant == "standard")
 
 
 def test_tick_boxes_are_fixed_size_bordered_cells():
@@ -92,7 +92,7 @@ def test_definition_drives_the_form(tmp_path):
     """A new definition (2 options, 1 item) changes the form without code changes."""
     import json
     import shutil
-    d = load_definition(TEMPLATES / "evaluation_sheet.v1.form.json")
+    d = load_definition(TEMPLATES / "evaluation_sheet.v1.form.json").to_dict()
     d["version"] = 9
     d["template"] = "custom.v9.docx"
     d["variants"]["standard"]["items"] = [
@@ -228,7 +228,7 @@ def test_definition_validation_errors(tmp_path):
     assert "JSON" in exc.value.message_vi
     with pytest.raises(DefinitionError):
         load_definition(tmp_path / "missing.form.json")
-    d = load_definition(TEMPLATES / "evaluation_sheet.v1.form.json")
+    d = load_definition(TEMPLATES / "evaluation_sheet.v1.form.json").to_dict()
     d["variants"]["standard"]["items"][0]["options"] = [{"key": "a", "label": "A"}]
     with pytest.raises(DefinitionError):
         validate_definition(d)

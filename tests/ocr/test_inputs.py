@@ -84,8 +84,7 @@ def test_text_pdf_read_without_ocr(sources, definition):
     got = pi.read_text_pdf(src.pdf, definition)
     assert got["member_full_name"] == src.record["member_full_name"]
     assert got["member_date_of_birth"]
-    assert set(got["answers"]) == {it["key"] for it in definition["variants"]["standard"]["items"]
-                                   if it.get("type") == "choice"}
+    assert set(got["answers"]) == {it.key for it in definition.variant("standard").choice_items}
     # pages of a rendered sheet carry a text layer
     (p,) = pi.iter_pages(src.pdf, "s.pdf")
     assert p.has_text_layer
@@ -128,7 +127,7 @@ def _namesakes(members):
 
 
 def test_find_dates_as_ocr_reads_them():
-    from ocr.foreign import find_dates
+    from ocr.identify import find_dates
     assert find_dates("Ngày sinh: 02/O9/1985") == {"02/09/1985"}
     assert find_dates("sinh ngày 2 . 9 . 1985, số 12/3") == {"02/09/1985"}
     assert find_dates("Ngày sinh: l2-1l-19 85") == {"12/11/1985"}
@@ -136,7 +135,7 @@ def test_find_dates_as_ocr_reads_them():
 
 
 def test_name_after_its_label():
-    from ocr.foreign import identity_lines, name_after_label
+    from ocr.identify import identity_lines, name_after_label
     assert name_after_label("Họ và tên đảng viên: Trần Thị Hường     Ngày sinh: 02/09/1985") == (2, "Trần Thị Hường")
     assert name_after_label("Hợ và tến đảng viền: Tran Thi Huong Ngay sinh 02/09/1985")[1] == "Tran Thi Huong"
     assert name_after_label("Đồng chí Lê Đức Thắng, sinh ngày 3/4/1970") == (1, "Lê Đức Thắng")
@@ -148,7 +147,7 @@ def test_name_after_its_label():
 
 
 def test_propose_member_namesakes_and_wrong_diacritics(members):
-    from ocr.foreign import propose_member
+    from ocr.identify import propose_member
     hint, twin = _namesakes(members)
     orig = members[1]  # Trần Thị Hường; members[6] is Trần Thị Hương
     page = "PHIẾU NHẬN XÉT\nHọ và tên đảng viên: {n}   Ngày sinh: {d}\nChi bộ nơi cư trú: {c}"

@@ -1,0 +1,189 @@
+"""Reading our own sheet once its page is aligned onto a layout.
+
+Shared by the two ways of aligning a page (:mod:`ocr.reader`: by the corner
+marks; :mod:`ocr.fallback`: by the QR code alone): locate the tick boxes of
+the layout, classify them and decide one answer per item, verify the QR,
+OCR the member name line, crop the free-text, signature and stamp areas and
+look for ink in them.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+import cv2
+import numpy as np
+
+from . import align, boxes as bx, qr as qrmod
+from .layout import Layout
+from .result import FieldReading, PageReading, problem
+
+DY_RANGE_PT = (-14, 85)  # vertical shift of the item block (wrapped lines above it)
+SIGNATURE_REGIONS = ("signature_cell", "signature_ward")
+
+
+def png(img: np.ndarray, level: int = 1) -> bytes:
+    ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, level])
+    return buf.tobytes() if ok else b""
+
+
+def box_side_pt(lay: Layout) -> float:
+    sides = [b[2] for _i, _o, b in lay.all_boxes()]
+    return float(np.median(sides)) if sides else 17.0
+
+
+def locate_boxes(finder: bx.BoxFinder, lay: Layout, *, r: int = 5, dx_range=(0, 0)):
+    """(dy px, [(item, option, x, y, score)], found fraction)."""
+    allb = lay.all_boxes()
+    if not allb:
+        return 0, [], 0.0
+    pts = [align.to_canon(lay, b[0], b[1]) for _i, _o, b in allb]
+    lo, hi = (int(v * align.SCALE) for v in DY_RANGE_PT)
+    dx, dy, _score = finder.search(pts, (lo, hi), r=r, dx_range=dx_range)
+    located = []
+    found = 0
+    for (ik, ok, _b), (x, y) in zip(allb, pts):
+        xx, yy, s = finder.refine(x + dx, y + dy, r=r)
+        located.append((ik, ok, xx, yy, s))
+        found += s >= 0.5
+    return dy, located, found / len(allb)
+
+
+def qr_problem_and_payload(text: str | None, key):
+    if text is None:
+        return None, False, [problem("qr_missing")]
+    payload, valid, msg = qrmod.verify(text, key)
+    if valid:
+        return payload, True, []
+    return payload, False, [problem("qr_invalid", msg and
+                                    ("Mã QR không hợp lệ: " + msg[0].lower() + msg[1:]) or None)]
+
+
+def read_boxes(reading: PageReading, lay: Layout, ink, located, frac):
+    side = int(round(box_side_pt(lay) * align.SCALE))
+    by_item: dict[str, list] = {}
+    pos = {(ik, ok): (x, y, s) for ik, ok, x, y, s in located}
+    unsure_any = cancelled_any = False
+    ink = bx.clean(ink)
+    for it in lay.choice_items():
+        states = []
+        xs, ys = [], []
+        for op in it.options:
+            x, y, s = pos[(it.key, op.key)]
+            f = bx.box_features(ink, x, y, side)
+            state, conf = bx.classify_features(f)
+            if s < 0.4:  # the box itself was not found where expected
+                conf *= 0.5
+            states.append((op.key, state, conf, f))
+            reading.fields.append(FieldReading(f"{it.key}.{op.key}", state, conf, (x, y, side, side), "tickbox"))
+            xs += [x, x + side]
+            ys += [y, y + side]
+        ans, conf, status = bx.decide_item(states)
+        if frac < 0.8:
+            conf *= 0.5
+        by_item[it.key] = states
+        reading.answers[it.key] = ans
+        reading.answer_confidence[it.key] = conf
+        reading.item_status[it.key] = status
+        reading.fields.append(FieldReading(it.key, ans, conf, (min(xs), min(ys), max(xs) - min(xs),
+                                                                 max(ys) - min(ys)), "choice"))
+        unsure_any |= status in ("none", "multiple", "unsure")
+        cancelled_any |= status == "cancelled"
+    if unsure_any:
+        bad = [k for k, s in reading.item_status.items() if s in ("none", "multiple", "unsure")]
+        reading.problems.append(problem("item_unsure", items=bad))
+    if cancelled_any:
+        reading.problems.append(problem("item_cancelled",
+                                        items=[k for k, s in reading.item_status.items() if s == "cancelled"]))
+
+
+def read_member_name(reading, gray, H, lay: Layout, dy_head: float):
+    import pytesseract
+    x, y, w, h = align.box_to_canon(lay, lay.regions["member_full_name"])
+    box = (x, y + dy_head - 3, w, h + 6)
+    Hc, size = align.region_homography(H, box, 2.0)
+    crop = align.warp(gray, Hc, size)
+    crop = cv2.copyMakeBorder(crop, 10, 10, 10, 10, cv2.BORDER_CONSTANT, value=255)
+    try:
+        data = pytesseract.image_to_data(crop, lang="vie", config="--psm 7",
+                                         output_type=pytesseract.Output.DICT)
+    except Exception as exc:  # tesseract missing or failed: report, do not crash the page
+        reading.fields.append(FieldReading("member_full_name", None, 0.0,
+                                           tuple(int(v) for v in box), "text"))
+        reading.problems.append(problem("ocr_failed", f"Không nhận dạng được họ tên ({exc.__class__.__name__})"))
+        return
+    words, confs = [], []
+    for t, c in zip(data["text"], data["conf"]):
+        t = (t or "").strip()
+        if t and float(c) >= 0:
+            words.append(t)
+            confs.append(float(c))
+    text = unicodedata.normalize("NFC", " ".join(words)).strip(" .,:;-_")
+    conf = (sum(confs) / len(confs) / 100.0) if confs else 0.0
+    reading.fields.append(FieldReading("member_full_name", text or None, conf,
+                                       tuple(int(round(v)) for v in box), "text"))
+
+
+def read_areas(reading, lay: Layout, g, ink, colour, has_colour, dy, want_images):
+    W, Hh = g.shape[1], g.shape[0]
+
+    def cbox(name):
+        if name not in lay.regions:
+            return None
+        x, y, w, h = align.box_to_canon(lay, lay.regions[name])
+        y += dy
+        x0, y0 = max(0, int(x)), max(0, int(y))
+        x1, y1 = min(W, int(x + w)), min(Hh, int(y + h))
+        if x1 <= x0 or y1 <= y0:
+            return None
+        return (x0, y0, x1 - x0, y1 - y0)
+
+    src = colour if colour is not None else g
+    free_text = [it.key for it in lay.free_text_items()]  # e.g. other_remarks
+    for name in free_text + list(SIGNATURE_REGIONS):
+        b = cbox(name)
+        if b is None:
+            continue
+        x, y, w, h = b
+        if want_images:
+            reading.crops[name] = png(src[y:y + h, x:x + w])
+        reading.fields.append(FieldReading(name, name, 1.0, b, "crop"))
+    # free text written? (ink beyond the dotted lines)
+    for name in free_text:
+        b = cbox(name)
+        if b is None:
+            continue
+        x, y, w, h = b
+        m = bx.clean(ink[y:y + h, x:x + w])
+        # dotted lines are removed by an opening with a small vertical kernel
+        strokes = cv2.morphologyEx(m, cv2.MORPH_OPEN, np.ones((3, 1), np.uint8))
+        r = float(strokes[int(h * 0.2):].mean()) if h > 5 else 0.0
+        reading.fields.append(FieldReading(f"{name}_present", r > 0.004,
+                                           float(min(1.0, 0.6 + abs(r - 0.004) * 60)), b, "presence"))
+    # signature of the cell
+    b = cbox("signature_cell")
+    if b is not None:
+        x, y, w, h = b
+        m = bx.clean(ink[y + 2:y + h - 2, x + 2:x + w - 2])
+        r = float(m.mean()) if m.size else 0.0
+        reading.signature_present = r > 0.006
+        reading.signature_confidence = float(min(1.0, 0.55 + abs(r - 0.006) * 40))
+        reading.fields.append(FieldReading("signature_present", reading.signature_present,
+                                           reading.signature_confidence, b, "presence"))
+    b = cbox("stamp_ward")
+    if b is not None:
+        x, y, w, h = b
+        if has_colour and colour is not None:
+            hsv = cv2.cvtColor(colour[y:y + h, x:x + w], cv2.COLOR_BGR2HSV)
+            hue, sat, val = hsv[:, :, 0], hsv[:, :, 1], hsv[:, :, 2]
+            red = ((hue < 12) | (hue > 165)) & (sat > 70) & (val > 60)
+            r = float(red.mean())
+            reading.stamp_present = r > 0.01
+            reading.stamp_confidence = float(min(1.0, 0.6 + abs(r - 0.01) * 20))
+        else:
+            # no colour: a seal shows as a large ring of ink; guess from the amount of ink
+            m = bx.clean(ink[y:y + h, x:x + w])
+            r = float(m.mean())
+            reading.stamp_present = r > 0.08
+            reading.stamp_confidence = 0.4
+        reading.fields.append(FieldReading("stamp_present", reading.stamp_present,
+                                           reading.stamp_confidence, b, "presence"))

@@ -1,0 +1,94 @@
+"""The engines stay plain libraries: ``forms``, ``docgen`` and ``ocr`` import no web, database or job
+framework and not the service; ``ocr`` and ``forms`` do not import ``docgen``; none has an import cycle.
+
+Every import statement counts, also the ones inside functions (grimp reads the source).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARIES = ("forms", "docgen", "ocr")
+FRAMEWORKS = {"flask", "flask_login", "flask_limiter", "flask_wtf", "werkzeug", "sqlalchemy", "alembic",
+              "celery", "kombu", "redis", "service"}
+FORBIDDEN = {
+    "forms": FRAMEWORKS | {"docgen", "ocr"},
+    "docgen": FRAMEWORKS | {"ocr"},
+    "ocr": FRAMEWORKS | {"docgen"},
+}
+# Allowed exceptions, each with its reason.
+ALLOWED = {
+    # test and benchmark data: renders real sheets through docgen + LibreOffice to read them back
+    ("ocr.synthetic", "docgen"),
+    # the QR payload parser moves out of docgen.marks (issue 8 step 3, engineer h6); drop this line then
+    ("ocr.qr", "docgen"),
+}
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return grimp.build_graph(*LIBRARIES, include_external_packages=True, cache_dir=None)
+
+
+def _top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_libraries_import_no_framework_nor_service(graph):
+    found = []
+    for lib in LIBRARIES:
+        for module in sorted(graph.find_children(lib) | {lib}):
+            for imported in graph.find_modules_directly_imported_by(module):
+                top = _top(imported)
+                if top in FORBIDDEN[lib] and (module, top) not in ALLOWED:
+                    found.append(f"{module} -> {imported}")
+    assert not found, "library boundary crossed:\n" + "\n".join(found)
+
+
+def test_no_import_cycle_in_the_libraries(graph):
+    modules = {m for lib in LIBRARIES for m in graph.find_children(lib) | {lib}}
+    edges = {m: {i for i in graph.find_modules_directly_imported_by(m) if i in modules} for m in modules}
+    # a package importing its own submodules (re-exports in __init__) is not a cycle to break
+    for m in modules:
+        edges[m] = {i for i in edges[m] if not i.startswith(m + ".")}
+    cycles, state = [], {}
+
+    def visit(m, path):
+        state[m] = "open"
+        for n in sorted(edges[m]):
+            if state.get(n) == "open":
+                cycles.append(" -> ".join(path[path.index(n):] + [n]))
+            elif n not in state:
+                visit(n, path + [n])
+        state[m] = "done"
+
+    for m in sorted(modules):
+        if m not in state:
+            visit(m, [m])
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def test_the_ocr_reader_modules_have_their_own_roles(graph):
+    """Sheet reading, foreign-form reading and member identification are apart (no back edges)."""
+    assert "ocr.reader" not in graph.find_modules_directly_imported_by("ocr.fallback")
+    assert not graph.find_modules_directly_imported_by("ocr.identify") & {
+        "ocr.reader", "ocr.foreign", "ocr.fallback", "ocr.sheet"}
+    assert not graph.find_modules_directly_imported_by("ocr.foreign") & {"ocr.reader", "ocr.fallback", "ocr.sheet"}
+
+
+@pytest.mark.parametrize("module,absent", [
+    ("forms.definition", sorted(FORBIDDEN["forms"])),
+    ("docgen", sorted(FORBIDDEN["docgen"])),
+    ("ocr.reader", sorted(FRAMEWORKS)),  # FORBIDDEN["ocr"] once ocr.qr no longer imports docgen (h6)
+])
+def test_importing_a_library_loads_no_framework(module, absent):
+    code = (f"import sys, {module}\n"
+            f"bad = sorted(m for m in {absent!r} if m in sys.modules)\n"
+            "print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"importing {module} loaded {out.stdout.strip()}"
