@@ -21,6 +21,8 @@ import re
 import unicodedata
 from typing import Any, Callable
 
+from forms import qrpayload
+
 from . import marks
 from .definitions import variant_items
 from .errors import DocgenError, InvalidFieldError, MissingFieldError
@@ -127,8 +129,8 @@ def _make_qr(ctx: dict, definition: dict, mark_key, images: dict) -> None:
         if mark_key is None:
             raise DocgenError("mark_key is required to sign the QR payload",
                               "Thiếu khóa bí mật để ký mã QR")
-        payload = marks.make_signed_payload(definition["kind"], definition["version"],
-                                            ctx["sheet_serial"], ctx["member_id"], int(ctx["year"]), mark_key)
+        payload = qrpayload.sign(definition["kind"], definition["version"],
+                                 ctx["sheet_serial"], ctx["member_id"], int(ctx["year"]), mark_key)
     ctx["qr_payload"] = payload
     images[mk.get("qr_picture", "qr_code")] = marks.qr_png(payload)
 
@@ -138,7 +140,7 @@ KIND_HOOKS: dict[str, Callable] = {
 }
 
 
-def prepare_context(definition: dict, data: dict, *, mark_key: bytes | str | None = None) -> tuple[dict, dict]:
+def prepare_context(definition: dict, data: dict, *, mark_key: "qrpayload.KeyLike | None" = None) -> tuple[dict, dict]:
     """Validate ``data`` against ``definition``; return ``(context, images)``.
 
     Raises MissingFieldError / InvalidFieldError (both DocgenError).
