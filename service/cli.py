@@ -23,7 +23,29 @@ DEMO_PASSWORD = "dangvien213"
 def db_upgrade_cmd():
     """Create the database or bring it to the latest migration."""
     migrate.upgrade()
+    from . import qrkeys
+    qrkeys.ensure()  # keeps the key of sheets printed before key ids, before any secret changes
     click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
+
+
+@click.command("rotate-keys")
+@click.option("--session-secret", is_flag=True,
+              help="Also replace the session secret in the instance folder: every session ends (all users sign in "
+                   "again). Printed sheets keep verifying.")
+@with_appcontext
+def rotate_keys_cmd(session_secret):
+    """Make a new QR signing key for new sheets (older keys keep verifying printed sheets)."""
+    import os
+    from flask import current_app
+    from . import config, qrkeys
+    if session_secret and os.environ.get("NOICUTRU_SECRET_KEY"):
+        raise click.ClickException("Khóa phiên đang đặt bằng biến môi trường NOICUTRU_SECRET_KEY: hãy đặt giá trị mới "
+                                   "cho biến này trên mọi máy rồi khởi động lại. Chưa thay đổi khóa nào.")
+    kid = qrkeys.rotate()
+    click.echo(f"Khóa ký mã QR mới: {kid}. Phiếu in từ nay mang mã khóa này; phiếu đã in vẫn được xác minh.")
+    if session_secret:
+        config.replace_instance_secret(Path(current_app.instance_path))
+        click.echo("Đã thay khóa phiên: khởi động lại mọi tiến trình noicutru; mọi người dùng phải đăng nhập lại.")
 
 
 @click.command("create-admin")
@@ -243,6 +265,8 @@ def serve_cmd(host, port, threads, demo):
     app = create_app(overrides)
     with app.app_context():
         migrate.upgrade()
+        from . import qrkeys
+        qrkeys.ensure()
     if demo:
         ensure_demo_data(app)
     if app.config["JOB_RUNNER"] == "inprocess":
@@ -258,7 +282,7 @@ def serve_cmd(host, port, threads, demo):
     waitress.serve(app, host=host, port=port, threads=threads, ident="noicutru")
 
 
-COMMANDS = [db_upgrade_cmd, create_admin_cmd, create_token_cmd, import_cmd, generate_cmd, scan_cmd, run_jobs_cmd,
+COMMANDS = [db_upgrade_cmd, rotate_keys_cmd, create_admin_cmd, create_token_cmd, import_cmd, generate_cmd, scan_cmd, run_jobs_cmd,
             serve_cmd, worker_cmd, jobs_resume_cmd]
 
 
