@@ -28,6 +28,33 @@ def db_upgrade_cmd():
     click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_cmd(path):
+    """Write the database and the file store into one archive (with a manifest and checksums)."""
+    from . import backup
+    m = backup.backup(path)
+    rows = sum(t["rows"] for t in m["tables"].values())
+    click.echo(f"Đã sao lưu {rows} dòng của {len(m['tables'])} bảng và {len(m['files'])} tệp "
+               f"(phiên bản cơ sở dữ liệu {m['schema_revision']}) vào {path}.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a target that already holds data.")
+@with_appcontext
+def restore_cmd(path, force):
+    """Restore an archive made by ``backup`` (all or nothing; into an empty instance unless --force)."""
+    from . import backup
+    try:
+        m = backup.restore(path, force=force)
+    except ServiceError as err:
+        raise click.ClickException(f"{err.code}: {err.message}")
+    rows = sum(t["rows"] for t in m["tables"].values())
+    click.echo(f"Đã khôi phục {rows} dòng và {len(m['files'])} tệp từ {path} (tạo lúc {m['created_at']}).")
+
+
 @click.command("rotate-keys")
 @click.option("--session-secret", is_flag=True,
               help="Also replace the session secret in the instance folder: every session ends (all users sign in "
@@ -282,7 +309,7 @@ def serve_cmd(host, port, threads, demo):
     waitress.serve(app, host=host, port=port, threads=threads, ident="noicutru")
 
 
-COMMANDS = [db_upgrade_cmd, rotate_keys_cmd, create_admin_cmd, create_token_cmd, import_cmd, generate_cmd, scan_cmd, run_jobs_cmd,
+COMMANDS = [db_upgrade_cmd, rotate_keys_cmd, backup_cmd, restore_cmd, create_admin_cmd, create_token_cmd, import_cmd, generate_cmd, scan_cmd, run_jobs_cmd,
             serve_cmd, worker_cmd, jobs_resume_cmd]
 
 
