@@ -120,6 +120,7 @@ def path_of(row: StoredFile) -> Path:
         fd, tmp = _tempfile(row.sha256)
         os.close(fd)
         s3.download(row.sha256, tmp)
+        path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, path)
     return path
 
