@@ -55,6 +55,18 @@ def restore_cmd(path, force):
     click.echo(f"Đã khôi phục {rows} dòng và {len(m['files'])} tệp từ {path} (tạo lúc {m['created_at']}).")
 
 
+@click.command("revoke-key")
+@click.argument("kid")
+@with_appcontext
+def revoke_key_cmd(kid):
+    """Stop the QR key KID (e.g. leaked) from signing and verifying; the sheets it signed go to review."""
+    from . import qrkeys
+    if not qrkeys.revoke(kid):
+        raise click.ClickException(f"Không có khóa ký mã QR đang dùng với mã {kid}.")
+    click.echo(f"Đã thu hồi khóa {kid}: phiếu mang mã khóa này không còn được xác minh. "
+               f"Khóa ký hiện tại: {qrkeys.signing_key().kid}.")
+
+
 @click.command("rotate-keys")
 @click.option("--session-secret", is_flag=True,
               help="Also replace the session secret in the instance folder: every session ends (all users sign in "
@@ -309,7 +321,7 @@ def serve_cmd(host, port, threads, demo):
     waitress.serve(app, host=host, port=port, threads=threads, ident="noicutru")
 
 
-COMMANDS = [db_upgrade_cmd, rotate_keys_cmd, backup_cmd, restore_cmd, create_admin_cmd, create_token_cmd, import_cmd, generate_cmd, scan_cmd, run_jobs_cmd,
+COMMANDS = [db_upgrade_cmd, rotate_keys_cmd, revoke_key_cmd, backup_cmd, restore_cmd, create_admin_cmd, create_token_cmd, import_cmd, generate_cmd, scan_cmd, run_jobs_cmd,
             serve_cmd, worker_cmd, jobs_resume_cmd]
 
 

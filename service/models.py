@@ -525,3 +525,4 @@ class QrSigningKey(Base):
     kid: Mapped[str] = mapped_column(String(16), unique=True)
     secret: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)  # no longer signs nor verifies

@@ -5,7 +5,8 @@
 * ``legacy``: the key every sheet was signed with before key ids (derived from the session
   secret, ``SECRET_KEY``).  It is copied into the table the first time this module runs, so
   sheets printed before keep verifying after the session secret changes.
-* ``noicutru rotate-keys`` adds a new current key (see service/cli.py and the README).
+* ``noicutru rotate-keys`` adds a new current key; ``noicutru revoke-key KID`` stops a key from
+  signing and verifying (a leaked key), the row stays (see service/cli.py and the README).
 
 Secrets never reach a log or a page: only key ids are printed.
 """
@@ -53,12 +54,15 @@ def _add_new_key() -> str:
 
 
 def ensure() -> None:
-    """Keep the legacy key (from the current session secret) and make a first current key if none."""
+    """First run: keep the legacy key (from the current session secret). Always: have a current key.
+
+    The legacy key is added to an empty table only, so a revoked legacy key stays revoked.
+    """
     with db.new_session() as sess:
-        kids = {r.kid for r in _rows(sess)}
-    if qrpayload.LEGACY_KID not in kids:
+        rows = _rows(sess)
+    if not rows:
         _add(qrpayload.LEGACY_KID, legacy_secret(current_app.config["SECRET_KEY"]))
-    if not kids - {qrpayload.LEGACY_KID}:
+    if not [r for r in rows if r.kid != qrpayload.LEGACY_KID and r.revoked_at is None]:
         _add_new_key()
 
 
@@ -67,7 +71,7 @@ def keyring() -> qrpayload.Keyring:
     ensure()
     with db.new_session() as sess:
         rows = _rows(sess)
-    keys = [qrpayload.SigningKey(r.kid, bytes(r.secret)) for r in rows]
+    keys = [qrpayload.SigningKey(r.kid, bytes(r.secret)) for r in rows if r.revoked_at is None]
     current = [k.kid for k in keys if k.kid != qrpayload.LEGACY_KID][-1]
     return qrpayload.Keyring(keys, current)
 
@@ -81,3 +85,14 @@ def rotate() -> str:
     """Make a new current key (older ones keep verifying); returns its id."""
     ensure()
     return _add_new_key()
+
+
+def revoke(kid: str) -> bool:
+    """Stop the key ``kid`` from signing and verifying; False when there is no such live key."""
+    with db.new_session() as sess:
+        row = sess.scalar(select(QrSigningKey).where(QrSigningKey.kid == kid, QrSigningKey.revoked_at.is_(None)))
+        if row is None:
+            return False
+        row.revoked_at = utcnow()
+    ensure()  # the current key was revoked: a new one signs from now on
+    return True

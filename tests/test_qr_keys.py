@@ -195,3 +195,20 @@ def test_sheets_printed_before_a_rotation_are_still_applied_and_unknown_keys_ref
     assert evs[2].status == "issued"
     r = staff.post(f"/api/scan-pages/{refused[0]['id']}/apply", json={"member_id": members[2].id})
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "forged_sheet"
+
+
+def test_a_revoked_key_no_longer_verifies_and_does_not_come_back(app, sess):
+    ring = qrkeys.keyring()
+    old_sheet = qrpayload.sign("evaluation_sheet", 1, "2025-000002-1", "8", 2025, _old_sheet_key(app))
+    new_sheet = qrpayload.sign("evaluation_sheet", 1, "2026-000002-1", "8", YEAR, ring)
+    for kid in (qrpayload.LEGACY_KID, ring.current_kid):
+        out = app.test_cli_runner().invoke(args=["revoke-key", kid])
+        assert out.exit_code == 0 and f"Đã thu hồi khóa {kid}" in out.output, out.output
+    assert app.test_cli_runner().invoke(args=["revoke-key", "ZZZ"]).exit_code != 0
+    after = qrkeys.keyring()  # a new current key signs; the revoked ones stay away
+    assert set(after.keys) == {after.current_kid} and after.current_kid != ring.current_kid
+    assert sess.query(QrSigningKey).count() == 3
+    for text in (old_sheet, new_sheet):
+        with pytest.raises(InvalidPayloadError) as err:
+            qrpayload.verify(text, after)
+        assert err.value.code == "unknown_key"

@@ -20,6 +20,7 @@ def upgrade() -> None:
     sa.Column('kid', sa.String(length=16), nullable=False),
     sa.Column('secret', sa.LargeBinary(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('kid')
     )
