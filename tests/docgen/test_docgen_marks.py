@@ -1,6 +1,5 @@
 import io
 
-import pytest
 from PIL import Image
 
 from docgen import marks, render_document, samples
