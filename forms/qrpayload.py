@@ -220,7 +220,7 @@ def verify(text, keys: KeyLike) -> Payload:
         raise InvalidPayloadError(
             "unknown_key", f"mark signed with unknown key id {payload.kid!r}",
             f"Mã QR được ký bằng khóa không có trong hệ thống (mã khóa {payload.kid}): phiếu không do hệ thống "
-            "này phát hành hoặc khóa đã bị xóa")
+            "này phát hành hoặc khóa đã bị thu hồi")
     if len(mac) != MAC_LEN or not hmac.compare_digest(mac.encode("ascii", "replace"),
                                                      _mac(body, key.secret).encode("ascii")):
         raise InvalidPayloadError("bad_signature", "mark signature does not match (tampered or wrong key)",

@@ -104,7 +104,9 @@ def backup(path: str) -> dict:
                     h, n = hashlib.sha256(), 0
                     pk = list(table.primary_key.columns)
                     with open(local, "wb") as fh:
-                        for row in conn.execute(select(table).order_by(*pk)).mappings():
+                        rows = conn.execute(select(table).order_by(*pk),
+                                            execution_options={"stream_results": True, "yield_per": 1000}).mappings()
+                        for row in rows:
                             line = json.dumps({k: _encode(v) for k, v in row.items()}, ensure_ascii=False,
                                               sort_keys=True).encode("utf-8") + b"\n"
                             h.update(line)

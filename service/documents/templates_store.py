@@ -74,7 +74,7 @@ def template_path(sess: Session, row: DocumentTemplate) -> Path:
 
 
 @functools.lru_cache(maxsize=16)
-def _renderer(path: str, _mtime: float, definition_json: str, key: bytes) -> BulkRenderer:
+def _renderer(path: str, _mtime: float, definition_json: str, key: "qrpayload.SigningKey") -> BulkRenderer:
     import json
     return BulkRenderer(path, json.loads(definition_json), mark_key=key)
 
