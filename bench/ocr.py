@@ -39,7 +39,7 @@ import cv2  # noqa: E402
 cv2.setNumThreads(1)
 
 import ocr  # noqa: E402
-from ocr import synthetic as syn  # noqa: E402
+from tests.support import synthetic_sheets as syn  # noqa: E402
 from docgen import find_template, load_definition, samples  # noqa: E402
 
 KEY = samples.MARK_KEY_FOR_TESTS

@@ -5,7 +5,7 @@ definitions (form definitions), context (data -> template context),
 render (single and bulk rendering), combine (one print job), marks (QR and
 corner marks), pdf (LibreOffice), validate (uploaded templates).
 """
-from .errors import (DefinitionError, DocgenError, InvalidFieldError, InvalidMarkError,
+from .errors import (DefinitionError, DocgenError, InvalidFieldError,
                      MissingFieldError, PdfConversionError, SofficeNotFoundError,
                      TemplateRenderError)
 from .definitions import (DEFAULT_TEMPLATES_DIR, TemplateInfo, definition_for_template,
@@ -17,7 +17,7 @@ from .combine import CombinedDocxWriter, combine_documents
 from . import samples
 
 __all__ = [
-    "DocgenError", "DefinitionError", "MissingFieldError", "InvalidFieldError", "InvalidMarkError",
+    "DocgenError", "DefinitionError", "MissingFieldError", "InvalidFieldError",
     "PdfConversionError", "SofficeNotFoundError", "TemplateRenderError",
     "DEFAULT_TEMPLATES_DIR", "TemplateInfo", "definition_for_template", "find_template",
     "list_templates", "load_definition", "validate_definition",

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from typing import Any, Callable
 
+from forms import qrpayload
 from forms.definition import Field, FormDefinition
 
 from . import marks
@@ -130,8 +131,8 @@ def _make_qr(ctx: dict, definition: FormDefinition, mark_key, images: dict) -> N
         if mark_key is None:
             raise DocgenError("mark_key is required to sign the QR payload",
                               "Thiếu khóa bí mật để ký mã QR")
-        payload = marks.make_signed_payload(definition.kind, definition.version,
-                                            ctx["sheet_serial"], ctx["member_id"], int(ctx["year"]), mark_key)
+        payload = qrpayload.sign(definition.kind, definition.version,
+                                 ctx["sheet_serial"], ctx["member_id"], int(ctx["year"]), mark_key)
     ctx["qr_payload"] = payload
     images[picture] = marks.qr_png(payload)
 
@@ -142,7 +143,7 @@ KIND_HOOKS: dict[str, Callable] = {
 
 
 def prepare_context(definition: FormDefinition | dict, data: dict, *,
-                    mark_key: bytes | str | None = None) -> tuple[dict, dict]:
+                    mark_key: "qrpayload.KeyLike | None" = None) -> tuple[dict, dict]:
     """Validate ``data`` against ``definition``; return ``(context, images)``.
 
     Raises MissingFieldError / InvalidFieldError (both DocgenError).

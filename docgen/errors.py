@@ -49,12 +49,6 @@ class TemplateRenderError(DocgenError):
     message_vi = "Không tạo được văn bản từ mẫu"
 
 
-class InvalidMarkError(DocgenError):
-    """A QR payload is malformed or its signature does not match."""
-
-    message_vi = "Mã QR không hợp lệ hoặc đã bị sửa đổi"
-
-
 class PdfConversionError(DocgenError):
     message_vi = "Không chuyển được văn bản sang PDF"
 

@@ -1,118 +1,21 @@
-"""Machine-readable marks printed on evaluation sheets.
+"""Machine-readable marks printed on evaluation sheets: drawing only.
 
-* A QR code (error correction level H) carrying the form kind, template
-  version, sheet serial, member id and year, signed with HMAC-SHA256
-  (truncated to 16 bytes, base32 without padding) under a secret key.
+* A QR code (error correction level H) of the signed payload made by
+  :mod:`forms.qrpayload` (the one codec: make, sign, parse, verify).
   The QR sits in the title row of the sheet (top left).
 * Four solid black 5 mm squares at the corners of the printed area (in the
   header and footer of the template) so a scan can be deskewed and scaled.
 * The sheet serial printed in small text next to the title.
-
-Payload format (ASCII/UTF-8, ``|``-separated, 7 fields)::
-
-    NCT1:ES:1:2026-000123:4521:2026:<26 base32 chars>
-
-(prefix : kind code : template version : sheet serial : member id : year : MAC).
-Kind codes: ES = evaluation_sheet, IL = introduction_letter, ER =
-evaluation_request; an unknown kind is written in full.  The MAC covers
-everything before the last ``:``.  The fields may not contain ``:`` or
-control characters.  With digits, upper-case letters and ``-`` in the
-serial and member id the whole payload is in the QR alphanumeric set, so the
-code is a version 5 (37x37 modules) at level H.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import io
-import re
 import struct
 import zlib
 
 import segno
 
-from .errors import InvalidMarkError
-
-PREFIX = "NCT1"
-# Short codes keep the QR small (version 7 at level H for typical payloads).
-KIND_CODES = {"evaluation_sheet": "ES", "introduction_letter": "IL", "evaluation_request": "ER"}
-CODE_KINDS = {v: k for k, v in KIND_CODES.items()}
 QR_MASK = 0  # fixed mask: skips segno's slow best-mask search (any mask is valid)
-SEP = ":"  # in the QR alphanumeric set: with upper-case ids the code stays version 5
-MAC_BYTES = 16
-MAC_LEN = 26  # base32 of 16 bytes, padding removed
 QR_ERROR = "h"
-
-_FIELD_RE = re.compile(r"^[^:|\x00-\x1f\x7f]{1,64}$")
-_KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-
-
-def _key_bytes(key: bytes | str) -> bytes:
-    if isinstance(key, str):
-        key = key.encode("utf-8")
-    if not isinstance(key, (bytes, bytearray)) or len(key) < 16:
-        raise ValueError("mark key must be at least 16 bytes")
-    return bytes(key)
-
-
-def _check(name: str, value: str) -> str:
-    value = str(value)
-    if not _FIELD_RE.match(value):
-        raise ValueError(f"{name} must be 1-64 characters without ':', '|' or control characters: {value!r}")
-    return value
-
-
-def make_payload(kind: str, version: int, sheet_serial: str, member_id: str | int, year: int) -> str:
-    """The unsigned payload body (everything but the MAC)."""
-    if not _KIND_RE.match(kind):
-        raise ValueError(f"bad form kind {kind!r}")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ValueError(f"bad template version {version!r}")
-    if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 9999:
-        raise ValueError(f"bad year {year!r}")
-    return SEP.join([PREFIX, KIND_CODES.get(kind, kind), str(version), _check("sheet_serial", sheet_serial),
-                     _check("member_id", member_id), str(year)])
-
-
-def _mac(body: str, key: bytes | str) -> str:
-    digest = hmac.new(_key_bytes(key), body.encode("utf-8"), hashlib.sha256).digest()[:MAC_BYTES]
-    return base64.b32encode(digest).decode("ascii").rstrip("=")
-
-
-def sign(payload: str, key: bytes | str) -> str:
-    """Append the MAC to an unsigned payload body."""
-    return payload + SEP + _mac(payload, key)
-
-
-def make_signed_payload(kind: str, version: int, sheet_serial: str, member_id: str | int,
-                        year: int, key: bytes | str) -> str:
-    return sign(make_payload(kind, version, sheet_serial, member_id, year), key)
-
-
-def verify(payload_str: str, key: bytes | str) -> dict:
-    """Check a scanned payload; return its fields or raise InvalidMarkError."""
-    if isinstance(payload_str, bytes):
-        try:
-            payload_str = payload_str.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidMarkError("payload is not UTF-8") from None
-    parts = payload_str.strip().split(SEP) if isinstance(payload_str, str) else []
-    if len(parts) != 7 or parts[0] != PREFIX:
-        raise InvalidMarkError("not a noicutru sheet mark",
-                               "Mã QR không phải của phiếu do hệ thống phát hành")
-    body, mac = SEP.join(parts[:6]), parts[6]
-    expected = _mac(body, key)
-    if len(mac) != MAC_LEN or not hmac.compare_digest(mac.encode("ascii", "replace"), expected.encode("ascii")):
-        raise InvalidMarkError("mark signature does not match (tampered or wrong key)",
-                               "Chữ ký của mã QR không khớp: phiếu bị sửa đổi hoặc không do hệ thống phát hành")
-    _, kind, version, serial, member_id, year = parts[:6]
-    kind = CODE_KINDS.get(kind, kind)
-    try:
-        return {"kind": kind, "version": int(version), "sheet_serial": serial,
-                "member_id": member_id, "year": int(year)}
-    except ValueError:
-        raise InvalidMarkError("malformed mark fields") from None
 
 
 def _segno_matrix(payload: str, version: int | None = None):

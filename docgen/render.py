@@ -124,13 +124,15 @@ def render_docxtpl(template_path: str | Path, context: dict, images: dict[str, b
 
 
 def render_document(template_path: str | Path, context: dict, *, definition: FormDefinition | dict | None = None,
-                    mark_key: bytes | str | None = None, raw: bool = False) -> bytes:
+                    mark_key=None, raw: bool = False) -> bytes:
     """Render one document and return the .docx bytes.
 
     ``context`` is the plain data dict (see README of docgen for the keys per
     form kind).  The form definition is ``definition`` or the
     ``*.form.json`` beside the template; with ``raw=True`` (or when no
     definition exists) the dict is passed to the template unchanged.
+    ``mark_key`` signs the QR (see :mod:`forms.qrpayload`: a SigningKey, a
+    Keyring whose current key signs, or bare bytes for the legacy format).
     """
     definition = _resolve_definition(template_path, definition, raw)
     ctx, images = _prepare(definition, context, mark_key)
@@ -304,7 +306,7 @@ class BulkRenderer:
     """
 
     def __init__(self, template_path: str | Path, definition: FormDefinition | dict | None = None, *,
-                 mark_key: bytes | str | None = None, raw: bool = False, level: int = 1):
+                 mark_key=None, raw: bool = False, level: int = 1):
         self.template_path = Path(template_path)
         self.definition = _resolve_definition(template_path, definition, raw)
         self.mark_key = mark_key

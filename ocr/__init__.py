@@ -6,7 +6,7 @@ Knows nothing of Flask or the database.  Main entry points:
 * :func:`build_layout` (form definition + rendered blank sheet PDF -> :class:`Layout`)
 * :func:`classify_box` (crop of one tick box -> state, confidence)
 * :mod:`ocr.pdfinput` (uploaded bytes -> page images, with stable error codes)
-* :mod:`ocr.synthetic` (filled and degraded sheets for tests and the benchmark)
+* (synthetic filled and degraded sheets for tests and the benchmark: tests/support/synthetic_sheets.py)
 """
 from .boxes import classify_box, decide_item
 from .layout import Layout, LayoutError, build_layout

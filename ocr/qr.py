@@ -1,12 +1,15 @@
-"""QR code of our sheets: decoding with zxing-cpp and verification with docgen.marks."""
+"""QR code of our sheets: decoding the picture with zxing-cpp.
+
+The payload text is parsed and verified by :mod:`forms.qrpayload` only.
+"""
 from __future__ import annotations
 
 import cv2
 import numpy as np
+import segno
 import zxingcpp
 
-from docgen import marks as _marks
-from docgen.errors import InvalidMarkError
+from forms import qrpayload
 
 _FMT = zxingcpp.BarcodeFormat.QRCode
 
@@ -45,24 +48,18 @@ def decode(gray: np.ndarray, *, try_harder: bool = False) -> list[tuple[str, np.
 
 def parse_unverified(text: str) -> dict | None:
     """The fields of a noicutru payload without checking its MAC (None if not ours)."""
-    parts = (text or "").strip().split(_marks.SEP)
-    if len(parts) != 7 or parts[0] != _marks.PREFIX:
-        return None
-    kind = _marks.CODE_KINDS.get(parts[1], parts[1])
-    try:
-        version, year = int(parts[2]), int(parts[5])
-    except ValueError:
-        return None
-    return {"kind": kind, "version": version, "sheet_serial": parts[3], "member_id": parts[4], "year": year}
+    p = qrpayload.parse(text)
+    return p.as_dict() if p else None
 
 
-def verify(text: str, key) -> tuple[dict | None, bool, str | None]:
-    """(payload dict or None, valid, Vietnamese message when invalid)."""
+def verify(text: str, keys) -> tuple[dict | None, bool, str | None]:
+    """(payload dict or None, valid, Vietnamese message when invalid); ``keys``: see qrpayload.as_keyring."""
     try:
-        return _marks.verify(text, key), True, None
-    except InvalidMarkError as exc:
-        return parse_unverified(text), False, getattr(exc, "message_vi", None)
+        return qrpayload.verify(text, keys).as_dict(), True, None
+    except qrpayload.InvalidPayloadError as exc:
+        return parse_unverified(text), False, exc.message_vi
 
 
 def module_count(text: str) -> int:
-    return len(_marks.qr_matrix(text))
+    """Modules per side of the QR our sheets carry for ``text`` (printed at level H, see docgen.marks)."""
+    return segno.make(text, error="h", boost_error=False).symbol_size(border=0)[0]

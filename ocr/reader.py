@@ -102,7 +102,8 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
 
     ``layouts``: the layouts known to the service (list/dict of Layout or
     their dicts), see :func:`ocr.layout.build_layout`.  ``hmac_key``: the
-    QR signing key (docgen.marks).  ``members_hint``: candidate members
+    QR keys that verify the payload (a forms.qrpayload Keyring, one key, or
+    bare bytes for legacy payloads).  ``members_hint``: candidate members
     ``{id, full_name, date_of_birth, workplace_org_name, residence_cell_name}``
     used to propose a member when the QR does not identify one.
     """

@@ -23,6 +23,8 @@ DEMO_PASSWORD = "dangvien213"
 def db_upgrade_cmd():
     """Create the database or bring it to the latest migration."""
     migrate.upgrade()
+    from . import qrkeys
+    qrkeys.ensure()  # keeps the key of sheets printed before key ids, before any secret changes
     _check_builtin_templates()
     click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
 
@@ -34,6 +36,65 @@ def _check_builtin_templates() -> None:
         sync_builtin(db.session(), force=True)
     except ReleasedVersionChanged as exc:
         raise click.ClickException(exc.message) from None
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_cmd(path):
+    """Write the database and the file store into one archive (with a manifest and checksums)."""
+    from . import backup
+    m = backup.backup(path)
+    rows = sum(t["rows"] for t in m["tables"].values())
+    click.echo(f"Đã sao lưu {rows} dòng của {len(m['tables'])} bảng và {len(m['files'])} tệp "
+               f"(phiên bản cơ sở dữ liệu {m['schema_revision']}) vào {path}.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a target that already holds data.")
+@with_appcontext
+def restore_cmd(path, force):
+    """Restore an archive made by ``backup`` (all or nothing; into an empty instance unless --force)."""
+    from . import backup
+    try:
+        m = backup.restore(path, force=force)
+    except ServiceError as err:
+        raise click.ClickException(f"{err.code}: {err.message}")
+    rows = sum(t["rows"] for t in m["tables"].values())
+    click.echo(f"Đã khôi phục {rows} dòng và {len(m['files'])} tệp từ {path} (tạo lúc {m['created_at']}).")
+
+
+@click.command("revoke-key")
+@click.argument("kid")
+@with_appcontext
+def revoke_key_cmd(kid):
+    """Stop the QR key KID (e.g. leaked) from signing and verifying; the sheets it signed go to review."""
+    from . import qrkeys
+    if not qrkeys.revoke(kid):
+        raise click.ClickException(f"Không có khóa ký mã QR đang dùng với mã {kid}.")
+    click.echo(f"Đã thu hồi khóa {kid}: phiếu mang mã khóa này không còn được xác minh. "
+               f"Khóa ký hiện tại: {qrkeys.signing_key().kid}.")
+
+
+@click.command("rotate-keys")
+@click.option("--session-secret", is_flag=True,
+              help="Also replace the session secret in the instance folder: every session ends (all users sign in "
+                   "again). Printed sheets keep verifying.")
+@with_appcontext
+def rotate_keys_cmd(session_secret):
+    """Make a new QR signing key for new sheets (older keys keep verifying printed sheets)."""
+    import os
+    from flask import current_app
+    from . import config, qrkeys
+    if session_secret and os.environ.get("NOICUTRU_SECRET_KEY"):
+        raise click.ClickException("Khóa phiên đang đặt bằng biến môi trường NOICUTRU_SECRET_KEY: hãy đặt giá trị mới "
+                                   "cho biến này trên mọi máy rồi khởi động lại. Chưa thay đổi khóa nào.")
+    kid = qrkeys.rotate()
+    click.echo(f"Khóa ký mã QR mới: {kid}. Phiếu in từ nay mang mã khóa này; phiếu đã in vẫn được xác minh.")
+    if session_secret:
+        config.replace_instance_secret(Path(current_app.instance_path))
+        click.echo("Đã thay khóa phiên: khởi động lại mọi tiến trình noicutru; mọi người dùng phải đăng nhập lại.")
 
 
 @click.command("create-admin")
@@ -253,6 +314,8 @@ def serve_cmd(host, port, threads, demo):
     app = create_app(overrides)
     with app.app_context():
         migrate.upgrade()
+        from . import qrkeys
+        qrkeys.ensure()
         _check_builtin_templates()
     if demo:
         ensure_demo_data(app)
@@ -269,7 +332,7 @@ def serve_cmd(host, port, threads, demo):
     waitress.serve(app, host=host, port=port, threads=threads, ident="noicutru")
 
 
-COMMANDS = [db_upgrade_cmd, create_admin_cmd, create_token_cmd, import_cmd, generate_cmd, scan_cmd, run_jobs_cmd,
+COMMANDS = [db_upgrade_cmd, rotate_keys_cmd, revoke_key_cmd, backup_cmd, restore_cmd, create_admin_cmd, create_token_cmd, import_cmd, generate_cmd, scan_cmd, run_jobs_cmd,
             serve_cmd, worker_cmd, jobs_resume_cmd]
 
 

@@ -76,3 +76,12 @@ def _instance_secret(instance: Path) -> str:
             pass
         tmp.unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def replace_instance_secret(instance: Path) -> None:
+    """A new session secret in the instance folder (``noicutru rotate-keys --session-secret``)."""
+    path = instance / "secret_key"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(secrets.token_hex(32))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)

@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any, Optional
 
 from sqlalchemy import (
-    text, JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, Index,
+    text, JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, Index,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -515,3 +515,18 @@ class AuditEntry(Base):
         before, after = self.before or {}, self.after or {}
         keys = sorted(set(before) | set(after))
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+
+
+class QrSigningKey(Base):
+    """A key that signs (the newest non-legacy one) or still verifies the QR codes of printed sheets.
+
+    Shared by every machine of the installation through the database; ``kid`` is printed in each
+    payload, ``secret`` never leaves the server (see service/qrkeys.py).
+    """
+    __tablename__ = "qr_signing_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kid: Mapped[str] = mapped_column(String(16), unique=True)
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)  # no longer signs nor verifies

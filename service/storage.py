@@ -120,8 +120,63 @@ def path_of(row: StoredFile) -> Path:
         fd, tmp = _tempfile(row.sha256)
         os.close(fd)
         s3.download(row.sha256, tmp)
+        path.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, path)
     return path
+
+
+def _is_sha(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
+def list_shas() -> list[str]:
+    """Every file in the store (its hash), sorted."""
+    s3 = _s3()
+    if s3 is not None:
+        return sorted(s3.list_shas())
+    root = Path(current_app.config["STORAGE_DIR"])
+    return sorted(p.name for p in root.glob("??/*") if _is_sha(p.name) and p.parent.name == p.name[:2])
+
+
+def has_sha(sha: str) -> bool:
+    s3 = _s3()
+    return s3.exists(sha) if s3 is not None else _path(sha).exists()
+
+
+def copy_to(sha: str, fileobj) -> None:
+    """Write the file ``sha`` into an open binary file, without holding it in memory."""
+    s3 = _s3()
+    if s3 is not None:
+        s3.client.download_fileobj(s3.bucket, s3.key(sha), fileobj)
+        return
+    with open(_path(sha), "rb") as fh:
+        shutil.copyfileobj(fh, fileobj, 1 << 20)
+
+
+def put_stream(fileobj, sha: str) -> None:
+    """Store the content of an open binary file under ``sha`` (checked: a wrong hash is refused)."""
+    fd, tmp = _tempfile(sha)
+    h = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in iter(lambda: fileobj.read(1 << 20), b""):
+                h.update(chunk)
+                out.write(chunk)
+        if h.hexdigest() != sha:
+            raise ValueError(f"content does not match its hash {sha}")
+        _place(tmp, sha)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def remove_sha(sha: str) -> None:
+    """Delete a file from the store (only to undo a restore that failed)."""
+    s3 = _s3()
+    if s3 is not None:
+        s3.client.delete_object(Bucket=s3.bucket, Key=s3.key(sha))
+    else:
+        _path(sha).unlink(missing_ok=True)
 
 
 class S3Store:
@@ -164,3 +219,12 @@ class S3Store:
 
     def download(self, sha: str, dest: str) -> None:
         self.client.download_file(self.bucket, self.key(sha), dest)
+
+    def list_shas(self):
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else "")
+        for page in pages:
+            for obj in page.get("Contents", []):
+                parts = obj["Key"].rsplit("/", 2)
+                if len(parts) >= 2 and _is_sha(parts[-1]) and parts[-2] == parts[-1][:2]:
+                    yield parts[-1]

@@ -13,7 +13,8 @@ import pytest
 from docx import Document
 
 from service import db, jobs
-from service.documents.templates_store import TEMPLATES_DIR, mark_key
+from service.documents.templates_store import TEMPLATES_DIR
+from service.qrkeys import keyring, signing_key
 from service.models import Evaluation, Introduction, Job, Member
 
 YEAR = dt.date.today().year
@@ -125,7 +126,7 @@ def test_member_without_residence_cell_is_named(app, sess, orgs, staff):
 def test_one_sheet_per_member_and_year_with_a_signed_qr(app, sess, orgs, staff):
     import zxingcpp
     from PIL import Image
-    from docgen import marks
+    from forms import qrpayload
     m = add_member(sess, orgs, "Hoàng Thị Yến", "5001")
     first = staff.post(f"/api/members/{m.id}/evaluations", json={"year": YEAR}).get_json()
     second = staff.post(f"/api/members/{m.id}/evaluations", json={"year": YEAR}).get_json()
@@ -143,12 +144,13 @@ def test_one_sheet_per_member_and_year_with_a_signed_qr(app, sess, orgs, staff):
         pil = Image.open(io.BytesIO(img)).convert("L")
         decoded += [r.text for r in zxingcpp.read_barcodes(pil)]
     assert decoded, "no QR code found in the sheet"
-    payload = marks.verify(decoded[0], mark_key())
+    payload = qrpayload.verify(decoded[0], keyring()).as_dict()
+    assert payload["kid"] == signing_key().kid
     assert str(payload["member_id"]) == str(m.id) and int(payload["year"]) == YEAR
     assert payload["sheet_serial"] == first["sheet_serial"]
     tampered = decoded[0].replace(str(YEAR), str(YEAR - 1), 1)
     with pytest.raises(Exception):
-        marks.verify(tampered, mark_key())
+        qrpayload.verify(tampered, keyring())
 
 
 def test_void_and_replace_is_recorded(app, sess, orgs, staff):

@@ -21,13 +21,8 @@ FORBIDDEN = {
     "docgen": FRAMEWORKS | {"ocr"},
     "ocr": FRAMEWORKS | {"docgen"},
 }
-# Allowed exceptions, each with its reason.
-ALLOWED = {
-    # test and benchmark data: renders real sheets through docgen + LibreOffice to read them back
-    ("ocr.synthetic", "docgen"),
-    # the QR payload parser moves out of docgen.marks (issue 8 step 3, engineer h6); drop this line then
-    ("ocr.qr", "docgen"),
-}
+# Allowed exceptions, each with its reason (none today).
+ALLOWED: set[tuple[str, str]] = set()
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +79,8 @@ def test_the_ocr_reader_modules_have_their_own_roles(graph):
 @pytest.mark.parametrize("module,absent", [
     ("forms.definition", sorted(FORBIDDEN["forms"])),
     ("docgen", sorted(FORBIDDEN["docgen"])),
-    ("ocr.reader", sorted(FRAMEWORKS)),  # FORBIDDEN["ocr"] once ocr.qr no longer imports docgen (h6)
+    ("forms.qrpayload", sorted(FORBIDDEN["forms"])),
+    ("ocr.reader", sorted(FORBIDDEN["ocr"])),
 ])
 def test_importing_a_library_loads_no_framework(module, absent):
     code = (f"import sys, {module}\n"

@@ -11,7 +11,7 @@ import pytest
 from service import db, jobs
 from service.documents.contexts import evaluation_data
 from service.documents.sheets import ensure_sheet
-from service.documents.templates_store import mark_key
+from service.qrkeys import signing_key
 from service.models import AuditEntry, Evaluation, Member, ScanPage
 
 YEAR = 2026
@@ -46,9 +46,9 @@ def members(sess, orgs):
 @pytest.fixture
 def sources(app, sess, members):
     """Each member's real sheet (serial and signed QR from this installation), rendered once."""
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     records = [evaluation_data(sess.query(Evaluation).filter_by(member_id=m.id).one()) for m in members]
-    return synthetic.render_sources(records, mark_key=mark_key())
+    return synthetic.render_sources(records, mark_key=signing_key())
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def upload(client, files, auto="1"):
 
 
 def test_confident_page_is_applied_with_audit_and_undo_restores(app, sess, sources, staff, members):
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     img, truth = synthetic.make_page(sources[0], seed=11, level="light")
     batch = upload(staff, [("phieu-1.jpg", jpeg(img))])
     page = batch["pages"][0]
@@ -88,7 +88,7 @@ def test_confident_page_is_applied_with_audit_and_undo_restores(app, sess, sourc
 
 
 def test_second_scan_with_other_answers_is_a_conflict(app, sess, sources, staff):
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     first, truth = synthetic.make_page(sources[1], seed=3, level="light")
     upload(staff, [("a.png", png(first))])
     items = list(truth["answers"])
@@ -105,9 +105,9 @@ def test_second_scan_with_other_answers_is_a_conflict(app, sess, sources, staff)
 
 
 def test_forged_qr_is_flagged_and_never_applied(app, sess, sources, staff, members):
-    from ocr import synthetic
-    from docgen import marks
-    forged_payload = marks.make_signed_payload("evaluation_sheet", 1, "2026-000001-1", "1", YEAR, b"x" * 32)
+    from tests.support import synthetic_sheets as synthetic
+    from forms import qrpayload
+    forged_payload = qrpayload.sign("evaluation_sheet", 1, "2026-000001-1", "1", YEAR, b"x" * 32)
     img, _ = synthetic.make_page(sources[0], seed=5, level="light", fill_kw={"qr_payload": forged_payload})
     batch = upload(staff, [("gia.png", png(img))])
     page = batch["pages"][0]
@@ -119,7 +119,7 @@ def test_forged_qr_is_flagged_and_never_applied(app, sess, sources, staff, membe
 
 
 def test_unsure_page_waits_and_a_reviewer_corrects_it(app, sess, sources, staff, members):
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     item = sources[2].layout.choice_items()[1].key
     img, truth = synthetic.make_page(sources[2], seed=8, level="light", fill_kw={"double_items": (item,)})
     page = upload(staff, [("doi.png", png(img))])["pages"][0]
@@ -137,7 +137,7 @@ def test_unsure_page_waits_and_a_reviewer_corrects_it(app, sess, sources, staff,
 
 
 def test_bad_files_are_named_and_the_rest_goes_on(app, sess, sources, staff):
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     img, _ = synthetic.make_page(sources[0], seed=21, level="light")
     big = io.BytesIO()
     from PIL import Image
@@ -169,7 +169,7 @@ def test_too_many_pages_are_refused_before_any_work(app, sess, staff):
 
 
 def test_review_screen_shows_outlined_page(app, sess, sources, staff):
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     item = sources[0].layout.choice_items()[0].key
     img, _ = synthetic.make_page(sources[0], seed=9, level="light", fill_kw={"double_items": (item,)})
     page = upload(staff, [("xem.png", png(img))])["pages"][0]
@@ -226,7 +226,7 @@ def test_sheet_filled_on_a_computer_is_read_from_its_text_layer(app, sess, membe
 
 
 def test_command_line_scan_batch(app, sess, sources, make_user, tmp_path, members):
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     make_user("chanh")
     img, truth = synthetic.make_page(sources[1], seed=31, level="light")
     path = tmp_path / "lo-quet.png"
@@ -242,7 +242,7 @@ def test_command_line_scan_batch(app, sess, sources, make_user, tmp_path, member
 
 
 def test_job_page_of_a_scan_batch(app, sess, sources, staff):
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     img, _ = synthetic.make_page(sources[0], seed=41, level="light")
     batch = upload(staff, [("mot-trang.png", png(img))])
     assert batch["summary"]["file_errors"] == []

@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 from pathlib import Path
 from typing import Optional
 
 import docgen
 from docgen.render import BulkRenderer
-from flask import current_app
 from forms.definition import FormDefinition
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from .. import db, storage
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from .. import db, qrkeys, storage
 from ..errors import NotFound, ServiceError
 from ..models import DocumentTemplate, StoredFile, User, utcnow
 
@@ -25,11 +22,6 @@ KIND_LABELS = {
     "introduction_letter": "Giấy giới thiệu (mẫu 1-213)",
     "evaluation_sheet": "Phiếu nhận xét đảng viên nơi cư trú",
 }
-
-
-def mark_key() -> bytes:
-    """The installation's key for the HMAC on each sheet's QR code (derived from the secret key)."""
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"noicutru/sheet-qr/v1", hashlib.sha256).digest()
 
 
 _synced: set[str] = set()
@@ -121,14 +113,14 @@ def template_path(sess: Session, row: DocumentTemplate) -> Path:
 
 
 @functools.lru_cache(maxsize=16)
-def _renderer(path: str, _mtime: float, definition: FormDefinition, key: bytes) -> BulkRenderer:
+def _renderer(path: str, _mtime: float, definition: FormDefinition, key: "qrpayload.SigningKey") -> BulkRenderer:
     return BulkRenderer(path, definition, mark_key=key)
 
 
 def renderer(sess: Session, row: DocumentTemplate) -> BulkRenderer:
     """The template version parsed and compiled once per process, then rendered many times."""
     path = template_path(sess, row)
-    return _renderer(str(path), path.stat().st_mtime, form_definition(row), mark_key())
+    return _renderer(str(path), path.stat().st_mtime, form_definition(row), qrkeys.signing_key())
 
 
 def upload_template(sess: Session, user: User, kind: str, data: bytes, filename: str,

@@ -8,8 +8,8 @@ import hashlib
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import db, storage
-from ..documents.templates_store import form_definition, mark_key, template_version
+from .. import db, qrkeys, storage
+from ..documents.templates_store import form_definition, template_version
 from ..job_items import ItemRejected, failures, item_job
 from ..models import Member, ScanBatch, ScanFile, ScanPage, StoredFile, User
 from ..permissions import scope_members
@@ -68,7 +68,7 @@ class ScanBatchJob:
             source = pdfinput.load_page(data, name, item["page_no"] - 1)
         except pdfinput.ScanInputError as exc:
             raise ItemRejected(f"{name}, trang {item['page_no']}: {exc.message_vi}", exc.code)
-        reading = read_page(source.image, layouts=list(_layouts(ctx.job_id)), hmac_key=mark_key(),
+        reading = read_page(source.image, layouts=list(_layouts(ctx.job_id)), hmac_key=qrkeys.keyring(),
                             members_hint=list(_hint(params["batch_id"])))
         if source.has_text_layer and reading.kind == "evaluation_sheet" and reading.layout_key:
             _use_text_layer(reading, data, item["page_no"] - 1)

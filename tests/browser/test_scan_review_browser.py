@@ -37,17 +37,17 @@ def test_upload_review_correct_apply_undo(live_server, page, tmp_path, monkeypat
 
     # The returned paper: that very sheet, filled in by hand with one item ticked twice.
     monkeypatch.setenv("NOICUTRU_INSTANCE_DIR", env["NOICUTRU_INSTANCE_DIR"])
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     from service import create_app, db
     from service.documents.contexts import evaluation_data
-    from service.documents.templates_store import mark_key
+    from service.qrkeys import signing_key
     from service.models import Evaluation
     app = create_app()
     with app.app_context():
         sess = db.session()
         member_id = int(member_url.rstrip("/").split("/")[-1])
         ev = sess.query(Evaluation).filter_by(member_id=member_id).one()
-        source = synthetic.render_sources([evaluation_data(ev)], mark_key=mark_key())[0]
+        source = synthetic.render_sources([evaluation_data(ev)], mark_key=signing_key())[0]
         unsure_item = source.layout.choice_items()[2]
         img, truth = synthetic.make_page(source, seed=4, level="light", fill_kw={"double_items": (unsure_item.key,)})
         scan = tmp_path / "phieu-tra-ve.jpg"

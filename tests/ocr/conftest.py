@@ -31,14 +31,14 @@ def definition():
 @pytest.fixture(scope="session")
 def sources():
     _need_soffice()
-    from ocr import synthetic as syn
+    from tests.support import synthetic_sheets as syn
     recs = syn.sample_records(3, variants=("standard", "standard", "exempt"))
     return syn.render_sources(recs, mark_key=KEY)
 
 
 @pytest.fixture(scope="session")
 def layouts(sources):
-    from ocr import synthetic as syn
+    from tests.support import synthetic_sheets as syn
     return syn.layouts_of(sources)
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 import ocr
 from ocr import pdfinput as pi
-from ocr import synthetic as syn
+from tests.support import synthetic_sheets as syn
 from docgen.samples import MARK_KEY_FOR_TESTS as KEY
 
 

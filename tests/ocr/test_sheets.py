@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ocr
-from ocr import synthetic as syn
+from tests.support import synthetic_sheets as syn
 from ocr.layout import Layout
 
 from docgen.samples import MARK_KEY_FOR_TESTS as KEY
@@ -116,8 +116,8 @@ def test_forged_qr(standard, layouts):
     assert r.qr["member_id"] == "99999"  # shown to the reviewer, marked invalid
     assert_answers(r, truth)  # the page is still read
     # signed with another key
-    from docgen import marks
-    other = marks.make_signed_payload("evaluation_sheet", 1, "2025-000001", "10001", 2025, b"another-key-0123456789abcdef")
+    from forms import qrpayload
+    other = qrpayload.sign("evaluation_sheet", 1, "2025-000001", "10001", 2025, b"another-key-0123456789abcdef")
     img, _ = syn.make_page(standard, 51, "light", fill_kw=dict(qr_payload=other))
     r = read(img, layouts, want_images=False, ocr_name=False)
     assert not r.qr_valid and "qr_invalid" in r.problem_codes

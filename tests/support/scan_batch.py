@@ -13,7 +13,7 @@ import cv2
 
 from service.documents.contexts import evaluation_data
 from service.documents.sheets import ensure_sheet
-from service.documents.templates_store import mark_key
+from service.qrkeys import signing_key
 from service.models import Evaluation, Member, User
 from tests.support.services import add_org
 
@@ -59,15 +59,15 @@ def pages(sess, members: list[Member], year: int, level: str | None = None,
     ``level`` (light / medium / heavy) degrades every page like a real scanner (about a second
     a page to make); None keeps the clean 200 dpi page (fast to make).
     """
-    from docgen import marks as dmarks
-    from ocr import synthetic
+    from forms import qrpayload
+    from tests.support import synthetic_sheets as synthetic
     evs = [sess.query(Evaluation).filter_by(member_id=m.id, year=year).one() for m in members]
-    source = synthetic.render_sources([evaluation_data(evs[0])], mark_key=mark_key())[0]
-    key, out = mark_key(), []
+    source = synthetic.render_sources([evaluation_data(evs[0])], mark_key=signing_key())[0]
+    key, out = signing_key(), []
     fills = [synthetic.fill(source, seed=1000 + k)[0] for k in range(min(distinct, len(members)))] if level is None else []
     for k, (m, ev) in enumerate(zip(members, evs)):
-        payload = dmarks.make_signed_payload("evaluation_sheet", ev.template_version or 1, ev.sheet_serial, m.id,
-                                             year, key)
+        payload = qrpayload.sign("evaluation_sheet", ev.template_version or 1, ev.sheet_serial, m.id,
+                                 year, key)
         if level is None:
             img = fills[k % len(fills)].copy()
             synthetic.replace_qr(img, source, payload)

@@ -30,9 +30,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from forms import qrpayload
 from forms.definition import FormDefinition
-
-from .layout import Layout, build_layout
+from ocr.layout import Layout, build_layout
 
 LEVELS = ("light", "medium", "heavy")
 INK_COLOURS = [(110, 40, 20), (30, 30, 30), (140, 60, 30), (90, 20, 10)]  # BGR blue/black ballpoints
@@ -105,13 +105,14 @@ def render_sources(records: list[dict] | None = None, *, n: int = 3, mark_key, d
         from docgen.definitions import definition_path_for
         def_path = definition_path_for(template_path)
     definition = load_definition(def_path)
-    key_bytes = mark_key.encode() if isinstance(mark_key, str) else bytes(mark_key)
+    signing_key = qrpayload.as_signing_key(mark_key)
     h = hashlib.sha256()
     h.update(Path(template_path).read_bytes())
     h.update(Path(def_path).read_bytes())
     h.update(Path(dmarks.__file__).read_bytes())
+    h.update(Path(qrpayload.__file__).read_bytes())
     h.update(json.dumps(records, default=str, sort_keys=True).encode())
-    h.update(key_bytes)
+    h.update(signing_key.kid.encode() + b"/" + signing_key.secret)
     h.update(str(dpi).encode())
     d = Path(cache_dir or default_cache_dir()) / ("src-" + h.hexdigest()[:20])
     renderer = BulkRenderer(template_path, definition, mark_key=mark_key)
@@ -303,15 +304,14 @@ def fill(source: SheetSource, seed: int, *, answers: dict | None = None, styles:
     truth = {"answers": {}, "expected": {}, "styles": {}, "scribbled": {}, "double": [], "blank": []}
     payload = source.qr_payload
     if member_id is not None:
-        from docgen import marks as dmarks
         rec = source.record
-        payload = dmarks.make_signed_payload(lay.kind, lay.version, rec["sheet_serial"], member_id,
-                                             int(rec["year"]), mark_key)
+        payload = qrpayload.sign(lay.kind, lay.version, rec["sheet_serial"], member_id,
+                                 int(rec["year"]), mark_key)
     if qr_payload is not None:
         payload = qr_payload
     if payload != source.qr_payload:
         replace_qr(img, source, payload)
-    from .qr import parse_unverified
+    from ocr.qr import parse_unverified
     pu = parse_unverified(payload) or {}
     truth["member_id"] = pu.get("member_id")
     truth["qr_payload"] = payload
