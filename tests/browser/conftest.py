@@ -67,5 +67,8 @@ def page(chromium_path, tmp_path):
         context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
         pg = context.new_page()
         pg.set_default_timeout(30000)
+        csp_violations: list[str] = []  # the pages need no inline script or style (service/http_security.py)
+        pg.on("console", lambda m: csp_violations.append(m.text) if "Content Security Policy" in m.text else None)
         yield pg
         browser.close()
+        assert not csp_violations, csp_violations
