@@ -36,6 +36,7 @@ def load(app, overrides: dict | None = None) -> None:
         SIGNIN_ACCOUNT_WINDOW_SECONDS=int(os.environ.get("NOICUTRU_SIGNIN_ACCOUNT_WINDOW_SECONDS", "3600")),
         SIGNIN_TRUST_DAYS=int(os.environ.get("NOICUTRU_SIGNIN_TRUST_DAYS", "60")),
         # request rates (Flask-Limiter, service/rate_limits.py); storage memory:// or redis://host:port/db
+        RATELIMIT_ENABLED=os.environ.get("NOICUTRU_RATELIMIT_ENABLED", "1") == "1",
         RATELIMIT_STORAGE_URI=os.environ.get("NOICUTRU_RATELIMIT_STORAGE", "memory://"),
         RATELIMIT_LOGIN=os.environ.get("NOICUTRU_RATELIMIT_LOGIN", "30/minute"),
         RATELIMIT_UPLOAD=os.environ.get("NOICUTRU_RATELIMIT_UPLOAD", "60/hour"),

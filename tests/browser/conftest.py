@@ -33,8 +33,7 @@ def chromium_path():
 def live_server(tmp_path):
     """Start the service as a user would, with an administrator made by the CLI."""
     port = _free_port()
-    env = {**os.environ, "NOICUTRU_INSTANCE_DIR": str(tmp_path / "instance"), "NOICUTRU_LOGIN_DELAY": "0",
-           "NOICUTRU_ADMIN_PASSWORD": "mat-khau-trinh-duyet"}
+    env = {**os.environ, "NOICUTRU_INSTANCE_DIR": str(tmp_path / "instance"), "NOICUTRU_ADMIN_PASSWORD": "mat-khau-trinh-duyet"}
     env.pop("DATABASE_URL", None)
     cmd = [sys.executable, "-m", "service"]
     subprocess.run(cmd + ["db-upgrade"], env=env, check=True, capture_output=True)

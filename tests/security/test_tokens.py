@@ -135,3 +135,17 @@ def test_only_a_valid_bearer_token_skips_the_csrf_check(limited_app):
     # a valid token, no cookie, no CSRF token: allowed
     resp = strict.test_client().post("/api/tokens", json={"name": "y"}, headers=_bearer(made["token"]))
     assert resp.status_code == 201
+
+
+def test_create_token_command_sets_the_expiry(app, make_user, sess):
+    make_user("lan")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-token", "lan", "--name", "sao lưu", "--days", "10"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    resp = app.test_client().get("/api/me", headers=_bearer(token))
+    assert resp.status_code == 200
+    row = sess.query(ApiToken).one()
+    assert dt.timedelta(days=9) < row.expires_at - utcnow() <= dt.timedelta(days=10)
+    result = runner.invoke(args=["create-token", "lan", "--days", "1000"])
+    assert result.exit_code != 0 and "từ 1 đến 365" in result.output
