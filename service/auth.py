@@ -164,18 +164,30 @@ def check_password_strength(password: str) -> None:
 def authenticate(sess, username: str, password: str) -> User:
     """Check a sign-in from this request's client address, throttled (429 with Retry-After)."""
     name = username.strip().lower()
-    address = request.remote_addr or "unknown"
-    engine, cfg = db.engine(), current_app.config
-    taken = sign_in_throttle.reserve(engine, cfg, name, address)
     user = sess.scalar(select(User).where(User.username == name))
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)  # same time as a wrong password
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    if not _password_matches(name, user, password):
         raise ServiceError("invalid_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.", status=401)
-    sign_in_throttle.succeeded(engine, cfg, name, address, taken)
     user.last_login_at = utcnow()
     sess.commit()
     return user
+
+
+def check_own_password(user: User, password: str) -> None:
+    """Confirm the signed-in user's current password (before changing it), throttled like a sign-in."""
+    if not _password_matches(user.username, user, password):
+        raise ServiceError("wrong_password", "Mật khẩu hiện tại không đúng.", {"field": "current_password"})
+
+
+def _password_matches(name: str, user: Optional[User], password: str) -> bool:
+    address = request.remote_addr or "unknown"
+    engine, cfg = db.engine(), current_app.config
+    taken = sign_in_throttle.reserve(engine, cfg, name, address)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)  # same time as a wrong password
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return False
+    sign_in_throttle.succeeded(engine, cfg, name, address, taken)
+    return True
 
 
 def start_session(user: User) -> None:

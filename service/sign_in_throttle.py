@@ -20,11 +20,11 @@ import dataclasses
 import datetime as dt
 import math
 
-from sqlalchemy import DateTime, Integer, bindparam, text
+from sqlalchemy import DateTime, Integer, bindparam, delete, or_, text
 from sqlalchemy.engine import Engine
 
 from .errors import ServiceError
-from .models import utcnow
+from .models import SignInThrottle, utcnow
 
 TRUSTED = "ok:"
 
@@ -110,6 +110,15 @@ def succeeded(engine: Engine, config, username: str, address: str, taken: list[s
         longest = max(r.window for r in rules(config))
         conn.execute(_PURGE, {"old": now - dt.timedelta(seconds=longest),
                               "trust_old": now - dt.timedelta(days=config["SIGNIN_TRUST_DAYS"])})
+
+
+def forget_account(engine: Engine, username: str) -> None:
+    """Clear the account's failure counts (an administrator set a new password for it)."""
+    username = username[:120]
+    with engine.begin() as conn:
+        conn.execute(delete(SignInThrottle).where(or_(
+            SignInThrottle.key == f"acct:{username}",
+            SignInThrottle.key.startswith(f"pair:{username}|", autoescape=True))))
 
 
 def _give_back(engine: Engine, keys: list[str]) -> None:

@@ -7,6 +7,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import db, sign_in_throttle
 from .auth import check_password_strength, end_sessions, hash_password
 from .errors import ServiceError
 from .models import ROLES, Organisation, User
@@ -59,4 +60,6 @@ def update_user(sess: Session, user: User, role: str, organisation_id: Optional[
     user.role, user.active, user.full_name = role, active, clean(full_name)
     user.organisation_id = organisation_id
     sess.commit()
+    if password:
+        sign_in_throttle.forget_account(db.engine(), user.username)  # a locked-out user can sign in again
     return user

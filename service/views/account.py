@@ -4,11 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
 
 from .. import db
-from ..auth import (check_password_strength, current, end_sessions, hash_password, new_api_token, revoke_token,
-                    start_session)
+from ..auth import (check_own_password, check_password_strength, current, end_sessions, hash_password,
+                    new_api_token, revoke_token, start_session)
 from ..errors import ServiceError
 from ..models import ApiToken, User, utcnow
 from .web import _safe_next
@@ -47,8 +46,7 @@ def index():
                 sess.commit()
                 flash("Đã tạo mã truy cập API. Hãy sao chép ngay: mã chỉ hiện một lần.", "success")
             elif f.get("action") == "password":
-                if not check_password_hash(me.password_hash, f.get("current_password", "")):
-                    raise ServiceError("wrong_password", "Mật khẩu hiện tại không đúng.", {"field": "current_password"})
+                check_own_password(me, f.get("current_password", ""))
                 check_password_strength(f.get("new_password", ""))
                 me.password_hash = hash_password(f["new_password"])
                 end_sessions(me)

@@ -97,3 +97,40 @@ def test_parallel_guesses_cannot_pass_the_limit(limited_app):
     assert results.count(429) >= 11
     assert legit.status_code == 302
     assert legit_seconds < 5, legit_seconds  # the old sleeping threads made this wait 7.7 s
+
+
+def test_an_administrator_setting_a_new_password_lifts_the_throttle(limited_app):
+    app = limited_app(**LIMITS)
+    add_user(app, "chanh")
+    lan_id = add_user(app, "lan")
+    lan = app.test_client()
+    for i in range(5):
+        sign_in(lan, "lan", "quen-mat-khau-%d" % i)
+    assert sign_in(lan, "lan", "quen-nua").status_code == 429
+    admin = app.test_client()
+    assert sign_in(admin, "chanh", address="10.0.0.2").status_code == 302
+    resp = admin.post(f"/users/{lan_id}", data={"role": "admin", "active": "1", "full_name": "Lan",
+                                                 "password": "mat-khau-moi-123"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert resp.status_code == 302
+    assert sign_in(lan, "lan", "mat-khau-moi-123").status_code == 302
+
+
+def test_confirming_the_current_password_is_throttled_too(limited_app):
+    """A stolen session cannot guess the password on the account page to take the account over."""
+    app = limited_app(**LIMITS)
+    add_user(app, "lan")
+    thief = app.test_client()
+    assert sign_in(thief, "lan").status_code == 302
+    for i in range(4):  # 4 wrong guesses (the sign-in above was reset on success)
+        page = thief.post("/account/", data={"action": "password", "current_password": "doan-%d" % i,
+                                             "new_password": "mat-khau-cua-ke-gian"},
+                          environ_base={"REMOTE_ADDR": "10.0.0.1"})
+        assert "Mật khẩu hiện tại không đúng" in page.get_data(as_text=True)
+    for _ in range(2):
+        thief.post("/account/", data={"action": "password", "current_password": "doan-nua",
+                                      "new_password": "mat-khau-cua-ke-gian"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    page = thief.post("/account/", data={"action": "password", "current_password": "mat-khau-dai-1",
+                                         "new_password": "mat-khau-cua-ke-gian"}, environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                      follow_redirects=True)
+    assert "Đăng nhập sai quá nhiều lần" in page.get_data(as_text=True)
+    assert sign_in(app.test_client(), "lan", address="198.51.100.20").status_code == 302  # not changed
