@@ -23,6 +23,9 @@ def init_app(app: Flask) -> None:
     """Call after the blueprints are registered. One limiter per app (it holds its storage)."""
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "noicutru")
+    # Redis unreachable: count in memory meanwhile rather than refuse every request (the sign-in
+    # throttle does not depend on it: it lives in the database)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter = Limiter(key_func=get_remote_address, app=app)
     app.extensions["noicutru_limiter"] = limiter
     for endpoints, setting, scope in ((LOGIN_ENDPOINTS, "RATELIMIT_LOGIN", "login"),

@@ -74,15 +74,20 @@ def redis_url(tmp_path):
             break
         except OSError:
             time.sleep(0.1)
-    yield f"redis://127.0.0.1:{port}/0"
+    yield f"redis://127.0.0.1:{port}/0", proc
     proc.kill()
     proc.wait(10)
 
 
 def test_redis_storage_is_shared_between_web_processes(limited_app, redis_url):
-    settings = dict(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=redis_url, RATELIMIT_API="3/minute")
+    url, server = redis_url
+    settings = dict(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=url, RATELIMIT_API="3/minute")
     first, second = limited_app(**settings), limited_app(**settings)
     assert [first.test_client().get("/api/openapi.json").status_code for _ in range(2)] == [200, 200]
     assert second.test_client().get("/api/openapi.json").status_code == 200
     _assert_limited(second.test_client().get("/api/openapi.json"))
     _assert_limited(first.test_client().get("/api/openapi.json"))
+
+    server.kill()  # Redis gone: the service still answers, counting in memory meanwhile
+    server.wait(10)
+    assert second.test_client().get("/api/openapi.json", environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 200
