@@ -22,17 +22,17 @@ def upgrade() -> None:
     sa.Column('window_start', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
-    with op.batch_alter_table('users') as batch:
-        batch.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
-        batch.drop_column('failed_logins')
-        batch.drop_column('last_failed_at')
-    with op.batch_alter_table('api_tokens') as batch:
-        # tokens made before expiry existed expire 90 days after this upgrade
-        batch.add_column(sa.Column('expires_at', sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column('revoked_at', sa.DateTime(), nullable=True))
+    # No table copy for users on SQLite (a copy would drop the old table, and ON DELETE CASCADE would take
+    # every API token with it): ADD/DROP COLUMN are native on SQLite >= 3.35 and on PostgreSQL.
+    op.add_column('users', sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
+    op.drop_column('users', 'failed_logins')
+    op.drop_column('users', 'last_failed_at')
+    # tokens made before expiry existed expire 90 days after this upgrade
+    op.add_column('api_tokens', sa.Column('expires_at', sa.DateTime(), nullable=True))
+    op.add_column('api_tokens', sa.Column('revoked_at', sa.DateTime(), nullable=True))
     op.execute(sa.text("UPDATE api_tokens SET expires_at = :at").bindparams(
         at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0) + dt.timedelta(days=90)))
-    with op.batch_alter_table('api_tokens') as batch:
+    with op.batch_alter_table('api_tokens') as batch:  # a table copy on SQLite: nothing refers to api_tokens
         batch.alter_column('expires_at', existing_type=sa.DateTime(), nullable=False)
 
 
@@ -40,8 +40,7 @@ def downgrade() -> None:
     with op.batch_alter_table('api_tokens') as batch:
         batch.drop_column('revoked_at')
         batch.drop_column('expires_at')
-    with op.batch_alter_table('users') as batch:
-        batch.add_column(sa.Column('last_failed_at', sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
-        batch.drop_column('session_version')
+    op.add_column('users', sa.Column('last_failed_at', sa.DateTime(), nullable=True))
+    op.add_column('users', sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
+    op.drop_column('users', 'session_version')
     op.drop_table('sign_in_throttle')
