@@ -37,8 +37,9 @@ class Rule:
 
 
 def rules(config) -> list[Rule]:
-    return [Rule("pair", config["SIGNIN_MAX_PER_ACCOUNT_ADDRESS"], config["SIGNIN_WINDOW_SECONDS"]),
-            Rule("address", config["SIGNIN_MAX_PER_ADDRESS"], config["SIGNIN_WINDOW_SECONDS"]),
+    # the address first: once it is full, its attempts make no new rows for made-up account names
+    return [Rule("address", config["SIGNIN_MAX_PER_ADDRESS"], config["SIGNIN_WINDOW_SECONDS"]),
+            Rule("pair", config["SIGNIN_MAX_PER_ACCOUNT_ADDRESS"], config["SIGNIN_WINDOW_SECONDS"]),
             Rule("account", config["SIGNIN_MAX_PER_ACCOUNT"], config["SIGNIN_ACCOUNT_WINDOW_SECONDS"])]
 
 
@@ -88,7 +89,8 @@ def reserve(engine: Engine, config, username: str, address: str) -> list[str]:
                                                "cutoff": now - dt.timedelta(seconds=rule.window)}).one()
         taken.append(keys[rule.name])
         if count > rule.limit:
-            retry_after = max(retry_after, math.ceil((start + dt.timedelta(seconds=rule.window) - now).total_seconds()))
+            retry_after = math.ceil((start + dt.timedelta(seconds=rule.window) - now).total_seconds())
+            break
     if retry_after:
         _give_back(engine, taken)
         retry_after = max(retry_after, 1)

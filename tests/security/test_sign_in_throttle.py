@@ -9,7 +9,16 @@ from __future__ import annotations
 import threading
 import time
 
+from sqlalchemy import func, select
+
+from service import db
+from service.models import SignInThrottle
 from tests.security.conftest import add_user, sign_in
+
+def _throttle_rows(app) -> int:
+    with app.app_context():
+        return db.session().scalar(select(func.count()).select_from(SignInThrottle))
+
 
 LIMITS = dict(SIGNIN_MAX_PER_ACCOUNT_ADDRESS=5, SIGNIN_MAX_PER_ADDRESS=30, SIGNIN_MAX_PER_ACCOUNT=100)
 
@@ -52,6 +61,9 @@ def test_one_address_guessing_many_accounts_is_stopped(limited_app):
     client = app.test_client()
     codes = [sign_in(client, f"user{i}", "sai-mat-khau", "203.0.113.9").status_code for i in range(10)]
     assert codes == [401] * 8 + [429] * 2  # unknown accounts count like known ones (no enumeration)
+    rows = _throttle_rows(app)
+    assert [sign_in(client, f"other{i}", "x", "203.0.113.9").status_code for i in range(5)] == [429] * 5
+    assert _throttle_rows(app) == rows  # a blocked address fills no table with made-up names
     assert sign_in(app.test_client(), "lan", address="198.51.100.20").status_code == 302
 
 
