@@ -1,4 +1,5 @@
-"""Request rates (Flask-Limiter): sign-in, uploads and the API, counted per client address.
+"""Request rates (Flask-Limiter): sign-in and uploads counted per client address, the API per user
+(per address when anonymous), so one office behind one NAT address is not throttled as one.
 
 Storage: ``NOICUTRU_RATELIMIT_STORAGE`` (``redis://host:port/db`` to share the counts between web
 processes, ``memory://`` otherwise). Limits: ``NOICUTRU_RATELIMIT_LOGIN``, ``..._UPLOAD``, ``..._API`` in
@@ -9,7 +10,7 @@ Failed sign-ins per account are a separate, stricter matter: see ``sign_in_throt
 """
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -33,7 +34,16 @@ def init_app(app: Flask) -> None:
         limit = limiter.limit(_setting(setting), scope=scope, methods=["POST"])
         for endpoint in endpoints:
             app.view_functions[endpoint] = limit(app.view_functions[endpoint])
-    limiter.limit(_setting("RATELIMIT_API"), scope="api")(app.blueprints["api"])
+    limiter.limit(_setting("RATELIMIT_API"), scope="api", key_func=api_caller)(app.blueprints["api"])
+
+
+def api_caller() -> str:
+    """Who calls the API: the token's or the signed session's user, else the client address."""
+    token = g.get("bearer_token")  # set by auth for a valid token
+    if token is not None:
+        return f"user:{token.user_id}"
+    user_id = session.get("_user_id")  # the cookie is signed: it cannot be made up
+    return f"user:{user_id}" if user_id else f"address:{get_remote_address()}"
 
 
 def _setting(name: str):

@@ -42,6 +42,14 @@ def test_api_sign_in_and_upload_rates(limited_app):
     codes = [api.get("/api/openapi.json").status_code for _ in range(4)]
     assert codes == [200] * 4
     _assert_limited(api.get("/api/openapi.json"))
+    # signed-in users behind the same address (one office, one NAT) each have their own API count
+    add_user(app, "hoa")
+    for name in ("lan", "hoa"):
+        office = app.test_client()
+        assert sign_in(office, name, address="192.0.2.10").status_code == 302
+        assert [office.get("/api/me", environ_base={"REMOTE_ADDR": "192.0.2.10"}).status_code
+                for _ in range(4)] == [200] * 4
+        _assert_limited(office.get("/api/me", environ_base={"REMOTE_ADDR": "192.0.2.10"}))
 
     pages = app.test_client()
     assert sign_in(pages, "lan", address="198.51.100.4").status_code == 302
