@@ -65,3 +65,14 @@ def test_role_change_and_deactivation_end_sessions(app, make_user, login, orgs):
     admin.post(f"/users/{lan.id}", data={**form, "role": "cell_secretary", "organisation_id": orgs["cell1"].id,
                                          "active": ""})
     assert client.get("/members/").status_code == 302
+
+
+def test_an_administrator_setting_their_own_password_stays_signed_in_here_only(app, make_user, login):
+    me = make_user("chanh")
+    client = login(me)
+    other = login(me)
+    resp = client.post(f"/users/{me.id}", data={"role": "admin", "active": "1", "full_name": "Chánh",
+                                                "password": "mat-khau-moi-999"})
+    assert resp.status_code == 302
+    assert client.get("/users/").status_code == 200
+    assert other.get("/users/").status_code == 302
