@@ -76,7 +76,7 @@ class Setup:
         self.env = {**os.environ, "DATABASE_URL": self.url, "NOICUTRU_JOB_RUNNER": "celery",
                     "NOICUTRU_CELERY_BROKER": redis_url, "NOICUTRU_STORAGE_DIR": str(self.dir / "storage"),
                     "NOICUTRU_INSTANCE_DIR": str(self.dir / "instance"), "NOICUTRU_SECRET_KEY": SECRET,
-                    "PYTHONPATH": str(ROOT), "NOICUTRU_LOGIN_DELAY": "0"}
+                    "PYTHONPATH": str(ROOT), "NOICUTRU_RATELIMIT_ENABLED": "0"}
         os.environ.update({k: v for k, v in self.env.items() if k.startswith(("NOICUTRU_", "DATABASE_URL"))})
         from service import create_app, migrate
         self.app = create_app()
@@ -176,7 +176,7 @@ def load_test(workdir: Path, redis_url: str, uploads: int, users: int, requests_
             sess = db.session()
             user, members = scan_batch.seed(sess, max(uploads, 50), YEAR)
             files = scan_batch.pages(sess, members[:uploads], YEAR)
-            token = new_api_token(sess, user, "bench")
+            token, _row = new_api_token(sess, user, "bench")
             sess.commit()
             member_ids = [m.id for m in members]
         setup.start_workers(2)

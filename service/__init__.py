@@ -10,7 +10,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     import os
     app = Flask(__name__, template_folder="html", instance_relative_config=True,
                 instance_path=(overrides or {}).get("INSTANCE_DIR") or os.environ.get("NOICUTRU_INSTANCE_DIR") or None)
-    from . import config, db, errors, auth, jobs, storage
+    from . import config, db, errors, auth, jobs, storage, http_security, rate_limits
     from .views import register_blueprints
 
     config.load(app, overrides)
@@ -20,6 +20,8 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     errors.init_app(app)
     jobs.init_app(app)
     register_blueprints(app)
+    rate_limits.init_app(app)
+    http_security.init_app(app)
     from .cli import register as register_cli
     register_cli(app)
     return app

@@ -1,27 +1,41 @@
-"""Sign-in, sessions, API tokens, CSRF and slowing down failed sign-ins."""
+"""Sign-in, sessions, API tokens and CSRF.
+
+- Sessions carry the user's ``session_version``; raising it (sign-out, password, role or active change)
+  ends every session of that user, including copies of the cookie.
+- API tokens (``Authorization: Bearer nct_...``) expire, can be revoked, and record their last use. Only a
+  valid token exempts a request from the CSRF check; with any other bearer header the request is checked
+  as usual and then refused with 401 and a stable code.
+- Failed sign-ins are throttled by ``sign_in_throttle`` (atomic counters, 429 with Retry-After).
+"""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
-import time
 from typing import Optional
 
-from flask import Flask, current_app, g, request
-from flask_login import LoginManager, current_user
+from flask import Flask, current_app, g, request, session
+from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import db
+from . import db, sign_in_throttle
 from .errors import ServiceError
 from .models import ApiToken, User, utcnow
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-LOCK_AFTER = 10
-LOCK_MINUTES = 15
+SESSION_VERSION_KEY = "_sv"
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+TOKEN_LAST_USED_STEP = dt.timedelta(minutes=1)  # last_used_at is written at most this often
+TOKEN_PROBLEMS = {
+    "token_invalid": "Mã truy cập API không hợp lệ.",
+    "token_expired": "Mã truy cập API đã hết hạn. Hãy tạo mã mới.",
+    "token_revoked": "Mã truy cập API đã bị thu hồi.",
+}
+_DUMMY_HASH = generate_password_hash("noicutru-dummy-password")
 
 
 def init_app(app: Flask) -> None:
@@ -35,20 +49,17 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> Optional[User]:
+        if g.get("bearer_token") is not None:
+            return None  # a request with a token acts as the token's user only
         user = db.session().get(User, int(user_id))
-        return user if user and user.active else None
+        if user is None or not user.active or session.get(SESSION_VERSION_KEY) != user.session_version:
+            return None  # signed out elsewhere, password/role changed, or deactivated: this session is over
+        return user
 
     @login_manager.request_loader
-    def _load_from_token(req) -> Optional[User]:
-        header = req.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
-            return None
-        token = header[7:].strip()
-        row = db.session().scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-        if row is None or not row.user.active:
-            return None
-        g.token_auth = True
-        return row.user
+    def _load_from_token(_req) -> Optional[User]:
+        token = g.get("bearer_token")
+        return token.user if token is not None else None
 
     @login_manager.unauthorized_handler
     def _unauthorized():
@@ -59,14 +70,29 @@ def init_app(app: Flask) -> None:
         return redirect(url_for("web.login", next=request.full_path))
 
     @app.before_request
-    def _csrf_and_session():
-        from flask import session
-        g.pop("_login_user", None)  # the user belongs to this request, even in a shared app context
+    def _token_csrf_and_session():
+        # the user and token belong to this request, even in a shared app context
+        g.pop("_login_user", None)
+        g.pop("bearer_token", None)
         session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
-        if request.method in ("POST", "PUT", "PATCH", "DELETE") and current_app.config.get("WTF_CSRF_ENABLED", True):
-            if request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Bearer "):
-                return  # token requests carry no cookie, so no CSRF risk
+        bearer = _bearer(request.headers.get("Authorization", ""))
+        problem = None
+        if bearer is not None:
+            token, problem = check_token(bearer)
+            if token is not None:
+                g.bearer_token = token
+                return  # authenticated by the token, not by a cookie: no CSRF risk
+        if request.method in WRITE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
+        if problem:
+            raise ServiceError(problem, TOKEN_PROBLEMS[problem], status=401)
+
+
+def _bearer(header: str) -> Optional[str]:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip()
 
 
 def hash_password(password: str) -> str:
@@ -77,10 +103,57 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_api_token(sess, user: User, name: str) -> str:
-    token = "nct_" + secrets.token_urlsafe(32)
-    sess.add(ApiToken(user_id=user.id, name=name, token_hash=hash_token(token)))
-    return token
+def check_token(token: str) -> tuple[Optional[ApiToken], Optional[str]]:
+    """The token row if the token may be used now, else a problem code (token_invalid/expired/revoked)."""
+    row = db.session().scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token))) if token else None
+    if row is None or not row.user.active:
+        return None, "token_invalid"
+    now = utcnow()
+    state = row.state(now)
+    if state != "active":
+        return None, f"token_{state}"
+    if row.last_used_at is None or row.last_used_at < now - TOKEN_LAST_USED_STEP:
+        with db.engine().begin() as conn:  # its own short transaction, whatever the request does later
+            conn.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
+        row.last_used_at = now
+    return row, None
+
+
+def new_api_token(sess, user: User, name: str, days: Optional[int] = None) -> tuple[str, ApiToken]:
+    """Make a token (the secret is shown once; only its hash is kept). Expires after ``days`` (capped)."""
+    cfg = current_app.config
+    if days is None:
+        days = cfg["TOKEN_DAYS_DEFAULT"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= cfg["TOKEN_DAYS_MAX"]:
+        raise ServiceError("invalid_token_expiry",
+                           f"Thời hạn của mã truy cập phải là số ngày từ 1 đến {cfg['TOKEN_DAYS_MAX']}.",
+                           {"field": "expires_in_days", "max": cfg["TOKEN_DAYS_MAX"]})
+    secret = "nct_" + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=(name or "API")[:120], token_hash=hash_token(secret),
+                   expires_at=utcnow().replace(microsecond=0) + dt.timedelta(days=days))
+    sess.add(row)
+    sess.flush()
+    return secret, row
+
+
+def token_to_dict(row: ApiToken) -> dict:
+    """What may be shown of a token: never the secret nor its hash."""
+    def iso(value):
+        return value.isoformat() + "Z" if value else None
+    return {"id": row.id, "user_id": row.user_id, "name": row.name, "created_at": iso(row.created_at),
+            "last_used_at": iso(row.last_used_at), "expires_at": iso(row.expires_at),
+            "revoked_at": iso(row.revoked_at), "state": row.state(utcnow())}
+
+
+def revoke_token(sess, me: User, token_id: int) -> ApiToken:
+    """Revoke one's own token (administrators: anyone's). Someone else's token is 'not found'."""
+    row = sess.get(ApiToken, token_id)
+    if row is None or (row.user_id != me.id and me.role != "admin"):
+        raise ServiceError("not_found", "Không tìm thấy mã truy cập API.", status=404)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    sess.commit()
+    return row
 
 
 def check_password_strength(password: str) -> None:
@@ -89,29 +162,50 @@ def check_password_strength(password: str) -> None:
 
 
 def authenticate(sess, username: str, password: str) -> User:
-    """Check a sign-in. Each failure waits longer (doubling), and many failures lock the account for a while."""
-    base = current_app.config["LOGIN_DELAY_BASE"]
-    user = sess.scalar(select(User).where(User.username == username.strip().lower()))
-    now = utcnow()
-    if user is not None and user.failed_logins >= LOCK_AFTER and user.last_failed_at and \
-            now - user.last_failed_at < dt.timedelta(minutes=LOCK_MINUTES):
-        time.sleep(base)
-        raise ServiceError("account_locked",
-                           f"Tài khoản tạm khóa do đăng nhập sai nhiều lần. Vui lòng thử lại sau {LOCK_MINUTES} phút.",
-                           status=429)
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
-        failures = 1
-        if user is not None:
-            user.failed_logins += 1
-            user.last_failed_at = now
-            failures = user.failed_logins
-            sess.commit()
-        time.sleep(min(base * (2 ** (failures - 1)), 8.0))
+    """Check a sign-in from this request's client address, throttled (429 with Retry-After)."""
+    name = username.strip().lower()
+    user = sess.scalar(select(User).where(User.username == name))
+    if not _password_matches(name, user, password):
         raise ServiceError("invalid_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.", status=401)
-    user.failed_logins = 0
-    user.last_login_at = now
+    user.last_login_at = utcnow()
     sess.commit()
     return user
+
+
+def check_own_password(user: User, password: str) -> None:
+    """Confirm the signed-in user's current password (before changing it), throttled like a sign-in."""
+    if not _password_matches(user.username, user, password):
+        raise ServiceError("wrong_password", "Mật khẩu hiện tại không đúng.", {"field": "current_password"})
+
+
+def _password_matches(name: str, user: Optional[User], password: str) -> bool:
+    address = request.remote_addr or "unknown"
+    engine, cfg = db.engine(), current_app.config
+    taken = sign_in_throttle.reserve(engine, cfg, name, address)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)  # same time as a wrong password
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return False
+    sign_in_throttle.succeeded(engine, cfg, name, address, taken)
+    return True
+
+
+def start_session(user: User) -> None:
+    login_user(user)
+    session[SESSION_VERSION_KEY] = user.session_version
+
+
+def end_sessions(user: User) -> None:
+    """End every session of the user (all browsers, copied cookies too). The caller commits."""
+    user.session_version = User.session_version + 1  # computed by the database: concurrent ends both count
+
+
+def sign_out(sess) -> None:
+    user = current_user._get_current_object() if current_user.is_authenticated else None  # type: ignore[attr-defined]
+    if user is not None and g.get("bearer_token") is None:
+        end_sessions(sess.merge(user))
+        sess.commit()
+    logout_user()
 
 
 def current() -> User:

@@ -117,15 +117,20 @@ def create_admin_cmd(username, full_name, password):
 @click.command("create-token")
 @click.argument("username")
 @click.option("--name", default="API")
+@click.option("--days", type=int, default=None, help="Lifetime in days (default NOICUTRU_TOKEN_DAYS, 90).")
 @with_appcontext
-def create_token_cmd(username, name):
+def create_token_cmd(username, name, days):
     """Print a new API token for USERNAME."""
     from .auth import new_api_token
+    from .errors import ServiceError
     sess = db.session()
     user = sess.scalar(select(User).where(User.username == username.lower()))
     if user is None:
         raise click.ClickException(f"Không có người dùng {username}.")
-    token = new_api_token(sess, user, name)
+    try:
+        token, _row = new_api_token(sess, user, name, days)
+    except ServiceError as err:
+        raise click.ClickException(err.message) from None
     sess.commit()
     click.echo(token)
 

@@ -28,7 +28,25 @@ def load(app, overrides: dict | None = None) -> None:
         JOB_SWEEP_SECONDS=float(os.environ.get("NOICUTRU_JOB_SWEEP_SECONDS", "15")),
         JOB_RETRY_SECONDS=float(os.environ.get("NOICUTRU_JOB_RETRY_SECONDS", "5")),
         STORAGE_URL=os.environ.get("NOICUTRU_STORAGE_URL", ""),  # s3://bucket/prefix (optional)
-        LOGIN_DELAY_BASE=float(os.environ.get("NOICUTRU_LOGIN_DELAY", "0.5")),
+        # sign-in throttle (service/sign_in_throttle.py): failed attempts allowed per window
+        SIGNIN_MAX_PER_ACCOUNT_ADDRESS=int(os.environ.get("NOICUTRU_SIGNIN_MAX_PER_ACCOUNT_ADDRESS", "5")),
+        SIGNIN_MAX_PER_ADDRESS=int(os.environ.get("NOICUTRU_SIGNIN_MAX_PER_ADDRESS", "30")),
+        SIGNIN_WINDOW_SECONDS=int(os.environ.get("NOICUTRU_SIGNIN_WINDOW_SECONDS", "900")),
+        SIGNIN_MAX_PER_ACCOUNT=int(os.environ.get("NOICUTRU_SIGNIN_MAX_PER_ACCOUNT", "100")),
+        SIGNIN_ACCOUNT_WINDOW_SECONDS=int(os.environ.get("NOICUTRU_SIGNIN_ACCOUNT_WINDOW_SECONDS", "3600")),
+        SIGNIN_TRUST_DAYS=int(os.environ.get("NOICUTRU_SIGNIN_TRUST_DAYS", "60")),
+        # request rates (Flask-Limiter, service/rate_limits.py); storage memory:// or redis://host:port/db
+        RATELIMIT_ENABLED=os.environ.get("NOICUTRU_RATELIMIT_ENABLED", "1") == "1",
+        RATELIMIT_STORAGE_URI=os.environ.get("NOICUTRU_RATELIMIT_STORAGE", "memory://"),
+        RATELIMIT_LOGIN=os.environ.get("NOICUTRU_RATELIMIT_LOGIN", "30/minute"),
+        RATELIMIT_UPLOAD=os.environ.get("NOICUTRU_RATELIMIT_UPLOAD", "60/hour"),
+        RATELIMIT_API=os.environ.get("NOICUTRU_RATELIMIT_API", "600/minute"),
+        # API tokens: default and longest lifetime in days
+        TOKEN_DAYS_DEFAULT=int(os.environ.get("NOICUTRU_TOKEN_DAYS", "90")),
+        TOKEN_DAYS_MAX=int(os.environ.get("NOICUTRU_TOKEN_DAYS_MAX", "365")),
+        # behind a reverse proxy (number of proxies that set X-Forwarded-*) and Secure cookies (TLS)
+        BEHIND_PROXY=int(os.environ.get("NOICUTRU_BEHIND_PROXY", "0")),
+        SECURE_COOKIES=os.environ.get("NOICUTRU_SECURE_COOKIES", ""),  # "1"/"0"; default on behind a proxy
         PAGE_SIZE=50,
         ABSENCE_RULE=os.environ.get("NOICUTRU_ABSENCE_RULE", "1") == "1",
         SCAN_MAX_PAGES=int(os.environ.get("NOICUTRU_SCAN_MAX_PAGES", "500")),
@@ -38,6 +56,12 @@ def load(app, overrides: dict | None = None) -> None:
     cfg["SECRET_KEY"] = os.environ.get("NOICUTRU_SECRET_KEY") or _instance_secret(instance)
     if overrides:
         cfg.update(overrides)
+    if cfg.get("TESTING") and not (overrides or {}).get("RATELIMIT_ENABLED"):
+        cfg["RATELIMIT_ENABLED"] = False  # the suite is not throttled; tests of the limits turn them on
+        for key in ("SIGNIN_MAX_PER_ACCOUNT_ADDRESS", "SIGNIN_MAX_PER_ADDRESS", "SIGNIN_MAX_PER_ACCOUNT"):
+            cfg[key] = (overrides or {}).get(key, 10_000)
+    secure = str(cfg["SECURE_COOKIES"]).strip().lower()
+    cfg["SESSION_COOKIE_SECURE"] = secure in ("1", "true", "yes", "on") if secure else bool(cfg["BEHIND_PROXY"])
 
 
 def celery_settings() -> dict:

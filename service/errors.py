@@ -10,11 +10,13 @@ from werkzeug.exceptions import HTTPException
 class ServiceError(Exception):
     status = 400
 
-    def __init__(self, code: str, message: str, details: Any = None, status: Optional[int] = None):
+    def __init__(self, code: str, message: str, details: Any = None, status: Optional[int] = None,
+                 headers: Optional[dict[str, str]] = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details
+        self.headers = headers or {}  # e.g. Retry-After on 429
         if status is not None:
             self.status = status
 
@@ -52,9 +54,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(err: ServiceError):
         if wants_json():
-            return jsonify(err.to_dict()), err.status
-        if err.status in (403, 404):
-            return render_template("error.html", code=err.status, message=err.message), err.status
+            return jsonify(err.to_dict()), err.status, err.headers
+        if err.status in (401, 403, 404, 429):
+            return render_template("error.html", code=err.status, message=err.message), err.status, err.headers
         flash(err.message, "error")
         return redirect(request.referrer or "/")
 

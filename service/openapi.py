@@ -64,7 +64,7 @@ def spec() -> dict:
         "security": [{"bearer": []}, {"session": []}],
         "components": {
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "Mã truy cập tạo ở trang người dùng hoặc POST /api/tokens"},
+                "bearer": {"type": "http", "scheme": "bearer", "description": "Mã truy cập tạo ở trang Mã API hoặc POST /api/tokens; có hạn dùng, thu hồi được (mã lỗi token_expired, token_revoked, token_invalid)"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "session",
                             "description": "Phiên đăng nhập của trang web; yêu cầu ghi cần thêm tiêu đề X-CSRFToken"},
             },
@@ -82,6 +82,16 @@ def spec() -> dict:
                                                          "state": {"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled"]},
                                                          "progress": {"type": "object", "properties": {"done": {"type": "integer"}, "total": {"type": "integer"}}},
                                                          "percent": {"type": "integer"}, "result": {}, "error": {}}},
+                # h2-auth: API tokens
+                "ApiToken": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "user_id": {"type": "integer"}, "name": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+                    "expires_at": {"type": "string", "format": "date-time"},
+                    "revoked_at": {"type": ["string", "null"], "format": "date-time"},
+                    "state": {"type": "string", "enum": ["active", "expired", "revoked"]}}},
+                "NewApiToken": {"allOf": [{"$ref": "#/components/schemas/ApiToken"},
+                                          {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}]},
                 "ImportBatch": {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string", "enum": ["previewed", "rejected", "queued", "applied", "failed"]},
                                                                  "preview": {"type": "object"}, "job_id": {"type": ["integer", "null"]}}},
             },
@@ -89,7 +99,18 @@ def spec() -> dict:
         "paths": {
             "/api/openapi.json": {"get": {**_op("Tài liệu OpenAPI này", errors=()), "security": []}},
             "/api/me": {"get": _op("Người dùng hiện tại", errors=(401,))},
-            "/api/tokens": {"post": _op("Tạo mã truy cập API cho chính mình", body={"type": "object", "properties": {"name": {"type": "string"}}}, ok=201, errors=(400, 401))},
+            # --- h2-auth: API tokens (create with expiry, list, revoke) ---
+            "/api/tokens": {
+                "post": _op("Tạo mã truy cập API cho chính mình (mã chỉ trả về một lần)", body={"type": "object", "properties": {
+                    "name": {"type": "string"}, "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 365,
+                                                                    "description": "Mặc định 90 ngày"}}},
+                    ok=201, ok_schema={"$ref": "#/components/schemas/NewApiToken"}, errors=(400, 401)),
+                "get": _op("Các mã truy cập API của mình (không có mã bí mật)", ok_schema={"type": "object", "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/ApiToken"}}}}, errors=(401,)),
+            },
+            "/api/tokens/{token_id}": {"delete": _op("Thu hồi mã truy cập (của mình; quản trị viên: mọi mã)", params=[_path_id("token_id")],
+                                                     ok_schema={"$ref": "#/components/schemas/ApiToken"}, errors=(401, 404))},
+            # --- end h2-auth ---
             "/api/members": {
                 "get": _op("Danh sách đảng viên trong phạm vi của người dùng", params=FILTERS, errors=(401,)),
                 "post": _op("Thêm đảng viên", body={"$ref": "#/components/schemas/MemberInput"}, ok=201, ok_schema=member, errors=(400, 401, 403, 409)),

@@ -7,7 +7,8 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .auth import check_password_strength, hash_password
+from . import db, sign_in_throttle
+from .auth import check_password_strength, end_sessions, hash_password
 from .errors import ServiceError
 from .models import ROLES, Organisation, User
 from .text import clean
@@ -49,11 +50,16 @@ def create_user(sess: Session, username: str, password: str, role: str, organisa
 def update_user(sess: Session, user: User, role: str, organisation_id: Optional[int], active: bool,
                 full_name: str, password: str = "") -> User:
     _check_role(sess, role, organisation_id)
+    organisation_id = organisation_id if role != "admin" else None
     if password:
         check_password_strength(password)
+    if password or (role, organisation_id, active) != (user.role, user.organisation_id, user.active):
+        end_sessions(user)  # what the user may do changed: sign in again
+    if password:
         user.password_hash = hash_password(password)
-        user.failed_logins = 0
     user.role, user.active, user.full_name = role, active, clean(full_name)
-    user.organisation_id = organisation_id if role != "admin" else None
+    user.organisation_id = organisation_id
     sess.commit()
+    if password:
+        sign_in_throttle.forget_account(db.engine(), user.username)  # a locked-out user can sign in again
     return user

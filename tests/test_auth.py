@@ -1,6 +1,4 @@
-"""Sign-in, sessions, CSRF, tokens and slowing down failed sign-ins."""
-import time
-
+"""Sign-in, sessions, CSRF and tokens (throttling, session ends, token life: tests/security/)."""
 from service.models import User
 
 
@@ -15,33 +13,13 @@ def test_sign_in_and_out(app, make_user):
     assert "Danh sách đảng viên" in page.get_data(as_text=True)
 
 
-def test_wrong_password_is_refused_in_vietnamese_and_counted(app, make_user, sess):
-    user = make_user("lan")
+def test_wrong_password_is_refused_in_vietnamese(app, make_user):
+    make_user("lan")
     client = app.test_client()
     resp = client.post("/login", data={"username": "lan", "password": "sai-mat-khau"})
     assert resp.status_code == 401
     assert "Tên đăng nhập hoặc mật khẩu không đúng" in resp.get_data(as_text=True)
-    sess.refresh(user)
-    assert user.failed_logins == 1
-
-
-def test_failed_sign_ins_slow_down_then_lock(app, make_user, sess):
-    app.config["LOGIN_DELAY_BASE"] = 0.05
-    make_user("lan")
-    client = app.test_client()
-    timings = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        client.post("/login", data={"username": "lan", "password": "nope"})
-        timings.append(time.perf_counter() - t0)
-    assert timings[2] > timings[0] * 1.5  # each failure waits longer
-    user = sess.query(User).filter_by(username="lan").one()
-    user.failed_logins = 10
-    sess.commit()
-    app.config["LOGIN_DELAY_BASE"] = 0.0
-    resp = client.post("/login", data={"username": "lan", "password": "mat-khau-dai-1"})
-    assert resp.status_code == 429
-    assert "tạm khóa" in resp.get_data(as_text=True)
+    assert client.get("/members/").status_code == 302  # still signed out
 
 
 def test_passwords_are_hashed(app, make_user):

@@ -8,11 +8,11 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from .. import db, importing
-from ..auth import current, new_api_token
+from ..auth import current, new_api_token, revoke_token, token_to_dict
 from ..errors import ServiceError
 from ..exporting import export_members
 from ..jobs import cancel
-from ..models import ORG_KINDS, AuditEntry, Organisation
+from ..models import ORG_KINDS, ApiToken, AuditEntry, Organisation
 from ..openapi import spec
 from ..permissions import get_member, get_organisation, require_admin, visible_org_ids
 from ..registry import (MemberFilters, all_members, create_member, list_members, member_to_dict, org_to_dict,
@@ -52,9 +52,26 @@ def me():
 @login_required
 def token_create():
     sess, user = db.session(), current()
-    token = new_api_token(sess, user, clean(_json_body().get("name")) or "API")
+    body = _json_body()
+    secret, row = new_api_token(sess, user, clean(body.get("name")) or "API", body.get("expires_in_days"))
     sess.commit()
-    return jsonify({"token": token}), 201
+    return jsonify({**token_to_dict(row), "token": secret}), 201
+
+
+@bp.get("/tokens")
+@login_required
+def tokens_list():
+    """The caller's own tokens (never the secret)."""
+    sess, user = db.session(), current()
+    rows = sess.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all()
+    return jsonify({"items": [token_to_dict(r) for r in rows]})
+
+
+@bp.delete("/tokens/<int:token_id>")
+@login_required
+def token_revoke(token_id: int):
+    """Revoke one's own token; administrators may revoke anyone's."""
+    return jsonify(token_to_dict(revoke_token(db.session(), current(), token_id)))
 
 
 @bp.get("/members")

@@ -6,7 +6,8 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from .. import db
-from ..auth import current, new_api_token
+from ..auth import current, new_api_token, start_session
+from .account import token_days, token_page_context
 from ..errors import ServiceError
 from ..models import ROLES, Organisation, User
 from ..permissions import require_admin
@@ -55,7 +56,7 @@ def edit(user_id: int):
         f = request.form
         try:
             if f.get("action") == "token":
-                token = new_api_token(sess, user, f.get("token_name") or "API")
+                token, _row = new_api_token(sess, user, (f.get("token_name") or "API").strip(), token_days(f))
                 sess.commit()
                 flash("Đã tạo mã truy cập API. Hãy sao chép ngay: mã chỉ hiện một lần.", "success")
             else:
@@ -63,9 +64,12 @@ def edit(user_id: int):
                     raise ServiceError("cannot_demote_self", "Không thể tự bỏ quyền quản trị hoặc tự khóa tài khoản của mình.")
                 update_user(sess, user, f.get("role", ""), _org_id(f.get("organisation_id", "")),
                             bool(f.get("active")), f.get("full_name", ""), f.get("password", ""))
+                if user.id == me.id:
+                    start_session(user)  # an administrator changing their own password stays signed in here
                 flash("Đã lưu.", "success")
                 return redirect(url_for("users.edit", user_id=user.id))
         except ServiceError as err:
             sess.rollback()
             flash(err.message, "error")
-    return render_template("users/edit.html", user=user, roles=ROLES, orgs=_orgs(sess), token=token)
+    return render_template("users/edit.html", user=user, roles=ROLES, orgs=_orgs(sess), token=token,
+                           **token_page_context(sess, user))

@@ -4,11 +4,11 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import login_required
 from sqlalchemy import func, select
 
 from .. import db
-from ..auth import authenticate, current
+from ..auth import authenticate, current, sign_out, start_session
 from ..errors import ServiceError
 from ..jobs import JOB_KINDS
 from ..models import MEMBER_STATUSES, Member
@@ -35,15 +35,15 @@ def login():
         except ServiceError as err:
             flash(err.message, "error")
             return render_template("login.html", demo=demo, username=username,
-                                   next=request.form.get("next", "")), err.status
-        login_user(user)
+                                   next=request.form.get("next", "")), err.status, err.headers
+        start_session(user)
         return redirect(_safe_next(request.form.get("next", "")))
     return render_template("login.html", demo=demo, next=request.args.get("next", ""))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    sign_out(db.session())  # ends every session of this user, copies of the cookie included
     flash("Đã đăng xuất.", "info")
     return redirect(url_for("web.login"))
 

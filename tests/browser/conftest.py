@@ -33,8 +33,7 @@ def chromium_path():
 def live_server(tmp_path):
     """Start the service as a user would, with an administrator made by the CLI."""
     port = _free_port()
-    env = {**os.environ, "NOICUTRU_INSTANCE_DIR": str(tmp_path / "instance"), "NOICUTRU_LOGIN_DELAY": "0",
-           "NOICUTRU_ADMIN_PASSWORD": "mat-khau-trinh-duyet"}
+    env = {**os.environ, "NOICUTRU_INSTANCE_DIR": str(tmp_path / "instance"), "NOICUTRU_ADMIN_PASSWORD": "mat-khau-trinh-duyet"}
     env.pop("DATABASE_URL", None)
     cmd = [sys.executable, "-m", "service"]
     subprocess.run(cmd + ["db-upgrade"], env=env, check=True, capture_output=True)
@@ -67,5 +66,8 @@ def page(chromium_path, tmp_path):
         context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
         pg = context.new_page()
         pg.set_default_timeout(30000)
+        csp_violations: list[str] = []  # the pages need no inline script or style (service/http_security.py)
+        pg.on("console", lambda m: csp_violations.append(m.text) if "Content Security Policy" in m.text else None)
         yield pg
         browser.close()
+        assert not csp_violations, csp_violations
