@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import docgen
+from docgen.isolate import IsolatedRenderer
 from docgen.render import BulkRenderer
 from flask import current_app
 from sqlalchemy import func, select
@@ -48,6 +49,8 @@ def sync_builtin(sess: Session, force: bool = False) -> None:
                 builtin_path=info.template_path.name, definition=docgen.load_definition(info.definition_path),
                 active=True, created_at=utcnow()).on_conflict_do_nothing(index_elements=["kind", "version"]))
     _synced.add(url)
+    from ..scans.layouts import ensure_builtin_layouts
+    ensure_builtin_layouts(sess)
 
 
 def _first(sess: Session, stmt) -> Optional[DocumentTemplate]:
@@ -82,16 +85,27 @@ def template_path(sess: Session, row: DocumentTemplate) -> Path:
 
 
 @functools.lru_cache(maxsize=16)
-def _renderer(path: str, _mtime: float, definition_json: str, key: bytes) -> BulkRenderer:
+def _renderer(path: str, _mtime: float, definition_json: str, key: bytes, builtin: bool):
     import json
-    return BulkRenderer(path, json.loads(definition_json), mark_key=key)
+    if builtin:  # shipped with the code: the fast path, still in the sandboxed Jinja environment
+        return BulkRenderer(path, json.loads(definition_json), mark_key=key)
+    return IsolatedRenderer(path, json.loads(definition_json), mark_key=key)
 
 
-def renderer(sess: Session, row: DocumentTemplate) -> BulkRenderer:
-    """The template version parsed and compiled once per process, then rendered many times."""
+def renderer(sess: Session, row: DocumentTemplate) -> BulkRenderer | IsolatedRenderer:
+    """The template version compiled once per process, then rendered many times.
+
+    An uploaded template renders in a child process with a memory and time limit
+    (:class:`docgen.isolate.IsolatedRenderer`); a switched-off version renders nowhere.
+    """
     import json
+    if not row.active:
+        raise ServiceError("template_inactive",
+                           f"Mẫu {KIND_LABELS.get(row.kind, row.kind)} phiên bản {row.version} đã bị tắt: "
+                           "không tạo văn bản từ mẫu này nữa.", {"kind": row.kind, "version": row.version})
     path = template_path(sess, row)
-    return _renderer(str(path), path.stat().st_mtime, json.dumps(row.definition, sort_keys=True), mark_key())
+    return _renderer(str(path), path.stat().st_mtime, json.dumps(row.definition, sort_keys=True), mark_key(),
+                     bool(row.builtin_path))
 
 
 def upload_template(sess: Session, user: User, kind: str, data: bytes, filename: str,
@@ -110,14 +124,21 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
         raise ServiceError("invalid_definition", exc.message_vi, {"file": filename})
     problems = validate.validate_template(data, new_def, filename=filename)
     if problems:
-        details = [{"code": p.code, "message": p.message, "name": p.name, "paragraph": p.paragraph}
+        details = [{"code": p.code, "message": p.message, "name": p.name, "paragraph": p.paragraph, "part": p.part}
                    for p in problems]
         raise ServiceError("invalid_template",
                            f"Mẫu {filename} không dùng được: " + "; ".join(p.message for p in problems), details)
+    layouts = {}
+    if kind == "evaluation_sheet":  # built now, in the sandbox; a scan never renders a template
+        from ..scans.layouts import build_uploaded_layouts
+        layouts = build_uploaded_layouts(data, new_def, mark_key())
     stored = storage.save(sess, data, filename,
                           "application/vnd.openxmlformats-officedocument.wordprocessingml.document", user.id)
     row = DocumentTemplate(kind=kind, version=version, name=filename, file_id=stored.id, definition=new_def,
                            uploaded_by=user.id)
     sess.add(row)
+    from ..models import FormLayout
+    for variant, layout in layouts.items():
+        sess.add(FormLayout(kind=kind, version=version, variant=variant, layout=layout))
     sess.commit()
     return row
