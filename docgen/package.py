@@ -194,7 +194,8 @@ def _xml_findings(root, part: str) -> list[Finding]:
             instr.append(next((v for k, v in el.attrib.items() if k == "instr" or k.endswith("}instr")), ""))
         elif local in ("ddeLink", "oleLink"):
             found.append(Finding("embedded_object", part, local))
-    m = DANGEROUS_FIELDS.search(" ".join(instr)) if instr else None
+    # Word splits field codes over runs at will ("INCL" + "UDETEXT"): look at both joins.
+    m = (DANGEROUS_FIELDS.search("".join(instr)) or DANGEROUS_FIELDS.search(" ".join(instr))) if instr else None
     if m:
         found.append(Finding("embedded_object", part, m.group(1).upper()))
     return found

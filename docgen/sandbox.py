@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from jinja2 import Template
+from jinja2 import DictLoader, Template
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .errors import TemplateLimitError
@@ -82,6 +82,7 @@ class SafeTemplateEnvironment(ImmutableSandboxedEnvironment):
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("autoescape", True)
+        kwargs["loader"] = DictLoader({})  # import / include / extends find nothing
         super().__init__(**kwargs)
         self.globals.clear()
         self.globals["range"] = safe_range

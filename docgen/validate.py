@@ -192,9 +192,12 @@ def validate_template(data: bytes, definition: dict | None = None, *, filename: 
         except TemplateSyntaxError as exc:
             problems.append(_problem("syntax_error", f"{part}: {exc.message}", part=part))
             continue
-        undeclared |= meta.find_undeclared_variables(tree)
         for en, vi in rule_violations(tree, allowed or set()):
             problems.append(_problem("forbidden_construct", f"{en} in {part}", part=part, fmt={"what": vi}))
+        try:
+            undeclared |= meta.find_undeclared_variables(tree)
+        except TemplateSyntaxError:  # e.g. a filter the sandbox does not have: reported just above
+            pass
     if definition is not None:
         unknown = undeclared - known_names(definition) - LOOP_NAMES
         reported = set()
