@@ -85,11 +85,18 @@ def template_path(sess: Session, row: DocumentTemplate) -> Path:
 
 
 @functools.lru_cache(maxsize=16)
-def _renderer(path: str, _mtime: float, definition_json: str, key: bytes, builtin: bool):
+def _renderer(path: str, _mtime: float, definition_json: str, key: bytes, builtin: bool, limits: tuple):
     import json
     if builtin:  # shipped with the code: the fast path, still in the sandboxed Jinja environment
         return BulkRenderer(path, json.loads(definition_json), mark_key=key)
-    return IsolatedRenderer(path, json.loads(definition_json), mark_key=key)
+    seconds, memory_mb = limits
+    return IsolatedRenderer(path, json.loads(definition_json), mark_key=key, seconds=seconds, memory_mb=memory_mb)
+
+
+def render_limits() -> tuple[float, int]:
+    """(seconds, megabytes) an uploaded template may take for one document."""
+    cfg = current_app.config
+    return float(cfg.get("TEMPLATE_RENDER_SECONDS", 30)), int(cfg.get("TEMPLATE_RENDER_MEMORY_MB", 512))
 
 
 def renderer(sess: Session, row: DocumentTemplate) -> BulkRenderer | IsolatedRenderer:
@@ -105,7 +112,7 @@ def renderer(sess: Session, row: DocumentTemplate) -> BulkRenderer | IsolatedRen
                            "không tạo văn bản từ mẫu này nữa.", {"kind": row.kind, "version": row.version})
     path = template_path(sess, row)
     return _renderer(str(path), path.stat().st_mtime, json.dumps(row.definition, sort_keys=True), mark_key(),
-                     bool(row.builtin_path))
+                     bool(row.builtin_path), render_limits())
 
 
 def upload_template(sess: Session, user: User, kind: str, data: bytes, filename: str,
@@ -131,7 +138,7 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
     layouts = {}
     if kind == "evaluation_sheet":  # built now, in the sandbox; a scan never renders a template
         from ..scans.layouts import build_uploaded_layouts
-        layouts = build_uploaded_layouts(data, new_def, mark_key())
+        layouts = build_uploaded_layouts(data, new_def, mark_key(), render_limits())
     stored = storage.save(sess, data, filename,
                           "application/vnd.openxmlformats-officedocument.wordprocessingml.document", user.id)
     row = DocumentTemplate(kind=kind, version=version, name=filename, file_id=stored.id, definition=new_def,

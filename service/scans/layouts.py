@@ -72,12 +72,14 @@ def ensure_builtin_layouts(sess: Session) -> None:
                 pass  # stored by another process at the same time: same content
 
 
-def build_uploaded_layouts(data: bytes, definition: dict, mark_key: bytes) -> dict[str, dict]:
+def build_uploaded_layouts(data: bytes, definition: dict, mark_key: bytes,
+                           limits: tuple[float, int]) -> dict[str, dict]:
     """Layouts of every variant of an uploaded sheet template, rendered in the sandbox process."""
     with tempfile.TemporaryDirectory(prefix="noicutru-tpl-") as tmp:
         path = Path(tmp, "template.docx")
         path.write_bytes(data)
-        with IsolatedRenderer(path, definition, mark_key=mark_key) as sandboxed:
+        seconds, memory_mb = limits
+        with IsolatedRenderer(path, definition, mark_key=mark_key, seconds=seconds, memory_mb=memory_mb) as sandboxed:
             out = {}
             for variant in _variants(definition):
                 try:

@@ -211,3 +211,32 @@ def test_layouts_are_stored_at_upload_and_a_switched_off_version_renders_nowhere
         renderer(sess, sess.get(DocumentTemplate, row.id))
     assert info.value.code == "template_inactive"
     assert len(all_layouts(sess)) >= len(variants) * 2  # built-in v1 and this version
+
+
+def test_a_slow_uploaded_template_fails_its_preview_with_a_code_and_the_server_goes_on(app, sess, orgs, make_user,
+                                                                                       login):
+    """A template the check cannot tell is slow (three loops of 1000) is accepted, then stopped when used."""
+    import datetime as dt
+
+    from service.models import Member
+    app.config["TEMPLATE_RENDER_SECONDS"] = 3
+    admin = login(make_user("admin"))
+    slow_loops = ("<w:p><w:r><w:t>{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
+                  "{% endfor %}{% endfor %}{% endfor %}</w:t></w:r></w:p>")
+    letter = rezip((TEMPLATES_DIR / "introduction_letter.v1.docx").read_bytes(), replace={
+        "word/document.xml": lambda b: b.replace(b"<w:body>", b"<w:body>" + slow_loops.encode(), 1)})
+    up = admin.post("/api/templates", data={"kind": "introduction_letter", "file": (io.BytesIO(letter), "cham.docx")},
+                    content_type="multipart/form-data")
+    assert up.status_code == 201, up.data[:400]
+    member = Member(card_number="7001", workplace_org_id=orgs["tax_cell"].id, residence_cell_id=orgs["cell1"].id,
+                    gender="male", date_of_birth=dt.date(1980, 1, 2), admission_date=dt.date(2005, 3, 4),
+                    house="Số 1", neighbourhood="Khu phố 1", commune="Phường Hồng Hà", province="Quảng Ninh",
+                    status="active")
+    member.set_name("Phạm Văn Chậm")
+    sess.add(member)
+    sess.commit()
+    slow = admin.get(f"/api/documents/preview?kind=introduction_letter&member_id={member.id}&format=docx")
+    assert slow.status_code == 400
+    error = slow.get_json()["error"]
+    assert error["code"] == "template_limit" and "thời gian" in error["message"]
+    assert admin.get("/api/templates").status_code == 200  # the server is still there
