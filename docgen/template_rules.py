@@ -4,10 +4,10 @@ A form template needs placeholders (``{{ name }}``, ``{{ item.label }}``), ``if`
 definition's data, ``range(n)`` and a few formatting filters.  Everything else is refused with a
 reason in Vietnamese: attribute or item access to private names (``__class__``, ``_x``), calls
 other than ``range``, filters outside :data:`docgen.sandbox.SAFE_FILTERS`, ``macro``, ``call``,
-``import``, ``include``, ``extends``, ``block``, ``with``, ``filter`` blocks, ``set`` of a name the
-definition provides, ``*``, ``**`` and ``%``, ``range`` over :data:`docgen.sandbox.MAX_RANGE` items.
+``import``, ``include``, ``extends``, ``block``, ``with``, ``filter`` blocks, ``set``, ``*``, ``**``
+and ``%``, ``range`` over :data:`docgen.sandbox.MAX_RANGE` items.
 
-:func:`rule_violations(source)` returns ``[(what_en, what_vi)]`` for one parsed part.
+:func:`rule_violations(tree)` returns ``[(what_en, what_vi)]`` for one parsed part.
 """
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ _ALWAYS_ALLOWED = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Const
                    nodes.Compare, nodes.Operand, nodes.And, nodes.Or, nodes.Not, nodes.CondExpr,
                    nodes.Concat, nodes.Add, nodes.Sub, nodes.Div, nodes.FloorDiv, nodes.Neg,
                    nodes.Pos, nodes.Tuple, nodes.List, nodes.Name, nodes.Getattr, nodes.Getitem,
-                   nodes.Filter, nodes.Test, nodes.Call, nodes.Assign, nodes.Slice, nodes.Keyword)
+                   nodes.Filter, nodes.Test, nodes.Call, nodes.Slice, nodes.Keyword)
 
 _REFUSED_VI = {
     nodes.Macro: "định nghĩa macro", nodes.CallBlock: "khối call", nodes.Import: "lệnh import",
     nodes.FromImport: "lệnh import", nodes.Include: "lệnh include", nodes.Extends: "lệnh extends",
     nodes.Block: "khối block", nodes.With: "khối with", nodes.FilterBlock: "khối filter",
     nodes.AssignBlock: "khối set", nodes.Pow: "phép lũy thừa **", nodes.Mod: "phép % (định dạng chuỗi)",
-    nodes.Dict: "từ điển", nodes.Mul: "phép nhân * (lặp chuỗi)", nodes.ScopedEvalContextModifier: "lệnh autoescape",
+    nodes.Dict: "từ điển", nodes.Assign: "lệnh set (gán tên)", nodes.Mul: "phép nhân * (lặp chuỗi)", nodes.ScopedEvalContextModifier: "lệnh autoescape",
     nodes.EvalContextModifier: "lệnh autoescape", nodes.ExprStmt: "lệnh do", nodes.Scope: "khối scope",
 }
 
@@ -39,7 +39,7 @@ def _private(name: object) -> bool:
     return isinstance(name, str) and name.startswith("_")
 
 
-def rule_violations(tree: nodes.Template, known: set[str]) -> list[tuple[str, str]]:
+def rule_violations(tree: nodes.Template) -> list[tuple[str, str]]:
     """Constructs of ``tree`` outside the allow-list: (English detail, Vietnamese description)."""
     out: list[tuple[str, str]] = []
 
@@ -80,11 +80,4 @@ def rule_violations(tree: nodes.Template, known: set[str]) -> list[tuple[str, st
             bad("dynamic arguments", "đối số động")
         elif isinstance(node, nodes.For) and node.recursive:
             bad("recursive loop", "vòng lặp đệ quy")
-        elif isinstance(node, nodes.Assign):
-            for target in node.target.find_all(nodes.Name) if not isinstance(node.target, nodes.Name) \
-                    else [node.target]:
-                if target.name in known or target.name in ALLOWED_CALLS or target.name == "loop":
-                    bad(f"set of the provided name {target.name}", f"gán lại tên “{target.name}”")
-            if not isinstance(node.target, (nodes.Name, nodes.Tuple)):
-                bad("set of an attribute", "gán vào thuộc tính")
     return out

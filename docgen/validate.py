@@ -185,14 +185,13 @@ def validate_template(data: bytes, definition: dict | None = None, *, filename: 
         return problems
     # The renderer fills the whole XML of each part (attributes included), not only the text a
     # person sees: check exactly that source.
-    allowed = known_names(definition) | LOOP_NAMES if definition is not None else None
     for part, root in roots.items():
         try:
             tree = env.parse(_rendered_source(root))
         except TemplateSyntaxError as exc:
             problems.append(_problem("syntax_error", f"{part}: {exc.message}", part=part))
             continue
-        for en, vi in rule_violations(tree, allowed or set()):
+        for en, vi in rule_violations(tree):
             problems.append(_problem("forbidden_construct", f"{en} in {part}", part=part, fmt={"what": vi}))
         try:
             undeclared |= meta.find_undeclared_variables(tree)
