@@ -149,6 +149,8 @@ def validate_template(data: bytes, definition: dict | None = None, *, filename: 
         for f in findings:
             problems.append(_problem(f.code, f"{f.what} in {f.part}", part=f.part,
                                      fmt={"what": f.what, "limit": f"{package.MAX_PART_BYTES / 1024 / 1024:g}"}))
+        if any(f.code == "oversize_part" for f in findings):
+            return problems  # not read any further
         parts = package.template_parts(zf, main)
         roots = {part: package.parse_xml_member(zf, part) for part in parts}
         for name in sorted(names - set(parts)):
