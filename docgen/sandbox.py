@@ -137,12 +137,18 @@ class SafeTemplateEnvironment(ImmutableSandboxedEnvironment):
 def render_limited(template, context: dict, limit: int = MAX_OUTPUT_CHARS) -> str:
     """Render a compiled template, stopping as soon as its output passes ``limit`` characters."""
     out: list[str] = []
+    append = out.append
     size = 0
-    for chunk in Template.generate(template, context):
-        size += len(chunk)
-        if size > limit:
-            raise _limit(f"output over {limit} characters")
-        out.append(chunk)
+    try:
+        for chunk in template.root_render_func(template.new_context(context)):
+            size += len(chunk)
+            if size > limit:
+                raise _limit(f"output over {limit} characters")
+            append(chunk)
+    except TemplateLimitError:
+        raise
+    except Exception:  # noqa: BLE001 - Jinja's own error handling (rewrites the traceback), as render() does
+        template.environment.handle_exception()
     return "".join(out)
 
 
