@@ -99,5 +99,5 @@ def build_uploaded_layouts(data: bytes, definition: dict, mark_key: bytes,
 def all_layouts(sess: Session) -> list[dict]:
     """The stored layouts of every version and variant of the evaluation sheet (never builds one)."""
     rows = sess.scalars(select(FormLayout).where(FormLayout.kind == KIND)
-                        .order_by(FormLayout.version, FormLayout.variant))
+                        .order_by(FormLayout.version, FormLayout.id))  # variants in the definition's order
     return [r.layout for r in rows]
