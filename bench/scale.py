@@ -131,8 +131,8 @@ def read_batch(workdir: Path, redis_url: str, pages: int, workers: int) -> tuple
             files = scan_batch.pages(sess, members, YEAR)
             # Not part of the throughput: the scan layout of each template version is built once
             # per installation (LibreOffice), and workers start and connect before work arrives.
-            from service.scans.layouts import all_layouts
-            all_layouts(sess)
+            from service.documents.templates_store import sync_builtin
+            sync_builtin(sess, force=True)  # registers the built-in versions and stores their layouts
             setup.start_workers(workers)
             t0 = time.perf_counter()
             batch = intake.start_batch(sess, user, files)

@@ -12,6 +12,7 @@ class DocgenError(Exception):
     """Base class."""
 
     message_vi: str = "Lỗi tạo văn bản"
+    code: str = "docgen_error"  # stable, for API answers and logs
 
     def __init__(self, message: str, message_vi: str | None = None):
         super().__init__(message)
@@ -47,6 +48,21 @@ class InvalidFieldError(DocgenError):
 
 class TemplateRenderError(DocgenError):
     message_vi = "Không tạo được văn bản từ mẫu"
+    code = "template_render"
+
+
+class TemplateForbiddenError(TemplateRenderError):
+    """The template tried something the sandbox refuses (private attribute, unsafe call, ...)."""
+
+    message_vi = "Mẫu chứa lệnh không được phép; mẫu không được dùng"
+    code = "template_forbidden"
+
+
+class TemplateLimitError(TemplateRenderError):
+    """The template went over a limit: range, string size, output size, memory or time."""
+
+    message_vi = "Mẫu vượt giới hạn cho phép khi điền dữ liệu; mẫu không được dùng"
+    code = "template_limit"
 
 
 class PdfConversionError(DocgenError):

@@ -15,6 +15,11 @@ to show it is up (``is_alive``).
 If the persistent instance has died, the client call simply starts its own
 instance for that batch (slower, still correct).
 
+Nothing a document holds makes LibreOffice fetch anything: every document has its external
+relationships removed before conversion (:func:`docgen.package.strip_external_relationships`;
+templates with any are refused at upload anyway), and the profile is written with link updates
+set to "never", untrusted referer links blocked and macros disabled (:data:`LOCKED_DOWN_XCU`).
+
     pdfs = convert_to_pdf([("phieu-1.docx", docx_bytes), ...])
 """
 from __future__ import annotations
@@ -31,6 +36,30 @@ import time
 from pathlib import Path
 
 from .errors import PdfConversionError, SofficeNotFoundError
+from .package import strip_external_relationships
+
+_ITEM = '<item oor:path="{path}"><prop oor:name="{name}" oor:op="fuse"><value>{value}</value></prop></item>'
+LOCKED_DOWN_SETTINGS = [
+    ("/org.openoffice.Office.Writer/Content/Update", "Link", "2"),  # 2 = never update links
+    ("/org.openoffice.Office.Calc/Content/Update", "Link", "2"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "BlockUntrustedRefererLinks", "true"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "MacroSecurityLevel", "3"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "DisableMacrosExecution", "true"),
+]
+LOCKED_DOWN_XCU = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+    + "\n".join(_ITEM.format(path=p, name=n, value=v) for p, n, v in LOCKED_DOWN_SETTINGS)
+    + "\n</oor:items>\n")
+
+
+def _lock_down_profile(profile_dir: Path) -> None:
+    """Write the locked-down settings into a profile LibreOffice has not set up yet."""
+    xcu = profile_dir / "user" / "registrymodifications.xcu"
+    if not xcu.exists():
+        xcu.parent.mkdir(parents=True, exist_ok=True)
+        xcu.write_text(LOCKED_DOWN_XCU, encoding="utf-8")
 
 
 def find_soffice() -> str | None:
@@ -91,6 +120,7 @@ class PdfConverter:
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True,  # own process group: close() ends all of it
                 preexec_fn=_die_with_parent)
+        _lock_down_profile(self.profile_dir)
         self._proc = launch()
         restarts = 0
         deadline = time.monotonic() + 60
@@ -165,7 +195,7 @@ class PdfConverter:
             for i, (_name, data) in enumerate(items):
                 # ASCII names inside the temp dir: the caller's names may be anything
                 p = src / f"doc{i:05d}.docx"
-                p.write_bytes(data)
+                p.write_bytes(strip_external_relationships(data))
                 paths.append(p)
             cmd = self._base_cmd() + ["--convert-to", "pdf:writer_pdf_Export",
                                       "--outdir", str(out)] + [str(p) for p in paths]

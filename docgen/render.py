@@ -32,13 +32,15 @@ import docx.oxml.ns
 from docx.oxml import parse_xml
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docxtpl import DocxTemplate
-from jinja2 import Environment, TemplateError
+from jinja2 import TemplateError
+from jinja2.sandbox import SecurityError
 from lxml import etree
 
 from .context import prepare_context
 from .definitions import FormDefinition, as_definition, definition_for_template
-from .errors import DocgenError, TemplateRenderError
+from .errors import DocgenError, TemplateForbiddenError, TemplateRenderError
 from .filenames import safe_filename
+from .sandbox import SafeTemplateEnvironment, environment
 from .ziputil import RawEntry, make_entry, write_zip
 
 _NSMAP = docx.oxml.ns.nsmap
@@ -86,9 +88,14 @@ def _fix_tables(tpl, xml: str):
     return tree
 
 
-def _jinja_env() -> Environment:
-    # Same settings docxtpl uses for render(..., autoescape=True).
-    return Environment(autoescape=True)
+def _jinja_env() -> SafeTemplateEnvironment:
+    # Same settings docxtpl uses for render(..., autoescape=True), in the sandbox.
+    return environment()
+
+
+def _forbidden(name: str, exc: Exception) -> TemplateForbiddenError:
+    return TemplateForbiddenError(f"template {name} tried something the sandbox refuses: {exc}",
+                                  f"Mẫu {name} chứa lệnh không được phép ({exc}); mẫu không được dùng")
 
 
 def _resolve_definition(template_path, definition, raw):
@@ -111,9 +118,11 @@ def render_docxtpl(template_path: str | Path, context: dict, images: dict[str, b
         tpl = DocxTemplate(str(template_path))
         for name, data in (images or {}).items():
             tpl.replace_pic(name, io.BytesIO(data))
-        tpl.render(context, autoescape=True)
+        tpl.render(context, jinja_env=_jinja_env(), autoescape=True)
         out = io.BytesIO()
         tpl.save(out)
+    except SecurityError as exc:
+        raise _forbidden(Path(template_path).name, exc) from exc
     except TemplateError as exc:
         raise TemplateRenderError(f"template error in {Path(template_path).name}: {exc}",
                                   f"Mẫu {Path(template_path).name} có lỗi cú pháp: {exc}") from exc
@@ -271,6 +280,8 @@ class CompiledTemplate:
             for member, template in self.part_templates.items():
                 xml = self._render_string(template, context)
                 replaced[member] = etree.tostring(parse_xml(xml.encode("utf-8")), encoding="UTF-8", standalone=True)
+        except SecurityError as exc:
+            raise _forbidden(self.path.name, exc) from exc
         except TemplateError as exc:
             raise TemplateRenderError(f"render error in {self.path.name}: {exc}",
                                       f"Lỗi khi điền dữ liệu vào mẫu {self.path.name}: {exc}") from exc

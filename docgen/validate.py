@@ -4,28 +4,43 @@
 :class:`Problem` (empty = acceptable).  Each problem has a stable ``code``:
 
 =====================  =======================================================
-not_docx               not a zip, or no ``word/document.xml``
+not_docx               not a zip, no main document (``_rels/.rels``) or a part is not XML
 macro_enabled          .docm/.dotm, ``vbaProject.bin``, macro content types
 too_large              the upload is bigger than ``max_bytes``
 zip_bomb               decompressed size / ratio / member count over the limits
+oversize_part          one part bigger than :data:`docgen.package.MAX_PART_BYTES`
+external_relationship  a relationship to a URL, ``file:`` or ``TargetMode="External"``
+embedded_object        OLE/ActiveX objects, ``embeddings/``, ``altChunk``, INCLUDETEXT/
+                       INCLUDEPICTURE/DDE/DDEAUTO/LINK/IMPORT fields
+placeholder_outside    a Jinja tag in a part the renderer does not fill as a form part
+forbidden_construct    a Jinja construct outside the allow-list (see :mod:`docgen.template_rules`)
 syntax_error           the Jinja tags do not parse
 unknown_placeholder    a name the form definition does not provide
 split_placeholder      a ``{{ … }}`` / ``{% … %}`` split over several runs
 unclosed_placeholder   ``{{`` or ``{%`` without its closing pair in a paragraph
 missing_picture        a picture the definition needs (e.g. the QR) is absent
 =====================  =======================================================
+
+The parts checked are the ones the renderer uses: the main document found through
+``_rels/.rels`` and the headers, footers and footnotes it references (:mod:`docgen.package`),
+and the Jinja source checked is the whole XML of each part as docxtpl sees it.
 """
 from __future__ import annotations
 
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
-from jinja2 import Environment, TemplateSyntaxError, meta
+from docxtpl import DocxTemplate
+from jinja2 import TemplateSyntaxError, meta
 from lxml import etree
 
+from . import package
 from .definitions import LOOP_NAMES, FormDefinition, as_definition, known_names
+from .sandbox import environment
+from .template_rules import rule_violations
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 PIC = "http://schemas.openxmlformats.org/drawingml/2006/picture"
@@ -37,8 +52,6 @@ MAX_MEMBERS = 2000
 _TAG_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _OPEN_RE = re.compile(r"\{\{|\{%")
 _DOCXTPL_PREFIX = re.compile(r"^(\{[{%])\s*(?:tr|tc|p|r)\s+")
-_MACRO_CT = ("macroEnabled", "vbaProject", "vbaData", "ms-office.activeX")
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 MESSAGES = {
     "not_docx": "Tệp không phải văn bản Word .docx hợp lệ",
@@ -51,6 +64,13 @@ MESSAGES = {
                          "hãy gõ lại trường này liền một lần, không đổi định dạng giữa chừng",
     "unclosed_placeholder": "Trường trộn thiếu dấu đóng ở đoạn: “{paragraph}”",
     "missing_picture": "Mẫu thiếu hình {name} (cần cho mã QR hoặc dấu định vị)",
+    "forbidden_construct": "Mẫu có lệnh không được phép trong trường trộn (phần {part}): {what}",
+    "external_relationship": "Mẫu có liên kết tới tài nguyên bên ngoài “{what}” (phần {part}): không được chấp nhận",
+    "embedded_object": "Mẫu có đối tượng nhúng hoặc trường lấy dữ liệu từ ngoài ({what}, phần {part}): "
+                       "không được chấp nhận",
+    "oversize_part": "Phần {part} của mẫu quá lớn ({what} MB, tối đa {limit} MB)",
+    "placeholder_outside": "Trường trộn nằm ngoài nội dung, đầu trang và chân trang (phần {part}): "
+                           "không được chấp nhận",
 }
 
 
@@ -66,17 +86,10 @@ class Problem:
 
 
 def _problem(code, detail="", **kw) -> Problem:
-    fmt = {"limit": "", "detail": detail, "name": kw.get("name") or "", "paragraph": (kw.get("paragraph") or "")[:120]}
+    fmt = {"limit": "", "detail": detail, "name": kw.get("name") or "", "part": kw.get("part") or "",
+           "what": "", "paragraph": (kw.get("paragraph") or "")[:120]}
     fmt.update(kw.pop("fmt", {}))
     return Problem(code, MESSAGES[code].format(**fmt), detail, **kw)
-
-
-def _read_limited(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
-    with zf.open(name) as fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise OverflowError(name)
-    return data
 
 
 def _paragraphs(root):
@@ -89,6 +102,11 @@ def _paragraphs(root):
                 chars.append(t.text)
                 owners.extend([i] * len(t.text))
         yield "".join(chars), owners
+
+
+def _rendered_source(root) -> str:
+    """The Jinja source docxtpl (and the bulk renderer) make of a part's XML."""
+    return DocxTemplate(None).patch_xml(etree.tostring(root, encoding="unicode"))
 
 
 def _names_in(tag: str) -> set[str]:
@@ -113,8 +131,8 @@ def validate_template(data: bytes, definition: FormDefinition | dict | None = No
         problems.append(_problem("not_docx", f"not a zip: {exc}"))
         return problems
     names = {i.filename for i in infos}
-    if "word/document.xml" not in names or "[Content_Types].xml" not in names:
-        problems.append(_problem("not_docx", "no word/document.xml or [Content_Types].xml"))
+    if "[Content_Types].xml" not in names:
+        problems.append(_problem("not_docx", "no [Content_Types].xml"))
         return problems
     total = sum(i.file_size for i in infos)
     worst = max((i.file_size / max(i.compress_size, 1) for i in infos), default=0)
@@ -122,19 +140,27 @@ def validate_template(data: bytes, definition: FormDefinition | dict | None = No
         problems.append(_problem("zip_bomb", f"{len(infos)} members, {total} bytes uncompressed, ratio {worst:.0f}"))
         return problems
     try:
-        ct = _read_limited(zf, "[Content_Types].xml", 1024 * 1024).decode("utf-8", "replace")
-        if any(n.lower().endswith("vbaproject.bin") or "vbadata" in n.lower() for n in names) \
-                or any(m in ct for m in _MACRO_CT):
-            problems.append(_problem("macro_enabled", "vbaProject.bin or macro content type present"))
+        main = package.main_part(zf)
+        findings = package.package_findings(zf)
+        if any(f.code == "macro_enabled" for f in findings):
+            f = next(f for f in findings if f.code == "macro_enabled")
+            problems.append(_problem("macro_enabled", f"{f.what} in {f.part}", part=f.part))
             return problems
-        parts = ["word/document.xml"] + sorted(n for n in names if re.match(r"word/(header|footer)\d*\.xml$", n))
-        roots = {}
-        for part in parts:
-            roots[part] = etree.fromstring(_read_limited(zf, part, max_uncompressed), _PARSER)
-    except OverflowError as exc:
-        problems.append(_problem("zip_bomb", f"member {exc} larger than declared limit"))
+        for f in findings:
+            problems.append(_problem(f.code, f"{f.what} in {f.part}", part=f.part,
+                                     fmt={"what": f.what, "limit": f"{package.MAX_PART_BYTES / 1024 / 1024:g}"}))
+        if any(f.code == "oversize_part" for f in findings):
+            return problems  # not read any further
+        parts = package.template_parts(zf, main)
+        roots = {part: package.parse_xml_member(zf, part) for part in parts}
+        for name in sorted(names - set(parts)):
+            if name.lower().endswith((".xml", ".rels")) and \
+                    re.search(rb"\{\{|\{%|\{#", package.read_member(zf, name)):
+                problems.append(_problem("placeholder_outside", f"Jinja tag in {name}", part=name))
+    except package.PackageError as exc:
+        problems.append(_problem(exc.code, exc.detail, part=exc.part))
         return problems
-    except (etree.XMLSyntaxError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, KeyError, RuntimeError, EOFError, zlib.error) as exc:
         problems.append(_problem("not_docx", f"unreadable part: {exc}"))
         return problems
 
@@ -152,12 +178,27 @@ def validate_template(data: bytes, definition: FormDefinition | dict | None = No
                                          paragraph=text, part=part))
 
     source = "".join(_DOCXTPL_PREFIX.sub(r"\1 ", tag) for tag, _, _ in occurrences)
-    env = Environment()
+    env = environment()
+    undeclared: set[str] = set()
     try:
-        undeclared = meta.find_undeclared_variables(env.parse(source))
+        env.parse(source)
     except TemplateSyntaxError as exc:
         problems.append(_problem("syntax_error", str(exc.message)))
-        undeclared = set()
+        return problems
+    # The renderer fills the whole XML of each part (attributes included), not only the text a
+    # person sees: check exactly that source.
+    for part, root in roots.items():
+        try:
+            tree = env.parse(_rendered_source(root))
+        except TemplateSyntaxError as exc:
+            problems.append(_problem("syntax_error", f"{part}: {exc.message}", part=part))
+            continue
+        for en, vi in rule_violations(tree):
+            problems.append(_problem("forbidden_construct", f"{en} in {part}", part=part, fmt={"what": vi}))
+        try:
+            undeclared |= meta.find_undeclared_variables(tree)
+        except TemplateSyntaxError:  # e.g. a filter the sandbox does not have: reported just above
+            pass
     if definition is not None:
         definition = as_definition(definition)
         unknown = undeclared - known_names(definition) - LOOP_NAMES
@@ -172,10 +213,9 @@ def validate_template(data: bytes, definition: FormDefinition | dict | None = No
         for name in sorted(unknown - {n for n, _ in reported}):
             problems.append(_problem("unknown_placeholder", f"unknown name {name!r}", name=name))
         pics = set()
-        for root_name in names:
-            if re.match(r"word/(document|header\d*|footer\d*)\.xml$", root_name) and root_name in roots:
-                for c in roots[root_name].iter(f"{{{PIC}}}cNvPr"):
-                    pics.update(v for v in (c.get("name"), c.get("descr"), c.get("title")) if v)
+        for root in roots.values():
+            for c in root.iter(f"{{{PIC}}}cNvPr"):
+                pics.update(v for v in (c.get("name"), c.get("descr"), c.get("title")) if v)
         for need in (definition.marks.qr_picture, definition.marks.corner_picture):
             if need and need not in pics:
                 problems.append(_problem("missing_picture", f"picture {need!r} not found", name=need))

@@ -50,6 +50,9 @@ def load(app, overrides: dict | None = None) -> None:
         PAGE_SIZE=50,
         ABSENCE_RULE=os.environ.get("NOICUTRU_ABSENCE_RULE", "1") == "1",
         SCAN_MAX_PAGES=int(os.environ.get("NOICUTRU_SCAN_MAX_PAGES", "500")),
+        # An uploaded template renders in a child process with these limits (docgen/isolate.py).
+        TEMPLATE_RENDER_SECONDS=float(os.environ.get("NOICUTRU_TEMPLATE_SECONDS", "30")),
+        TEMPLATE_RENDER_MEMORY_MB=int(os.environ.get("NOICUTRU_TEMPLATE_MEMORY_MB", "512")),
         WTF_CSRF_TIME_LIMIT=None,
     )
     cfg["CELERY"] = celery_settings()

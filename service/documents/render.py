@@ -30,7 +30,8 @@ def render_record(sess: Session, record: Record) -> bytes:
         return renderer(sess, row).render(data)
     except docgen.DocgenError as exc:
         member = record.member.full_name
-        raise ServiceError("render_failed", f"Không tạo được văn bản cho đảng viên {member}: {exc.message_vi}.",
+        code = exc.code if exc.code in ("template_limit", "template_forbidden") else "render_failed"
+        raise ServiceError(code, f"Không tạo được văn bản cho đảng viên {member}: {exc.message_vi}.",
                            {"member_id": record.member_id, "member": member})
 
 

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Optional
 
 import docgen
+from docgen.isolate import IsolatedRenderer
 from docgen.render import BulkRenderer
+from flask import current_app
 from forms.definition import FormDefinition
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -67,6 +69,8 @@ def sync_builtin(sess: Session, force: bool = False) -> None:
             if row.definition_hash is None:
                 row.definition_hash = fd.hash
     _synced.add(url)
+    from ..scans.layouts import ensure_builtin_layouts
+    ensure_builtin_layouts(sess)
 
 
 @functools.lru_cache(maxsize=64)
@@ -113,14 +117,33 @@ def template_path(sess: Session, row: DocumentTemplate) -> Path:
 
 
 @functools.lru_cache(maxsize=16)
-def _renderer(path: str, _mtime: float, definition: FormDefinition, key: "qrpayload.SigningKey") -> BulkRenderer:
-    return BulkRenderer(path, definition, mark_key=key)
+def _renderer(path: str, _mtime: float, definition: FormDefinition, key: "qrpayload.SigningKey", builtin: bool,
+              limits: tuple):
+    if builtin:  # shipped with the code: the fast path, still in the sandboxed Jinja environment
+        return BulkRenderer(path, definition, mark_key=key)
+    seconds, memory_mb = limits
+    return IsolatedRenderer(path, definition.to_dict(), mark_key=key, seconds=seconds, memory_mb=memory_mb)
 
 
-def renderer(sess: Session, row: DocumentTemplate) -> BulkRenderer:
-    """The template version parsed and compiled once per process, then rendered many times."""
+def render_limits() -> tuple[float, int]:
+    """(seconds, megabytes) an uploaded template may take for one document."""
+    cfg = current_app.config
+    return float(cfg.get("TEMPLATE_RENDER_SECONDS", 30)), int(cfg.get("TEMPLATE_RENDER_MEMORY_MB", 512))
+
+
+def renderer(sess: Session, row: DocumentTemplate) -> BulkRenderer | IsolatedRenderer:
+    """The template version compiled once per process, then rendered many times.
+
+    An uploaded template renders in a child process with a memory and time limit
+    (:class:`docgen.isolate.IsolatedRenderer`); a switched-off version renders nowhere.
+    """
+    if not row.active:
+        raise ServiceError("template_inactive",
+                           f"Mẫu {KIND_LABELS.get(row.kind, row.kind)} phiên bản {row.version} đã bị tắt: "
+                           "không tạo văn bản từ mẫu này nữa.", {"kind": row.kind, "version": row.version})
     path = template_path(sess, row)
-    return _renderer(str(path), path.stat().st_mtime, form_definition(row), qrkeys.signing_key())
+    return _renderer(str(path), path.stat().st_mtime, form_definition(row), qrkeys.signing_key(),
+                     bool(row.builtin_path), render_limits())
 
 
 def upload_template(sess: Session, user: User, kind: str, data: bytes, filename: str,
@@ -141,14 +164,21 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
         raise ServiceError("invalid_definition", exc.message_vi, {"file": filename})
     problems = validate.validate_template(data, new_def, filename=filename)
     if problems:
-        details = [{"code": p.code, "message": p.message, "name": p.name, "paragraph": p.paragraph}
+        details = [{"code": p.code, "message": p.message, "name": p.name, "paragraph": p.paragraph, "part": p.part}
                    for p in problems]
         raise ServiceError("invalid_template",
                            f"Mẫu {filename} không dùng được: " + "; ".join(p.message for p in problems), details)
+    layouts = {}
+    if kind == "evaluation_sheet":  # built now, in the sandbox; a scan never renders a template
+        from ..scans.layouts import build_uploaded_layouts
+        layouts = build_uploaded_layouts(data, new_def, qrkeys.signing_key(), render_limits())
     stored = storage.save(sess, data, filename,
                           "application/vnd.openxmlformats-officedocument.wordprocessingml.document", user.id)
     row = DocumentTemplate(kind=kind, version=version, name=filename, file_id=stored.id,
                            definition=new_def.to_dict(), definition_hash=new_def.hash, uploaded_by=user.id)
     sess.add(row)
+    from ..models import FormLayout
+    for variant, layout in layouts.items():
+        sess.add(FormLayout(kind=kind, version=version, variant=variant, layout=layout))
     sess.commit()
     return row

@@ -45,6 +45,8 @@ def start_batch(sess: Session, user: User, files: Iterable[tuple[str, bytes]], a
     if total > limit:
         raise ServiceError("too_many_pages", f"Lô có {total} trang, vượt quá giới hạn {limit} trang mỗi lần tải lên. "
                                              "Hãy chia thành nhiều lô nhỏ hơn.", {"pages": total, "limit": limit})
+    from ..documents.templates_store import sync_builtin
+    sync_builtin(sess, force=True)  # the built-in sheets' layouts exist before any page is read
     batch = ScanBatch(created_by=user.id, auto_apply=auto_apply, page_count=total)
     sess.add(batch)
     sess.flush()

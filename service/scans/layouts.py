@@ -1,54 +1,104 @@
-"""The scan layout of each evaluation-sheet template version, built once and kept in the database."""
+"""The scan layout of each evaluation-sheet template version: built once when the version is
+accepted, kept in the database, only read afterwards.
+
+* A built-in version (``templates/``) gets its layouts when it is registered
+  (:func:`service.documents.templates_store.sync_builtin` calls :func:`ensure_builtin_layouts`).
+* An uploaded version gets them in :func:`service.documents.templates_store.upload_template`,
+  rendered in the same sandbox as every other render of it (:class:`docgen.isolate.IsolatedRenderer`);
+  a template whose sample sheet cannot be rendered or read is refused and nothing is stored.
+* A scan job only reads the stored layouts (:func:`all_layouts`), of every version, switched off
+  or not: sheets printed from a version switched off are still read, and nothing renders it.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import tempfile
+from pathlib import Path
 
+import docgen
 import ocr
 from docgen import samples
+from docgen.isolate import IsolatedRenderer
 from docgen.pdf import convert_to_pdf
+from forms.definition import FormDefinition
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import db
+from ..errors import ServiceError
 from ..models import DocumentTemplate, FormLayout
-from ..documents.templates_store import form_definition, renderer, sync_builtin, template_path
 
 KIND = "evaluation_sheet"
-
+log = logging.getLogger(__name__)
 
 _built: dict[tuple, dict] = {}
 
 
-def _build(sess: Session, template: DocumentTemplate, variant: str) -> dict:
-    """Render a sample sheet of this version and variant, and find its boxes (kept per process too)."""
-    path = template_path(sess, template)
-    definition = form_definition(template)
-    key = (str(path), path.stat().st_mtime, definition.hash, variant)
-    if key not in _built:
-        data = samples.evaluation_sheet(1, variant=variant, year=dt.date.today().year, sheet_serial="2000-000001-1",
-                                        member_id="1")
-        docx = renderer(sess, template).render(data)
-        pdf = convert_to_pdf([("layout.docx", docx)])[0]
-        _built[key] = ocr.build_layout(definition, pdf, variant=variant).to_dict()
-    return _built[key]
+def _variants(definition: FormDefinition) -> list[str]:
+    return list(definition.variant_names or ["standard"])
+
+
+def _layout(definition: FormDefinition, variant: str, render) -> dict:
+    data = samples.evaluation_sheet(1, variant=variant, year=dt.date.today().year, sheet_serial="2000-000001-1",
+                                    member_id="1")
+    pdf = convert_to_pdf([("layout.docx", render(data))])[0]
+    return ocr.build_layout(definition, pdf, variant=variant).to_dict()
+
+
+def ensure_builtin_layouts(sess: Session) -> None:
+    """Build and store the layouts of the built-in versions that have none yet (a shipped template: fast path)."""
+    from ..documents.templates_store import form_definition, renderer, template_path
+    have = {(r.version, r.variant) for r in sess.scalars(select(FormLayout).where(FormLayout.kind == KIND))}
+    rows = sess.scalars(select(DocumentTemplate).where(DocumentTemplate.kind == KIND,
+                                                       DocumentTemplate.builtin_path.is_not(None))).all()
+    for template in rows:
+        definition = form_definition(template)
+        for variant in _variants(definition):
+            if (template.version, variant) in have:
+                continue
+            path = template_path(sess, template)
+            key = (str(path), path.stat().st_mtime, definition.hash, variant)
+            try:
+                if key not in _built:
+                    _built[key] = _layout(definition, variant, renderer(sess, template).render)
+            except (docgen.DocgenError, ocr.LayoutError, ServiceError) as exc:
+                log.warning("no scan layout for %s v%s %s: %s", KIND, template.version, variant, exc)
+                continue
+            try:
+                with db.new_session() as own:
+                    own.add(FormLayout(kind=KIND, version=template.version, variant=variant, layout=_built[key]))
+            except IntegrityError:
+                pass  # stored by another process at the same time: same content
+
+
+def build_uploaded_layouts(data: bytes, definition: FormDefinition, mark_key,
+                           limits: tuple[float, int]) -> dict[str, dict]:
+    """Layouts of every variant of an uploaded sheet template, rendered in the sandbox process."""
+    with tempfile.TemporaryDirectory(prefix="noicutru-tpl-") as tmp:
+        path = Path(tmp, "template.docx")
+        path.write_bytes(data)
+        seconds, memory_mb = limits
+        with IsolatedRenderer(path, definition.to_dict(), mark_key=mark_key, seconds=seconds, memory_mb=memory_mb) as sandboxed:
+            out = {}
+            for variant in _variants(definition):
+                try:
+                    out[variant] = _layout(definition, variant, sandboxed.render)
+                except docgen.DocgenError as exc:
+                    code = getattr(exc, "code", "template_render")
+                    raise ServiceError(code if code != "docgen_error" else "template_render",
+                                       f"Mẫu {definition.template}: {exc.message_vi}.",
+                                       {"variant": variant}) from None
+                except ocr.LayoutError as exc:
+                    raise ServiceError("layout_failed", f"Mẫu {definition.template}: không tìm được vị trí "
+                                                        f"các ô đánh dấu trên phiếu mẫu ({exc}).",
+                                       {"variant": variant}) from None
+            return out
 
 
 def all_layouts(sess: Session) -> list[dict]:
-    """Layouts of every version and variant of the evaluation sheet (building the missing ones)."""
-    sync_builtin(sess)
-    have = {(r.version, r.variant): r.layout for r in sess.scalars(select(FormLayout).where(FormLayout.kind == KIND))}
-    out = []
-    for template in sess.scalars(select(DocumentTemplate).where(DocumentTemplate.kind == KIND)
-                                 .order_by(DocumentTemplate.version)):
-        for variant in (form_definition(template).variant_names or ["standard"]):
-            layout = have.get((template.version, variant))
-            if layout is None:
-                layout = _build(sess, template, variant)
-                try:
-                    with db.new_session() as own:
-                        own.add(FormLayout(kind=KIND, version=template.version, variant=variant, layout=layout))
-                except IntegrityError:
-                    pass  # built by another worker at the same time: same content
-            out.append(layout)
-    return out
+    """The stored layouts of every version and variant of the evaluation sheet (never builds one)."""
+    rows = sess.scalars(select(FormLayout).where(FormLayout.kind == KIND)
+                        .order_by(FormLayout.version, FormLayout.id))  # variants in the definition's order
+    return [r.layout for r in rows]
