@@ -194,7 +194,7 @@ def test_layouts_are_stored_at_upload_and_a_switched_off_version_renders_nowhere
                     content_type="multipart/form-data")
     assert up.status_code == 201, up.data[:300]
     version = up.get_json()["version"]
-    variants = set(docgen.definition_for_template(SHEET).get("variants") or {"standard": None})
+    variants = set(docgen.definition_for_template(SHEET).variant_names or ["standard"])
     stored = {r.variant for r in sess.scalars(select(FormLayout).where(FormLayout.kind == "evaluation_sheet",
                                                                       FormLayout.version == version))}
     assert stored == variants  # built at acceptance, not at the first scan
