@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
+from .api_schema import CONTROL_CHARS
 from .errors import Forbidden, ServiceError
 from .models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
 from .permissions import can_edit_member, scope_members, subtree_ids, visible_org_ids
@@ -36,6 +38,7 @@ FIELD_LABELS = {
     "status": "Tình trạng",
     "notes": "Ghi chú",
 }
+_ID_TEXT = re.compile(r"^[0-9]{1,9}$")
 DATE_FIELDS = {"date_of_birth", "admission_date", "full_member_date"}
 ORG_FIELDS = {"workplace_org_id": ("workplace_committee", "workplace_cell"), "residence_cell_id": ("residence_cell",)}
 
@@ -53,9 +56,9 @@ class MemberFilters:
     @classmethod
     def from_args(cls, args, per_page: int = 50) -> "MemberFilters":
         def as_int(name: str) -> Optional[int]:
-            v = args.get(name, "")
-            return int(v) if str(v).isdigit() else None
-        page = as_int("page") or 1
+            v = str(args.get(name, ""))
+            return int(v) if _ID_TEXT.match(v) else None  # at most 9 digits: fits every id column
+        page = min(as_int("page") or 1, 1_000_000)
         size = min(as_int("per_page") or per_page, 500)
         return cls(q=clean(args.get("q", "")), workplace_org_id=as_int("workplace_org_id"),
                    residence_cell_id=as_int("residence_cell_id"), ward_id=as_int("ward_id"),
@@ -110,7 +113,17 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
         if field not in data:
             continue
         raw = data[field]
+        if raw is not None and not isinstance(raw, (str, int)) or isinstance(raw, bool):
+            errors[field] = f"{label} không hợp lệ (cần chữ hoặc số)."
+            continue
         text = clean(raw) if not isinstance(raw, int) else raw
+        limit = _max_length(field)
+        if isinstance(text, str) and limit and len(text) > limit:
+            errors[field] = f"{label} quá dài (tối đa {limit} ký tự)."
+            continue
+        if isinstance(text, str) and CONTROL_CHARS.search(text):
+            errors[field] = f"{label} chứa ký tự không hợp lệ."
+            continue
         if field in DATE_FIELDS:
             if text in ("", None):
                 values[field] = None
@@ -124,7 +137,7 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
             if text in ("", None):
                 values[field] = None
                 continue
-            org = sess.get(Organisation, int(text)) if str(text).isdigit() else None
+            org = sess.get(Organisation, int(text)) if _ID_TEXT.match(str(text)) else None
             if org is None or org.kind not in ORG_FIELDS[field]:
                 errors[field] = f"{label} không hợp lệ."
             else:
@@ -147,6 +160,12 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
     if errors:
         raise ServiceError("invalid_member", "Dữ liệu đảng viên không hợp lệ: " + "; ".join(errors.values()), errors)
     return values
+
+
+def _max_length(field: str) -> Optional[int]:
+    """The column's length for text fields (PostgreSQL refuses longer text); notes are capped at 4000."""
+    column = Member.__table__.columns.get(field)
+    return getattr(column.type, "length", None) or (4000 if field == "notes" else None)
 
 
 def _parse_date(text: str) -> Optional[dt.date]:

@@ -90,10 +90,13 @@ def index():
 @login_required
 def preview():
     """One document rendered without issuing anything: the member's existing record, or a draft."""
+    from ..api_models.documents import PreviewQuery
+    from ..api_schema import parse_query
     sess, user = db.session(), current()
-    kind = request.args.get("kind", "evaluation_sheet")
-    year = int(request.args.get("year") or dt.date.today().year)
-    member = get_member(sess, user, int(request.args.get("member_id") or 0))
+    query = parse_query(PreviewQuery)
+    kind = query.kind or "evaluation_sheet"
+    year = query.year or dt.date.today().year
+    member = get_member(sess, user, query.member_id)
     if kind == "introduction_letter":
         record = letters.current_introduction(sess, member, year) or Introduction(
             member=member, issuing_org=letters.issuing_committee(member), year=year, number=0,
@@ -104,7 +107,7 @@ def preview():
             variant="exempt" if member.status == "exempt_meetings" else "standard",
             template_version=active_template(sess, "evaluation_sheet").version)
     try:
-        return send_record(sess, record, request.args.get("format", "png"))
+        return send_record(sess, record, query.format or "png")
     finally:
         sess.rollback()  # a draft is never saved
 
