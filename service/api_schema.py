@@ -223,3 +223,22 @@ class IdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     """Call before any blueprint is registered."""
     app.url_map.converters["int"] = IdConverter
+
+
+def int_arg(source, name: str, *, low: int = 1, high: int = MAX_ID) -> Optional[int]:
+    """An integer from a web form or query string (None when absent or empty), for the HTML pages.
+
+    Anything else (letters, "²", a number out of range) is 400 ``invalid_request`` naming the field, so a
+    page never hands the database a value it cannot hold.
+    """
+    raw = str(source.get(name) or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or not low <= int(raw) <= high:
+        raise ServiceError("invalid_request", f"Trường '{name}' phải là số nguyên từ {low} đến {high} "
+                                              f"(nhận được: {raw[:40]}).", {"field": name})
+    return int(raw)
+
+
+def year_arg(source, name: str = "year") -> Optional[int]:
+    return int_arg(source, name, low=2000, high=2100)

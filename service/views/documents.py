@@ -11,6 +11,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from .. import db
+from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
 from ..documents import bulk, letters, sheets
@@ -68,15 +69,15 @@ def index():
     year = dt.date.today().year
     if request.method == "POST":
         f = request.form
-        selection = {k: f.get(k) for k in ("workplace_org_id", "residence_cell_id", "ward_id") if f.get(k)}
-        ids = [i for i in f.get("member_ids", "").replace(",", " ").split() if i.isdigit()]
-        if ids:
-            selection["member_ids"] = ids
         try:
-            job = bulk.start(sess, user, f.get("kind", ""), int(f.get("year") or year), selection, f.getlist("outputs"))
-        except (ServiceError, ValueError) as err:
+            selection = {k: int_arg(f, k) for k in ("workplace_org_id", "residence_cell_id", "ward_id") if f.get(k)}
+            ids = [int_arg({"member_ids": i}, "member_ids") for i in f.get("member_ids", "").replace(",", " ").split()]
+            if ids:
+                selection["member_ids"] = ids
+            job = bulk.start(sess, user, f.get("kind", ""), year_arg(f) or year, selection, f.getlist("outputs"))
+        except ServiceError as err:
             sess.rollback()
-            flash(getattr(err, "message", "Năm không hợp lệ."), "error")
+            flash(err.message, "error")
             return redirect(url_for("documents.index"))
         flash(f"Đã bắt đầu trộn văn bản cho {job.progress_total} đảng viên.", "success")
         return redirect(url_for("jobs.detail", job_id=job.id))
@@ -151,7 +152,7 @@ def issue_sheet(member_id: int):
     sess, user = db.session(), current()
     member = get_member(sess, user, member_id)
     require_issue(sess, user, member)
-    ev = sheets.ensure_sheet(sess, member, int(request.form.get("year") or dt.date.today().year))
+    ev = sheets.ensure_sheet(sess, member, year_arg(request.form) or dt.date.today().year)
     flash(f"Phiếu nhận xét năm {ev.year}, số phiếu {ev.sheet_serial}.", "success")
     return redirect(url_for("members.detail", member_id=member.id))
 
