@@ -45,8 +45,7 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Year = Annotated[int, Field(ge=2000, le=2100, description="Năm, từ 2000 đến 2100")]
 # Text stored in the database: no control character but tab and line breaks (PostgreSQL refuses NUL,
 # worksheets refuse the others), bounded by its column.
-PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"  # the same characters as service.text.CONTROL_CHARS
 
 
 def text(max_length: int) -> Any:

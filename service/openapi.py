@@ -32,7 +32,7 @@ class _Components:
         self.schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
 
     def model(self, model: type[BaseModel], mode: str) -> dict:
-        schema = model.model_json_schema(ref_template=REF, mode=mode)
+        schema = _without_null_defaults(model.model_json_schema(ref_template=REF, mode=mode))
         for name, sub in schema.pop("$defs", {}).items():
             self.schemas[name] = sub
         self.schemas[model.__name__] = schema
@@ -44,6 +44,15 @@ class _Components:
         if isinstance(schema, type) and issubclass(schema, BaseModel):
             return self.model(schema, mode)
         return schema
+
+
+def _without_null_defaults(schema: Any) -> Any:
+    """``= None`` in a model means "may be left out"; it is not a value to publish as an example."""
+    if isinstance(schema, dict):
+        return {k: _without_null_defaults(v) for k, v in schema.items() if not (k == "default" and v is None)}
+    if isinstance(schema, list):
+        return [_without_null_defaults(v) for v in schema]
+    return schema
 
 
 def _strip_null(schema: dict) -> dict:

@@ -10,11 +10,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .api_schema import CONTROL_CHARS
 from .errors import Forbidden, ServiceError
 from .models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
 from .permissions import can_edit_member, scope_members, subtree_ids, visible_org_ids
-from .text import clean, search_key
+from .text import CONTROL_CHARS, clean, search_key, text_problem
 
 # Editable member fields, with the Vietnamese label a user reads.
 FIELD_LABELS = {
@@ -60,7 +59,7 @@ class MemberFilters:
             return int(v) if _ID_TEXT.match(v) else None  # at most 9 digits: fits every id column
         page = min(as_int("page") or 1, 1_000_000)
         size = min(as_int("per_page") or per_page, 500)
-        return cls(q=clean(args.get("q", "")), workplace_org_id=as_int("workplace_org_id"),
+        return cls(q=CONTROL_CHARS.sub("", clean(args.get("q", "")))[:200], workplace_org_id=as_int("workplace_org_id"),
                    residence_cell_id=as_int("residence_cell_id"), ward_id=as_int("ward_id"),
                    status=args.get("status", "") if args.get("status", "") in MEMBER_STATUSES else "",
                    page=max(page, 1), per_page=size)
@@ -117,12 +116,9 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
             errors[field] = f"{label} không hợp lệ (cần chữ hoặc số)."
             continue
         text = clean(raw) if not isinstance(raw, int) else raw
-        limit = _max_length(field)
-        if isinstance(text, str) and limit and len(text) > limit:
-            errors[field] = f"{label} quá dài (tối đa {limit} ký tự)."
-            continue
-        if isinstance(text, str) and CONTROL_CHARS.search(text):
-            errors[field] = f"{label} chứa ký tự không hợp lệ."
+        problem = text_problem(text, _max_length(field), label) if isinstance(text, str) else None
+        if problem:
+            errors[field] = problem
             continue
         if field in DATE_FIELDS:
             if text in ("", None):

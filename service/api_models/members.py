@@ -24,8 +24,8 @@ class MemberFilterQuery(Query):
 
 
 class MemberPatch(Body):
-    """Fields to change; null or "" clears an optional field."""
-    full_name: Optional[text(200)] = None
+    """Fields to change; null or "" clears an optional field (name and status cannot be cleared)."""
+    full_name: text(200) = None
     card_number: Optional[text(32)] = None
     date_of_birth: Optional[DateText] = None
     gender: Optional[Gender | Literal[""]] = None
@@ -42,7 +42,7 @@ class MemberPatch(Body):
     commune: Optional[text(120)] = None
     province: Optional[text(120)] = None
     phone: Optional[text(40)] = None
-    status: Optional[Status] = None
+    status: Status = None
     notes: Optional[text(4000)] = None
 
 

@@ -7,12 +7,11 @@ from sqlalchemy import func, select
 
 from .. import db
 from ..auth import current
-from ..api_schema import CONTROL_CHARS
 from ..errors import ServiceError
 from ..models import ORG_KINDS, Member, Organisation
 from ..permissions import get_organisation, require_admin, subtree_ids, visible_org_ids
 from ..registry import MemberFilters, list_members
-from ..text import clean
+from ..text import checked_text as checked, clean
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -89,12 +88,8 @@ FIELD_LABELS = {"name": "Tên tổ chức đảng", "place": "Địa danh", "sec
 
 def checked_text(value, field: str) -> str:
     """Cleaned text that fits its column, or 400 invalid_organisation naming the field."""
-    text = clean(value)
-    limit = Organisation.__table__.columns[field].type.length
-    if len(text) > limit or CONTROL_CHARS.search(text):
-        raise ServiceError("invalid_organisation", f"{FIELD_LABELS[field]} quá dài (tối đa {limit} ký tự) "
-                                                   "hoặc chứa ký tự không hợp lệ.", {"field": field})
-    return text
+    return checked(value, Organisation.__table__.columns[field].type.length, FIELD_LABELS[field],
+                   "invalid_organisation", field)
 
 
 def parent_of(sess, raw) -> int | None:

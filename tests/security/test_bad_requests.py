@@ -126,3 +126,26 @@ def test_html_pages_with_bad_query_strings_answer_without_500(app, sess, make_us
         assert resp.status_code < 500, (path, resp.data[:300])
     resp = web.get(f"/documents/preview?member_id={member}&year=abc", follow_redirects=True)
     assert "year" in resp.get_data(as_text=True)
+
+
+def test_html_forms_with_bad_numbers_or_long_text_flash_an_error(app, sess, make_user, login):
+    data = seed(sess, make_user)
+    web = login(data["admin"])
+    cell = data["cell"].id
+    resp = web.post("/meetings/", data={"cell_id": "99999999999999999999", "held_on": "01/02/2026"},
+                    follow_redirects=True)
+    assert resp.status_code < 500 and "cell_id" in resp.get_data(as_text=True)
+    resp = web.post("/meetings/", data={"cell_id": str(cell), "held_on": "01/02/2026", "title": "T" * 300},
+                    follow_redirects=True)
+    assert resp.status_code < 500 and "Tiêu đề buổi sinh hoạt quá dài" in resp.get_data(as_text=True)
+    assert web.get("/meetings/?year=99999999999").status_code < 500
+    resp = web.post(f"/documents/members/{data['members'][0].id}/sheet", data={"year": "hai nghìn"},
+                    follow_redirects=True)
+    assert resp.status_code < 500 and "year" in resp.get_data(as_text=True)
+    resp = web.post("/documents/", data={"kind": "evaluation_sheet", "year": "2026", "outputs": "zip",
+                                         "member_ids": "1, 99999999999999999999"}, follow_redirects=True)
+    assert resp.status_code < 500 and "member_ids" in resp.get_data(as_text=True)
+    assert sess.query(Job).count() == 0
+    resp = web.post("/users/", data={"username": "nguoimoi", "password": "mat-khau-dai-1", "role": "admin",
+                                     "full_name": "H" * 300}, follow_redirects=True)
+    assert resp.status_code < 500 and "Họ và tên quá dài" in resp.get_data(as_text=True)
