@@ -5,7 +5,8 @@ status code, content type and body matches the document, and data outside the do
 """
 from __future__ import annotations
 
-import pytest
+import os
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -19,6 +20,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           negative_data_rejection]
 # Rendering PDF/PNG goes through LibreOffice: fewer examples there keeps the run short on busy machines.
 SLOW = ("/document", "/preview", "/scans", "/templates", "/imports")
+# More examples for a deeper run by hand, e.g. NOICUTRU_FUZZ_EXAMPLES=200.
+EXAMPLES = int(os.environ.get("NOICUTRU_FUZZ_EXAMPLES", "12"))
 
 
 def _run(app, operation, mode: GenerationMode, headers: dict, examples: int, failures: list) -> None:
@@ -48,7 +51,7 @@ def test_published_document_holds_for_generated_requests(app, sess, make_user):
         labels.append(operation.label)
         slow = any(part in operation.path for part in SLOW)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _run(app, operation, mode, headers, 3 if slow else 12, failures)
+            _run(app, operation, mode, headers, max(3, EXAMPLES // 4) if slow else EXAMPLES, failures)
     published = app.test_client().get("/api/openapi.json").get_json()["paths"]
     # Every published operation was exercised (schemathesis leaves out the document itself).
     assert len(labels) == sum(len(methods) for methods in published.values()) - 1 >= 34

@@ -149,3 +149,16 @@ def test_html_forms_with_bad_numbers_or_long_text_flash_an_error(app, sess, make
     resp = web.post("/users/", data={"username": "nguoimoi", "password": "mat-khau-dai-1", "role": "admin",
                                      "full_name": "H" * 300}, follow_redirects=True)
     assert resp.status_code < 500 and "Họ và tên quá dài" in resp.get_data(as_text=True)
+
+
+def test_sign_in_and_sheet_forms_with_hostile_text(app, sess, make_user, login):
+    data = seed(sess, make_user)
+    anon = app.test_client()
+    resp = anon.post("/login", data={"username": "quan\x00tri", "password": "x"})
+    assert resp.status_code == 401 and "Tên đăng nhập hoặc mật khẩu không đúng" in resp.get_data(as_text=True)
+    web = login(data["admin"])
+    sheet = data["sheet"]
+    resp = web.post(f"/documents/sheets/{sheet.id}/void", data={"reason": "r" * 501}, follow_redirects=True)
+    assert resp.status_code < 500 and "Lý do hủy phiếu quá dài" in resp.get_data(as_text=True)
+    sess.expire_all()
+    assert sess.get(type(sheet), sheet.id).status == "issued"
