@@ -71,7 +71,8 @@ class Operation:
     ok: int = 200
     ok_schema: Any = None  # a pydantic model, a JSON schema dict, or None for "an object"
     binary: tuple[str, ...] = ()  # media types of a file answer
-    multipart: Optional[dict] = None  # JSON schema of a multipart/form-data body (uploads)
+    multipart: Optional[dict] = None  # JSON schema of the files of a multipart/form-data body (uploads)
+    form: Optional[type[Query]] = None  # the text fields of that multipart body, validated like a query
     errors: tuple[int, ...] = COMMON_ERRORS
     public: bool = False  # no sign-in needed
     extra: dict = field(default_factory=dict)
@@ -79,14 +80,18 @@ class Operation:
 
 def operation(summary: str, *, query: Optional[type[Query]] = None, body: Optional[type[Body]] = None,
               body_required: bool = True, ok: int = 200, ok_schema: Any = None, binary: tuple[str, ...] = (),
-              multipart: Optional[dict] = None, errors: tuple[int, ...] = (), public: bool = False) -> Callable:
+              multipart: Optional[dict] = None, form: Optional[type[Query]] = None, errors: tuple[int, ...] = (),
+              public: bool = False) -> Callable:
     """Validate the request against the declared models and publish them in the OpenAPI document.
 
     The view receives ``query=`` and/or ``body=`` keyword arguments holding the validated models.
+    An upload declares its file fields as ``multipart`` (a JSON schema) and its text fields as ``form``
+    (a :class:`Query` model, passed to the view as ``form=``).
     ``errors`` lists status codes beyond :data:`COMMON_ERRORS` (e.g. 409, 413).
     """
-    codes = tuple(sorted(set((() if public else COMMON_ERRORS) + tuple(errors)) | ({400} if query or body else set())))
-    op = Operation(summary, query, body, body_required, ok, ok_schema, tuple(binary), multipart, codes, public)
+    codes = tuple(sorted(set((() if public else COMMON_ERRORS) + tuple(errors))
+                         | ({400} if query or body or form else set())))
+    op = Operation(summary, query, body, body_required, ok, ok_schema, tuple(binary), multipart, form, codes, public)
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -95,6 +100,8 @@ def operation(summary: str, *, query: Optional[type[Query]] = None, body: Option
                 kwargs["query"] = parse_query(query)
             if body is not None:
                 kwargs["body"] = parse_body(body, body_required)
+            if form is not None:
+                kwargs["form"] = parse_query(form, request.form, "form")
             return view(*args, **kwargs)
         wrapper.api_operation = op  # copied onto outer decorators by functools.wraps
         return wrapper
@@ -121,21 +128,22 @@ def _coerce(value: str, annotation: Any) -> Any:
     return value
 
 
-def parse_query(model: type[Query]) -> Query:
-    """Read ``request.args`` into the model: integers only as plain digits, everything else strict."""
+def parse_query(model: type[Query], source=None, where: str = "query") -> Query:
+    """Read ``request.args`` (or form fields) into the model: integers only as plain digits, the rest strict."""
+    source = request.args if source is None else source
     data: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
-        if key not in request.args:
+        if key not in source:
             continue
         if _is_list(info.annotation):
-            data[name] = [_coerce(v, info.annotation) for v in request.args.getlist(key)]
+            data[name] = [_coerce(v, info.annotation) for v in source.getlist(key)]
         else:
-            data[name] = _coerce(request.args[key], info.annotation)
+            data[name] = _coerce(source[key], info.annotation)
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as err:
-        raise invalid_request(err, "query")
+        raise invalid_request(err, where)
 
 
 def parse_body(model: type[Body], required: bool = True) -> Body:
@@ -188,7 +196,7 @@ def _describe(e: dict) -> str:
     return _MESSAGES.get(kind, "không hợp lệ")
 
 
-_PLACES = {"query": "tham số truy vấn", "body": "nội dung yêu cầu"}
+_PLACES = {"query": "tham số truy vấn", "body": "nội dung yêu cầu", "form": "trường của biểu mẫu"}
 
 
 def invalid_request(err: ValidationError, where: str) -> ServiceError:

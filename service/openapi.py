@@ -104,7 +104,13 @@ def _operation(op: Optional[Operation], path_params: list[dict], comps: _Compone
         out["requestBody"] = {"required": op.body_required,
                               "content": {"application/json": {"schema": comps.model(op.body, "validation")}}}
     if op.multipart is not None:
-        out["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": op.multipart}}}
+        schema = dict(op.multipart)
+        if op.form is not None:
+            fields = _without_null_defaults(op.form.model_json_schema(mode="validation"))
+            schema["properties"] = {**{k: _strip_null(v) for k, v in fields.get("properties", {}).items()},
+                                    **schema.get("properties", {})}
+            schema["required"] = sorted(set(schema.get("required", [])) | set(fields.get("required", [])))
+        out["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
     if op.binary:
         content = {mime: {"schema": {"type": "string", "format": "binary"}} for mime in op.binary}
     else:

@@ -5,14 +5,17 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel
 
-from ..api_schema import Body, text
+from ..api_schema import Body, Query, text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_UPLOAD = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
 TEMPLATE_UPLOAD = {"type": "object", "properties": {
     "file": {"type": "string", "format": "binary"},
-    "kind": {"type": "string", "enum": ["evaluation_sheet", "introduction_letter"]},
-    "definition": {"type": "string", "format": "binary"}}, "required": ["file", "kind"]}
+    "definition": {"type": "string", "format": "binary"}}, "required": ["file"]}
+
+
+class TemplateForm(Query):
+    kind: Literal["evaluation_sheet", "introduction_letter"]
 
 
 class TokenInput(Body):

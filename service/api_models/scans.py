@@ -12,8 +12,12 @@ PageStatus = Literal[tuple(SCAN_PAGE_STATUSES)]  # type: ignore[valid-type]
 Answers = Annotated[dict[text(64), text(64)], Field(max_length=200, description="Mục -> lựa chọn")]
 
 UPLOAD = {"type": "object", "properties": {
-    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-    "auto_apply": {"type": "string", "enum": ["0", "1", "false", "true"]}}, "required": ["files"]}
+    "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}, "required": ["files"]}
+
+
+class UploadForm(Query):
+    auto_apply: Optional[Literal["0", "1", "false", "true"]] = Field(
+        None, description="Tự động cập nhật trang đọc chắc chắn (mặc định: có)")
 
 
 class PagesQuery(Query):

@@ -344,8 +344,9 @@ def templates_list():
 
 @bp.post("/templates")
 @login_required
-@operation("Tải lên phiên bản mẫu mới (quản trị viên)", multipart=misc.TEMPLATE_UPLOAD, ok=201, errors=(413,))
-def templates_upload():
+@operation("Tải lên phiên bản mẫu mới (quản trị viên)", multipart=misc.TEMPLATE_UPLOAD, form=misc.TemplateForm,
+           ok=201, errors=(413,))
+def templates_upload(form: misc.TemplateForm):
     import json
     from ..documents.templates_store import upload_template
     sess, user = db.session(), current()
@@ -359,7 +360,7 @@ def templates_upload():
             definition = json.loads(request.files["definition"].read().decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             raise ServiceError("invalid_definition", "Tệp định nghĩa không phải JSON hợp lệ.")
-    row = upload_template(sess, user, request.form.get("kind", ""), upload.read(), upload.filename, definition)
+    row = upload_template(sess, user, form.kind, upload.read(), upload.filename, definition)
     return jsonify({"id": row.id, "kind": row.kind, "version": row.version, "name": row.name}), 201
 
 
@@ -377,12 +378,12 @@ def _page_dict(p) -> dict:
 @bp.post("/scans")
 @login_required
 @operation("Tải lên bản quét (nhiều tệp, trường 'files'); đọc trong công việc nền", multipart=scan_models.UPLOAD,
-           ok=202, errors=(413,))
-def scans_upload():
+           form=scan_models.UploadForm, ok=202, errors=(413,))
+def scans_upload(form: scan_models.UploadForm):
     from ..scans import intake
     from .scans import uploaded_files
     sess, user = db.session(), current()
-    auto = request.form.get("auto_apply", "1") not in ("0", "false", "")
+    auto = form.auto_apply not in ("0", "false")
     batch = intake.start_batch(sess, user, uploaded_files(), auto_apply=auto)
     return jsonify({"id": batch.id, "job_id": batch.job_id, "page_count": batch.page_count,
                     "file_errors": [f.error for f in batch.files if f.error]}), 202
