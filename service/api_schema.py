@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import re
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Callable, Optional, Union
 
 from flask import Flask, request
@@ -75,7 +75,6 @@ class Operation:
     form: Optional[type[Query]] = None  # the text fields of that multipart body, validated like a query
     errors: tuple[int, ...] = COMMON_ERRORS
     public: bool = False  # no sign-in needed
-    extra: dict = field(default_factory=dict)
 
 
 def operation(summary: str, *, query: Optional[type[Query]] = None, body: Optional[type[Body]] = None,
