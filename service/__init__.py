@@ -10,7 +10,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     import os
     app = Flask(__name__, template_folder="html", instance_relative_config=True,
                 instance_path=(overrides or {}).get("INSTANCE_DIR") or os.environ.get("NOICUTRU_INSTANCE_DIR") or None)
-    from . import config, db, errors, auth, jobs, storage, http_security, rate_limits
+    from . import api_schema, config, db, errors, auth, jobs, storage, http_security, rate_limits
     from .views import register_blueprints
 
     config.load(app, overrides)
@@ -19,6 +19,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     jobs.init_app(app)
+    api_schema.init_app(app)  # before the routes: caps <int:...> ids
     register_blueprints(app)
     rate_limits.init_app(app)
     http_security.init_app(app)

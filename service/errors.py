@@ -68,3 +68,19 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return jsonify({"error": {"code": code, "message": message, "details": None}}), err.code
         return render_template("error.html", code=err.code, message=message), err.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        """Last resort: any other exception is logged and answered 500 without a traceback."""
+        if isinstance(err, HTTPException):
+            return _http_error(err)
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        try:
+            from . import db
+            db.session().rollback()
+        except Exception:  # the database itself may be what failed
+            pass
+        code, message = HTTP_MESSAGES[500]
+        if wants_json():
+            return jsonify({"error": {"code": code, "message": message, "details": None}}), 500
+        return render_template("error.html", code=500, message=message), 500

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Optional
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -81,8 +82,8 @@ def export_members(members: Iterable[Member]) -> bytes:
                 c = WriteOnlyCell(ws, value=v)
                 c.number_format = DATE_FORMAT
                 out.append(c)
-            else:
-                out.append(v)
+            else:  # control characters cannot be stored in a worksheet: dropped rather than failing the export
+                out.append(ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
         ws.append(out)
 
     for r in sample:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from .errors import Forbidden, ServiceError
 from .models import ATTENDANCE, Attendance, Meeting, Member, Organisation, User
 from .permissions import scope_members, subtree_ids
-from .text import clean
+from .text import checked_text, clean
 
 
 def cells_for(sess: Session, user: User) -> list[Organisation]:
@@ -36,7 +36,8 @@ def create_meeting(sess: Session, user: User, cell_id: int, held_on: str, title:
             day = dt.date.fromisoformat(clean(held_on))
         except ValueError:
             raise ServiceError("invalid_date", f"Ngày sinh hoạt không hợp lệ: {held_on} (dd/mm/yyyy).")
-    meeting = Meeting(residence_cell_id=cell_id, held_on=day, title=clean(title) or None)
+    meeting = Meeting(residence_cell_id=cell_id, held_on=day,
+                      title=checked_text(title, 255, "Tiêu đề buổi sinh hoạt", field="title") or None)
     sess.add(meeting)
     sess.commit()
     return meeting
@@ -60,7 +61,7 @@ def record_attendance(sess: Session, user: User, meeting: Meeting, marks: dict[i
         if status not in ATTENDANCE:
             raise ServiceError("invalid_attendance", f"Trạng thái tham dự không hợp lệ: {status}.")
         row = existing.get(member_id) or Attendance(meeting_id=meeting.id, member_id=member_id)
-        row.status, row.note = status, clean(note) or None
+        row.status, row.note = status, checked_text(note, 2000, "Ghi chú điểm danh", field=f"n_{member_id}") or None
         sess.add(row)
     sess.commit()
     return len(marks)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -12,7 +13,7 @@ from . import audit
 from .errors import Forbidden, ServiceError
 from .models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
 from .permissions import can_edit_member, scope_members, subtree_ids, visible_org_ids
-from .text import clean, search_key
+from .text import CONTROL_CHARS, clean, search_key, text_problem
 
 # Editable member fields, with the Vietnamese label a user reads.
 FIELD_LABELS = {
@@ -36,6 +37,7 @@ FIELD_LABELS = {
     "status": "Tình trạng",
     "notes": "Ghi chú",
 }
+_ID_TEXT = re.compile(r"^[0-9]{1,9}$")
 DATE_FIELDS = {"date_of_birth", "admission_date", "full_member_date"}
 ORG_FIELDS = {"workplace_org_id": ("workplace_committee", "workplace_cell"), "residence_cell_id": ("residence_cell",)}
 
@@ -53,11 +55,11 @@ class MemberFilters:
     @classmethod
     def from_args(cls, args, per_page: int = 50) -> "MemberFilters":
         def as_int(name: str) -> Optional[int]:
-            v = args.get(name, "")
-            return int(v) if str(v).isdigit() else None
-        page = as_int("page") or 1
+            v = str(args.get(name, ""))
+            return int(v) if _ID_TEXT.match(v) else None  # at most 9 digits: fits every id column
+        page = min(as_int("page") or 1, 1_000_000)
         size = min(as_int("per_page") or per_page, 500)
-        return cls(q=clean(args.get("q", "")), workplace_org_id=as_int("workplace_org_id"),
+        return cls(q=CONTROL_CHARS.sub("", clean(args.get("q", "")))[:200], workplace_org_id=as_int("workplace_org_id"),
                    residence_cell_id=as_int("residence_cell_id"), ward_id=as_int("ward_id"),
                    status=args.get("status", "") if args.get("status", "") in MEMBER_STATUSES else "",
                    page=max(page, 1), per_page=size)
@@ -110,7 +112,14 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
         if field not in data:
             continue
         raw = data[field]
+        if raw is not None and not isinstance(raw, (str, int)) or isinstance(raw, bool):
+            errors[field] = f"{label} không hợp lệ (cần chữ hoặc số)."
+            continue
         text = clean(raw) if not isinstance(raw, int) else raw
+        problem = text_problem(text, _max_length(field), label) if isinstance(text, str) else None
+        if problem:
+            errors[field] = problem
+            continue
         if field in DATE_FIELDS:
             if text in ("", None):
                 values[field] = None
@@ -124,7 +133,7 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
             if text in ("", None):
                 values[field] = None
                 continue
-            org = sess.get(Organisation, int(text)) if str(text).isdigit() else None
+            org = sess.get(Organisation, int(text)) if _ID_TEXT.match(str(text)) else None
             if org is None or org.kind not in ORG_FIELDS[field]:
                 errors[field] = f"{label} không hợp lệ."
             else:
@@ -147,6 +156,12 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
     if errors:
         raise ServiceError("invalid_member", "Dữ liệu đảng viên không hợp lệ: " + "; ".join(errors.values()), errors)
     return values
+
+
+def _max_length(field: str) -> Optional[int]:
+    """The column's length for text fields (PostgreSQL refuses longer text); notes are capped at 4000."""
+    column = Member.__table__.columns.get(field)
+    return getattr(column.type, "length", None) or (4000 if field == "notes" else None)
 
 
 def _parse_date(text: str) -> Optional[dt.date]:

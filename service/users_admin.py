@@ -11,7 +11,7 @@ from . import db, sign_in_throttle
 from .auth import check_password_strength, end_sessions, hash_password
 from .errors import ServiceError
 from .models import ROLES, Organisation, User
-from .text import clean
+from .text import checked_text, clean
 
 USERNAME = re.compile(r"^[a-z0-9._-]{3,80}$")
 ROLE_ORG_KINDS = {"workplace_staff": ("workplace_committee", "workplace_cell", "party_body"),
@@ -41,7 +41,7 @@ def create_user(sess: Session, username: str, password: str, role: str, organisa
     check_password_strength(password)
     _check_role(sess, role, organisation_id)
     user = User(username=username, password_hash=hash_password(password), role=role,
-                organisation_id=organisation_id if role != "admin" else None, full_name=clean(full_name))
+                organisation_id=organisation_id if role != "admin" else None, full_name=checked_text(full_name, 200, "Họ và tên", field="full_name"))
     sess.add(user)
     sess.commit()
     return user
@@ -57,7 +57,8 @@ def update_user(sess: Session, user: User, role: str, organisation_id: Optional[
         end_sessions(user)  # what the user may do changed: sign in again
     if password:
         user.password_hash = hash_password(password)
-    user.role, user.active, user.full_name = role, active, clean(full_name)
+    user.role, user.active = role, active
+    user.full_name = checked_text(full_name, 200, "Họ và tên", field="full_name")
     user.organisation_id = organisation_id
     sess.commit()
     if password:

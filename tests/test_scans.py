@@ -12,7 +12,7 @@ from service import db, jobs
 from service.documents.contexts import evaluation_data
 from service.documents.sheets import ensure_sheet
 from service.qrkeys import signing_key
-from service.models import AuditEntry, Evaluation, Member, ScanPage
+from service.models import AuditEntry, Evaluation, Member, ScanBatch, ScanPage
 
 YEAR = 2026
 
@@ -163,9 +163,9 @@ def test_too_many_pages_are_refused_before_any_work(app, sess, staff):
     doc.save(out)
     resp = staff.post("/api/scans", data={"files": [(io.BytesIO(out.getvalue()), "kho.pdf")]},
                       content_type="multipart/form-data")
-    body = resp.get_json()
-    assert resp.status_code == 202
-    assert body["page_count"] == 0 and "2000 trang" in body["file_errors"][0]["message"]
+    body = resp.get_json()["error"]
+    assert resp.status_code == 400 and body["code"] == "no_readable_files"  # no batch for nothing readable
+    assert "2000 trang" in body["details"][0]["message"] and sess.query(ScanBatch).count() == 0
 
 
 def test_review_screen_shows_outlined_page(app, sess, sources, staff):

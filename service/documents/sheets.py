@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import ServiceError
+from ..text import checked_text
 from ..models import Evaluation, Member, User, utcnow
 from .contexts import check_documentable, issuing_committee, residence_of
 from .templates_store import active_template, form_definition
@@ -55,9 +56,10 @@ def void_and_replace(sess: Session, user: User, ev: Evaluation, reason: str) -> 
         raise ServiceError("already_voided", f"Phiếu số {ev.sheet_serial} đã bị hủy trước đó.")
     if ev.status == "returned":
         raise ServiceError("sheet_returned", f"Phiếu số {ev.sheet_serial} đã được nhận lại, không thể hủy.")
-    if not reason.strip():
+    reason = checked_text(reason, 500, "Lý do hủy phiếu", field="reason")
+    if not reason:
         raise ServiceError("reason_required", "Cần ghi lý do hủy phiếu.")
-    ev.status, ev.voided_reason, ev.voided_by, ev.voided_at = "voided", reason.strip(), user.id, utcnow()
+    ev.status, ev.voided_reason, ev.voided_by, ev.voided_at = "voided", reason, user.id, utcnow()
     sess.flush()
     new = ensure_sheet(sess, ev.member, ev.year, commit=False)
     new.replaces_id = ev.id

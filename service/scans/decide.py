@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ServiceError
+from ..text import checked_text, text_problem
 from ..models import AuditEntry, Evaluation, Introduction, Member, ScanPage, User, utcnow
 from ..documents.sheets import ensure_sheet
 from ..documents.templates_store import active_template, form_definition, template_version
@@ -141,8 +142,12 @@ def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dic
         sess.commit()
         raise ServiceError("conflict", f"Phiếu năm {ev.year} của đảng viên đã được cập nhật từ bản quét khác: "
                                        "trang được chuyển sang mục mâu thuẫn để xem xét.", status=409)
+    other_remarks = (other_remarks or "").strip()  # line breaks kept
+    problem = text_problem(other_remarks, 2000, "Ý kiến khác")
+    if problem:
+        raise ServiceError("invalid_text", problem, {"field": "other_remarks"})
     before = ev.snapshot()
-    ev.answers, ev.other_remarks = answers, (other_remarks or "").strip() or ev.other_remarks
+    ev.answers, ev.other_remarks = answers, other_remarks or ev.other_remarks
     ev.status, ev.returned_on, ev.source_page_id = "returned", dt.date.today(), page.id
     sess.flush()
     sess.add(AuditEntry(member_id=ev.member_id, action="evaluation", user_id=user.id if user else None, source="scan",
@@ -188,6 +193,7 @@ def undo_page(sess: Session, page: ScanPage, user: User) -> None:
 def reject_page(sess: Session, page: ScanPage, user: User, reason: str = "") -> None:
     if page.status == "applied":
         raise ServiceError("applied", "Trang đã được cập nhật: hãy hoàn tác trước khi loại.", status=409)
+    reason = checked_text(reason, 500, "Lý do loại trang", field="reason")
     page.status, page.decided_by, page.decided_at = "rejected", user.id, utcnow()
     page.problems = (page.problems or []) + ([{"code": "rejected", "message_vi": reason}] if reason else [])
     sess.commit()

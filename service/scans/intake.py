@@ -41,6 +41,10 @@ def start_batch(sess: Session, user: User, files: Iterable[tuple[str, bytes]], a
             checked.append((name, data, 0, {"code": exc.code, "message": f"Tệp {name}: {exc.message_vi}"}))
     if not checked:
         raise ServiceError("no_files", "Chưa chọn tệp bản quét nào.")
+    if all(error is not None for _, _, _, error in checked):  # nothing to read: no batch, each file's reason
+        errors = [error for _, _, _, error in checked]
+        raise ServiceError("no_readable_files", "Không tệp nào đọc được, chưa tạo lô quét: "
+                           + "; ".join(e["message"] for e in errors) + ".", errors)
     total = sum(p for _, _, p, _ in checked)
     if total > limit:
         raise ServiceError("too_many_pages", f"Lô có {total} trang, vượt quá giới hạn {limit} trang mỗi lần tải lên. "

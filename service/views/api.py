@@ -17,9 +17,13 @@ from ..openapi import spec
 from ..permissions import get_member, get_organisation, require_admin, visible_org_ids
 from ..registry import (MemberFilters, all_members, create_member, list_members, member_to_dict, org_to_dict,
                         update_member)
+from ..api_models import documents as doc_models, members as member_models, misc, organisations as org_models
+from ..api_models import scans as scan_models
+from ..api_schema import operation
 from ..text import clean
 from .imports import get_batch
 from .jobs import job_to_dict, recent_jobs, visible_job
+from .organisations import checked_text, parent_of, update_organisation
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -28,20 +32,15 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ServiceError("invalid_json", "Nội dung yêu cầu phải là một đối tượng JSON.")
-    return data
-
-
 @bp.get("/openapi.json")
+@operation("Tài liệu OpenAPI này", public=True)
 def openapi():
     return jsonify(spec())
 
 
 @bp.get("/me")
 @login_required
+@operation("Người dùng hiện tại", errors=(401,))
 def me():
     u = current()
     return jsonify({"id": u.id, "username": u.username, "full_name": u.full_name, "role": u.role,
@@ -50,16 +49,18 @@ def me():
 
 @bp.post("/tokens")
 @login_required
-def token_create():
+@operation("Tạo mã truy cập API cho chính mình", body=misc.TokenInput, body_required=False, ok=201,
+           ok_schema=misc.TokenOut)
+def token_create(body: misc.TokenInput):
     sess, user = db.session(), current()
-    body = _json_body()
-    secret, row = new_api_token(sess, user, clean(body.get("name")) or "API", body.get("expires_in_days"))
+    secret, row = new_api_token(sess, user, clean(body.name) or "API", body.expires_in_days)
     sess.commit()
     return jsonify({**token_to_dict(row), "token": secret}), 201
 
 
 @bp.get("/tokens")
 @login_required
+@operation("Các mã truy cập API của mình (không có mã bí mật)", ok_schema=misc.TokenList)
 def tokens_list():
     """The caller's own tokens (never the secret)."""
     sess, user = db.session(), current()
@@ -69,6 +70,7 @@ def tokens_list():
 
 @bp.delete("/tokens/<int:token_id>")
 @login_required
+@operation("Thu hồi mã truy cập (của mình; quản trị viên: mọi mã)", ok_schema=misc.ApiTokenOut)
 def token_revoke(token_id: int):
     """Revoke one's own token; administrators may revoke anyone's."""
     return jsonify(token_to_dict(revoke_token(db.session(), current(), token_id)))
@@ -76,7 +78,9 @@ def token_revoke(token_id: int):
 
 @bp.get("/members")
 @login_required
-def members_list():
+@operation("Danh sách đảng viên trong phạm vi của người dùng", query=member_models.MemberFilterQuery,
+           ok_schema=member_models.MemberPage)
+def members_list(query):
     sess, user = db.session(), current()
     f = MemberFilters.from_args(request.args)
     items, total = list_members(sess, user, f)
@@ -86,29 +90,33 @@ def members_list():
 
 @bp.post("/members")
 @login_required
-def members_create():
+@operation("Thêm đảng viên", body=member_models.MemberInput, ok=201, ok_schema=member_models.MemberOut, errors=(409,))
+def members_create(body: member_models.MemberInput):
     sess, user = db.session(), current()
-    member = create_member(sess, user, _json_body(), source="api")
+    member = create_member(sess, user, body.model_dump(exclude_unset=True), source="api")
     return jsonify(member_to_dict(member)), 201
 
 
 @bp.get("/members/<int:member_id>")
 @login_required
+@operation("Hồ sơ một đảng viên", ok_schema=member_models.MemberOut)
 def member_get(member_id: int):
     return jsonify(member_to_dict(get_member(db.session(), current(), member_id)))
 
 
 @bp.patch("/members/<int:member_id>")
 @login_required
-def member_update(member_id: int):
+@operation("Sửa hồ sơ", body=member_models.MemberPatch, ok_schema=member_models.MemberOut, errors=(409,))
+def member_update(member_id: int, body: member_models.MemberPatch):
     sess, user = db.session(), current()
     member = get_member(sess, user, member_id)
-    update_member(sess, user, member, _json_body(), source="api")
+    update_member(sess, user, member, body.model_dump(exclude_unset=True), source="api")
     return jsonify(member_to_dict(member))
 
 
 @bp.get("/members/<int:member_id>/history")
 @login_required
+@operation("Lịch sử thay đổi của hồ sơ")
 def member_history(member_id: int):
     sess, user = db.session(), current()
     member = get_member(sess, user, member_id)
@@ -120,7 +128,8 @@ def member_history(member_id: int):
 
 @bp.get("/members/export.xlsx")
 @login_required
-def members_export():
+@operation("Xuất danh sách (đã lọc) ra Excel", query=member_models.MemberFilterQuery, binary=(misc.XLSX,))
+def members_export(query):
     sess, user = db.session(), current()
     data = export_members(all_members(sess, user, MemberFilters.from_args(request.args)))
     return send_file(io.BytesIO(data), as_attachment=True, download_name="danh-sach-dang-vien.xlsx",
@@ -129,20 +138,21 @@ def members_export():
 
 @bp.get("/organisations")
 @login_required
-def orgs_list():
+@operation("Tổ chức đảng", query=org_models.OrgQuery)
+def orgs_list(query: org_models.OrgQuery):
     sess, user = db.session(), current()
     stmt = select(Organisation).order_by(Organisation.search_name)
     ids = visible_org_ids(sess, user)
     if ids is not None:
         stmt = stmt.where(Organisation.id.in_(ids))
-    kind = request.args.get("kind")
-    if kind:
-        stmt = stmt.where(Organisation.kind == kind)
+    if query.kind:
+        stmt = stmt.where(Organisation.kind == query.kind)
     return jsonify({"items": [org_to_dict(o) for o in sess.scalars(stmt)]})
 
 
 @bp.get("/organisations/<int:org_id>")
 @login_required
+@operation("Một tổ chức đảng")
 def org_get(org_id: int):
     org = get_organisation(db.session(), current(), org_id)
     out = org_to_dict(org)
@@ -152,18 +162,18 @@ def org_get(org_id: int):
 
 @bp.post("/organisations")
 @login_required
-def org_create():
+@operation("Thêm tổ chức đảng (quản trị viên)", body=org_models.OrgInput, ok=201, ok_schema=org_models.OrgOut)
+def org_create(body: org_models.OrgInput):
     sess, user = db.session(), current()
     require_admin(user)
-    data = _json_body()
+    data = body.model_dump(exclude_unset=True)
     name, kind, parent_id = clean(data.get("name")), data.get("kind"), data.get("parent_id")
     if not name or kind not in ORG_KINDS:
         raise ServiceError("invalid_organisation", "Cần tên và loại tổ chức đảng hợp lệ.",
                            {"kinds": list(ORG_KINDS)})
-    if parent_id is not None and sess.get(Organisation, parent_id) is None:
-        raise ServiceError("invalid_organisation", "Tổ chức cấp trên không tồn tại.", {"field": "parent_id"})
-    org = Organisation(kind=kind, parent_id=parent_id, place=clean(data.get("place")) or None)
-    org.set_name(name)
+    org = Organisation(kind=kind, parent_id=parent_of(sess, parent_id),
+                       place=checked_text(data.get("place"), "place") or None)
+    org.set_name(checked_text(name, "name"))
     sess.add(org)
     sess.commit()
     return jsonify(org_to_dict(org)), 201
@@ -171,14 +181,15 @@ def org_create():
 
 @bp.patch("/organisations/<int:org_id>")
 @login_required
-def org_update(org_id: int):
-    from .organisations import update_organisation
+@operation("Sửa tên, địa danh, bí thư ký văn bản, cấp trên (quản trị viên)", body=org_models.OrgPatch,
+           ok_schema=org_models.OrgOut)
+def org_update(org_id: int, body: org_models.OrgPatch):
     sess, user = db.session(), current()
     require_admin(user)
     org = sess.get(Organisation, org_id)
     if org is None:
         abort(404)
-    return jsonify(org_to_dict(update_organisation(sess, org, _json_body())))
+    return jsonify(org_to_dict(update_organisation(sess, org, body.model_dump(exclude_unset=True))))
 
 
 def _batch_to_dict(batch) -> dict:
@@ -188,6 +199,8 @@ def _batch_to_dict(batch) -> dict:
 
 @bp.post("/imports")
 @login_required
+@operation("Tải lên tệp Excel và xem trước", multipart=misc.XLSX_UPLOAD, ok=201, ok_schema=misc.ImportBatchOut,
+           errors=(413,))
 def import_preview():
     sess, user = db.session(), current()
     upload = request.files.get("file")
@@ -199,12 +212,14 @@ def import_preview():
 
 @bp.get("/imports/<int:batch_id>")
 @login_required
+@operation("Kết quả xem trước", ok_schema=misc.ImportBatchOut)
 def import_get(batch_id: int):
     return jsonify(_batch_to_dict(get_batch(db.session(), current(), batch_id)))
 
 
 @bp.post("/imports/<int:batch_id>/confirm")
 @login_required
+@operation("Xác nhận nhập (chạy thành công việc nền)", ok=202, ok_schema=misc.JobOut, errors=(409,))
 def import_confirm(batch_id: int):
     sess, user = db.session(), current()
     job = importing.confirm(sess, user, get_batch(sess, user, batch_id))
@@ -213,18 +228,21 @@ def import_confirm(batch_id: int):
 
 @bp.get("/jobs")
 @login_required
+@operation("Công việc nền")
 def jobs_list():
     return jsonify({"items": [job_to_dict(j) for j in recent_jobs(db.session(), current())]})
 
 
 @bp.get("/jobs/<int:job_id>")
 @login_required
+@operation("Một công việc và tiến độ", ok_schema=misc.JobOut)
 def job_get(job_id: int):
     return jsonify(job_to_dict(visible_job(db.session(), current(), job_id)))
 
 
 @bp.post("/jobs/<int:job_id>/cancel")
 @login_required
+@operation("Hủy công việc", ok_schema=misc.JobOut)
 def job_cancel(job_id: int):
     sess, user = db.session(), current()
     job = visible_job(sess, user, job_id)
@@ -251,6 +269,7 @@ def _sheet_dict(e) -> dict:
 
 @bp.post("/members/<int:member_id>/introductions")
 @login_required
+@operation("Lập giấy giới thiệu (hoặc trả lại giấy đã lập trong năm)", ok=201, ok_schema=doc_models.IntroductionOut)
 def introduction_issue(member_id: int):
     from ..documents import letters
     from .documents import require_issue
@@ -262,73 +281,75 @@ def introduction_issue(member_id: int):
 
 @bp.get("/introductions/<int:intro_id>/document")
 @login_required
-def introduction_document(intro_id: int):
+@operation("Tải giấy giới thiệu (giữ nguyên số)", query=doc_models.FormatQuery, binary=doc_models.DOCUMENT_TYPES)
+def introduction_document(intro_id: int, query: doc_models.FormatQuery):
     from .documents import get_introduction, send_record
     sess = db.session()
-    return send_record(sess, get_introduction(sess, current(), intro_id), request.args.get("format", "docx"))
+    return send_record(sess, get_introduction(sess, current(), intro_id), query.format or "docx")
 
 
 @bp.post("/members/<int:member_id>/evaluations")
 @login_required
-def evaluation_issue(member_id: int):
+@operation("Lập phiếu nhận xét của năm (mỗi năm một số phiếu)", body=doc_models.SheetInput, body_required=False,
+           ok=201, ok_schema=doc_models.SheetOut)
+def evaluation_issue(member_id: int, body: doc_models.SheetInput):
     import datetime as dt
     from ..documents import sheets
     from .documents import require_issue
     sess, user = db.session(), current()
     member = get_member(sess, user, member_id)
     require_issue(sess, user, member)
-    body = request.get_json(silent=True) or {}
-    year = body.get("year") or dt.date.today().year
-    if not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise ServiceError("invalid_year", f"Năm không hợp lệ: {year}.")
+    year = body.year or dt.date.today().year
     return jsonify(_sheet_dict(sheets.ensure_sheet(sess, member, year))), 201
 
 
 @bp.get("/evaluations/<int:ev_id>/document")
 @login_required
-def evaluation_document(ev_id: int):
+@operation("Tải phiếu nhận xét", query=doc_models.FormatQuery, binary=doc_models.DOCUMENT_TYPES)
+def evaluation_document(ev_id: int, query: doc_models.FormatQuery):
     from .documents import get_sheet, send_record
     sess = db.session()
-    return send_record(sess, get_sheet(sess, current(), ev_id), request.args.get("format", "docx"))
+    return send_record(sess, get_sheet(sess, current(), ev_id), query.format or "docx")
 
 
 @bp.post("/evaluations/<int:ev_id>/void")
 @login_required
-def evaluation_void(ev_id: int):
+@operation("Hủy phiếu và lập phiếu thay thế", body=doc_models.VoidInput, ok=201, ok_schema=doc_models.VoidOut)
+def evaluation_void(ev_id: int, body: doc_models.VoidInput):
     from ..documents import sheets
     from .documents import get_sheet, require_issue
     sess, user = db.session(), current()
     ev = get_sheet(sess, user, ev_id)
     require_issue(sess, user, ev.member)
-    new = sheets.void_and_replace(sess, user, ev, str(_json_body().get("reason") or ""))
+    new = sheets.void_and_replace(sess, user, ev, clean(body.reason))
     return jsonify({"voided": _sheet_dict(ev), "replacement": _sheet_dict(new)}), 201
 
 
 @bp.post("/documents/bulk")
 @login_required
-def documents_bulk():
+@operation("Trộn văn bản hàng loạt (công việc nền)", body=doc_models.BulkInput, ok=202, ok_schema=misc.JobOut)
+def documents_bulk(body: doc_models.BulkInput):
     from ..documents import bulk
     sess, user = db.session(), current()
-    body = _json_body()
     if user.role not in ("admin", "workplace_staff"):
         raise ServiceError("forbidden", "Chỉ đảng ủy nơi công tác được trộn văn bản.", status=403)
-    year = body.get("year")
-    if not isinstance(year, int):
-        raise ServiceError("invalid_year", "Cần năm (số nguyên).")
-    job = bulk.start(sess, user, str(body.get("kind", "")), year, body.get("selection") or {},
-                     list(body.get("outputs") or ["zip"]))
+    selection = body.selection.model_dump(exclude_none=True) if body.selection else {}
+    job = bulk.start(sess, user, body.kind, body.year, selection, list(body.outputs or ["zip"]))
     return jsonify(job_to_dict(job)), 202
 
 
 @bp.get("/documents/preview")
 @login_required
-def documents_preview():
+@operation("Xem trước một văn bản (PDF hoặc PNG), không lập số", query=doc_models.PreviewQuery,
+           binary=doc_models.DOCUMENT_TYPES)
+def documents_preview(query: doc_models.PreviewQuery):
     from .documents import preview
-    return preview()
+    return preview()  # reads the same PreviewQuery (the web page's preview shares it)
 
 
 @bp.get("/templates")
 @login_required
+@operation("Các phiên bản mẫu văn bản")
 def templates_list():
     from ..documents.templates_store import sync_builtin
     from ..models import DocumentTemplate
@@ -341,7 +362,9 @@ def templates_list():
 
 @bp.post("/templates")
 @login_required
-def templates_upload():
+@operation("Tải lên phiên bản mẫu mới (quản trị viên)", multipart=misc.TEMPLATE_UPLOAD, form=misc.TemplateForm,
+           ok=201, errors=(413,))
+def templates_upload(form: misc.TemplateForm):
     import json
     from ..documents.templates_store import upload_template
     sess, user = db.session(), current()
@@ -355,7 +378,7 @@ def templates_upload():
             definition = json.loads(request.files["definition"].read().decode("utf-8"))
         except (ValueError, UnicodeDecodeError):
             raise ServiceError("invalid_definition", "Tệp định nghĩa không phải JSON hợp lệ.")
-    row = upload_template(sess, user, request.form.get("kind", ""), upload.read(), upload.filename, definition)
+    row = upload_template(sess, user, form.kind, upload.read(), upload.filename, definition)
     return jsonify({"id": row.id, "kind": row.kind, "version": row.version, "name": row.name}), 201
 
 
@@ -372,11 +395,13 @@ def _page_dict(p) -> dict:
 
 @bp.post("/scans")
 @login_required
-def scans_upload():
+@operation("Tải lên bản quét (nhiều tệp, trường 'files'); đọc trong công việc nền", multipart=scan_models.UPLOAD,
+           form=scan_models.UploadForm, ok=202, errors=(413,))
+def scans_upload(form: scan_models.UploadForm):
     from ..scans import intake
     from .scans import uploaded_files
     sess, user = db.session(), current()
-    auto = request.form.get("auto_apply", "1") not in ("0", "false", "")
+    auto = form.auto_apply not in ("0", "false")
     batch = intake.start_batch(sess, user, uploaded_files(), auto_apply=auto)
     return jsonify({"id": batch.id, "job_id": batch.job_id, "page_count": batch.page_count,
                     "file_errors": [f.error for f in batch.files if f.error]}), 202
@@ -384,6 +409,7 @@ def scans_upload():
 
 @bp.get("/scans/<int:batch_id>")
 @login_required
+@operation("Một lô quét và các trang")
 def scans_batch(batch_id: int):
     from ..models import ScanPage
     from ..scans.access import get_batch
@@ -396,18 +422,20 @@ def scans_batch(batch_id: int):
 
 @bp.get("/scan-pages")
 @login_required
-def scan_pages_list():
+@operation("Các trang đã đọc", query=scan_models.PagesQuery)
+def scan_pages_list(query: scan_models.PagesQuery):
     from ..models import ScanPage
     from ..scans.access import visible_pages
     sess, user = db.session(), current()
     stmt = visible_pages(sess, user)
-    if request.args.get("status"):
-        stmt = stmt.where(ScanPage.status == request.args["status"])
+    if query.status:
+        stmt = stmt.where(ScanPage.status == query.status)
     return jsonify({"items": [_page_dict(p) for p in sess.scalars(stmt.order_by(ScanPage.id).limit(500))]})
 
 
 @bp.get("/scan-pages/<int:page_id>")
 @login_required
+@operation("Một trang: kết quả đọc, độ tin cậy, vị trí")
 def scan_page_get(page_id: int):
     from ..scans.access import get_page
     return jsonify(_page_dict(get_page(db.session(), current(), page_id)))
@@ -415,28 +443,31 @@ def scan_page_get(page_id: int):
 
 @bp.post("/scan-pages/<int:page_id>/apply")
 @login_required
-def scan_page_apply(page_id: int):
+@operation("Cập nhật phiếu nhận xét từ trang (có thể sửa, chọn đảng viên khác)", body=scan_models.ApplyInput,
+           body_required=False, errors=(409,))
+def scan_page_apply(page_id: int, body: scan_models.ApplyInput):
     from ..scans.decide import apply_page
     from .scans import _decide
     sess, user, p = _decide(page_id)
-    body = _json_body()
-    answers = body.get("answers") if body.get("answers") is not None else (p.reading or {}).get("answers") or {}
-    apply_page(sess, p, user, answers, body.get("other_remarks"), body.get("member_id"), body.get("year"))
+    answers = body.answers if body.answers is not None else (p.reading or {}).get("answers") or {}
+    apply_page(sess, p, user, answers, body.other_remarks, body.member_id, body.year)
     return jsonify(_page_dict(p))
 
 
 @bp.post("/scan-pages/<int:page_id>/reject")
 @login_required
-def scan_page_reject(page_id: int):
+@operation("Loại trang", body=scan_models.RejectInput, body_required=False, errors=(409,))
+def scan_page_reject(page_id: int, body: scan_models.RejectInput):
     from ..scans.decide import reject_page
     from .scans import _decide
     sess, user, p = _decide(page_id)
-    reject_page(sess, p, user, str((request.get_json(silent=True) or {}).get("reason") or ""))
+    reject_page(sess, p, user, clean(body.reason))
     return jsonify(_page_dict(p))
 
 
 @bp.post("/scan-pages/<int:page_id>/undo")
 @login_required
+@operation("Hoàn tác việc cập nhật", errors=(409,))
 def scan_page_undo(page_id: int):
     from ..scans.decide import undo_page
     from .scans import _decide

@@ -11,6 +11,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from .. import db
+from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
 from ..documents import bulk, letters, sheets
@@ -68,15 +69,15 @@ def index():
     year = dt.date.today().year
     if request.method == "POST":
         f = request.form
-        selection = {k: f.get(k) for k in ("workplace_org_id", "residence_cell_id", "ward_id") if f.get(k)}
-        ids = [i for i in f.get("member_ids", "").replace(",", " ").split() if i.isdigit()]
-        if ids:
-            selection["member_ids"] = ids
         try:
-            job = bulk.start(sess, user, f.get("kind", ""), int(f.get("year") or year), selection, f.getlist("outputs"))
-        except (ServiceError, ValueError) as err:
+            selection = {k: int_arg(f, k) for k in ("workplace_org_id", "residence_cell_id", "ward_id") if f.get(k)}
+            ids = [int_arg({"member_ids": i}, "member_ids") for i in f.get("member_ids", "").replace(",", " ").split()]
+            if ids:
+                selection["member_ids"] = ids
+            job = bulk.start(sess, user, f.get("kind", ""), year_arg(f) or year, selection, f.getlist("outputs"))
+        except ServiceError as err:
             sess.rollback()
-            flash(getattr(err, "message", "Năm không hợp lệ."), "error")
+            flash(err.message, "error")
             return redirect(url_for("documents.index"))
         flash(f"Đã bắt đầu trộn văn bản cho {job.progress_total} đảng viên.", "success")
         return redirect(url_for("jobs.detail", job_id=job.id))
@@ -90,10 +91,13 @@ def index():
 @login_required
 def preview():
     """One document rendered without issuing anything: the member's existing record, or a draft."""
+    from ..api_models.documents import PreviewQuery
+    from ..api_schema import parse_query
     sess, user = db.session(), current()
-    kind = request.args.get("kind", "evaluation_sheet")
-    year = int(request.args.get("year") or dt.date.today().year)
-    member = get_member(sess, user, int(request.args.get("member_id") or 0))
+    query = parse_query(PreviewQuery)
+    kind = query.kind or "evaluation_sheet"
+    year = query.year or dt.date.today().year
+    member = get_member(sess, user, query.member_id)
     if kind == "introduction_letter":
         record = letters.current_introduction(sess, member, year) or Introduction(
             member=member, issuing_org=letters.issuing_committee(member), year=year, number=0,
@@ -103,7 +107,7 @@ def preview():
             member=member, year=year, sheet_serial=f"{year}-{member.id:06d}-0",
             variant=sheets.sheet_variant(member), template_version=active_template(sess, "evaluation_sheet").version)
     try:
-        return send_record(sess, record, request.args.get("format", "png"))
+        return send_record(sess, record, query.format or "png")
     finally:
         sess.rollback()  # a draft is never saved
 
@@ -147,7 +151,7 @@ def issue_sheet(member_id: int):
     sess, user = db.session(), current()
     member = get_member(sess, user, member_id)
     require_issue(sess, user, member)
-    ev = sheets.ensure_sheet(sess, member, int(request.form.get("year") or dt.date.today().year))
+    ev = sheets.ensure_sheet(sess, member, year_arg(request.form) or dt.date.today().year)
     flash(f"Phiếu nhận xét năm {ev.year}, số phiếu {ev.sheet_serial}.", "success")
     return redirect(url_for("members.detail", member_id=member.id))
 

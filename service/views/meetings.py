@@ -8,6 +8,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from .. import db, meetings
+from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
 from ..models import ATTENDANCE, Meeting
@@ -22,7 +23,7 @@ def index():
     cells = meetings.cells_for(sess, user)
     if request.method == "POST":
         try:
-            m = meetings.create_meeting(sess, user, request.form.get("cell_id", type=int) or 0,
+            m = meetings.create_meeting(sess, user, int_arg(request.form, "cell_id") or 0,
                                         request.form.get("held_on", ""), request.form.get("title", ""))
         except ServiceError as err:
             sess.rollback()
@@ -31,7 +32,7 @@ def index():
         return redirect(url_for("meetings.detail", meeting_id=m.id))
     rows = sess.scalars(select(Meeting).where(Meeting.residence_cell_id.in_([c.id for c in cells]))
                         .order_by(Meeting.held_on.desc()).limit(200)).all() if cells else []
-    year = request.args.get("year", type=int) or dt.date.today().year
+    year = year_arg(request.args) or dt.date.today().year
     flagged = meetings.unexcused_absences(sess, user, year) if current_app.config.get("ABSENCE_RULE", True) else []
     return render_template("meetings/index.html", cells=cells, meetings=rows, flagged=flagged, year=year)
 

@@ -11,7 +11,7 @@ from ..errors import ServiceError
 from ..models import ORG_KINDS, Member, Organisation
 from ..permissions import get_organisation, require_admin, subtree_ids, visible_org_ids
 from ..registry import MemberFilters, list_members
-from ..text import clean
+from ..text import checked_text as checked, clean
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -45,12 +45,11 @@ def create():
     sess, user = db.session(), current()
     require_admin(user)
     name, kind = clean(request.form.get("name")), request.form.get("kind", "")
-    parent_id = request.form.get("parent_id") or None
     if not name or kind not in ORG_KINDS:
         raise ServiceError("invalid_organisation", "Cần nhập tên và chọn loại tổ chức đảng.")
-    org = Organisation(kind=kind, parent_id=int(parent_id) if parent_id else None,
-                       place=clean(request.form.get("place")) or None)
-    org.set_name(name)
+    org = Organisation(kind=kind, parent_id=parent_of(sess, request.form.get("parent_id")),
+                       place=checked_text(request.form.get("place"), "place") or None)
+    org.set_name(checked_text(name, "name"))
     sess.add(org)
     sess.commit()
     flash(f"Đã thêm {name}.", "success")
@@ -83,18 +82,39 @@ def edit(org_id: int):
     return redirect(url_for("organisations.detail", org_id=org.id))
 
 
+FIELD_LABELS = {"name": "Tên tổ chức đảng", "place": "Địa danh", "secretary_name": "Họ tên bí thư",
+                "parent_id": "Tổ chức cấp trên"}
+
+
+def checked_text(value, field: str) -> str:
+    """Cleaned text that fits its column, or 400 invalid_organisation naming the field."""
+    return checked(value, Organisation.__table__.columns[field].type.length, FIELD_LABELS[field],
+                   "invalid_organisation", field)
+
+
+def parent_of(sess, raw) -> int | None:
+    """An existing organisation's id from a form or JSON value ("" or None: no parent)."""
+    if raw in (None, ""):
+        return None
+    text = str(raw).strip()
+    parent = sess.get(Organisation, int(text)) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+    if parent is None:
+        raise ServiceError("invalid_organisation", "Tổ chức cấp trên không tồn tại.", {"field": "parent_id"})
+    return parent.id
+
+
 def update_organisation(sess, org: Organisation, data: dict) -> Organisation:
     """Name, place printed on documents, secretary who signs, parent (not under itself)."""
     if "name" in data:
-        name = clean(data["name"])
+        name = checked_text(data["name"], "name")
         if not name:
             raise ServiceError("invalid_organisation", "Tên tổ chức đảng không được để trống.")
         org.set_name(name)
     for field in ("place", "secretary_name"):
         if field in data:
-            setattr(org, field, clean(data[field]) or None)
+            setattr(org, field, checked_text(data[field], field) or None)
     if "parent_id" in data:
-        parent_id = int(data["parent_id"]) if str(data["parent_id"] or "").isdigit() else None
+        parent_id = parent_of(sess, data["parent_id"])
         if parent_id is not None and parent_id in subtree_ids(sess, org.id):
             raise ServiceError("invalid_parent", "Không thể đặt tổ chức đảng trực thuộc chính nó hoặc cấp dưới của nó.")
         org.parent_id = parent_id

@@ -8,6 +8,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from .. import db, storage
+from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
 from ..models import SCAN_PAGE_STATUSES, Evaluation, Member, ScanBatch, ScanFile, ScanPage
@@ -59,7 +60,7 @@ def batch(batch_id: int):
 @login_required
 def review_next():
     sess, user = db.session(), current()
-    after = request.args.get("after", type=int) or 0
+    after = int_arg(request.args, "after") or 0
     stmt = visible_pages(sess, user).where(ScanPage.status.in_(OPEN))
     page = sess.scalars(stmt.where(ScanPage.id > after).order_by(ScanPage.id).limit(1)).first() or \
         sess.scalars(stmt.order_by(ScanPage.id).limit(1)).first()
@@ -119,10 +120,9 @@ def form_answers(form) -> dict:
 @login_required
 def apply(page_id: int):
     sess, user, p = _decide(page_id)
-    member_id = request.form.get("member_id", type=int)
     try:
-        apply_page(sess, p, user, form_answers(request.form), request.form.get("other_remarks"), member_id,
-                   request.form.get("year", type=int))
+        apply_page(sess, p, user, form_answers(request.form), request.form.get("other_remarks"),
+                   int_arg(request.form, "member_id"), year_arg(request.form))
     except ServiceError as err:
         sess.rollback()
         flash(err.message, "error")

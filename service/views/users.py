@@ -21,7 +21,7 @@ def _orgs(sess):
 
 
 def _org_id(value: str):
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from ..jobs import JOB_KINDS
 from ..models import MEMBER_STATUSES, Member
 from .jobs import recent_jobs
 from ..permissions import scope_members
+from ..text import CONTROL_CHARS
 
 bp = Blueprint("web", __name__)
 
@@ -31,6 +32,8 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "")
         try:
+            if len(username) > 80 or CONTROL_CHARS.search(username):  # no such user can exist
+                raise ServiceError("invalid_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.", status=401)
             user = authenticate(db.session(), username, request.form.get("password", ""))
         except ServiceError as err:
             flash(err.message, "error")

@@ -1,0 +1,35 @@
+"""Scanned returns: batches and pages under review."""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from pydantic import Field
+
+from ..api_schema import Body, Id, Query, Year, text
+from ..models import SCAN_PAGE_STATUSES
+
+PageStatus = Literal[tuple(SCAN_PAGE_STATUSES)]  # type: ignore[valid-type]
+Answers = Annotated[dict[text(64), text(64)], Field(max_length=200, description="Mục -> lựa chọn")]
+
+UPLOAD = {"type": "object", "properties": {
+    "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}, "required": ["files"]}
+
+
+class UploadForm(Query):
+    auto_apply: Optional[Literal["0", "1", "false", "true"]] = Field(
+        None, description="Tự động cập nhật trang đọc chắc chắn (mặc định: có)")
+
+
+class PagesQuery(Query):
+    status: Optional[PageStatus] = None
+
+
+class ApplyInput(Body):
+    answers: Optional[Answers] = None
+    other_remarks: Optional[text(2000)] = None
+    member_id: Optional[Id] = None
+    year: Optional[Year] = None
+
+
+class RejectInput(Body):
+    reason: Optional[text(500)] = None
