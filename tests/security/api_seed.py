@@ -25,7 +25,7 @@ def seed(sess, make_user) -> dict:
     sess.commit()
     sheet = sheets.ensure_sheet(sess, members[0], YEAR)
     intro = letters.issue_introduction(sess, admin, members[0])
-    token = new_api_token(sess, admin, "fuzz")
+    token, _row = new_api_token(sess, admin, "fuzz")
     sess.commit()
     return {"token": token, "admin": admin, "members": members, "sheet": sheet, "intro": intro, "cell": cell,
             "work": work}

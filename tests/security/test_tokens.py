@@ -26,10 +26,11 @@ def test_token_expires_by_default_and_the_lifetime_is_capped(app, make_user, log
     assert made["state"] == "active" and made["token"].startswith("nct_")
     short = _token(client, expires_in_days=7)
     assert short["expires_at"] < made["expires_at"]
-    for bad in (0, 366, "30", True):
+    for bad, code in ((0, "invalid_token_expiry"), (366, "invalid_token_expiry"),
+                      ("30", "invalid_request"), (True, "invalid_request")):  # wrong types: the declared schema
         resp = client.post("/api/tokens", json={"name": "x", "expires_in_days": bad})
         assert resp.status_code == 400
-        assert resp.get_json()["error"]["code"] == "invalid_token_expiry"
+        assert resp.get_json()["error"]["code"] == code
     assert sess.query(ApiToken).count() == 2  # the refused ones made nothing
 
     row = sess.get(ApiToken, made["id"])
