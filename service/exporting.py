@@ -46,6 +46,24 @@ def member_row(m: Member) -> list[Any]:
     return [values[c] for c in COLUMNS]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_value(ws, value: Any) -> Any:
+    """``value`` ready for ``ws.append``: a string that Excel would take as a formula becomes a text cell.
+
+    A name like ``=HYPERLINK("http://…"&B2,"…")`` is written as that text (data type "s", quote
+    prefix: Excel shows it and never evaluates it); the text itself is unchanged, so it re-imports
+    as it was. Every workbook the service writes puts its values through this.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
 def _width(value: Any) -> int:
     if value is None:
         return 0
@@ -82,7 +100,7 @@ def export_members(members: Iterable[Member]) -> bytes:
                 c.number_format = DATE_FORMAT
                 out.append(c)
             else:
-                out.append(v)
+                out.append(safe_value(ws, v))
         ws.append(out)
 
     for r in sample:

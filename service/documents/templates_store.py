@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import db, storage
+from .. import db, safe_files, storage
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..errors import NotFound, ServiceError
@@ -108,9 +108,10 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
         new_def = docgen.validate_definition(new_def, source=filename)
     except docgen.DefinitionError as exc:
         raise ServiceError("invalid_definition", exc.message_vi, {"file": filename})
-    problems = validate.validate_template(data, new_def, filename=filename)
+    # the container check (docgen.container.check_container) runs first, with this installation's limits
+    problems = validate.validate_template(data, new_def, filename=filename, limits=safe_files.limits())
     if problems:
-        details = [{"code": p.code, "message": p.message, "name": p.name, "paragraph": p.paragraph}
+        details = [{"code": p.code, "message": p.message, "name": p.name, "paragraph": p.paragraph, "part": p.part}
                    for p in problems]
         raise ServiceError("invalid_template",
                            f"Mẫu {filename} không dùng được: " + "; ".join(p.message for p in problems), details)
