@@ -208,7 +208,7 @@ def worst_allowed_xlsx(member_mb: float = 38.5, rows: int = 20000) -> bytes:
     while size < member_mb * 1024 * 1024:
         s = f"{'ab'[i % 2]}{i}"
         strings.append(s)
-        size += len(s) + 13  # <si><t></t></si>
+        size += len(s) + 16  # <si><t></t></si>
         i += 1
     sst = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{NS}" count="{len(strings)}" '
            f'uniqueCount="{len(strings)}">' + "".join(f"<si><t>{s}</t></si>" for s in strings) + "</sst>").encode()
