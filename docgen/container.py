@@ -47,7 +47,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 class ContainerLimits:
     """Limits of one uploaded container; the defaults suit Office files a secretary makes."""
     max_members: int = 1000
-    max_member: int = 40 * MB
+    max_member: int = 20 * MB  # openpyxl keeps a workbook's shared strings in memory: this bounds them
     max_total: int = 100 * MB
     max_ratio: int = 200
     ratio_floor: int = 1 * MB  # the ratio is only checked for members bigger than this

@@ -19,7 +19,7 @@ def load(app, overrides: dict | None = None) -> None:
         IMPORT_MAX_ROWS=int(os.environ.get("NOICUTRU_IMPORT_MAX_ROWS", "20000")),
         # every uploaded .xlsx/.docx container (see docgen/container.py)
         ZIP_MAX_MEMBERS=int(os.environ.get("NOICUTRU_ZIP_MAX_MEMBERS", "1000")),
-        ZIP_MAX_MEMBER_MB=float(os.environ.get("NOICUTRU_ZIP_MAX_MEMBER_MB", "40")),
+        ZIP_MAX_MEMBER_MB=float(os.environ.get("NOICUTRU_ZIP_MAX_MEMBER_MB", "20")),
         ZIP_MAX_TOTAL_MB=float(os.environ.get("NOICUTRU_ZIP_MAX_TOTAL_MB", "100")),
         ZIP_MAX_RATIO=int(os.environ.get("NOICUTRU_ZIP_MAX_RATIO", "200")),
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=int(os.environ.get("NOICUTRU_SESSION_MINUTES", "120"))),

@@ -186,7 +186,7 @@ HOSTILE_WORKBOOKS = {
     "xxe_file": (xxe_file_xlsx, "xml_dtd"),
     "xxe_http": (xxe_http_xlsx, "xml_dtd"),
     "zip_bomb": (zip_bomb_xlsx, "zip_member_too_large"),
-    "zip_bomb_ratio": (lambda: zip_bomb_xlsx(30), "zip_ratio"),
+    "zip_bomb_ratio": (lambda: zip_bomb_xlsx(15), "zip_ratio"),
     "zip_bomb_lying_size": (lambda: zip_bomb_xlsx(200, declared_size=50_000), "not_xlsx"),
     "too_many_members": (too_many_members_xlsx, "zip_too_many_members"),
     "path_traversal": (traversal_xlsx, "zip_bad_name"),
@@ -197,9 +197,9 @@ HOSTILE_WORKBOOKS = {
 }
 
 
-def worst_allowed_xlsx(member_mb: float = 38.5, rows: int = 20000) -> bytes:
+def worst_allowed_xlsx(member_mb: float = 19.5, rows: int = 20000) -> bytes:
     """The heaviest workbook the default limits accept: a shared-string table just under the per-member
-    limit (about 1.5 million short strings, which openpyxl keeps in memory) and ``rows`` member rows
+    limit (about 800,000 short strings, which openpyxl keeps in memory) and ``rows`` member rows
     of 20 columns that use them."""
     from service.importing.workbook import FIELD_LABELS
     heads = list(FIELD_LABELS.values())
