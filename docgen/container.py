@@ -40,6 +40,7 @@ MB = 1024 * 1024
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _XML_PROLOG_CHUNK = 64 * 1024
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -170,10 +171,12 @@ def check_container(data: bytes, *, label: str, limits: ContainerLimits = DEFAUL
             continue
         try:
             with zf.open(info) as fh:
-                if fh.read(4) in _ZIP_MAGICS:
-                    fail("zip_nested", f"member {name!r} is a zip archive",
-                         f"Tệp «{label}» chứa một tệp nén khác bên trong («{name}»): không được chấp nhận.", name)
-            if name.lower().endswith(_XML_SUFFIXES):
+                head = fh.read(4)
+            if head in _ZIP_MAGICS:
+                fail("zip_nested", f"member {name!r} is a zip archive",
+                     f"Tệp «{label}» chứa một tệp nén khác bên trong («{name}»): không được chấp nhận.", name)
+            # XML by name or by content (a part may be named anything in the relationships)
+            if name.lower().endswith(_XML_SUFFIXES) or head.lstrip().startswith(b"<") or head.startswith(_BOMS):
                 with zf.open(info) as fh:
                     if _has_doctype(fh):
                         fail("xml_dtd", f"member {name!r} declares a DTD",

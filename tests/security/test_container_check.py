@@ -37,6 +37,9 @@ def test_dtd_found_behind_a_long_prolog_and_in_utf16():
     assert refused(hf.rezip(hf.plain_xlsx(), add=[("xl/extra.xml", xml)])).code == "xml_dtd"
     utf16 = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a SYSTEM "http://127.0.0.1:1/"><a/>'.encode("utf-16")
     assert refused(hf.rezip(hf.plain_xlsx(), add=[("xl/extra.xml", utf16)])).code == "xml_dtd"
+    # a part named like anything else (the relationships may point to it) is still XML
+    disguised = hf.rezip(hf.plain_xlsx(), add=[("xl/worksheets/sheet9.dat", xml)])
+    assert refused(disguised).code == "xml_dtd" and refused(disguised).member == "xl/worksheets/sheet9.dat"
 
 
 def test_limits_are_parameters():
