@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from tests.support import hostile_files as hf
 
+from service.exporting import FORMULA_STARTS
 from service.models import AuditEntry, DocumentTemplate, ImportBatch, Job, Member, Organisation, StoredFile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,7 +193,7 @@ def test_export_writes_formula_like_text_as_text(app, sess, admin_client):
             name, notes = stored[card]
             assert row[name_col].data_type == "s" and row[name_col].value == name
             assert row[notes_col].data_type == "s" and row[notes_col].value == notes
-            if name.startswith(hf.FORMULA_NAMES[0][:1]) or name[:1] in "+-@\t\r":
+            if name.startswith(FORMULA_STARTS):
                 assert row[name_col].quotePrefix
             seen += 1
         assert seen == len(stored)
@@ -256,3 +257,17 @@ def test_worst_allowed_workbook_stays_under_200_mb(tmp_path):
     rows, delta_mb = map(int, out.stdout.split())
     assert rows == 20000
     assert delta_mb < 200, f"peak RSS grew by {delta_mb} MB"
+
+
+def test_rows_read_no_wider_than_the_column_cap(app, sess, admin_client):
+    """A cell in column XFD on every row: rows are read MAX_COLUMNS wide, and the members still import."""
+    from service.importing.workbook import MAX_COLUMNS, open_workbook
+    data = hf.wide_xlsx(2000)
+    wb = open_workbook(data, "rong.xlsx")
+    widths = {len(r) for r in wb.worksheets[0].iter_rows(values_only=True)}
+    wb.close()
+    assert widths == {MAX_COLUMNS}
+    resp = admin_client.post("/api/imports", data={"file": (io.BytesIO(data), "rong.xlsx")},
+                             content_type="multipart/form-data")
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["preview"]["summary"]["create"] == 2000

@@ -234,3 +234,17 @@ def worst_allowed_xlsx(member_mb: float = 19.5, rows: int = 20000) -> bytes:
                              b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
     return rezip(plain_xlsx(), replace={SHEET: sheet, "[Content_Types].xml": ct, "xl/_rels/workbook.xml.rels": rels},
                  add=[("xl/sharedStrings.xml", sst)])
+
+
+def wide_xlsx(rows: int = 2000) -> bytes:
+    """Member rows that each also hold a cell in the last column (XFD), with a matching dimension:
+    read naively, every row would be 16,384 values wide."""
+    out = ['<row r="1"><c r="A1" t="inlineStr"><is><t>Họ và tên</t></is></c>'
+           '<c r="B1" t="inlineStr"><is><t>Số thẻ đảng viên</t></is></c></row>']
+    for r in range(2, rows + 2):
+        out.append(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>Nguyễn Văn {r}</t></is></c>'
+                   f'<c r="B{r}" t="inlineStr"><is><t>{50000000 + r}</t></is></c>'
+                   f'<c r="XFD{r}" t="inlineStr"><is><t>x</t></is></c></row>')
+    sheet = (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}"><dimension ref="A1:XFD{rows + 1}"/>'
+             f'<sheetData>{"".join(out)}</sheetData></worksheet>').encode("utf-8")
+    return rezip(plain_xlsx(), replace={SHEET: sheet})
