@@ -23,6 +23,7 @@ from typing import Iterable
 
 from lxml import etree
 
+from . import safexml
 from .errors import DocgenError
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -33,7 +34,6 @@ WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 RT_IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
 RT_HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 _SENTINEL = "@@NCT_BODY@@"
-_PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=True)
 _IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "gif": "image/gif",
                 "bmp": "image/bmp", "tiff": "image/tiff", "emf": "image/x-emf", "wmf": "image/x-wmf"}
 
@@ -54,7 +54,7 @@ class _Source:
             self.names = doc.namelist()
 
     def main_part(self) -> str:
-        rels = etree.fromstring(self.read("_rels/.rels"), _PARSER)
+        rels = safexml.parse(self.read("_rels/.rels"))
         for rel in rels:
             if rel.get("Type", "").endswith("/officeDocument"):
                 return rel.get("Target").lstrip("/")
@@ -85,7 +85,7 @@ class CombinedDocxWriter:
     def add(self, doc) -> None:
         src = _Source(doc)
         main = src.main_part()
-        root = etree.fromstring(src.read(main), _PARSER)
+        root = safexml.parse(src.read(main))
         body = root.find(f"{{{W}}}body")
         if body is None:
             raise DocgenError("document has no body", "Văn bản không có nội dung")
@@ -93,7 +93,7 @@ class CombinedDocxWriter:
             self._first = src
             self._main = main
             self._root_template = copy.deepcopy(root)
-            self._base_rels = etree.fromstring(src.read(_rels_name(main)), _PARSER)
+            self._base_rels = safexml.parse(src.read(_rels_name(main)))
             self._rel_ids = {r.get("Id") for r in self._base_rels}
             self._sectpr = body.find(f"{{{W}}}sectPr")
         else:
@@ -109,7 +109,7 @@ class CombinedDocxWriter:
         self.count += 1
 
     def _remap_relationships(self, src: _Source, main: str, body) -> None:
-        rels = {r.get("Id"): r for r in etree.fromstring(src.read(_rels_name(main)), _PARSER)}
+        rels = {r.get("Id"): r for r in safexml.parse(src.read(_rels_name(main)))}
         base_dir = posixpath.dirname(main)
         mapping: dict[str, str] = {}
         for el in body.iter():
@@ -188,7 +188,7 @@ class CombinedDocxWriter:
             if name not in skip:
                 self._out.writestr(name, src.read(name))
         # content types: make sure every media extension has a default
-        ct = etree.fromstring(src.read("[Content_Types].xml"), _PARSER)
+        ct = safexml.parse(src.read("[Content_Types].xml"))
         have = {d.get("Extension", "").lower() for d in ct.findall(f"{{{CT}}}Default")}
         for ext in sorted(self._extensions - have):
             d = etree.SubElement(ct, f"{{{CT}}}Default")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from . import safexml
 from .ziputil import make_entry, write_zip
 
 MAX_PART_BYTES = 4 * 1024 * 1024  # one part; the real templates' biggest is ~200 kB
@@ -41,7 +42,6 @@ MACRO_MARKERS = ("macroEnabled", "vbaProject", "vbaData", "ms-office.activeX")
 DANGEROUS_FIELDS = re.compile(r"\b(INCLUDETEXT|INCLUDEPICTURE|INCLUDE|DDEAUTO|DDE|LINK|IMPORT)\b", re.I)
 EMBEDDED_ELEMENTS = {"object", "OLEObject", "altChunk", "control", "objectEmbed", "objectLink"}
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
 class PackageError(Exception):
@@ -70,7 +70,7 @@ def read_member(zf: zipfile.ZipFile, name: str, limit: int = MAX_PART_BYTES) -> 
 
 def parse_xml_member(zf: zipfile.ZipFile, name: str) -> etree._Element:
     try:
-        return etree.fromstring(read_member(zf, name), _PARSER)
+        return safexml.parse(read_member(zf, name))
     except etree.XMLSyntaxError as exc:
         raise PackageError("not_docx", f"{name} is not well-formed XML: {exc}", name) from None
 
@@ -212,7 +212,7 @@ def strip_external_relationships(docx: bytes) -> bytes:
         for info in infos:
             if not info.filename.endswith(".rels"):
                 continue
-            root = etree.fromstring(read_member(zf, info.filename), _PARSER)
+            root = safexml.parse(read_member(zf, info.filename))
             drop = [r for r in root.iter(f"{{{RELS_NS}}}Relationship")
                     if _is_external(r.get("Target") or "", r.get("TargetMode") or "")]
             for r in drop:

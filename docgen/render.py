@@ -37,6 +37,7 @@ from jinja2.sandbox import SecurityError
 from lxml import etree
 
 from .context import prepare_context
+from . import safexml
 from .definitions import FormDefinition, as_definition, definition_for_template
 from .errors import DocgenError, TemplateForbiddenError, TemplateRenderError
 from .filenames import safe_filename
@@ -80,7 +81,7 @@ def _tables_need_fix(tree) -> bool:
 def _fix_tables(tpl, xml: str):
     """docxtpl's fix_tables, skipping its re-parse and loops when nothing changes."""
     try:
-        tree = etree.fromstring(xml)
+        tree = safexml.parse(xml)
     except etree.XMLSyntaxError:
         return tpl.fix_tables(xml)  # docxtpl parses with recover=True
     if _tables_need_fix(tree):
@@ -235,7 +236,7 @@ class CompiledTemplate:
                               if not r.is_external and r.reltype in (RT.HEADER, RT.FOOTER)]
         found: dict[str, str] = {}
         for part in parts:
-            tree = etree.fromstring(part.blob)
+            tree = safexml.parse(part.blob)
             for pic in tree.iter("{%s}pic" % _NSMAP["pic"]):
                 cnv = pic.find("pic:nvPicPr/pic:cNvPr", _NSMAP)
                 blip = pic.find("pic:blipFill/a:blip", _NSMAP)

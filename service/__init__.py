@@ -11,6 +11,8 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     app = Flask(__name__, template_folder="html", instance_relative_config=True,
                 instance_path=(overrides or {}).get("INSTANCE_DIR") or os.environ.get("NOICUTRU_INSTANCE_DIR") or None)
     from . import api_schema, config, db, errors, auth, jobs, storage, http_security, rate_limits
+    from .safe_files import require_defusedxml
+    require_defusedxml()
     from .views import register_blueprints
 
     config.load(app, overrides)

@@ -17,6 +17,11 @@ def load(app, overrides: dict | None = None) -> None:
         MAX_CONTENT_LENGTH=int(os.environ.get("NOICUTRU_MAX_UPLOAD_MB", "300")) * 1024 * 1024,
         IMPORT_MAX_BYTES=int(os.environ.get("NOICUTRU_IMPORT_MAX_MB", "10")) * 1024 * 1024,
         IMPORT_MAX_ROWS=int(os.environ.get("NOICUTRU_IMPORT_MAX_ROWS", "20000")),
+        # every uploaded .xlsx/.docx container (see docgen/container.py)
+        ZIP_MAX_MEMBERS=int(os.environ.get("NOICUTRU_ZIP_MAX_MEMBERS", "1000")),
+        ZIP_MAX_MEMBER_MB=float(os.environ.get("NOICUTRU_ZIP_MAX_MEMBER_MB", "20")),
+        ZIP_MAX_TOTAL_MB=float(os.environ.get("NOICUTRU_ZIP_MAX_TOTAL_MB", "100")),
+        ZIP_MAX_RATIO=int(os.environ.get("NOICUTRU_ZIP_MAX_RATIO", "200")),
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=int(os.environ.get("NOICUTRU_SESSION_MINUTES", "120"))),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -47,6 +47,24 @@ def member_row(m: Member) -> list[Any]:
     return [values[c] for c in COLUMNS]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_value(ws, value: Any) -> Any:
+    """``value`` ready for ``ws.append``: a string that Excel would take as a formula becomes a text cell.
+
+    A name like ``=HYPERLINK("http://…"&B2,"…")`` is written as that text (data type "s", quote
+    prefix: Excel shows it and never evaluates it); the text itself is unchanged, so it re-imports
+    as it was. Every workbook the service writes puts its values through this.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
 def _width(value: Any) -> int:
     if value is None:
         return 0
@@ -82,8 +100,8 @@ def export_members(members: Iterable[Member]) -> bytes:
                 c = WriteOnlyCell(ws, value=v)
                 c.number_format = DATE_FORMAT
                 out.append(c)
-            else:  # control characters cannot be stored in a worksheet: dropped rather than failing the export
-                out.append(ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
+            else:  # control characters are dropped; text that looks like a formula stays text
+                out.append(safe_value(ws, ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v))
         ws.append(out)
 
     for r in sample:

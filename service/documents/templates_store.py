@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from .. import db, qrkeys, storage
+from .. import db, qrkeys, safe_files, storage
 from ..errors import NotFound, ServiceError
 from ..models import DocumentTemplate, StoredFile, User, utcnow
 
@@ -162,7 +162,8 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
         new_def = docgen.validate_definition(new_def, source=filename)
     except docgen.DefinitionError as exc:
         raise ServiceError("invalid_definition", exc.message_vi, {"file": filename})
-    problems = validate.validate_template(data, new_def, filename=filename)
+    # the container check (docgen.container.check_container) runs first, with this installation's limits
+    problems = validate.validate_template(data, new_def, filename=filename, limits=safe_files.limits())
     if problems:
         details = [{"code": p.code, "message": p.message, "name": p.name, "paragraph": p.paragraph, "part": p.part}
                    for p in problems]

@@ -19,9 +19,11 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from ..errors import ServiceError
+from ..safe_files import check_upload, unreadable_workbook_errors
 from ..text import clean, search_key
 
 HEADER_SCAN_ROWS = 30
+MAX_COLUMNS = 256  # columns read from a sheet (Excel 2003's limit; a member list has about 25)
 MAX_TEXT = 200
 
 # field -> Vietnamese label used in messages (and by the exporter as the column header)
@@ -332,11 +334,23 @@ def open_workbook(data: bytes, filename: str):
     if not data.startswith(b"PK\x03\x04"):
         raise bad
     try:
+        check_upload(data, label=name)  # zip bombs, nested zips, unsafe names, DTDs: before any parsing
+    except ServiceError as exc:
+        if exc.code == "zip_invalid":
+            raise bad from None
+        raise
+    try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
         if "xl/workbook.xml" not in names and not any(n.endswith("workbook.xml") for n in names):
             raise bad
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        for ws in wb.worksheets:
+            # read-only rows are as wide as the declared dimension or the row's last cell: a cell in
+            # column XFD would make every row 16,384 values. No member list is wider than this.
+            if ws.max_column is None or ws.max_column > MAX_COLUMNS:
+                ws._max_column = MAX_COLUMNS
+        return wb
     except ServiceError:
         raise
     except Exception:
@@ -412,6 +426,12 @@ def parse_workbook(data: bytes, filename: str, max_rows: Optional[int] = None) -
             f"trang tính {sheets}. Dòng tiêu đề phải có các cột {required}.",
             {"file_name": name, "sheets": searched, "required": [FIELD_LABELS[r] for r in REQUIRED],
              "rows_searched": HEADER_SCAN_ROWS})
+    except unreadable_workbook_errors() as exc:  # a sheet's XML is read lazily, only here
+        raise ServiceError(
+            "xlsx_unreadable",
+            f"Tệp «{name}» bị hỏng hoặc có nội dung XML không hợp lệ/không an toàn nên không đọc được. "
+            "Hãy mở tệp bằng Excel, lưu lại dưới dạng .xlsx rồi tải lên lại.",
+            {"file_name": name, "reason": f"{type(exc).__name__}: {str(exc)[:200]}"}) from None
     finally:
         wb.close()
 

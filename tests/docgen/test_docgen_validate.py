@@ -76,7 +76,9 @@ def test_zip_bomb():
     good = docx_with([["x"]])
     bomb = rezip(good, add={"word/media/huge.bin": b"\0" * (80 * 1024 * 1024)})
     assert len(bomb) < 1024 * 1024
-    assert codes(validate_template(bomb, LETTER_DEF)) == ["zip_bomb"]
+    problems = validate_template(bomb, LETTER_DEF, filename="mau.docx")
+    assert codes(problems) == ["zip_member_too_large"]
+    assert problems[0].part == "word/media/huge.bin" and "mau.docx" in problems[0].message
 
 
 def test_unknown_placeholder_named_with_paragraph():
