@@ -77,9 +77,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_api_token(sess, user: User, name: str) -> str:
+def new_api_token(sess, user: User, name: str, *, by: Optional[User] = None) -> str:
+    """A new token for ``user`` (created by ``by``, default the user), audited without the token."""
+    from . import audit
     token = "nct_" + secrets.token_urlsafe(32)
-    sess.add(ApiToken(user_id=user.id, name=name, token_hash=hash_token(token)))
+    row = ApiToken(user_id=user.id, name=name, token_hash=hash_token(token))
+    sess.add(row)
+    audit.record(sess, "api_token", row, "create", None, {"user_id": user.id, "name": name},
+                 user=by if by is not None else user)
     return token
 
 

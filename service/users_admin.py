@@ -7,6 +7,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import audit
 from .auth import check_password_strength, hash_password
 from .errors import ServiceError
 from .models import ROLES, Organisation, User
@@ -29,8 +30,15 @@ def _check_role(sess: Session, role: str, organisation_id: Optional[int]) -> Non
                            {"field": "organisation_id"})
 
 
+def user_snapshot(user: User) -> dict:
+    """What the audit log keeps of a user (never the password hash)."""
+    return {"username": user.username, "full_name": user.full_name, "role": user.role,
+            "organisation_id": user.organisation_id, "active": user.active}
+
+
 def create_user(sess: Session, username: str, password: str, role: str, organisation_id: Optional[int] = None,
-                full_name: str = "") -> User:
+                full_name: str = "", *, by: Optional[User] = None) -> User:
+    """A new user; ``by`` is the administrator creating it (None from the command line)."""
     username = clean(username).lower()
     if not USERNAME.match(username):
         raise ServiceError("invalid_username", "Tên đăng nhập chỉ gồm chữ thường không dấu, số, dấu chấm, gạch (3–80 ký tự).",
@@ -42,18 +50,27 @@ def create_user(sess: Session, username: str, password: str, role: str, organisa
     user = User(username=username, password_hash=hash_password(password), role=role,
                 organisation_id=organisation_id if role != "admin" else None, full_name=clean(full_name))
     sess.add(user)
+    sess.flush()
+    audit.record(sess, "user", user, "create", None, user_snapshot(user), user=by)
     sess.commit()
     return user
 
 
 def update_user(sess: Session, user: User, role: str, organisation_id: Optional[int], active: bool,
-                full_name: str, password: str = "") -> User:
+                full_name: str, password: str = "", *, by: Optional[User] = None) -> User:
+    """Role, organisation, active, name and (when given) a new password. Audited: a password
+    change shows as ``password_changed: true``, never the hash."""
     _check_role(sess, role, organisation_id)
+    before = user_snapshot(user)
     if password:
         check_password_strength(password)
         user.password_hash = hash_password(password)
         user.failed_logins = 0
     user.role, user.active, user.full_name = role, active, clean(full_name)
     user.organisation_id = organisation_id if role != "admin" else None
+    after = user_snapshot(user)
+    if password:
+        before["password_changed"], after["password_changed"] = False, True
+    audit.record(sess, "user", user, "update", before, after, user=by)
     sess.commit()
     return user

@@ -6,6 +6,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import audit
 from ..errors import ServiceError
 from ..models import Evaluation, Member, User, utcnow
 from .contexts import check_documentable, issuing_committee, residence_of
@@ -23,7 +24,13 @@ def _serial(member: Member, year: int, n: int) -> str:
     return f"{year}-{member.id:06d}-{n}"
 
 
-def ensure_sheet(sess: Session, member: Member, year: int, *, commit: bool = True) -> Evaluation:
+def sheet_snapshot(ev: Evaluation) -> dict:
+    return {"member_id": ev.member_id, "year": ev.year, "sheet_serial": ev.sheet_serial, "variant": ev.variant,
+            "template_version": ev.template_version, "replaces_id": ev.replaces_id, **ev.snapshot()}
+
+
+def ensure_sheet(sess: Session, member: Member, year: int, *, commit: bool = True, user: Optional[User] = None,
+                 job_id: Optional[int] = None, source: Optional[str] = None) -> Evaluation:
     """The member's sheet for ``year``: the live one, or a new one with its serial."""
     check_documentable(member, "phiếu nhận xét")
     existing = live_sheet(sess, member.id, year)
@@ -39,6 +46,7 @@ def ensure_sheet(sess: Session, member: Member, year: int, *, commit: bool = Tru
                     template_version=template.version, status="issued")
     sess.add(ev)
     sess.flush()
+    audit.record(sess, "evaluation", ev, "issue", None, sheet_snapshot(ev), user=user, job_id=job_id, source=source)
     if commit:
         sess.commit()
     return ev
@@ -52,9 +60,13 @@ def void_and_replace(sess: Session, user: User, ev: Evaluation, reason: str) -> 
         raise ServiceError("sheet_returned", f"Phiếu số {ev.sheet_serial} đã được nhận lại, không thể hủy.")
     if not reason.strip():
         raise ServiceError("reason_required", "Cần ghi lý do hủy phiếu.")
+    before = sheet_snapshot(ev)
     ev.status, ev.voided_reason, ev.voided_by, ev.voided_at = "voided", reason.strip(), user.id, utcnow()
     sess.flush()
-    new = ensure_sheet(sess, ev.member, ev.year, commit=False)
+    audit.record(sess, "evaluation", ev, "void", before, {**sheet_snapshot(ev), "voided_reason": ev.voided_reason},
+                 user=user)
+    new = ensure_sheet(sess, ev.member, ev.year, commit=False, user=user)
     new.replaces_id = ev.id
+    audit.record(sess, "evaluation", new, "replace", None, sheet_snapshot(new), user=user)
     sess.commit()
     return new

@@ -14,7 +14,8 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import db, storage
+from .. import audit, db, storage
+from ..permissions import require_write
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..errors import NotFound, ServiceError
@@ -98,6 +99,7 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
                     definition: Optional[dict] = None) -> DocumentTemplate:
     """Check an uploaded .docx and store it as the next version of ``kind``. Nothing is stored if it fails."""
     from docgen import validate
+    require_write(sess, user, DocumentTemplate(kind=kind), message="Chỉ quản trị viên được thêm mẫu văn bản.")
     if kind not in KIND_LABELS:
         raise ServiceError("invalid_kind", "Loại văn bản không hợp lệ.", {"kinds": list(KIND_LABELS)})
     base = active_template(sess, kind)
@@ -119,5 +121,21 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
     row = DocumentTemplate(kind=kind, version=version, name=filename, file_id=stored.id, definition=new_def,
                            uploaded_by=user.id)
     sess.add(row)
+    sess.flush()
+    audit.record(sess, "template", row, "upload", None, template_snapshot(row, sha256=stored.sha256), user=user)
+    sess.commit()
+    return row
+
+
+def template_snapshot(row: DocumentTemplate, **extra) -> dict:
+    return {"kind": row.kind, "version": row.version, "name": row.name, "active": row.active, **extra}
+
+
+def set_template_active(sess: Session, user: User, row: DocumentTemplate, active: bool) -> DocumentTemplate:
+    """Switch a template version on or off (administrators), audited."""
+    require_write(sess, user, row, message="Chỉ quản trị viên được bật hoặc tắt mẫu văn bản.")
+    before = template_snapshot(row)
+    row.active = active
+    audit.record(sess, "template", row, "switch", before, template_snapshot(row), user=user)
     sess.commit()
     return row

@@ -12,7 +12,7 @@ from ..auth import current, new_api_token
 from ..errors import ServiceError
 from ..exporting import export_members
 from ..jobs import cancel
-from ..models import ORG_KINDS, AuditEntry, Organisation
+from ..models import AuditEntry, Organisation
 from ..openapi import spec
 from ..permissions import get_member, get_organisation, require_admin, visible_org_ids
 from ..registry import (MemberFilters, all_members, create_member, list_members, member_to_dict, org_to_dict,
@@ -136,20 +136,9 @@ def org_get(org_id: int):
 @bp.post("/organisations")
 @login_required
 def org_create():
+    from .organisations import create_organisation
     sess, user = db.session(), current()
-    require_admin(user)
-    data = _json_body()
-    name, kind, parent_id = clean(data.get("name")), data.get("kind"), data.get("parent_id")
-    if not name or kind not in ORG_KINDS:
-        raise ServiceError("invalid_organisation", "Cần tên và loại tổ chức đảng hợp lệ.",
-                           {"kinds": list(ORG_KINDS)})
-    if parent_id is not None and sess.get(Organisation, parent_id) is None:
-        raise ServiceError("invalid_organisation", "Tổ chức cấp trên không tồn tại.", {"field": "parent_id"})
-    org = Organisation(kind=kind, parent_id=parent_id, place=clean(data.get("place")) or None)
-    org.set_name(name)
-    sess.add(org)
-    sess.commit()
-    return jsonify(org_to_dict(org)), 201
+    return jsonify(org_to_dict(create_organisation(sess, user, _json_body()))), 201
 
 
 @bp.patch("/organisations/<int:org_id>")
@@ -157,11 +146,10 @@ def org_create():
 def org_update(org_id: int):
     from .organisations import update_organisation
     sess, user = db.session(), current()
-    require_admin(user)
     org = sess.get(Organisation, org_id)
     if org is None:
         abort(404)
-    return jsonify(org_to_dict(update_organisation(sess, org, _json_body())))
+    return jsonify(org_to_dict(update_organisation(sess, user, org, _json_body())))
 
 
 def _batch_to_dict(batch) -> dict:
@@ -264,7 +252,7 @@ def evaluation_issue(member_id: int):
     year = body.get("year") or dt.date.today().year
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ServiceError("invalid_year", f"Năm không hợp lệ: {year}.")
-    return jsonify(_sheet_dict(sheets.ensure_sheet(sess, member, year))), 201
+    return jsonify(_sheet_dict(sheets.ensure_sheet(sess, member, year, user=user))), 201
 
 
 @bp.get("/evaluations/<int:ev_id>/document")
