@@ -241,3 +241,23 @@ def test_concurrent_writers_do_not_fork_the_chain(app, sess, orgs, members, make
     assert [e.id for e in rows] == list(range(1, 31))
     assert all(b.prev_hash == a.entry_hash for a, b in zip(rows, rows[1:]))
     assert audit.verify(sess).ok
+
+
+def test_import_job_records_the_job_and_the_user_who_confirmed_it(app, sess, make_user, login):
+    import io
+    from service import jobs
+    admin = make_user("quantri")
+    client = login(admin)
+    data = (ROOT / "samples" / "members.xlsx").read_bytes()
+    batch = client.post("/api/imports", data={"file": (io.BytesIO(data), "members.xlsx")},
+                        content_type="multipart/form-data").get_json()
+    assert batch["status"] == "previewed", batch
+    job = client.post(f"/api/imports/{batch['id']}/confirm").get_json()
+    jobs.run_pending()
+    created = entries(sess, entity_kind="member", action="create")
+    orgs_created = entries(sess, entity_kind="organisation", action="create")
+    assert created and orgs_created
+    for e in created + orgs_created:
+        assert (e.user_id, e.job_id, e.source) == (admin.id, job["id"], "import")
+        assert "members.xlsx" in e.source_ref
+    assert audit.verify(sess).ok
