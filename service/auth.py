@@ -80,6 +80,8 @@ def hash_token(token: str) -> str:
 def new_api_token(sess, user: User, name: str, *, by: Optional[User] = None) -> str:
     """A new token for ``user`` (created by ``by``, default the user), audited without the token."""
     from . import audit
+    from .permissions import require_write
+    require_write(sess, by if by is not None else user, user, "own_tokens")
     token = "nct_" + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name, token_hash=hash_token(token))
     sess.add(row)

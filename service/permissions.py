@@ -7,7 +7,7 @@ from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from .errors import Forbidden, NotFound
-from .models import Meeting, Member, Organisation, ScanPage, User
+from .models import Meeting, Member, Organisation, ScanBatch, ScanPage, User
 
 
 def subtree_ids(sess: Session, root_id: int) -> list[int]:
@@ -77,6 +77,7 @@ def can_edit_member(sess: Session, user: User, member: Member) -> bool:
 #
 # Organisations ("edit"): administrators. ("meetings": record a meeting and its attendance):
 # administrators and the secretary of that residence cell. Users, templates: administrators.
+# API tokens ("own_tokens" on a user): the user themselves, and administrators.
 
 MEMBER_ACTIONS = ("edit", "return")
 
@@ -94,7 +95,6 @@ def can_write(sess: Session, user: Optional[User], target, action: str = "edit")
         if target.member_id is not None:
             member = target.member or sess.get(Member, target.member_id)
             return member is not None and can_write(sess, user, member, "return")
-        from .models import ScanBatch
         batch = sess.get(ScanBatch, target.batch_id)
         return user.role == "admin" or (batch is not None and batch.created_by == user.id
                                         and user.role in ("workplace_staff", "cell_secretary"))
