@@ -119,8 +119,13 @@ def check_token(token: str) -> tuple[Optional[ApiToken], Optional[str]]:
     return row, None
 
 
-def new_api_token(sess, user: User, name: str, days: Optional[int] = None) -> tuple[str, ApiToken]:
-    """Make a token (the secret is shown once; only its hash is kept). Expires after ``days`` (capped)."""
+def new_api_token(sess, user: User, name: str, days: Optional[int] = None, *,
+                  by: Optional[User] = None) -> tuple[str, ApiToken]:
+    """Make a token for ``user`` (created by ``by``, default the user): the secret is shown once, only its
+    hash is kept; it expires after ``days`` (capped). Audited without the secret."""
+    from . import audit
+    from .permissions import require_write
+    require_write(sess, by if by is not None else user, user, "own_tokens")
     cfg = current_app.config
     if days is None:
         days = cfg["TOKEN_DAYS_DEFAULT"]
@@ -133,6 +138,9 @@ def new_api_token(sess, user: User, name: str, days: Optional[int] = None) -> tu
                    expires_at=utcnow().replace(microsecond=0) + dt.timedelta(days=days))
     sess.add(row)
     sess.flush()
+    audit.record(sess, "api_token", row, "create", None,
+                 {"user_id": user.id, "name": row.name, "expires_at": row.expires_at.isoformat()},
+                 user=by if by is not None else user)
     return secret, row
 
 
@@ -146,12 +154,16 @@ def token_to_dict(row: ApiToken) -> dict:
 
 
 def revoke_token(sess, me: User, token_id: int) -> ApiToken:
-    """Revoke one's own token (administrators: anyone's). Someone else's token is 'not found'."""
+    """Revoke one's own token (administrators: anyone's). Someone else's token is 'not found'. Audited."""
+    from . import audit
     row = sess.get(ApiToken, token_id)
     if row is None or (row.user_id != me.id and me.role != "admin"):
         raise ServiceError("not_found", "Không tìm thấy mã truy cập API.", status=404)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        sess.flush()
+        audit.record(sess, "api_token", row, "revoke", {"user_id": row.user_id, "name": row.name, "revoked_at": None},
+                     {"user_id": row.user_id, "name": row.name, "revoked_at": row.revoked_at.isoformat()}, user=me)
     sess.commit()
     return row
 

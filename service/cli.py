@@ -240,6 +240,22 @@ def scan_cmd(paths, username, no_auto):
     click.echo(f"Lô #{batch.id}: {batch.summary['pages']}")
 
 
+@click.command("audit-verify")
+@with_appcontext
+def audit_verify_cmd():
+    """Walk the audit log's hash chain: "OK, N entries" (exit 0) or the first broken link (exit 1)."""
+    from . import audit
+    report = audit.verify(db.session())
+    if report.ok:
+        click.echo(f"OK, {report.count} entries")
+        return
+    e = report.broken
+    what = "liên kết với mục trước" if report.reason == "prev_hash" else "nội dung"
+    click.echo(f"BROKEN: nhật ký thay đổi bị sửa tại mục #{e.id} (lúc {e.at:%Y-%m-%d %H:%M:%S} UTC): {what} không khớp "
+               f"chuỗi băm; {report.count} mục trước đó còn nguyên vẹn.", err=True)
+    sys.exit(1)
+
+
 @click.command("run-jobs")
 @with_appcontext
 def run_jobs_cmd():
@@ -337,8 +353,8 @@ def serve_cmd(host, port, threads, demo):
     waitress.serve(app, host=host, port=port, threads=threads, ident="noicutru")
 
 
-COMMANDS = [db_upgrade_cmd, rotate_keys_cmd, revoke_key_cmd, backup_cmd, restore_cmd, create_admin_cmd, create_token_cmd, import_cmd, generate_cmd, scan_cmd, run_jobs_cmd,
-            serve_cmd, worker_cmd, jobs_resume_cmd]
+COMMANDS = [db_upgrade_cmd, rotate_keys_cmd, revoke_key_cmd, backup_cmd, restore_cmd, create_admin_cmd, create_token_cmd,
+            import_cmd, generate_cmd, scan_cmd, run_jobs_cmd, serve_cmd, worker_cmd, jobs_resume_cmd, audit_verify_cmd]
 
 
 def register(app) -> None:

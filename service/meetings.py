@@ -7,9 +7,10 @@ from typing import Optional
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
-from .errors import Forbidden, ServiceError
+from . import audit
+from .errors import ServiceError
 from .models import ATTENDANCE, Attendance, Meeting, Member, Organisation, User
-from .permissions import scope_members, subtree_ids
+from .permissions import can_write, require_write, scope_members, subtree_ids
 from .text import checked_text, clean
 
 
@@ -23,12 +24,16 @@ def cells_for(sess: Session, user: User) -> list[Organisation]:
 
 
 def can_record(sess: Session, user: User, cell_id: int) -> bool:
-    return user.role == "admin" or (user.role == "cell_secretary" and cell_id in subtree_ids(sess, user.organisation_id))
+    cell = sess.get(Organisation, cell_id)
+    return cell is not None and can_write(sess, user, cell, "meetings")
 
 
 def create_meeting(sess: Session, user: User, cell_id: int, held_on: str, title: str) -> Meeting:
-    if not can_record(sess, user, cell_id):
-        raise Forbidden("Chỉ bí thư chi bộ nơi cư trú ghi nhận buổi sinh hoạt của chi bộ mình.")
+    cell = sess.get(Organisation, cell_id)
+    if cell is None or cell.kind != "residence_cell":
+        raise ServiceError("invalid_cell", "Cần chọn chi bộ nơi cư trú.", {"field": "cell_id"})
+    require_write(sess, user, cell, "meetings",
+                  message="Chỉ bí thư chi bộ nơi cư trú ghi nhận buổi sinh hoạt của chi bộ mình.")
     try:
         day = dt.datetime.strptime(clean(held_on), "%d/%m/%Y").date()
     except ValueError:
@@ -39,6 +44,8 @@ def create_meeting(sess: Session, user: User, cell_id: int, held_on: str, title:
     meeting = Meeting(residence_cell_id=cell_id, held_on=day,
                       title=checked_text(title, 255, "Tiêu đề buổi sinh hoạt", field="title") or None)
     sess.add(meeting)
+    audit.record(sess, "meeting", meeting, "create", None,
+                 {"residence_cell_id": cell_id, "held_on": day, "title": meeting.title}, user=user)
     sess.commit()
     return meeting
 
@@ -51,8 +58,7 @@ def attendees(sess: Session, meeting: Meeting) -> list[Member]:
 
 def record_attendance(sess: Session, user: User, meeting: Meeting, marks: dict[int, tuple[str, str]]) -> int:
     """marks: member id -> (status, note). Members not of the meeting's cell are refused."""
-    if not can_record(sess, user, meeting.residence_cell_id):
-        raise Forbidden("Chỉ bí thư chi bộ nơi cư trú ghi nhận điểm danh của chi bộ mình.")
+    require_write(sess, user, meeting, message="Chỉ bí thư chi bộ nơi cư trú ghi nhận điểm danh của chi bộ mình.")
     allowed = {m.id for m in attendees(sess, meeting)}
     existing = {a.member_id: a for a in meeting.attendances}
     for member_id, (status, note) in marks.items():
@@ -61,8 +67,12 @@ def record_attendance(sess: Session, user: User, meeting: Meeting, marks: dict[i
         if status not in ATTENDANCE:
             raise ServiceError("invalid_attendance", f"Trạng thái tham dự không hợp lệ: {status}.")
         row = existing.get(member_id) or Attendance(meeting_id=meeting.id, member_id=member_id)
+        before = {"meeting_id": meeting.id, "status": row.status, "note": row.note} if row.id else None
         row.status, row.note = status, checked_text(note, 2000, "Ghi chú điểm danh", field=f"n_{member_id}") or None
         sess.add(row)
+        audit.record(sess, "attendance", row, "update" if before else "create", before,
+                     {"meeting_id": meeting.id, "status": row.status, "note": row.note}, user=user,
+                     member_id=member_id)
     sess.commit()
     return len(marks)
 

@@ -58,7 +58,8 @@ JOB_STATES = {
     "cancelled": "Đã hủy",
 }
 
-AUDIT_SOURCES = {"ui": "Giao diện web", "api": "API", "import": "Nhập Excel", "scan": "Bản quét", "cli": "Dòng lệnh"}
+AUDIT_SOURCES = {"ui": "Giao diện web", "api": "API", "import": "Nhập Excel", "scan": "Bản quét", "cli": "Dòng lệnh",
+                 "job": "Công việc nền"}
 
 
 class Organisation(Base):
@@ -509,17 +510,26 @@ class SignInThrottle(Base):
 
 
 class AuditEntry(Base):
+    """One change to any record: who (user, or the job and the user who asked for it), when, what
+    (entity kind and id), before and after. Append-only: triggers refuse UPDATE and DELETE, and each
+    entry carries the hash of its content and of the previous entry (see service/audit.py)."""
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[Optional[int]] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
-    action: Mapped[str] = mapped_column(String(32))  # create, update, delete
+    id: Mapped[int] = mapped_column(primary_key=True)  # given by audit.record under the chain lock
+    entity_kind: Mapped[str] = mapped_column(String(32), index=True)  # member, organisation, user, ...
+    entity_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    # The member the change concerns (member history); no foreign key: the history outlives the member.
+    member_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(40))  # create, update, delete, evaluation, void, ...
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    job_id: Mapped[Optional[int]] = mapped_column(Integer)  # the job that made the change for user_id
     source: Mapped[str] = mapped_column(String(16))
     source_ref: Mapped[Optional[str]] = mapped_column(String(255))
     before: Mapped[Optional[dict]] = mapped_column(JSON)
     after: Mapped[Optional[dict]] = mapped_column(JSON)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
 
     user: Mapped[Optional[User]] = relationship()
 

@@ -7,7 +7,7 @@ from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from .errors import Forbidden, NotFound
-from .models import Member, Organisation, User
+from .models import Meeting, Member, Organisation, ScanBatch, ScanPage, User
 
 
 def subtree_ids(sess: Session, root_id: int) -> list[int]:
@@ -56,7 +56,72 @@ def can_see_member(sess: Session, user: User, member: Member) -> bool:
 
 def can_edit_member(sess: Session, user: User, member: Member) -> bool:
     """Administrators and the member's workplace committee staff change records; cells only read."""
-    return user.role == "admin" or (user.role == "workplace_staff" and can_see_member(sess, user, member))
+    return can_write(sess, user, member)
+
+
+# --- the one rule for writes ------------------------------------------------------------
+#
+# Every write (page, API, job, automatic scan apply) asks ``require_write(sess, user, target,
+# action)`` about its target before changing anything; there is no second way.
+#
+# Members ("edit": create, update, delete, issue and void documents, mark a letter received by
+# hand): administrators, and the staff of the member's workplace committee (the member's workplace
+# organisation is in their subtree; for a new or moved member, the workplace it will have).
+#
+# Members ("return": apply, undo or reject a scanned returned page about the member): the same,
+# and the secretary of the member's residence cell. A residence-cell secretary may upload scans of
+# the sheets and receipt slips their cell returns: pages about members of their cell are applied
+# as the cell's return (automatically when confidently read, or in review by them); pages about
+# anyone else are never applied and say so without naming the member. The scan apply also checks
+# the uploader: a page is only applied when the member is in the write scope of whoever uploaded it.
+#
+# Organisations ("edit"): administrators. ("meetings": record a meeting and its attendance):
+# administrators and the secretary of that residence cell. Users, templates: administrators.
+# API tokens ("own_tokens" on a user): the user themselves, and administrators.
+
+MEMBER_ACTIONS = ("edit", "return")
+
+
+def _in_subtree(sess: Session, user: User, org_id: Optional[int]) -> bool:
+    return user.organisation_id is not None and org_id is not None and \
+        org_id in set(subtree_ids(sess, user.organisation_id))
+
+
+def can_write(sess: Session, user: Optional[User], target, action: str = "edit") -> bool:
+    """May ``user`` make the change ``action`` on ``target``? (See the rule above.)"""
+    if user is None or not user.active:
+        return False
+    if isinstance(target, ScanPage):  # deciding on a page: about its member, or (no member yet) its uploader
+        if target.member_id is not None:
+            member = target.member or sess.get(Member, target.member_id)
+            return member is not None and can_write(sess, user, member, "return")
+        batch = sess.get(ScanBatch, target.batch_id)
+        return user.role == "admin" or (batch is not None and batch.created_by == user.id
+                                        and user.role in ("workplace_staff", "cell_secretary"))
+    if user.role == "admin":
+        return True
+    if isinstance(target, Member):
+        if action not in MEMBER_ACTIONS:
+            return False
+        if user.role == "workplace_staff":
+            return _in_subtree(sess, user, target.workplace_org_id)
+        if user.role == "cell_secretary" and action == "return":
+            return _in_subtree(sess, user, target.residence_cell_id)
+        return False
+    if isinstance(target, Meeting):
+        target, action = target.residence_cell or sess.get(Organisation, target.residence_cell_id), "meetings"
+    if isinstance(target, Organisation) and action == "meetings":
+        return user.role == "cell_secretary" and target.kind == "residence_cell" and _in_subtree(sess, user, target.id)
+    if isinstance(target, User) and action == "own_tokens":
+        return target.id == user.id
+    return False  # organisations, users, templates: administrators only
+
+
+def require_write(sess: Session, user: Optional[User], target, action: str = "edit",
+                  message: str = "Bạn không có quyền thay đổi dữ liệu này.") -> None:
+    """Refuse (403, naming nothing of the target) unless ``can_write``."""
+    if not can_write(sess, user, target, action):
+        raise Forbidden(message)
 
 
 def visible_org_ids(sess: Session, user: User) -> Optional[set[int]]:
@@ -69,6 +134,7 @@ def visible_org_ids(sess: Session, user: User) -> Optional[set[int]]:
 
 
 def require_admin(user: User) -> None:
+    """For admin-only pages that change nothing (lists); writes use ``require_write``."""
     if user.role != "admin":
         raise Forbidden("Chỉ quản trị viên được thực hiện thao tác này.")
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .errors import Forbidden, ServiceError
+from .errors import ServiceError
 from .models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
-from .permissions import can_edit_member, scope_members, subtree_ids, visible_org_ids
+from .permissions import require_write, scope_members, subtree_ids, visible_org_ids
 from .text import CONTROL_CHARS, clean, search_key, text_problem
 
 # Editable member fields, with the Vietnamese label a user reads.
@@ -183,13 +183,9 @@ def _check_card_unique(sess: Session, card: Optional[str], member_id: Optional[i
 
 
 def _check_scope(sess: Session, user: User, values: dict[str, Any]) -> None:
-    if user.role == "admin":
-        return
-    if user.role != "workplace_staff":
-        raise Forbidden("Bạn chỉ có quyền xem, không có quyền sửa hồ sơ đảng viên.")
-    wp = values.get("workplace_org_id")
-    if wp is None or wp not in set(subtree_ids(sess, user.organisation_id)):
-        raise Forbidden("Nơi công tác phải thuộc tổ chức đảng của bạn.")
+    """The member as it will be (``values``) must be in the user's write scope."""
+    require_write(sess, user, Member(**{k: v for k, v in values.items() if k in Member.AUDITED}),
+                  message="Bạn chỉ được thêm hoặc sửa đảng viên có nơi công tác thuộc tổ chức đảng của mình.")
 
 
 def create_member(sess: Session, user: User, data: dict[str, Any], source: str) -> Member:
@@ -200,22 +196,20 @@ def create_member(sess: Session, user: User, data: dict[str, Any], source: str) 
     member = Member()
     _assign(member, values)
     sess.add(member)
-    audit.record(sess, member, "create", None, user_id=user.id, source=source)
+    audit.record(sess, "member", member, "create", None, member.snapshot(), user=user, source=source)
     sess.commit()
     return member
 
 
 def update_member(sess: Session, user: User, member: Member, data: dict[str, Any], source: str) -> Member:
-    if not can_edit_member(sess, user, member):
-        raise Forbidden("Bạn không có quyền sửa hồ sơ đảng viên này.")
+    require_write(sess, user, member, message="Bạn không có quyền sửa hồ sơ đảng viên này.")
     values = parse_member_data(sess, data, partial=True)
-    if "workplace_org_id" in values or user.role != "admin":
-        _check_scope(sess, user, {**member.snapshot(), **values})
+    _check_scope(sess, user, {**member.snapshot(), **values})
     if "card_number" in values:
         _check_card_unique(sess, values["card_number"], member.id)
     before = member.snapshot()
     _assign(member, values)
-    audit.record(sess, member, "update", before, user_id=user.id, source=source)
+    audit.record(sess, "member", member, "update", before, member.snapshot(), user=user, source=source)
     sess.commit()
     return member
 
@@ -235,6 +229,12 @@ def member_to_dict(m: Member) -> dict[str, Any]:
     out["residence_cell_name"] = m.residence_cell.name if m.residence_cell else None
     out["residence_address"] = m.residence_address
     return out
+
+
+def org_snapshot(o: Organisation) -> dict[str, Any]:
+    """What the audit log keeps of an organisation."""
+    return {"name": o.name, "kind": o.kind, "parent_id": o.parent_id, "place": o.place,
+            "secretary_name": o.secretary_name}
 
 
 def org_to_dict(o: Organisation) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from ..errors import ServiceError
 from ..job_items import ItemRejected, failures, item_job
 from ..jobs import JobFailed
 from ..models import Member, User
-from ..permissions import scope_members, subtree_ids
+from ..permissions import require_write, scope_members, subtree_ids
 from .contexts import residence_of
 from .cover import cover_list
 from .letters import issue_introduction
@@ -100,9 +100,13 @@ class BulkDocuments:
                 if member is None:
                     raise ServiceError("member_gone", f"Đảng viên mã {item['member_id']} không còn trong danh sách.")
                 user = sess.get(User, params["user_id"]) if params.get("user_id") else None
+                if user is not None:  # the one write check, as the user who started the job
+                    require_write(sess, user, member, message=f"{member.full_name}: ngoài phạm vi quyền của bạn.")
                 # Both are idempotent: a re-run finds the same sheet or letter (and number).
-                record = (ensure_sheet(sess, member, year) if kind == "evaluation_sheet"
-                          else issue_introduction(sess, user, member, dt.date.fromisoformat(params["issued_on"])))
+                record = (ensure_sheet(sess, member, year, user=user, job_id=ctx.job_id, source="job")
+                          if kind == "evaluation_sheet"
+                          else issue_introduction(sess, user, member, dt.date.fromisoformat(params["issued_on"]),
+                                                  job_id=ctx.job_id))
                 _, data = record_data(record)
                 docx = renderer(sess, template_version(sess, kind, record.template_version or 1)).render(data)
                 ward, cell = residence_of(member)

@@ -7,6 +7,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import audit
 from ..models import Introduction, Member, User
 from .contexts import check_documentable, issuing_committee, residence_of
 from .numbering import next_number
@@ -23,8 +24,14 @@ def current_introduction(sess: Session, member: Member, year: int) -> Optional[I
                        .order_by(Introduction.id.desc()))
 
 
+def intro_snapshot(intro: Introduction) -> dict:
+    return {"member_id": intro.member_id, "issuing_org_id": intro.issuing_org_id, "year": intro.year,
+            "number": intro.number, "issued_on": intro.issued_on, "residence_cell_id": intro.residence_cell_id,
+            "received_on": intro.received_on, "template_version": intro.template_version}
+
+
 def issue_introduction(sess: Session, user: Optional[User], member: Member, issued_on: Optional[dt.date] = None,
-                       *, reuse: bool = True, commit: bool = True) -> Introduction:
+                       *, reuse: bool = True, commit: bool = True, job_id: Optional[int] = None) -> Introduction:
     """The member's introduction letter for the year: an existing one (a reprint keeps its number) or a new number."""
     check_documentable(member, "giấy giới thiệu")
     issued_on = issued_on or dt.date.today()
@@ -41,12 +48,20 @@ def issue_introduction(sess: Session, user: Optional[User], member: Member, issu
                          template_version=template.version, created_by=user.id if user else None)
     sess.add(intro)
     sess.flush()
+    audit.record(sess, "introduction", intro, "issue", None, intro_snapshot(intro), user=user, job_id=job_id)
     if commit:
         sess.commit()
     return intro
 
 
-def mark_received(sess: Session, intro: Introduction, received_on: dt.date) -> Introduction:
+def mark_received(sess: Session, user: Optional[User], intro: Introduction, received_on: dt.date, *,
+                  source: Optional[str] = None, source_ref: Optional[str] = None, commit: bool = True,
+                  job_id: Optional[int] = None) -> Introduction:
+    """The residence cell received the letter on ``received_on`` (by hand, or from a scanned receipt slip)."""
+    before = {"received_on": intro.received_on}
     intro.received_on = received_on
-    sess.commit()
+    audit.record(sess, "introduction", intro, "received", before, {"received_on": received_on}, user=user,
+                 job_id=job_id, source=source, source_ref=source_ref)
+    if commit:
+        sess.commit()
     return intro

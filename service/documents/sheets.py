@@ -6,6 +6,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import audit
 from ..errors import ServiceError
 from ..text import checked_text
 from ..models import Evaluation, Member, User, utcnow
@@ -29,7 +30,13 @@ def sheet_variant(member: Member) -> str:
     return "exempt" if member.status == "exempt_meetings" else "standard"
 
 
-def ensure_sheet(sess: Session, member: Member, year: int, *, commit: bool = True) -> Evaluation:
+def sheet_snapshot(ev: Evaluation) -> dict:
+    return {"member_id": ev.member_id, "year": ev.year, "sheet_serial": ev.sheet_serial, "variant": ev.variant,
+            "template_version": ev.template_version, "replaces_id": ev.replaces_id, **ev.snapshot()}
+
+
+def ensure_sheet(sess: Session, member: Member, year: int, *, commit: bool = True, user: Optional[User] = None,
+                 job_id: Optional[int] = None, source: Optional[str] = None) -> Evaluation:
     """The member's sheet for ``year``: the live one, or a new one with its serial."""
     check_documentable(member, "phiếu nhận xét")
     existing = live_sheet(sess, member.id, year)
@@ -45,6 +52,7 @@ def ensure_sheet(sess: Session, member: Member, year: int, *, commit: bool = Tru
                     definition_hash=template.definition_hash or form_definition(template).hash, status="issued")
     sess.add(ev)
     sess.flush()
+    audit.record(sess, "evaluation", ev, "issue", None, sheet_snapshot(ev), user=user, job_id=job_id, source=source)
     if commit:
         sess.commit()
     return ev
@@ -59,9 +67,13 @@ def void_and_replace(sess: Session, user: User, ev: Evaluation, reason: str) -> 
     reason = checked_text(reason, 500, "Lý do hủy phiếu", field="reason")
     if not reason:
         raise ServiceError("reason_required", "Cần ghi lý do hủy phiếu.")
+    before = sheet_snapshot(ev)
     ev.status, ev.voided_reason, ev.voided_by, ev.voided_at = "voided", reason, user.id, utcnow()
     sess.flush()
-    new = ensure_sheet(sess, ev.member, ev.year, commit=False)
+    audit.record(sess, "evaluation", ev, "void", before, {**sheet_snapshot(ev), "voided_reason": ev.voided_reason},
+                 user=user)
+    new = ensure_sheet(sess, ev.member, ev.year, commit=False, user=user)
     new.replaces_id = ev.id
+    audit.record(sess, "evaluation", new, "replace", None, sheet_snapshot(new), user=user)
     sess.commit()
     return new

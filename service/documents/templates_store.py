@@ -15,9 +15,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from .. import db, qrkeys, safe_files, storage
+from .. import audit, db, qrkeys, safe_files, storage
 from ..errors import NotFound, ServiceError
 from ..models import DocumentTemplate, StoredFile, User, utcnow
+from ..permissions import require_write
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 KIND_LABELS = {
@@ -150,6 +151,7 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
                     definition: Optional[dict] = None) -> DocumentTemplate:
     """Check an uploaded .docx and store it as the next version of ``kind``. Nothing is stored if it fails."""
     from docgen import validate
+    require_write(sess, user, DocumentTemplate(kind=kind), message="Chỉ quản trị viên được thêm mẫu văn bản.")
     if kind not in KIND_LABELS:
         raise ServiceError("invalid_kind", "Loại văn bản không hợp lệ.", {"kinds": list(KIND_LABELS)})
     base = active_template(sess, kind)
@@ -181,5 +183,21 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
     from ..models import FormLayout
     for variant, layout in layouts.items():
         sess.add(FormLayout(kind=kind, version=version, variant=variant, layout=layout))
+    sess.flush()
+    audit.record(sess, "template", row, "upload", None, template_snapshot(row, sha256=stored.sha256), user=user)
+    sess.commit()
+    return row
+
+
+def template_snapshot(row: DocumentTemplate, **extra) -> dict:
+    return {"kind": row.kind, "version": row.version, "name": row.name, "active": row.active, **extra}
+
+
+def set_template_active(sess: Session, user: User, row: DocumentTemplate, active: bool) -> DocumentTemplate:
+    """Switch a template version on or off (administrators), audited."""
+    require_write(sess, user, row, message="Chỉ quản trị viên được bật hoặc tắt mẫu văn bản.")
+    before = template_snapshot(row)
+    row.active = active
+    audit.record(sess, "template", row, "switch", before, template_snapshot(row), user=user)
     sess.commit()
     return row

@@ -12,7 +12,8 @@ from .. import audit, db, jobs, storage
 from ..errors import Forbidden, ServiceError
 from ..jobs import JobContext, JobFailed, job_function
 from ..models import ImportBatch, Member, Organisation, StoredFile, User
-from ..permissions import can_import
+from ..permissions import can_import, require_write
+from ..registry import org_snapshot
 from .plan import NewOrg, OrgRef, Plan, make_plan
 from .workbook import display_name, parse_workbook
 
@@ -128,12 +129,15 @@ def import_members(ctx: JobContext, params: dict) -> dict:
                              "rows": [r.to_json() for r in plan.rows if r.action == "rejected"][:200]})
         ctx.check_cancel()
         ctx.progress(len(plan.rows), "Đang ghi dữ liệu…")
-        result = _apply(plan, batch_id, file_name, user.id if user else None)
+        result = _apply(plan, batch_id, file_name, user.id if user else None, ctx.job_id)
     except JobFailed:
         raise
     except ServiceError as exc:  # the stored file no longer parses (should not happen)
         _set_batch(batch_id, "failed")
         raise JobFailed(exc.code, exc.message, exc.details) from None
+    except Forbidden as exc:
+        _set_batch(batch_id, "failed")
+        raise JobFailed("forbidden", exc.message, {"batch_id": batch_id}) from None
     except IntegrityError as exc:
         _set_batch(batch_id, "failed")
         raise JobFailed("import_conflict", "Dữ liệu bị thay đổi đồng thời trong lúc nhập; không ghi gì. "
@@ -164,11 +168,15 @@ def _plan_for_job(ctx: JobContext, user: Optional[User], data: bytes, file_name:
     return plan
 
 
-def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int]) -> dict:
-    """Write the plan in one transaction (organisations, members, audit entries, batch status)."""
+def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int], job_id: Optional[int] = None) -> dict:
+    """Write the plan in one transaction (organisations, members, audit entries, batch status).
+
+    Each member row passes the one write check (``require_write``) as the user who confirmed the
+    import, on the member as it is and as it will be; a refusal fails the job and writes nothing."""
     created = updated = unchanged = 0
     new_orgs = plan.used_new_orgs()
     with db.new_session() as s:
+        user = s.get(User, user_id) if user_id else None
         ids: dict[int, int] = {}
 
         def resolve(ref: OrgRef) -> Optional[int]:
@@ -182,6 +190,8 @@ def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int]) ->
             s.add(org)
             s.flush()
             ids[id(new)] = org.id
+            audit.record(s, "organisation", org, "create", None, org_snapshot(org), user=user_id, job_id=job_id,
+                         source="import", source_ref=f"Nhập Excel lần #{batch_id}: {file_name}"[:255])
         existing_ids = [r.member_id for r in plan.rows if r.action == "update"]
         members: dict[int, Member] = {}
         for i in range(0, len(existing_ids), 500):
@@ -199,6 +209,8 @@ def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int]) ->
             else:
                 m = members[r.member_id]
                 before = m.snapshot()
+                if user is not None:
+                    require_write(s, user, m)
             for f, value in r.values.items():
                 if f == "full_name":
                     m.set_name(value)
@@ -208,7 +220,10 @@ def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int]) ->
                 m.workplace_org_id = resolve(r.workplace)
             if r.set_residence:
                 m.residence_cell_id = resolve(r.residence)
-            audit.record(s, m, r.action, before, user_id=user_id, source="import", source_ref=ref)
+            if user is not None:
+                require_write(s, user, m)
+            audit.record(s, "member", m, r.action, before, m.snapshot(), user=user_id, job_id=job_id, source="import",
+                         source_ref=ref)
             if r.action == "create":
                 created += 1
             else:

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Member, ScanBatch, ScanPage, User
-from ..permissions import can_see_member, get_owned, scope_members
+from ..permissions import can_see_member, can_write, get_owned, scope_members
 
 
 def visible_pages(sess: Session, user: User):
@@ -35,9 +35,6 @@ def get_batch(sess: Session, user: User, batch_id: int) -> ScanBatch:
 
 
 def can_decide(sess: Session, user: User, page: ScanPage) -> bool:
-    """Cell secretaries upload and look; the workplace committee's staff and administrators decide."""
-    if user.role == "admin":
-        return True
-    if user.role != "workplace_staff":
-        return False
-    return page.member is None or can_see_member(sess, user, page.member)
+    """Apply, undo or reject a page: the one write rule on the page (its member's "return", or for a
+    page about no member yet, its uploader and administrators; see permissions.py)."""
+    return can_write(sess, user, page)

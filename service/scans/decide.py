@@ -11,8 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import ServiceError
+from .. import audit
 from ..text import checked_text, text_problem
-from ..models import AuditEntry, Evaluation, Introduction, Member, ScanPage, User, utcnow
+from ..models import Evaluation, Introduction, Member, ScanBatch, ScanPage, User, utcnow
+from ..permissions import can_write, require_write
+from ..documents.letters import mark_received
 from ..documents.sheets import ensure_sheet
 from ..documents.templates_store import active_template, form_definition, template_version
 from ..documents.sheets import sheet_variant
@@ -113,29 +116,71 @@ def _source_ref(page: ScanPage) -> str:
     return f"Lô quét #{page.batch_id}, tệp {page.scan_file.name}, trang {page.page_no}"
 
 
+OUTSIDE_SCOPE = {"code": "outside_scope",
+                 "message_vi": "Trang này là của một đảng viên ngoài phạm vi quyền của người tải lên: không cập nhật "
+                               "và không hiển thị thông tin đảng viên."}
+
+
+def uploader_of(sess: Session, page: ScanPage) -> Optional[User]:
+    batch = sess.get(ScanBatch, page.batch_id)
+    return sess.get(User, batch.created_by) if batch is not None and batch.created_by else None
+
+
+def refuse_if_outside_scope(sess: Session, page: ScanPage, uploader: Optional[User]) -> bool:
+    """A page about a member outside the uploader's write scope ("return", see permissions.py) is
+    never applied: it is set aside (rejected) with nothing that names the member kept on it."""
+    member = sess.get(Member, page.member_id) if page.member_id else None
+    if member is None or can_write(sess, uploader, member, "return"):
+        return False
+    reading = page.reading or {}
+    page.reading = {"kind": reading.get("kind"), "qr_valid": reading.get("qr_valid"), "answers": {},
+                    "fields": [], "problems": [OUTSIDE_SCOPE]}
+    page.member_id, page.sheet_serial, page.year, page.crops = None, None, None, {}
+    page.status, page.problems = "rejected", [OUTSIDE_SCOPE]
+    return True
+
+
+def _target_member(sess: Session, page: ScanPage, member_id: Optional[int]) -> Optional[Member]:
+    target = member_id or page.member_id
+    return sess.get(Member, target) if target else None
+
+
 def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dict[str, Any],
                other_remarks: Optional[str] = None, member_id: Optional[int] = None,
-               year: Optional[int] = None) -> Optional[Evaluation]:
-    """Write a page's answers into the member's evaluation for the year, with audit and undo data."""
+               year: Optional[int] = None, *, job_id: Optional[int] = None) -> Optional[Evaluation]:
+    """Write a page's answers into the member's evaluation for the year, with audit and undo data.
+
+    ``user`` decides (a reviewer, or for the automatic apply the uploader, with the ``job_id``).
+    The member written must be in the write scope ("return") of ``user`` and of the uploader,
+    checked by the one rule in permissions.py; otherwise 403 and nothing changes."""
     if page.status not in OPEN:
         raise ServiceError("already_decided", f"Trang này đã được xử lý ({page.status_label}).", status=409)
     reading = page.reading or {}
     if reading.get("qr_text") and not reading.get("qr_valid"):
         raise ServiceError("forged_sheet", "Mã QR của phiếu không hợp lệ (phiếu bị sửa hoặc không do hệ thống phát "
                                            "hành): không thể cập nhật, chỉ có thể loại.", status=409)
+    member = _target_member(sess, page, member_id)
+    if member is not None:
+        require_write(sess, user, member, "return", message="Bạn không có quyền cập nhật phiếu của đảng viên này.")
+        require_write(sess, uploader_of(sess, page), member, "return",
+                      message="Đảng viên này ngoài phạm vi quyền của người tải trang lên: không thể cập nhật.")
     if page.kind == "introduction_receipt":
         intro = introduction_of(sess, page)
         if intro is None:
             raise ServiceError("introduction_unknown", "Không tìm thấy giấy giới thiệu ứng với phần cuống này.")
-        mark_receipt(sess, page, intro, dt.date.today(), user)
+        mark_receipt(sess, page, intro, dt.date.today(), user, job_id=job_id)
         return None
-    ev = sheet_of(sess, page) if member_id in (None, page.member_id) else None
-    if ev is None or ev.status == "voided":
-        target = member_id or page.member_id
-        member = sess.get(Member, target) if target else None
+    printed = sheet_of(sess, page)
+    if printed is not None and printed.status == "voided":
+        # The scan of a voided sheet never writes its replacement (nor any other sheet).
+        raise ServiceError("sheet_voided", f"Phiếu số {printed.sheet_serial} đã bị hủy và thay bằng phiếu khác: bản quét "
+                                           "của phiếu đã hủy không được cập nhật, hãy loại trang này.", status=409)
+    ev = printed if member_id in (None, page.member_id) else None
+    if ev is None:
         if member is None:
             raise ServiceError("member_required", "Cần chọn đảng viên cho trang này trước khi cập nhật.")
-        ev = ensure_sheet(sess, member, year or page.year or dt.date.today().year, commit=False)
+        ev = ensure_sheet(sess, member, year or page.year or dt.date.today().year, commit=False, user=user,
+                          job_id=job_id, source="scan")
     answers = _check_answers(sess, ev, answers)
     if ev.status == "returned" and ev.source_page_id != page.id and page.status != "conflict":
         page.status = "conflict"
@@ -150,8 +195,8 @@ def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dic
     ev.answers, ev.other_remarks = answers, other_remarks or ev.other_remarks
     ev.status, ev.returned_on, ev.source_page_id = "returned", dt.date.today(), page.id
     sess.flush()
-    sess.add(AuditEntry(member_id=ev.member_id, action="evaluation", user_id=user.id if user else None, source="scan",
-                        source_ref=_source_ref(page), before=before, after=ev.snapshot()))
+    audit.record(sess, "evaluation", ev, "evaluation", before, ev.snapshot(), user=user, job_id=job_id,
+                 source="scan", source_ref=_source_ref(page))
     page.status, page.evaluation_id, page.member_id, page.year = "applied", ev.id, ev.member_id, ev.year
     page.applied_values, page.before_values = ev.snapshot(), before
     page.decided_by, page.decided_at = user.id if user else None, utcnow()
@@ -167,9 +212,8 @@ def undo_page(sess: Session, page: ScanPage, user: User) -> None:
         intro = sess.get(Introduction, page.introduction_id)
         before = (page.before_values or {}).get("received_on")
         intro.received_on = dt.date.fromisoformat(before) if before else None
-        sess.add(AuditEntry(member_id=intro.member_id, action="introduction_received_undo", user_id=user.id,
-                            source="scan", source_ref=_source_ref(page), before=page.applied_values,
-                            after=page.before_values))
+        audit.record(sess, "introduction", intro, "received_undo", page.applied_values, page.before_values,
+                     user=user, source="scan", source_ref=_source_ref(page))
         page.status, page.applied_values, page.before_values = "review", None, None
         page.decided_by, page.decided_at = user.id, utcnow()
         sess.commit()
@@ -183,8 +227,8 @@ def undo_page(sess: Session, page: ScanPage, user: User) -> None:
     ev.returned_on = dt.date.fromisoformat(before["returned_on"]) if before.get("returned_on") else None
     ev.source_page_id = before.get("source_page_id")
     sess.flush()
-    sess.add(AuditEntry(member_id=ev.member_id, action="evaluation_undo", user_id=user.id, source="scan",
-                        source_ref=_source_ref(page), before=now, after=ev.snapshot()))
+    audit.record(sess, "evaluation", ev, "evaluation_undo", now, ev.snapshot(), user=user, source="scan",
+                 source_ref=_source_ref(page))
     page.status, page.applied_values, page.before_values = "review", None, None
     page.decided_by, page.decided_at = user.id, utcnow()
     sess.commit()
@@ -194,19 +238,21 @@ def reject_page(sess: Session, page: ScanPage, user: User, reason: str = "") -> 
     if page.status == "applied":
         raise ServiceError("applied", "Trang đã được cập nhật: hãy hoàn tác trước khi loại.", status=409)
     reason = checked_text(reason, 500, "Lý do loại trang", field="reason")
+    before = {"status": page.status}
     page.status, page.decided_by, page.decided_at = "rejected", user.id, utcnow()
     page.problems = (page.problems or []) + ([{"code": "rejected", "message_vi": reason}] if reason else [])
+    audit.record(sess, "scan_page", page, "reject", before, {"status": "rejected", "reason": reason or None},
+                 user=user, source="scan", source_ref=_source_ref(page), member_id=page.member_id)
     sess.commit()
 
 
 def mark_receipt(sess: Session, page: ScanPage, intro: Introduction, received_on: dt.date,
-                 user: Optional[User] = None) -> None:
+                 user: Optional[User] = None, *, job_id: Optional[int] = None) -> None:
     """A returned receipt slip: the introduction is received on that date."""
     before = {"received_on": intro.received_on.isoformat() if intro.received_on else None}
-    intro.received_on = received_on
+    mark_received(sess, user, intro, received_on, source="scan", source_ref=_source_ref(page), commit=False,
+                  job_id=job_id)
     after = {"received_on": received_on.isoformat()}
-    sess.add(AuditEntry(member_id=intro.member_id, action="introduction_received", user_id=user.id if user else None,
-                        source="scan", source_ref=_source_ref(page), before=before, after=after))
     page.status, page.introduction_id, page.member_id = "applied", intro.id, intro.member_id
     page.before_values, page.applied_values = before, after
     page.decided_by, page.decided_at = (user.id if user else None), utcnow()

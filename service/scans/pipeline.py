@@ -13,7 +13,7 @@ from ..documents.templates_store import form_definition, template_version
 from ..job_items import ItemRejected, failures, item_job
 from ..models import Member, ScanBatch, ScanFile, ScanPage, StoredFile, User
 from ..permissions import scope_members
-from .decide import apply_page, initial_status
+from .decide import apply_page, initial_status, refuse_if_outside_scope, uploader_of
 from .layouts import all_layouts
 
 
@@ -91,13 +91,18 @@ class ScanBatchJob:
             except IntegrityError:  # another worker stored this page first
                 sess.rollback()
                 return {"status": "duplicate_item"}
+            uploader = uploader_of(sess, page)
+            if refuse_if_outside_scope(sess, page, uploader):
+                sess.commit()
+                return {"page_id": page.id, "status": page.status, "kind": page.kind}
             status, problems = initial_status(sess, page, rd)
             page.status, page.problems = status, (page.problems or []) + problems
             sess.commit()
             auto = sess.get(ScanBatch, params["batch_id"]).auto_apply
             if status == "review" and auto and not problems and (
                     rd["auto_applicable"] or (rd["kind"] == "introduction_receipt" and rd["qr_valid"])):
-                apply_page(sess, page, None, rd["answers"], None)
+                # done as the uploader (the audit entry names them), through the same checks as a review
+                apply_page(sess, page, uploader, rd["answers"], None, job_id=ctx.job_id)
             return {"page_id": page.id, "status": page.status, "kind": page.kind}
 
     @staticmethod

@@ -12,7 +12,7 @@ from ..auth import current, new_api_token, revoke_token, token_to_dict
 from ..errors import ServiceError
 from ..exporting import export_members
 from ..jobs import cancel
-from ..models import ORG_KINDS, ApiToken, AuditEntry, Organisation
+from ..models import AuditEntry, Organisation
 from ..openapi import spec
 from ..permissions import get_member, get_organisation, require_admin, visible_org_ids
 from ..registry import (MemberFilters, all_members, create_member, list_members, member_to_dict, org_to_dict,
@@ -23,7 +23,7 @@ from ..api_schema import operation
 from ..text import clean
 from .imports import get_batch
 from .jobs import job_to_dict, recent_jobs, visible_job
-from .organisations import checked_text, parent_of, update_organisation
+from .organisations import update_organisation
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -164,19 +164,9 @@ def org_get(org_id: int):
 @login_required
 @operation("Thêm tổ chức đảng (quản trị viên)", body=org_models.OrgInput, ok=201, ok_schema=org_models.OrgOut)
 def org_create(body: org_models.OrgInput):
+    from .organisations import create_organisation
     sess, user = db.session(), current()
-    require_admin(user)
-    data = body.model_dump(exclude_unset=True)
-    name, kind, parent_id = clean(data.get("name")), data.get("kind"), data.get("parent_id")
-    if not name or kind not in ORG_KINDS:
-        raise ServiceError("invalid_organisation", "Cần tên và loại tổ chức đảng hợp lệ.",
-                           {"kinds": list(ORG_KINDS)})
-    org = Organisation(kind=kind, parent_id=parent_of(sess, parent_id),
-                       place=checked_text(data.get("place"), "place") or None)
-    org.set_name(checked_text(name, "name"))
-    sess.add(org)
-    sess.commit()
-    return jsonify(org_to_dict(org)), 201
+    return jsonify(org_to_dict(create_organisation(sess, user, body.model_dump(exclude_unset=True)))), 201
 
 
 @bp.patch("/organisations/<int:org_id>")
@@ -185,11 +175,10 @@ def org_create(body: org_models.OrgInput):
            ok_schema=org_models.OrgOut)
 def org_update(org_id: int, body: org_models.OrgPatch):
     sess, user = db.session(), current()
-    require_admin(user)
     org = sess.get(Organisation, org_id)
     if org is None:
         abort(404)
-    return jsonify(org_to_dict(update_organisation(sess, org, body.model_dump(exclude_unset=True))))
+    return jsonify(org_to_dict(update_organisation(sess, user, org, body.model_dump(exclude_unset=True))))
 
 
 def _batch_to_dict(batch) -> dict:
@@ -300,7 +289,7 @@ def evaluation_issue(member_id: int, body: doc_models.SheetInput):
     member = get_member(sess, user, member_id)
     require_issue(sess, user, member)
     year = body.year or dt.date.today().year
-    return jsonify(_sheet_dict(sheets.ensure_sheet(sess, member, year))), 201
+    return jsonify(_sheet_dict(sheets.ensure_sheet(sess, member, year, user=user))), 201
 
 
 @bp.get("/evaluations/<int:ev_id>/document")

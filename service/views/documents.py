@@ -16,21 +16,18 @@ from ..auth import current
 from ..errors import ServiceError
 from ..documents import bulk, letters, sheets
 from ..documents.render import DOCX_MIME, file_name, render_record, to_pdf
-from ..documents.templates_store import KIND_LABELS, active_template, sync_builtin, upload_template
+from ..documents.templates_store import (KIND_LABELS, active_template, set_template_active, sync_builtin,
+                                         upload_template)
 from ..models import DocumentTemplate, Evaluation, Introduction
-from ..permissions import can_edit_member, get_member, require_admin
+from ..permissions import get_member, require_admin, require_write
 from ..registry import organisations_for
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 
-def can_issue(sess, user, member) -> bool:
-    return can_edit_member(sess, user, member)
-
-
 def require_issue(sess, user, member) -> None:
-    if not can_issue(sess, user, member):
-        raise ServiceError("forbidden", "Chỉ đảng ủy nơi công tác của đảng viên được lập văn bản này.", status=403)
+    """Issuing, voiding, marking received: the one write check on the member."""
+    require_write(sess, user, member, message="Chỉ đảng ủy nơi công tác của đảng viên được lập văn bản này.")
 
 
 def send_record(sess, record, fmt: str):
@@ -140,7 +137,7 @@ def introduction_received(intro_id: int):
         day = dt.datetime.strptime(request.form.get("received_on", ""), "%d/%m/%Y").date()
     except ValueError:
         raise ServiceError("invalid_date", "Ngày tiếp nhận không hợp lệ (dd/mm/yyyy).")
-    letters.mark_received(sess, intro, day)
+    letters.mark_received(sess, user, intro, day)
     flash("Đã ghi nhận nơi cư trú tiếp nhận.", "success")
     return redirect(url_for("members.detail", member_id=intro.member_id))
 
@@ -151,7 +148,7 @@ def issue_sheet(member_id: int):
     sess, user = db.session(), current()
     member = get_member(sess, user, member_id)
     require_issue(sess, user, member)
-    ev = sheets.ensure_sheet(sess, member, year_arg(request.form) or dt.date.today().year)
+    ev = sheets.ensure_sheet(sess, member, year_arg(request.form) or dt.date.today().year, user=user)
     flash(f"Phiếu nhận xét năm {ev.year}, số phiếu {ev.sheet_serial}.", "success")
     return redirect(url_for("members.detail", member_id=member.id))
 
@@ -208,8 +205,6 @@ def templates():
 @login_required
 def toggle_template(template_id: int):
     sess, user = db.session(), current()
-    require_admin(user)
     row = sess.get(DocumentTemplate, template_id) or abort(404)
-    row.active = not row.active
-    sess.commit()
+    set_template_active(sess, user, row, not row.active)
     return redirect(url_for("documents.templates"))

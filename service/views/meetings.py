@@ -27,6 +27,8 @@ def index():
                                         request.form.get("held_on", ""), request.form.get("title", ""))
         except ServiceError as err:
             sess.rollback()
+            if err.status in (403, 404):
+                raise
             flash(err.message, "error")
             return redirect(url_for("meetings.index"))
         return redirect(url_for("meetings.detail", meeting_id=m.id))

@@ -5,12 +5,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from .. import db
+from .. import audit, db
 from ..auth import current
 from ..errors import ServiceError
 from ..models import ORG_KINDS, Member, Organisation
-from ..permissions import get_organisation, require_admin, subtree_ids, visible_org_ids
-from ..registry import MemberFilters, list_members
+from ..permissions import get_organisation, require_write, subtree_ids, visible_org_ids
+from ..registry import MemberFilters, list_members, org_snapshot
 from ..text import checked_text as checked, clean
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
@@ -43,17 +43,24 @@ def index():
 @login_required
 def create():
     sess, user = db.session(), current()
-    require_admin(user)
-    name, kind = clean(request.form.get("name")), request.form.get("kind", "")
+    org = create_organisation(sess, user, request.form.to_dict())
+    flash(f"Đã thêm {org.name}.", "success")
+    return redirect(url_for("organisations.detail", org_id=org.id))
+
+
+def create_organisation(sess, user, data: dict) -> Organisation:
+    """A new organisation (administrators), audited."""
+    name, kind = clean(data.get("name")), data.get("kind", "")
+    require_write(sess, user, Organisation(kind=kind), message="Chỉ quản trị viên được thêm tổ chức đảng.")
     if not name or kind not in ORG_KINDS:
-        raise ServiceError("invalid_organisation", "Cần nhập tên và chọn loại tổ chức đảng.")
-    org = Organisation(kind=kind, parent_id=parent_of(sess, request.form.get("parent_id")),
-                       place=checked_text(request.form.get("place"), "place") or None)
+        raise ServiceError("invalid_organisation", "Cần tên và loại tổ chức đảng hợp lệ.", {"kinds": list(ORG_KINDS)})
+    org = Organisation(kind=kind, parent_id=parent_of(sess, data.get("parent_id")),
+                       place=checked_text(data.get("place"), "place") or None)
     org.set_name(checked_text(name, "name"))
     sess.add(org)
+    audit.record(sess, "organisation", org, "create", None, org_snapshot(org), user=user)
     sess.commit()
-    flash(f"Đã thêm {name}.", "success")
-    return redirect(url_for("organisations.detail", org_id=org.id))
+    return org
 
 
 @bp.route("/<int:org_id>")
@@ -75,9 +82,8 @@ def detail(org_id: int):
 @login_required
 def edit(org_id: int):
     sess, user = db.session(), current()
-    require_admin(user)
     org = sess.get(Organisation, org_id) or abort(404)
-    update_organisation(sess, org, request.form.to_dict())
+    update_organisation(sess, user, org, request.form.to_dict())
     flash("Đã lưu thông tin tổ chức đảng.", "success")
     return redirect(url_for("organisations.detail", org_id=org.id))
 
@@ -103,8 +109,10 @@ def parent_of(sess, raw) -> int | None:
     return parent.id
 
 
-def update_organisation(sess, org: Organisation, data: dict) -> Organisation:
-    """Name, place printed on documents, secretary who signs, parent (not under itself)."""
+def update_organisation(sess, user, org: Organisation, data: dict) -> Organisation:
+    """Name, place printed on documents, secretary who signs, parent (not under itself). Audited."""
+    require_write(sess, user, org, message="Chỉ quản trị viên được sửa tổ chức đảng.")
+    before = org_snapshot(org)
     if "name" in data:
         name = checked_text(data["name"], "name")
         if not name:
@@ -118,5 +126,6 @@ def update_organisation(sess, org: Organisation, data: dict) -> Organisation:
         if parent_id is not None and parent_id in subtree_ids(sess, org.id):
             raise ServiceError("invalid_parent", "Không thể đặt tổ chức đảng trực thuộc chính nó hoặc cấp dưới của nó.")
         org.parent_id = parent_id
+    audit.record(sess, "organisation", org, "update", before, org_snapshot(org), user=user)
     sess.commit()
     return org

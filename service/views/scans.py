@@ -125,6 +125,8 @@ def apply(page_id: int):
                    int_arg(request.form, "member_id"), year_arg(request.form))
     except ServiceError as err:
         sess.rollback()
+        if err.status in (403, 404):
+            raise
         flash(err.message, "error")
         return redirect(url_for("scans.page", page_id=page_id))
     flash(f"Đã cập nhật phiếu nhận xét từ trang #{page_id}.", "success")

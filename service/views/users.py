@@ -10,7 +10,7 @@ from ..auth import current, new_api_token, start_session
 from .account import token_days, token_page_context
 from ..errors import ServiceError
 from ..models import ROLES, Organisation, User
-from ..permissions import require_admin
+from ..permissions import require_admin, require_write
 from ..users_admin import create_user, update_user
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -32,8 +32,9 @@ def index():
     if request.method == "POST":
         f = request.form
         try:
+            require_write(sess, me, User(), message="Chỉ quản trị viên được thêm người dùng.")
             user = create_user(sess, f.get("username", ""), f.get("password", ""), f.get("role", ""),
-                               _org_id(f.get("organisation_id", "")), f.get("full_name", ""))
+                               _org_id(f.get("organisation_id", "")), f.get("full_name", ""), by=me)
             flash(f"Đã tạo người dùng {user.username}.", "success")
             return redirect(url_for("users.index"))
         except ServiceError as err:
@@ -54,16 +55,17 @@ def edit(user_id: int):
     token = None
     if request.method == "POST":
         f = request.form
+        require_write(sess, me, user, message="Chỉ quản trị viên được sửa người dùng.")
         try:
             if f.get("action") == "token":
-                token, _row = new_api_token(sess, user, (f.get("token_name") or "API").strip(), token_days(f))
+                token, _row = new_api_token(sess, user, (f.get("token_name") or "API").strip(), token_days(f), by=me)
                 sess.commit()
                 flash("Đã tạo mã truy cập API. Hãy sao chép ngay: mã chỉ hiện một lần.", "success")
             else:
                 if user.id == me.id and (f.get("role") != "admin" or not f.get("active")):
                     raise ServiceError("cannot_demote_self", "Không thể tự bỏ quyền quản trị hoặc tự khóa tài khoản của mình.")
                 update_user(sess, user, f.get("role", ""), _org_id(f.get("organisation_id", "")),
-                            bool(f.get("active")), f.get("full_name", ""), f.get("password", ""))
+                            bool(f.get("active")), f.get("full_name", ""), f.get("password", ""), by=me)
                 if user.id == me.id:
                     start_session(user)  # an administrator changing their own password stays signed in here
                 flash("Đã lưu.", "success")
