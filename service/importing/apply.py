@@ -13,6 +13,7 @@ from ..errors import Forbidden, ServiceError
 from ..jobs import JobContext, JobFailed, job_function
 from ..models import ImportBatch, Member, Organisation, StoredFile, User
 from ..permissions import can_import
+from .mapping import org_kinds, recall_for, remember
 from .plan import NewOrg, OrgRef, Plan, make_plan
 from .workbook import display_name, parse_workbook
 
@@ -39,14 +40,21 @@ def _max_rows() -> int:
     return int(current_app.config.get("IMPORT_MAX_ROWS", 20000))
 
 
-def build_plan(sess: Session, user: Optional[User], data: bytes, filename: str, progress=None) -> Plan:
-    """Parse and plan without writing anything (file-level problems raise ServiceError)."""
+def build_plan(sess: Session, user: Optional[User], data: bytes, filename: str, progress=None,
+               mapping: Optional[dict[str, str]] = None, max_rows: Optional[int] = -1) -> Plan:
+    """Parse and plan without writing anything (file-level problems raise ServiceError).
+
+    ``mapping`` (column letter -> field, "" to skip) overrides the proposed fields; without it a
+    mapping saved for the same headers by the user's organisation is proposed.
+    """
     _check_size(data, filename)
-    sheet = parse_workbook(data, filename, max_rows=_max_rows())
+    sheet = parse_workbook(data, filename, max_rows=_max_rows() if max_rows == -1 else max_rows,
+                           mapping=mapping, recall=recall_for(sess, user), org_kinds=org_kinds(sess))
     return make_plan(sess, user, sheet, progress)
 
 
-def preview_upload(sess: Session, user: User, data: bytes, filename: str) -> ImportBatch:
+def preview_upload(sess: Session, user: User, data: bytes, filename: str,
+                   mapping: Optional[dict[str, str]] = None) -> ImportBatch:
     """Check, parse and plan an uploaded workbook; store it with its preview. Commits.
 
     File-level problems raise ServiceError and write nothing. Row-level problems are in the
@@ -55,7 +63,7 @@ def preview_upload(sess: Session, user: User, data: bytes, filename: str) -> Imp
     if not can_import(user):
         raise Forbidden("Bạn không có quyền nhập danh sách đảng viên.")
     name = display_name(filename)
-    plan = build_plan(sess, user, data, name)
+    plan = build_plan(sess, user, data, name, mapping=mapping)
     preview = plan.to_json()
     sess.commit()  # end the read transaction (nothing pending) so the writes below start a fresh one
     stored = storage.save(sess, data, name, XLSX_TYPE, user.id)
@@ -66,8 +74,29 @@ def preview_upload(sess: Session, user: User, data: bytes, filename: str) -> Imp
     return batch
 
 
+def remap(sess: Session, user: User, batch: ImportBatch, mapping: dict[str, str]) -> ImportBatch:
+    """Plan a batch again with the secretary's column mapping (letter -> field). Commits.
+
+    A mapping that cannot be used raises ServiceError("invalid_mapping") and changes nothing."""
+    if not can_import(user) or (user.role != "admin" and batch.created_by != user.id):
+        raise Forbidden("Bạn không có quyền sửa lần nhập này.")
+    if batch.status not in ("previewed", "rejected"):
+        raise ServiceError("import_already_confirmed",
+                           f"Lần nhập #{batch.id} ({batch.file_name}) đã được xác nhận, không đổi cách ghép cột được.",
+                           {"batch_id": batch.id, "status": batch.status}, status=409)
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise ServiceError("invalid_mapping", "Cách ghép cột phải là các cặp «cột»: «trường».")
+    data = storage.read(sess.get(StoredFile, batch.file_id))
+    plan = build_plan(sess, user, data, batch.file_name, mapping=mapping)
+    batch.preview = plan.to_json()
+    batch.status = "rejected" if plan.rejected else "previewed"
+    sess.commit()
+    return batch
+
+
 def confirm(sess: Session, user: User, batch: ImportBatch) -> jobs.Job:
-    """Queue the import of a previewed batch. Commits, then wakes the worker."""
+    """Queue the import of a previewed batch (its mapping is saved for the organisation). Commits,
+    then wakes the worker."""
     if not can_import(user) or (user.role != "admin" and batch.created_by != user.id):
         raise Forbidden("Bạn không có quyền xác nhận lần nhập này.")
     if batch.status == "rejected":
@@ -79,6 +108,7 @@ def confirm(sess: Session, user: User, batch: ImportBatch) -> jobs.Job:
                            f"Lần nhập #{batch.id} ({batch.file_name}) đã được xác nhận trước đó.",
                            {"batch_id": batch.id, "status": batch.status, "job_id": batch.job_id}, status=409)
     total = len((batch.preview or {}).get("rows", []))
+    remember(sess, user, batch.preview or {})
     job = jobs.enqueue(sess, "import_members", {"batch_id": batch.id, "user_id": user.id}, user.id, total)
     batch.status, batch.job_id = "queued", job.id
     sess.commit()
@@ -114,11 +144,12 @@ def import_members(ctx: JobContext, params: dict) -> dict:
         stored = s.get(StoredFile, batch.file_id)
         data = storage.read(stored)
         file_name = batch.file_name
+        mapping = (batch.preview or {}).get("mapping")
         user = s.get(User, params.get("user_id")) if params.get("user_id") else None
         if user is not None:
             s.expunge(user)
     try:
-        plan = _plan_for_job(ctx, user, data, file_name)
+        plan = _plan_for_job(ctx, user, data, file_name, mapping)
         if plan.rejected:
             _set_batch(batch_id, "failed", plan.to_json())
             raise JobFailed("import_has_errors",
@@ -147,10 +178,10 @@ def import_members(ctx: JobContext, params: dict) -> dict:
     return result
 
 
-def _plan_for_job(ctx: JobContext, user: Optional[User], data: bytes, file_name: str) -> Plan:
+def _plan_for_job(ctx: JobContext, user: Optional[User], data: bytes, file_name: str,
+                  mapping: Optional[dict[str, str]]) -> Plan:
     with db.new_session() as s:
-        from .workbook import parse_workbook as _parse
-        sheet = _parse(data, file_name, max_rows=None)
+        sheet = parse_workbook(data, file_name, max_rows=None, mapping=mapping, org_kinds=org_kinds(s))
         total = len(sheet.rows)
         step = max(1, total // 100)
         ctx.set_total(total, "Đang kiểm tra dữ liệu…")
@@ -166,8 +197,10 @@ def _plan_for_job(ctx: JobContext, user: Optional[User], data: bytes, file_name:
 
 def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int]) -> dict:
     """Write the plan in one transaction (organisations, members, audit entries, batch status)."""
-    created = updated = unchanged = 0
+    created = updated = unchanged = duplicate = 0
     new_orgs = plan.used_new_orgs()
+    applied: dict = {"members_created": [], "members_updated": [], "audit_entries": {},
+                     "organisations_created": []}
     with db.new_session() as s:
         ids: dict[int, int] = {}
 
@@ -177,11 +210,12 @@ def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int]) ->
             return ref
 
         for new in new_orgs:  # parents come first
-            org = Organisation(kind=new.kind, parent_id=resolve(new.parent))
+            org = Organisation(kind=new.kind, parent_id=resolve(new.parent), place=new.place)
             org.set_name(new.name)
             s.add(org)
             s.flush()
             ids[id(new)] = org.id
+            applied["organisations_created"].append(org.id)
         existing_ids = [r.member_id for r in plan.rows if r.action == "update"]
         members: dict[int, Member] = {}
         for i in range(0, len(existing_ids), 500):
@@ -190,6 +224,9 @@ def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int]) ->
         for r in plan.rows:
             if r.action == "unchanged":
                 unchanged += 1
+                continue
+            if r.action == "duplicate":
+                duplicate += 1
                 continue
             ref = _source_ref(batch_id, file_name, r.row)
             if r.action == "create":
@@ -208,11 +245,20 @@ def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int]) ->
                 m.workplace_org_id = resolve(r.workplace)
             if r.set_residence:
                 m.residence_cell_id = resolve(r.residence)
-            audit.record(s, m, r.action, before, user_id=user_id, source="import", source_ref=ref)
+            entry = audit.record(s, m, r.action, before, user_id=user_id, source="import", source_ref=ref)
+            if entry is not None:
+                s.flush()
+                applied["audit_entries"][str(m.id)] = entry.id
             if r.action == "create":
                 created += 1
+                applied["members_created"].append(m.id)
             else:
                 updated += 1
+                applied["members_updated"].append(m.id)
         batch = s.get(ImportBatch, batch_id)
         batch.status = "applied"
-    return {"created": created, "updated": updated, "unchanged": unchanged, "organisations_created": len(new_orgs)}
+        batch.applied = applied
+    result = {"created": created, "updated": updated, "unchanged": unchanged, "organisations_created": len(new_orgs)}
+    if duplicate:
+        result["duplicate"] = duplicate
+    return result
