@@ -148,6 +148,8 @@ def parse_card(value: Any) -> Optional[str]:
                 return text.zfill(9)
             raise ValueProblem("invalid_card")
         value = int(value)
+    if isinstance(value, int) and 1000 <= value < 10 ** 8:
+        value = f"{value:08d}"  # a number cell drops every leading zero (00.137687 -> 137687)
     text = clean(value)
     if not text:
         return None

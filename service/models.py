@@ -138,7 +138,11 @@ class Member(Base):
     @property
     def residence_address(self) -> str:
         parts = [self.house, self.residential_group, self.neighbourhood, self.commune, self.province]
-        return ", ".join(p for p in parts if p)
+        out: list[str] = []
+        for p in parts:  # a full address typed in one cell may already name the ward or the province
+            if p and search_key(p) not in search_key(", ".join(out)):
+                out.append(p)
+        return ", ".join(out)
 
     @property
     def status_label(self) -> str:

@@ -428,6 +428,11 @@ class _RowReader:
             self.skip(rowno, " ".join(display(v) for v in row if v is not None), "column_numbers")
             return
         first = _first_text(row)
+        texts = [v for v in row if v is not None and not (isinstance(v, str) and not v.strip())]
+        if len(texts) == 1 and isinstance(texts[0], str) and re.search(r"[^\W\d_]{2}", texts[0]) \
+                and _TOTAL_ROW.match(search_key(first)) is None and not _SIGNATURE.search(search_key(first)):
+            self.skip(rowno, first, "heading")  # a section row ("I. Sở Tài chính") in whatever column
+            return
         if raw.get("card_number") is None:
             key = search_key(first)
             if _TOTAL_ROW.match(key):
@@ -470,6 +475,11 @@ class _RowReader:
         v = out.values
         if "date_of_birth_male" in cols or "date_of_birth_female" in cols:
             _gender_split(out, cols, raw)
+        for fld in ("workplace_cell", "workplace_committee"):  # "Chi bộ X - Đảng ủy Y" in one cell
+            if v.get(fld) and not v.get("workplace_org") and _WORKPLACE_SPLIT.search(v[fld]):
+                committee, cell = split_workplace(v[fld])
+                if committee and cell:
+                    v["workplace_org"], v[fld] = v[fld], None
         if v.get("workplace_org"):
             committee, cell = split_workplace(v["workplace_org"])
             v.setdefault("workplace_committee", None)
