@@ -111,6 +111,8 @@ def spec() -> dict:
             "/api/imports": {"post": _op("Tải lên tệp Excel và xem trước", multipart=True, ok=201, ok_schema={"$ref": "#/components/schemas/ImportBatch"}, errors=(400, 401, 403, 413))},
             "/api/imports/{batch_id}": {"get": _op("Kết quả xem trước", params=[_path_id("batch_id")], ok_schema={"$ref": "#/components/schemas/ImportBatch"})},
             "/api/imports/{batch_id}/confirm": {"post": _op("Xác nhận nhập (chạy thành công việc nền)", params=[_path_id("batch_id")], ok=202, ok_schema=job, errors=(400, 401, 403, 404, 409))},
+            "/api/imports/{batch_id}/mapping": {"post": _op("Đổi cách ghép cột với trường rồi xem trước lại", params=[_path_id("batch_id")], body={"type": "object", "required": ["mapping"], "properties": {"mapping": {"type": "object", "description": "cột (A, B, …) -> trường (full_name, card_number, …; \"\" để bỏ qua)", "additionalProperties": {"type": "string"}}}}, ok_schema={"$ref": "#/components/schemas/ImportBatch"}, errors=(400, 401, 403, 404, 409))},
+            "/api/imports/{batch_id}/undo": {"post": _op("Hoàn tác một lần nhập đã xác nhận", params=[_path_id("batch_id")], ok_schema={"$ref": "#/components/schemas/ImportBatch"}, errors=(400, 401, 403, 404, 409))},
             "/api/jobs": {"get": _op("Công việc nền", errors=(401,))},
             "/api/members/{member_id}/introductions": {"post": _op("Lập giấy giới thiệu (hoặc trả lại giấy đã lập trong năm)", params=[_path_id("member_id")], ok=201)},
             "/api/introductions/{intro_id}/document": {"get": _op("Tải giấy giới thiệu (giữ nguyên số)", params=[_path_id("intro_id"), FORMAT], binary=True)},

@@ -350,11 +350,12 @@ def test_missing_name_and_card_and_unknown_words(sess, admin, orgs):
             assert unicodedata.is_normalized("NFC", e["message"])
 
 
-def test_residence_cell_of_another_ward(sess, admin, orgs):
-    preview = _rejected(sess, admin, [HEAD, member_row(1, residence="Chi bộ khu phố 5")])
-    (err,) = _errors(preview, 2)
-    assert err["code"] == "residence_cell_other_ward" and err["column"] == "I"
-    assert "Đảng ủy phường Bãi Cháy" in err["message"] and "dòng 2, cột I" in err["message"]
+def test_residence_cell_named_like_one_of_another_ward_is_a_new_cell_of_the_ward_given(sess, admin, orgs):
+    # "Chi bộ khu phố 5" exists in Bãi Cháy; the list says Hồng Hà: the ward decides, the new cell is listed
+    batch, preview = run(sess, admin, xlsx([HEAD, member_row(1, residence="Chi bộ khu phố 5")]))
+    assert preview["summary"]["rejected"] == 0
+    assert {"name": "Chi bộ khu phố 5", "kind": "residence_cell", "parent": "Đảng ủy phường Hồng Hà",
+            "place": None} in preview["summary"]["organisations_new"]
 
 
 def test_ward_name_variants_match_the_same_ward(sess, admin, orgs):
@@ -401,13 +402,19 @@ def test_confirm_twice_and_job_replans_against_changed_db(sess, admin, orgs):
     assert exc.value.code == "import_already_confirmed"
 
     # a second file previews fine, then the registry changes under it before the job runs
-    rows = [HEAD, member_row(2), member_row(3, residence="Chi bộ khu phố 9")]
+    rows = [HEAD, member_row(2), member_row(3, ward="Phường Cao Xanh", residence="Chi bộ khu phố 9")]
     batch2, preview = run(sess, admin, xlsx(rows))
     assert preview["summary"]["rejected"] == 0
     importing.confirm(sess, admin, batch2)
-    other = Organisation(kind="residence_cell", parent_id=orgs["other_ward"].id)
-    other.set_name("Chi bộ khu phố 9")
-    sess.add(other)
+    # two "Đảng ủy phường Cao Xanh" appear meanwhile (two provinces): the ward of row 3 is now ambiguous
+    other_body = Organisation(kind="party_body")
+    other_body.set_name("Đảng bộ tỉnh Khác")
+    sess.add(other_body)
+    sess.flush()
+    for parent in (other_body.id, orgs["province"].id):
+        other = Organisation(kind="ward_committee", parent_id=parent)
+        other.set_name("Đảng ủy phường Cao Xanh")
+        sess.add(other)
     sess.commit()
     before = counts(sess)
     assert jobs.run_pending() == 2
@@ -417,11 +424,12 @@ def test_confirm_twice_and_job_replans_against_changed_db(sess, admin, orgs):
     assert second.status == "failed"
     failed = sess.get(Job, second.job_id)
     assert failed.state == "failed" and failed.error["code"] == "import_has_errors"
-    assert failed.error["details"]["rows"][0]["errors"][0]["code"] == "residence_cell_other_ward"
+    assert failed.error["details"]["rows"][0]["errors"][0]["code"] == "ambiguous_organisation"
     after = counts(sess)
     assert after["Member"] == before["Member"] + 1  # only the first batch's member
     assert after["Organisation"] == before["Organisation"]
     assert sess.scalar(select(func.count()).select_from(Member).where(Member.card_number == "10.000002")) == 0
+    assert "Cao Xanh" in failed.error["details"]["rows"][0]["errors"][0]["message"]
 
 
 def test_job_reports_progress_and_applies_in_one_go(sess, admin, orgs):

@@ -33,7 +33,7 @@ FIELD_LABELS: dict[str, str] = {
     "party_position": "Chức vụ Đảng",
     "government_position": "Chức vụ chính quyền",
     "mass_org_position": "Chức vụ đoàn thể",
-    "house": "Số nhà, đường / địa chỉ nơi cư trú",
+    "house": "Số nhà",
     "residential_group": "Tổ",
     "neighbourhood": "Khu phố/Thôn/Tổ dân phố",
     "commune": "Xã/Phường",

@@ -294,15 +294,8 @@ class Planner:
             cells = self.orgs.match(self.orgs.children.get((ward, "residence_cell"), []), cell_name)
             if cells:
                 return cells[0].id, True
-        # the cell is not in this ward: is it a cell of another ward?
-        elsewhere = [o for o in self.orgs.match(self.orgs.of_kind("residence_cell"), cell_name)
-                     if o.parent_id != ward]
-        if elsewhere:
-            other = self.orgs.name_of(elsewhere[0].parent_id) or "đảng ủy khác"
-            pr.errors.append(row_error(
-                "residence_cell_other_ward", pr.row, "residence_cell", cols.get("residence_cell"), cell_name,
-                f"Chi bộ nơi cư trú «{cell_name}» thuộc {other}, không thuộc {commune}"))
-            return None, False
+        # not in this ward: a new cell of this ward (cells of other wards often have the same name,
+        # "Chi bộ khu phố 1"); the preview lists it for confirmation
         if ward is None:
             ward = self.orgs.find_new("ward_committee", ward_name(commune), self.orgs.default_parent) or \
                 self.orgs.plan_new(ward_name(commune), "ward_committee", self.orgs.default_parent)

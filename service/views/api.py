@@ -176,8 +176,38 @@ def import_preview():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ServiceError("no_file", "Chưa gửi tệp Excel (trường 'file').")
-    batch = importing.preview_upload(sess, user, upload.read(), upload.filename)
+    mapping = None
+    if request.form.get("mapping"):
+        import json
+        try:
+            mapping = json.loads(request.form["mapping"])
+        except ValueError:
+            raise ServiceError("invalid_mapping", "Trường 'mapping' phải là JSON: {\"cột\": \"trường\"}.") from None
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            raise ServiceError("invalid_mapping", "Trường 'mapping' phải là JSON: {\"cột\": \"trường\"}.")
+    batch = importing.preview_upload(sess, user, upload.read(), upload.filename, mapping=mapping)
     return jsonify(_batch_to_dict(batch)), 201
+
+
+@bp.post("/imports/<int:batch_id>/mapping")
+@login_required
+def import_mapping(batch_id: int):
+    sess, user = db.session(), current()
+    body = request.get_json(silent=True)
+    mapping = body.get("mapping") if isinstance(body, dict) else None
+    if not isinstance(mapping, dict):
+        raise ServiceError("invalid_mapping", "Cần gửi JSON {\"mapping\": {\"cột\": \"trường\"}}.")
+    batch = importing.remap(sess, user, get_batch(sess, user, batch_id), mapping)
+    return jsonify(_batch_to_dict(batch))
+
+
+@bp.post("/imports/<int:batch_id>/undo")
+@login_required
+def import_undo(batch_id: int):
+    sess, user = db.session(), current()
+    batch = get_batch(sess, user, batch_id)
+    result = importing.undo_import(sess, user, batch)
+    return jsonify({**_batch_to_dict(batch), "undo": result})
 
 
 @bp.get("/imports/<int:batch_id>")
