@@ -2,6 +2,7 @@
 everything in one transaction, so a failure writes nothing."""
 from __future__ import annotations
 
+import time
 from typing import Optional
 
 from flask import current_app
@@ -183,11 +184,13 @@ def _plan_for_job(ctx: JobContext, user: Optional[User], data: bytes, file_name:
     with db.new_session() as s:
         sheet = parse_workbook(data, file_name, max_rows=None, mapping=mapping, org_kinds=org_kinds(s))
         total = len(sheet.rows)
-        step = max(1, total // 100)
         ctx.set_total(total, "Đang kiểm tra dữ liệu…")
+        last = [time.monotonic()]
 
-        def progress(i: int) -> None:
-            if i % step == 0 or i == total:
+        def progress(i: int) -> None:  # each report is a commit: at most a few per second
+            now = time.monotonic()
+            if now - last[0] >= 0.3 or i == total:
+                last[0] = now
                 ctx.progress(i)
                 ctx.check_cancel()
         plan = make_plan(s, user, sheet, progress)
@@ -216,6 +219,7 @@ def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int]) ->
             s.flush()
             ids[id(new)] = org.id
             applied["organisations_created"].append(org.id)
+        entries: list = []
         existing_ids = [r.member_id for r in plan.rows if r.action == "update"]
         members: dict[int, Member] = {}
         for i in range(0, len(existing_ids), 500):
@@ -247,14 +251,15 @@ def _apply(plan: Plan, batch_id: int, file_name: str, user_id: Optional[int]) ->
                 m.residence_cell_id = resolve(r.residence)
             entry = audit.record(s, m, r.action, before, user_id=user_id, source="import", source_ref=ref)
             if entry is not None:
-                s.flush()
-                applied["audit_entries"][str(m.id)] = entry.id
+                entries.append((m, entry))
             if r.action == "create":
                 created += 1
                 applied["members_created"].append(m.id)
             else:
                 updated += 1
                 applied["members_updated"].append(m.id)
+        s.flush()
+        applied["audit_entries"] = {str(m.id): e.id for m, e in entries}
         batch = s.get(ImportBatch, batch_id)
         batch.status = "applied"
         batch.applied = applied

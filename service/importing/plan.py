@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
@@ -32,6 +33,7 @@ _ORG_PREFIX = re.compile(r"^(dang uy co so|dang uy|dang bo co so|dang bo|chi bo)
 _WARD_UNIT = re.compile(r"^(phuong|xa|dac khu|thi tran)\s+")
 
 
+@lru_cache(maxsize=65536)
 def core_key(name: str) -> str:
     """Organisation name key: "Đảng ủy phường Hồng Hà" and "Phường Hồng Hà" -> "phuong hong ha"."""
     return _ORG_PREFIX.sub("", search_key(name)).strip()

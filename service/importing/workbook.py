@@ -223,6 +223,7 @@ def _dedupe(cols: list[Column]) -> None:
 
 # --- rows that are not members ----------------------------------------------------------------
 
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _TOTAL_ROW = re.compile(r"^(tong cong|tong so|tong|cong)\b")
 _NUMBER_CELL = re.compile(r"^\(?\s*(\d{1,2})\s*\)?$")
 _SIGNATURE = re.compile(
@@ -411,7 +412,7 @@ class _RowReader:
     def __init__(self, sheet: ParsedSheet, max_rows: Optional[int]):
         self.sheet, self.max_rows = sheet, max_rows
         self.in_footer = False
-        self.header_keys = {c.key for c in sheet.all_columns if c.key}
+        self.header_keys = {header_key(part) for c in sheet.all_columns for part in c.header.split(" / ")} - {""}
         self.unmapped = [c for c in sheet.all_columns if not c.field and c.suggestion != IGNORED]
         self.unmapped_counts = {c.letter: 0 for c in self.unmapped}
 
@@ -428,13 +429,13 @@ class _RowReader:
             self.skip(rowno, " ".join(display(v) for v in row if v is not None), "column_numbers")
             return
         first = _first_text(row)
+        key = search_key(first)
         texts = [v for v in row if v is not None and not (isinstance(v, str) and not v.strip())]
         if len(texts) == 1 and isinstance(texts[0], str) and re.search(r"[^\W\d_]{2}", texts[0]) \
-                and _TOTAL_ROW.match(search_key(first)) is None and not _SIGNATURE.search(search_key(first)):
+                and _TOTAL_ROW.match(key) is None and not _SIGNATURE.search(key):
             self.skip(rowno, first, "heading")  # a section row ("I. Sở Tài chính") in whatever column
             return
         if raw.get("card_number") is None:
-            key = search_key(first)
             if _TOTAL_ROW.match(key):
                 self.skip(rowno, first, "total")
                 return
@@ -448,7 +449,8 @@ class _RowReader:
             if list(filled) == ["full_name"] and isinstance(raw["full_name"], str):
                 self.skip(rowno, clean(raw["full_name"]), "heading")
                 return
-        if sum(1 for v in row if isinstance(v, str) and header_key(v) in self.header_keys) >= 3:
+        if _NON_ALNUM.sub(" ", key).strip() in self.header_keys and \
+                sum(1 for v in row if isinstance(v, str) and header_key(v) in self.header_keys) >= 3:
             self.skip(rowno, first, "repeated_header")
             return
         if self.max_rows is not None and len(sheet.rows) >= self.max_rows:
