@@ -1,7 +1,6 @@
 """Member registry operations shared by the web pages and the API (one way to do each thing)."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -12,31 +11,13 @@ from . import audit
 from .errors import Forbidden, ServiceError
 from .models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
 from .permissions import can_edit_member, scope_members, subtree_ids, visible_org_ids
+from .member_fields import (DATE_FIELDS as MEMBER_DATE_FIELDS, MEMBER_LABELS, ValueProblem, canonical_card,
+                            card_spellings, parse_date)
 from .text import clean, search_key
 
-# Editable member fields, with the Vietnamese label a user reads.
-FIELD_LABELS = {
-    "full_name": "Họ và tên",
-    "date_of_birth": "Ngày sinh",
-    "gender": "Giới tính",
-    "card_number": "Số thẻ đảng viên",
-    "admission_date": "Ngày vào Đảng",
-    "full_member_date": "Ngày chính thức",
-    "workplace_org_id": "Nơi công tác",
-    "party_position": "Chức vụ Đảng",
-    "government_position": "Chức vụ chính quyền",
-    "mass_org_position": "Chức vụ đoàn thể",
-    "house": "Số nhà, đường",
-    "residential_group": "Tổ",
-    "neighbourhood": "Thôn, khu phố, tổ dân phố",
-    "commune": "Xã, phường, đặc khu",
-    "province": "Tỉnh, thành phố",
-    "residence_cell_id": "Chi bộ nơi cư trú",
-    "phone": "Số điện thoại",
-    "status": "Tình trạng",
-    "notes": "Ghi chú",
-}
-DATE_FIELDS = {"date_of_birth", "admission_date", "full_member_date"}
+# Editable member fields, with the Vietnamese label a user reads (one vocabulary: member_fields).
+FIELD_LABELS = MEMBER_LABELS
+DATE_FIELDS = set(MEMBER_DATE_FIELDS)
 ORG_FIELDS = {"workplace_org_id": ("workplace_committee", "workplace_cell"), "residence_cell_id": ("residence_cell",)}
 
 
@@ -115,7 +96,10 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
             if text in ("", None):
                 values[field] = None
                 continue
-            parsed = _parse_date(str(text))
+            try:
+                parsed = parse_date(str(text))
+            except ValueProblem:
+                parsed = None
             if parsed is None:
                 errors[field] = f"{label} không hợp lệ: {text} (định dạng dd/mm/yyyy)"
             else:
@@ -133,6 +117,8 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
             if text and text not in GENDERS:
                 errors[field] = "Giới tính phải là Nam hoặc Nữ."
             values[field] = text or None
+        elif field == "card_number":
+            values[field] = canonical_card(text)  # 22668517 and 22.668517 are one card
         elif field == "status":
             if text not in MEMBER_STATUSES:
                 errors[field] = "Tình trạng không hợp lệ."
@@ -149,19 +135,10 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
     return values
 
 
-def _parse_date(text: str) -> Optional[dt.date]:
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def _check_card_unique(sess: Session, card: Optional[str], member_id: Optional[int]) -> None:
     if not card:
         return
-    other = sess.scalar(select(Member).where(Member.card_number == card))
+    other = sess.scalar(select(Member).where(Member.card_number.in_(card_spellings(card))))
     if other is not None and other.id != member_id:
         raise ServiceError("duplicate_card_number", f"Số thẻ đảng viên {card} đã có trong danh sách.",
                            {"field": "card_number"}, status=409)

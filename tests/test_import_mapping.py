@@ -205,3 +205,18 @@ def test_undo_is_refused_when_a_member_changed_since(sess, admin, orgs, login):
     sess.expire_all()
     assert sess.scalar(select(func.count()).select_from(Member)) == before
     assert sess.get(ImportBatch, batch.id).status == "applied"
+
+
+def test_registry_and_import_share_one_card_form(sess, admin, orgs, login):
+    client = login(admin)
+    resp = client.post("/api/members", json={"full_name": "Hồ Thị Mai", "card_number": "22668517"})
+    assert resp.status_code == 201 and resp.get_json()["card_number"] == "22.668517"
+    dup = client.post("/api/members", json={"full_name": "Người Khác", "card_number": " 22 668 517"})
+    assert dup.status_code == 409 and dup.get_json()["error"]["code"] == "duplicate_card_number"
+    # an older record typed without the dot is found by the import, not created again
+    old = Member(card_number="33445566", status="active")
+    old.set_name("Lý Văn Cũ")
+    sess.add(old)
+    sess.commit()
+    batch = importing.preview_upload(sess, admin, xlsx([HEAD, row(1, name="Lý Văn Cũ", card="33.445566")]), "x.xlsx")
+    assert batch.preview["rows"][0]["action"] == "update" and batch.preview["summary"]["create"] == 0
