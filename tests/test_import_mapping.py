@@ -220,3 +220,59 @@ def test_registry_and_import_share_one_card_form(sess, admin, orgs, login):
     sess.commit()
     batch = importing.preview_upload(sess, admin, xlsx([HEAD, row(1, name="Lý Văn Cũ", card="33.445566")]), "x.xlsx")
     assert batch.preview["rows"][0]["action"] == "update" and batch.preview["summary"]["create"] == 0
+
+
+def _parse(rows):
+    from service.importing.workbook import parse_workbook
+    return parse_workbook(xlsx(rows), "x.xlsx")
+
+
+def test_gender_split_fills_date_and_gender_and_checks_both_columns():
+    rows = [["STT", "Họ và tên", "Ngày sinh", None, "Số thẻ"], [None, None, "Nam", "Nữ", None],
+            ["(1)", "(2)", "(3)", "(4)", "(5)"],
+            [1, "Lê Văn A", "01/02/1980", None, "11.000001"], [2, "Lê Thị B", None, "3/4/1985", "11.000002"],
+            [3, "Lê Thị C", None, "31/02/1985", "11.000003"], [4, "Lê D", "1/1/1980", "1/1/1980", "11.000004"]]
+    p = _parse(rows)
+    assert p.header_rows == [1, 2] and p.columns["date_of_birth_female"].header == "Ngày sinh / Nữ"
+    assert p.skipped == [{"row": 3, "text": "(1) (2) (3) (4) (5)", "reason": "column_numbers"}]
+    a, b, c, d = p.rows
+    assert (a.values["date_of_birth"], a.values["gender"]) == (dt.date(1980, 2, 1), "male")
+    assert (b.values["date_of_birth"], b.values["gender"]) == (dt.date(1985, 4, 3), "female")
+    assert [(e["code"], e["column"]) for e in c.errors] == [("invalid_date", "D")]
+    assert [e["code"] for e in d.errors] == ["gender_split_both"]
+
+
+def test_suggestions_from_similar_headers_and_from_values():
+    rows = [["Họ và tên", "Mã số", "Số điện thaoi", "Ghi chép"],
+            ["Lê Văn A", "22668517", "0912345678", "x"], ["Lê Văn B", "22.668518", "0912345679", None],
+            ["Lê Văn C", " 22 668 519", "0912345670", None]]
+    p = _parse(rows)
+    cols = {c.letter: c for c in p.all_columns}
+    assert (cols["B"].field, cols["B"].how) == ("card_number", "values")
+    assert (cols["C"].field, cols["C"].how) == ("phone", "similar")
+    assert cols["D"].field is None
+    assert p.unmapped == [{"letter": "D", "header": "Ghi chép", "values": 1}]
+    assert [r.values["card_number"] for r in p.rows] == ["22.668517", "22.668518", "22.668519"]
+
+
+def test_a_list_whose_card_column_is_not_recognised_waits_for_the_mapping_step(sess, admin, orgs):
+    rows = [["Họ và tên", "Ký hiệu", "Ngày sinh"], ["Lê Văn A", "hồ sơ 1", "1/2/1980"], ["Lê Văn B", "hồ sơ 2", None]]
+    batch = importing.preview_upload(sess, admin, xlsx(rows + [[None, None, None]]), "x.xlsx")
+    assert batch.status == "needs_mapping" and "«Số thẻ đảng viên»" in batch.preview["mapping_problems"][0]
+    with pytest.raises(ServiceError) as exc:
+        importing.confirm(sess, admin, batch)
+    assert exc.value.code == "invalid_mapping"
+    # "Ký hiệu" holds no card numbers: every row is refused with its row, column and value
+    importing.remap(sess, admin, batch, dict(batch.preview["mapping"], B="card_number"))
+    sess.expire_all()
+    batch = sess.get(ImportBatch, batch.id)
+    assert batch.status == "rejected" and batch.preview["rows"][0]["errors"][0]["code"] == "invalid_card"
+
+
+def test_signature_block_and_section_rows_are_skipped_with_reasons():
+    rows = [["TT", "Họ và tên", "Số thẻ"], [None, "I. Sở Tài chính"], [1, "Lê Văn A", "11.000001"], [],
+            [None, "NGƯỜI LẬP BIỂU", None, "T/M CHI ỦY"], [None, None, None, "BÍ THƯ"], [None, "Trần Văn Lập"]]
+    p = _parse(rows)
+    assert [r.row for r in p.rows] == [3]
+    # row 6 has a value only in an unmapped column: a blank row for the import
+    assert [(s["row"], s["reason"]) for s in p.skipped] == [(2, "heading"), (5, "signature"), (7, "signature")]

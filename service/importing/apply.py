@@ -69,7 +69,7 @@ def preview_upload(sess: Session, user: User, data: bytes, filename: str,
     sess.commit()  # end the read transaction (nothing pending) so the writes below start a fresh one
     stored = storage.save(sess, data, name, XLSX_TYPE, user.id)
     batch = ImportBatch(file_id=stored.id, file_name=name, preview=preview, created_by=user.id,
-                        status="rejected" if plan.rejected else "previewed")
+                        status=_status(plan))
     sess.add(batch)
     sess.commit()
     return batch
@@ -81,7 +81,7 @@ def remap(sess: Session, user: User, batch: ImportBatch, mapping: dict[str, str]
     A mapping that cannot be used raises ServiceError("invalid_mapping") and changes nothing."""
     if not can_import(user) or (user.role != "admin" and batch.created_by != user.id):
         raise Forbidden("Bạn không có quyền sửa lần nhập này.")
-    if batch.status not in ("previewed", "rejected"):
+    if batch.status not in ("previewed", "rejected", "needs_mapping"):
         raise ServiceError("import_already_confirmed",
                            f"Lần nhập #{batch.id} ({batch.file_name}) đã được xác nhận, không đổi cách ghép cột được.",
                            {"batch_id": batch.id, "status": batch.status}, status=409)
@@ -90,9 +90,15 @@ def remap(sess: Session, user: User, batch: ImportBatch, mapping: dict[str, str]
     data = storage.read(sess.get(StoredFile, batch.file_id))
     plan = build_plan(sess, user, data, batch.file_name, mapping=mapping)
     batch.preview = plan.to_json()
-    batch.status = "rejected" if plan.rejected else "previewed"
+    batch.status = _status(plan)
     sess.commit()
     return batch
+
+
+def _status(plan: Plan) -> str:
+    if plan.sheet.mapping_problems:
+        return "needs_mapping"
+    return "rejected" if plan.rejected else "previewed"
 
 
 def confirm(sess: Session, user: User, batch: ImportBatch) -> jobs.Job:
@@ -104,6 +110,10 @@ def confirm(sess: Session, user: User, batch: ImportBatch) -> jobs.Job:
         raise ServiceError("import_has_errors",
                            f"Lần nhập #{batch.id} ({batch.file_name}) còn dòng bị lỗi nên không thể xác nhận. "
                            "Hãy sửa tệp và tải lên lại.", {"batch_id": batch.id})
+    if batch.status == "needs_mapping":
+        raise ServiceError("invalid_mapping",
+                           f"Lần nhập #{batch.id} ({batch.file_name}) chưa ghép đủ cột: "
+                           + "; ".join(batch.preview.get("mapping_problems") or []) + ".", {"batch_id": batch.id})
     if batch.status != "previewed":
         raise ServiceError("import_already_confirmed",
                            f"Lần nhập #{batch.id} ({batch.file_name}) đã được xác nhận trước đó.",

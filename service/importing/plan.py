@@ -134,7 +134,8 @@ class Plan:
         return {"file_name": s.file_name, "sheet": s.sheet, "header_row": s.header_row,
                 "header_rows": s.header_rows, "columns": s.columns_json(),
                 "all_columns": [c.to_json() for c in s.all_columns], "mapping": s.mapping(),
-                "signature": s.signature, "unmapped_columns": s.unmapped, "summary": self.summary(),
+                "signature": s.signature, "unmapped_columns": s.unmapped,
+                "mapping_problems": s.mapping_problems, "summary": self.summary(),
                 "rows": [r.to_json() for r in self.rows], "skipped_rows": s.skipped,
                 "field_labels": FIELD_LABELS_ALL, "skip_reasons": SKIP_REASONS}
 

@@ -113,6 +113,7 @@ class ParsedSheet:
     header_rows: list[int] = field(default_factory=list)
     signature: str = ""  # the headers' fingerprint: a saved mapping is proposed again for it
     unmapped: list[dict] = field(default_factory=list)  # skipped columns that have values
+    mapping_problems: list[str] = field(default_factory=list)  # a proposed mapping the secretary must complete
 
     def columns_json(self) -> dict:
         return {f: {"letter": c.letter, "header": c.header} for f, c in self.columns.items()}
@@ -181,9 +182,8 @@ def _columns_of(rows: list[tuple], first: int, last: int) -> list[Column]:
 
 def _score(cols: list[Column]) -> int:
     fields = {c.suggestion for c in cols if c.suggestion and c.suggestion != IGNORED}
-    required = all(r in fields for r in REQUIRED) or (
-        "full_name" in fields and "card_number" in fields)
-    return len(fields) + (10 if required else 0)
+    # the name column makes a header; the card column may still be found from its values
+    return len(fields) + (10 if "full_name" in fields else 0) + (5 if "card_number" in fields else 0)
 
 
 def _find_header(rows: list[tuple]) -> Optional[tuple[int, int, list[Column]]]:
@@ -289,6 +289,10 @@ def apply_mapping(sheet: ParsedSheet, mapping: Optional[dict[str, str]],
     missing = [FIELD_LABELS[r] for r in REQUIRED if r not in used]
     if missing:
         problems.append("chưa chọn cột cho " + ", ".join(f"«{m}»" for m in missing))
+    sheet.columns = {c.field: c for c in sheet.all_columns if c.field}
+    if problems and mapping is None and not any("nhiều cột" in p or "cùng được chọn" in p for p in problems):
+        sheet.mapping_problems = problems  # only proposed: the mapping step completes it
+        return
     if problems:
         raise ServiceError("invalid_mapping", "Cách ghép cột chưa dùng được: " + "; ".join(problems) + ".",
                            {"problems": problems, "mapping": sheet.mapping()})
@@ -362,6 +366,8 @@ def _parse_open(wb, name: str, max_rows, mapping, recall, org_kinds) -> ParsedSh
         sheet = ParsedSheet(name, ws.title, last + 1, {}, [], all_columns=cols,
                             header_rows=list(range(first + 1, last + 2)), signature=header_signature(cols))
         apply_mapping(sheet, mapping, recall(sheet.signature) if recall else None)
+        if sheet.mapping_problems:
+            return sheet  # no rows read until the secretary completes the mapping
         reader = _RowReader(sheet, max_rows)
         rowno = last + 1
         for row in sample:
@@ -430,6 +436,10 @@ class _RowReader:
             return
         first = _first_text(row)
         key = search_key(first)
+        if raw.get("card_number") is None and not _TOTAL_ROW.match(key) and (self.in_footer or _SIGNATURE.search(key)):
+            self.in_footer = True
+            self.skip(rowno, " · ".join(clean(v) for v in row if isinstance(v, str) and clean(v)), "signature")
+            return
         texts = [v for v in row if v is not None and not (isinstance(v, str) and not v.strip())]
         if len(texts) == 1 and isinstance(texts[0], str) and re.search(r"[^\W\d_]{2}", texts[0]) \
                 and _TOTAL_ROW.match(key) is None and not _SIGNATURE.search(key):
@@ -438,10 +448,6 @@ class _RowReader:
         if raw.get("card_number") is None:
             if _TOTAL_ROW.match(key):
                 self.skip(rowno, first, "total")
-                return
-            if self.in_footer or _SIGNATURE.search(key):
-                self.in_footer = True
-                self.skip(rowno, " · ".join(clean(v) for v in row if isinstance(v, str) and clean(v)), "signature")
                 return
             if raw.get("full_name") is None and len(filled) < 3:
                 self.skip(rowno, first, "no_member")
