@@ -276,3 +276,18 @@ def test_signature_block_and_section_rows_are_skipped_with_reasons():
     assert [r.row for r in p.rows] == [3]
     # row 6 has a value only in an unmapped column: a blank row for the import
     assert [(s["row"], s["reason"]) for s in p.skipped] == [(2, "heading"), (5, "signature"), (7, "signature")]
+
+
+def test_the_secretary_can_give_a_new_ward_another_place_name(sess, admin, orgs, login):
+    batch = importing.preview_upload(sess, admin, xlsx([HEAD, row(1, ward="Xã Đông Ngũ", cell="Chi bộ thôn 2")]),
+                                     "x.xlsx")
+    ward = next(o for o in batch.preview["summary"]["organisations_new"] if o["kind"] == "ward_committee")
+    assert (ward["name"], ward["place"]) == ("Đảng ủy xã Đông Ngũ", "Đông Ngũ")
+    client = login(admin)
+    bad = client.post(f"/api/imports/{batch.id}/places", json={"places": {"Đảng ủy Sở Tài chính": "Hạ Long"}})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_place"
+    ok = client.post(f"/api/imports/{batch.id}/places", json={"places": {"Đảng ủy xã Đông Ngũ": "Tiên Yên"}})
+    assert ok.status_code == 200
+    sess.expire_all()
+    apply(sess, admin, sess.get(ImportBatch, batch.id))
+    assert sess.scalars(select(Organisation).where(Organisation.name == "Đảng ủy xã Đông Ngũ")).one().place == "Tiên Yên"

@@ -8,10 +8,10 @@
 - ``apply``: the public entry points and the "import_members" job (writes in one transaction)
 - ``undo``: rolling a confirmed import back as one unit
 """
-from .apply import build_plan, confirm, import_members, preview_upload, remap  # noqa: F401  (registers the job)
+from .apply import build_plan, confirm, import_members, preview_upload, remap, set_places  # noqa: F401  (registers the job)
 from .headers import FIELD_LABELS, match_header  # noqa: F401
 from .undo import undo_import  # noqa: F401
 from .workbook import parse_workbook  # noqa: F401
 
-__all__ = ["preview_upload", "remap", "confirm", "import_members", "undo_import", "build_plan", "parse_workbook",
+__all__ = ["preview_upload", "remap", "set_places", "confirm", "import_members", "undo_import", "build_plan", "parse_workbook",
            "match_header", "FIELD_LABELS"]

@@ -2,6 +2,7 @@
 everything in one transaction, so a failure writes nothing."""
 from __future__ import annotations
 
+import copy
 import time
 from typing import Optional
 
@@ -14,6 +15,7 @@ from ..errors import Forbidden, ServiceError
 from ..jobs import JobContext, JobFailed, job_function
 from ..models import ImportBatch, Member, Organisation, StoredFile, User
 from ..permissions import can_import
+from ..text import clean
 from .mapping import org_kinds, recall_for, remember
 from .plan import NewOrg, OrgRef, Plan, make_plan
 from .workbook import display_name, parse_workbook
@@ -101,6 +103,30 @@ def _status(plan: Plan) -> str:
     return "rejected" if plan.rejected else "previewed"
 
 
+def set_places(sess: Session, user: User, batch: ImportBatch, places: dict[str, str]) -> ImportBatch:
+    """The place names (địa danh) of the wards a batch will create, where the secretary gives
+    another than the one taken from the ward's name. Commits."""
+    if not can_import(user) or (user.role != "admin" and batch.created_by != user.id):
+        raise Forbidden("Bạn không có quyền sửa lần nhập này.")
+    if batch.status not in ("previewed", "rejected"):
+        raise ServiceError("import_already_confirmed",
+                           f"Lần nhập #{batch.id} ({batch.file_name}) đã được xác nhận, không sửa địa danh được.",
+                           {"batch_id": batch.id, "status": batch.status}, status=409)
+    preview = copy.deepcopy(batch.preview)
+    wards = {o["name"]: o for o in preview["summary"].get("organisations_new", []) if o["kind"] == "ward_committee"}
+    unknown = [name for name in places if name not in wards]
+    bad = [name for name, place in places.items() if not isinstance(place, str) or len(clean(place)) > 120]
+    if unknown or bad:
+        raise ServiceError("invalid_place", "Địa danh chỉ ghi cho đảng ủy xã, phường sẽ được tạo mới (tối đa 120 ký tự): "
+                           + ", ".join(f"«{n}»" for n in unknown + bad), {"unknown": unknown, "invalid": bad})
+    for name, place in places.items():
+        wards[name]["place"] = clean(place) or None
+    preview["places"] = {name: o["place"] for name, o in wards.items()}
+    batch.preview = preview
+    sess.commit()
+    return batch
+
+
 def confirm(sess: Session, user: User, batch: ImportBatch) -> jobs.Job:
     """Queue the import of a previewed batch (its mapping is saved for the organisation). Commits,
     then wakes the worker."""
@@ -156,6 +182,7 @@ def import_members(ctx: JobContext, params: dict) -> dict:
         data = storage.read(stored)
         file_name = batch.file_name
         mapping = (batch.preview or {}).get("mapping")
+        places = (batch.preview or {}).get("places") or {}
         user = s.get(User, params.get("user_id")) if params.get("user_id") else None
         if user is not None:
             s.expunge(user)
@@ -170,6 +197,9 @@ def import_members(ctx: JobContext, params: dict) -> dict:
                              "rows": [r.to_json() for r in plan.rows if r.action == "rejected"][:200]})
         ctx.check_cancel()
         ctx.progress(len(plan.rows), "Đang ghi dữ liệu…")
+        for new in plan.new_orgs:
+            if new.kind == "ward_committee" and new.name in places:
+                new.place = places[new.name]
         result = _apply(plan, batch_id, file_name, user.id if user else None)
     except JobFailed:
         raise

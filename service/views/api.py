@@ -201,6 +201,18 @@ def import_mapping(batch_id: int):
     return jsonify(_batch_to_dict(batch))
 
 
+@bp.post("/imports/<int:batch_id>/places")
+@login_required
+def import_places(batch_id: int):
+    sess, user = db.session(), current()
+    body = request.get_json(silent=True)
+    places = body.get("places") if isinstance(body, dict) else None
+    if not isinstance(places, dict):
+        raise ServiceError("invalid_place", "Cần gửi JSON {\"places\": {\"tên đảng ủy\": \"địa danh\"}}.")
+    batch = importing.set_places(sess, user, get_batch(sess, user, batch_id), places)
+    return jsonify(_batch_to_dict(batch))
+
+
 @bp.post("/imports/<int:batch_id>/undo")
 @login_required
 def import_undo(batch_id: int):

@@ -76,6 +76,21 @@ def mapping(batch_id: int):
                            chosen=batch.preview.get("mapping", {}))
 
 
+@bp.route("/<int:batch_id>/places", methods=["POST"])
+@login_required
+def places(batch_id: int):
+    sess, user = db.session(), current()
+    batch = get_batch(sess, user, batch_id)
+    given = {k[len("place_"):]: v for k, v in request.form.items() if k.startswith("place_")}
+    try:
+        importing.set_places(sess, user, batch, given)
+        flash("Đã lưu địa danh của các đảng ủy xã, phường sẽ tạo mới.", "success")
+    except ServiceError as err:
+        sess.rollback()
+        flash(err.message, "error")
+    return redirect(url_for("imports.preview", batch_id=batch.id))
+
+
 @bp.route("/<int:batch_id>/undo", methods=["POST"])
 @login_required
 def undo(batch_id: int):

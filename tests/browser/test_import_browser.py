@@ -53,6 +53,13 @@ def test_upload_map_preview_confirm_undo(live_server, page, tmp_path):
     new_orgs = page.inner_text("#new-orgs")
     assert "Đảng ủy phường Hồng Hà" in new_orgs and "Hồng Hà" in new_orgs
     assert "Sở Tài chính tỉnh Quảng Ninh" not in new_orgs  # the employer is not a party organisation
+    # a new ward's place name comes from its name; the secretary may give another
+    place = page.locator("input[name='place_Đảng ủy phường Bãi Cháy']")
+    assert place.input_value() == "Bãi Cháy"
+    place.fill("Hạ Long")
+    page.click("#save-places")
+    page.wait_for_selector("text=Đã lưu địa danh")
+    assert page.locator("input[name='place_Đảng ủy phường Bãi Cháy']").input_value() == "Hạ Long"
     page.click("#skipped summary")
     skipped = page.inner_text("#skipped")
     assert "dòng đánh số cột" in skipped and "phần ký tên" in skipped
