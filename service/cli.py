@@ -151,11 +151,20 @@ def import_cmd(path, username, yes):
         batch = importing.preview_upload(sess, user, Path(path).read_bytes(), Path(path).name)
     except ServiceError as err:
         raise click.ClickException(f"{err.code}: {err.message}")
-    s = batch.preview["summary"]
-    click.echo(f"Thêm mới {s['create']}, cập nhật {s['update']}, không đổi {s['unchanged']}, bị từ chối {s['rejected']}.")
+    s, p = batch.preview["summary"], batch.preview
+    click.echo(f"Thêm mới {s['create']}, cập nhật {s['update']}, không đổi {s['unchanged']}, "
+               f"có thể trùng {s.get('duplicate', 0)}, bị từ chối {s['rejected']}.")
+    labels = p.get("field_labels", {})
+    for c in p.get("all_columns", []):
+        click.echo(f"  Cột {c['letter']} «{c['header']}» → {labels.get(c['field'], 'bỏ qua') if c['field'] else 'bỏ qua'}")
+    for c in p.get("unmapped_columns", []):
+        click.echo(f"  ! Cột {c['letter']} «{c['header']}» có {c['values']} dòng giá trị nhưng bị bỏ qua.")
     for row in batch.preview["rows"]:
         for e in row.get("errors") or []:
             click.echo(f"  - {e['message']}")
+        if row.get("duplicate_of"):
+            d = row["duplicate_of"]
+            click.echo(f"  ? Dòng {row['row']}: có thể trùng với {d['full_name']} (số thẻ {d['card_number']}), không nhập.")
     if batch.status != "previewed":
         raise click.ClickException("Tệp có dòng lỗi: không có dữ liệu nào được ghi.")
     if not yes and not click.confirm("Nhập dữ liệu?"):

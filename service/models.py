@@ -99,6 +99,7 @@ class Member(Base):
     admission_date: Mapped[Optional[dt.date]] = mapped_column(Date)
     full_member_date: Mapped[Optional[dt.date]] = mapped_column(Date)
     workplace_org_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"), index=True)
+    employer: Mapped[Optional[str]] = mapped_column(String(255))  # cơ quan, đơn vị công tác (not a party body)
     party_position: Mapped[Optional[str]] = mapped_column(String(200))
     government_position: Mapped[Optional[str]] = mapped_column(String(200))
     mass_org_position: Mapped[Optional[str]] = mapped_column(String(200))
@@ -119,7 +120,7 @@ class Member(Base):
 
     AUDITED = (
         "full_name", "date_of_birth", "gender", "card_number", "admission_date", "full_member_date",
-        "workplace_org_id", "party_position", "government_position", "mass_org_position", "house",
+        "workplace_org_id", "employer", "party_position", "government_position", "mass_org_position", "house",
         "residential_group", "neighbourhood", "commune", "province", "residence_cell_id", "phone",
         "status", "notes",
     )
@@ -138,7 +139,11 @@ class Member(Base):
     @property
     def residence_address(self) -> str:
         parts = [self.house, self.residential_group, self.neighbourhood, self.commune, self.province]
-        return ", ".join(p for p in parts if p)
+        out: list[str] = []
+        for p in parts:  # a full address typed in one cell may already name the ward or the province
+            if p and search_key(p) not in search_key(", ".join(out)):
+                out.append(p)
+        return ", ".join(out)
 
     @property
     def status_label(self) -> str:
@@ -439,6 +444,23 @@ class ImportBatch(Base):
     job_id: Mapped[Optional[int]] = mapped_column(ForeignKey("jobs.id"))
     created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # what the job wrote, for undo: {"members_created": [ids], "members_updated": [ids],
+    # "audit_entries": {member id: entry id}, "organisations_created": [ids]}
+    applied: Mapped[Optional[dict]] = mapped_column(JSON)
+
+
+class ImportMapping(Base):
+    """A confirmed column mapping, proposed again for the next list with the same headers."""
+    __tablename__ = "import_mappings"
+    __table_args__ = (UniqueConstraint("organisation_key", "signature", name="uq_import_mapping"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # the organisation of the user who confirmed it ("org:<id>"), or "all" for users without one
+    organisation_key: Mapped[str] = mapped_column(String(40))
+    signature: Mapped[str] = mapped_column(String(40))  # fingerprint of the headers
+    mapping: Mapped[dict] = mapped_column(JSON)  # header key -> field ("" skipped)
+    updated_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
 class User(Base):

@@ -13,32 +13,14 @@ from . import audit
 from .errors import ServiceError
 from .models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
 from .permissions import require_write, scope_members, subtree_ids, visible_org_ids
+from .member_fields import (DATE_FIELDS as MEMBER_DATE_FIELDS, MEMBER_LABELS, ValueProblem, canonical_card,
+                            card_spellings, parse_date)
 from .text import CONTROL_CHARS, clean, search_key, text_problem
 
-# Editable member fields, with the Vietnamese label a user reads.
-FIELD_LABELS = {
-    "full_name": "Họ và tên",
-    "date_of_birth": "Ngày sinh",
-    "gender": "Giới tính",
-    "card_number": "Số thẻ đảng viên",
-    "admission_date": "Ngày vào Đảng",
-    "full_member_date": "Ngày chính thức",
-    "workplace_org_id": "Nơi công tác",
-    "party_position": "Chức vụ Đảng",
-    "government_position": "Chức vụ chính quyền",
-    "mass_org_position": "Chức vụ đoàn thể",
-    "house": "Số nhà, đường",
-    "residential_group": "Tổ",
-    "neighbourhood": "Thôn, khu phố, tổ dân phố",
-    "commune": "Xã, phường, đặc khu",
-    "province": "Tỉnh, thành phố",
-    "residence_cell_id": "Chi bộ nơi cư trú",
-    "phone": "Số điện thoại",
-    "status": "Tình trạng",
-    "notes": "Ghi chú",
-}
+# Editable member fields, with the Vietnamese label a user reads (one vocabulary: member_fields).
+FIELD_LABELS = MEMBER_LABELS
+DATE_FIELDS = set(MEMBER_DATE_FIELDS)
 _ID_TEXT = re.compile(r"^[0-9]{1,9}$")
-DATE_FIELDS = {"date_of_birth", "admission_date", "full_member_date"}
 ORG_FIELDS = {"workplace_org_id": ("workplace_committee", "workplace_cell"), "residence_cell_id": ("residence_cell",)}
 
 
@@ -124,7 +106,10 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
             if text in ("", None):
                 values[field] = None
                 continue
-            parsed = _parse_date(str(text))
+            try:
+                parsed = parse_date(str(text))
+            except ValueProblem:
+                parsed = None
             if parsed is None:
                 errors[field] = f"{label} không hợp lệ: {text} (định dạng dd/mm/yyyy)"
             else:
@@ -142,6 +127,8 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
             if text and text not in GENDERS:
                 errors[field] = "Giới tính phải là Nam hoặc Nữ."
             values[field] = text or None
+        elif field == "card_number":
+            values[field] = canonical_card(text)  # 22668517 and 22.668517 are one card
         elif field == "status":
             if text not in MEMBER_STATUSES:
                 errors[field] = "Tình trạng không hợp lệ."
@@ -164,19 +151,10 @@ def _max_length(field: str) -> Optional[int]:
     return getattr(column.type, "length", None) or (4000 if field == "notes" else None)
 
 
-def _parse_date(text: str) -> Optional[dt.date]:
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def _check_card_unique(sess: Session, card: Optional[str], member_id: Optional[int]) -> None:
     if not card:
         return
-    other = sess.scalar(select(Member).where(Member.card_number == card))
+    other = sess.scalar(select(Member).where(Member.card_number.in_(card_spellings(card))))
     if other is not None and other.id != member_id:
         raise ServiceError("duplicate_card_number", f"Số thẻ đảng viên {card} đã có trong danh sách.",
                            {"field": "card_number"}, status=409)

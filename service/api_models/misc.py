@@ -8,7 +8,9 @@ from pydantic import BaseModel
 from ..api_schema import Body, Query, text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-XLSX_UPLOAD = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
+XLSX_UPLOAD = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"},
+                                               "mapping": {"type": "string", "description": "JSON: {\"A\": \"full_name\", ...}"}},
+               "required": ["file"]}
 TEMPLATE_UPLOAD = {"type": "object", "properties": {
     "file": {"type": "string", "format": "binary"},
     "definition": {"type": "string", "format": "binary"}}, "required": ["file"]}
@@ -66,6 +68,25 @@ class JobOut(BaseModel):
 class ImportBatchOut(BaseModel):
     id: int
     file_name: Optional[str] = None
-    status: Literal["previewed", "rejected", "queued", "applied", "failed"]
+    status: Literal["needs_mapping", "previewed", "rejected", "queued", "applied", "failed", "undone"]
     job_id: Optional[int] = None
     preview: object = None
+
+
+class ImportUndoOut(ImportBatchOut):
+    undo: object = None
+
+
+class ImportForm(Query):
+    """Text fields of the upload: an optional column mapping as JSON {"A": "full_name", "B": "", ...}."""
+    mapping: Optional[str] = None
+
+
+class ImportMapping(Body):
+    """Column letter (A, B, ...) -> field (full_name, card_number, ...; "" to skip the column)."""
+    mapping: dict[text(3), text(40)]
+
+
+class ImportPlaces(Body):
+    """Name of a ward committee to be created -> its place name (địa danh) printed on documents."""
+    places: dict[text(255), text(120)]

@@ -9,6 +9,7 @@ import docgen
 from docgen.isolate import IsolatedRenderer
 from docgen.render import BulkRenderer
 from flask import current_app
+from forms import qrpayload
 from forms.definition import FormDefinition
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -118,7 +119,7 @@ def template_path(sess: Session, row: DocumentTemplate) -> Path:
 
 
 @functools.lru_cache(maxsize=16)
-def _renderer(path: str, _mtime: float, definition: FormDefinition, key: "qrpayload.SigningKey", builtin: bool,
+def _renderer(path: str, _mtime: float, definition: FormDefinition, key: qrpayload.SigningKey, builtin: bool,
               limits: tuple):
     if builtin:  # shipped with the code: the fast path, still in the sandboxed Jinja environment
         return BulkRenderer(path, definition, mark_key=key)

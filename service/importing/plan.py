@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..member_fields import canonical_card, card_spellings, place_of
 from ..models import Member, Organisation, User
 from ..permissions import subtree_ids
 from ..text import clean, search_key
-from .workbook import FIELD_LABELS, ParsedRow, ParsedSheet, row_error
+from .readiness import readiness
+from .workbook import FIELD_LABELS, SKIP_REASONS, ParsedRow, ParsedSheet, row_error
 
 # Member attributes the importer writes directly from a column of the same name.
 PLAIN_FIELDS = (
     "full_name", "date_of_birth", "gender", "admission_date", "full_member_date", "party_position",
-    "government_position", "mass_org_position", "house", "residential_group", "neighbourhood", "commune",
+    "government_position", "mass_org_position", "employer", "house", "residential_group", "neighbourhood", "commune",
     "province", "phone", "status", "notes",
 )
 
@@ -30,6 +33,7 @@ _ORG_PREFIX = re.compile(r"^(dang uy co so|dang uy|dang bo co so|dang bo|chi bo)
 _WARD_UNIT = re.compile(r"^(phuong|xa|dac khu|thi tran)\s+")
 
 
+@lru_cache(maxsize=65536)
 def core_key(name: str) -> str:
     """Organisation name key: "Đảng ủy phường Hồng Hà" and "Phường Hồng Hà" -> "phuong hong ha"."""
     return _ORG_PREFIX.sub("", search_key(name)).strip()
@@ -51,6 +55,8 @@ class NewOrg:
     name: str
     kind: str
     parent: "OrgRef"
+    place: Optional[str] = None  # địa danh: a ward's from its own name
+    parent_name: Optional[str] = None
 
 
 OrgRef = Union[int, NewOrg, None]  # an existing id, a planned organisation, or nothing
@@ -59,7 +65,7 @@ OrgRef = Union[int, NewOrg, None]  # an existing id, a planned organisation, or 
 @dataclass
 class RowPlan:
     row: int
-    action: str  # create, update, unchanged, rejected
+    action: str  # create, update, unchanged, duplicate (likely the same person: not written), rejected
     card_number: Optional[str]
     full_name: Optional[str]
     member_id: Optional[int] = None
@@ -70,10 +76,17 @@ class RowPlan:
     set_residence: bool = False
     changes: dict[str, list] = field(default_factory=dict)
     errors: list[dict] = field(default_factory=list)
+    duplicate_of: Optional[dict] = None  # the existing member a "duplicate" row likely is
+    documents: dict[str, list[str]] = field(default_factory=dict)  # document -> what is still missing
 
     def to_json(self) -> dict:
-        return {"row": self.row, "action": self.action, "card_number": self.card_number,
-                "full_name": self.full_name, "changes": self.changes, "errors": self.errors}
+        out = {"row": self.row, "action": self.action, "card_number": self.card_number,
+               "full_name": self.full_name, "changes": self.changes, "errors": self.errors}
+        if self.duplicate_of:
+            out["duplicate_of"] = self.duplicate_of
+        if self.documents:
+            out["documents"] = self.documents
+        return out
 
 
 @dataclass
@@ -87,11 +100,19 @@ class Plan:
         return sum(1 for r in self.rows if r.action == "rejected")
 
     def summary(self) -> dict:
-        counts = {a: 0 for a in ("create", "update", "unchanged", "rejected")}
+        counts = {a: 0 for a in ("create", "update", "unchanged", "duplicate", "rejected")}
         for r in self.rows:
             counts[r.action] += 1
         used = self.used_new_orgs() if not self.rejected else self.new_orgs
         counts["organisations_created"] = [o.name for o in used]
+        counts["organisations_new"] = [{"name": o.name, "kind": o.kind, "parent": o.parent_name,
+                                        "place": o.place} for o in used]
+        ready = {"letter": 0, "sheet": 0}
+        for r in self.rows:
+            for doc in ready:
+                if r.action in ("create", "update", "unchanged") and r.documents.get(doc) == []:
+                    ready[doc] += 1
+        counts["documents_ready"] = ready
         return counts
 
     def used_new_orgs(self) -> list[NewOrg]:
@@ -111,9 +132,12 @@ class Plan:
     def to_json(self) -> dict:
         s = self.sheet
         return {"file_name": s.file_name, "sheet": s.sheet, "header_row": s.header_row,
-                "columns": s.columns_json(), "summary": self.summary(),
+                "header_rows": s.header_rows, "columns": s.columns_json(),
+                "all_columns": [c.to_json() for c in s.all_columns], "mapping": s.mapping(),
+                "signature": s.signature, "unmapped_columns": s.unmapped,
+                "mapping_problems": s.mapping_problems, "summary": self.summary(),
                 "rows": [r.to_json() for r in self.rows], "skipped_rows": s.skipped,
-                "field_labels": FIELD_LABELS_ALL}
+                "field_labels": FIELD_LABELS_ALL, "skip_reasons": SKIP_REASONS}
 
 
 class OrgIndex:
@@ -146,7 +170,8 @@ class OrgIndex:
         pkey = id(parent) if isinstance(parent, NewOrg) else parent
         key = (pkey, kind, core_key(name))
         if key not in self.new:
-            org = NewOrg(f"{kind}:{len(self.new_list)}", clean(name), kind, parent)
+            org = NewOrg(f"{kind}:{len(self.new_list)}", clean(name), kind, parent,
+                         place_of(name) if kind == "ward_committee" else None, self.name_of(parent))
             self.new[key] = org
             self.new_list.append(org)
         return self.new[key]
@@ -168,11 +193,18 @@ class Planner:
         if user is not None and user.role != "admin":
             self.allowed = set(subtree_ids(sess, user.organisation_id)) if user.organisation_id else set()
         cards = [r.values.get("card_number") for r in sheet.rows if r.values.get("card_number")]
-        self.members: dict[str, Member] = {}
-        unique = sorted(set(cards))
+        self.members: dict[str, Member] = {}  # canonical card number -> member (whatever its stored spelling)
+        unique = sorted({s for c in set(cards) for s in card_spellings(c)})
         for i in range(0, len(unique), 500):
             for m in sess.scalars(select(Member).where(Member.card_number.in_(unique[i:i + 500]))):
-                self.members[m.card_number] = m
+                self.members[canonical_card(m.card_number) or ""] = m
+        # likely duplicates: same name and date of birth, another (or no) card number
+        names = sorted({search_key(r.values["full_name"]) for r in sheet.rows if r.values.get("full_name")})
+        self.by_name_dob: dict[tuple, list[Member]] = {}
+        for i in range(0, len(names), 500):
+            for m in sess.scalars(select(Member).where(Member.search_name.in_(names[i:i + 500]))):
+                if m.date_of_birth:
+                    self.by_name_dob.setdefault((m.search_name, m.date_of_birth), []).append(m)
 
     # -- organisations ------------------------------------------------------------------------
 
@@ -265,15 +297,8 @@ class Planner:
             cells = self.orgs.match(self.orgs.children.get((ward, "residence_cell"), []), cell_name)
             if cells:
                 return cells[0].id, True
-        # the cell is not in this ward: is it a cell of another ward?
-        elsewhere = [o for o in self.orgs.match(self.orgs.of_kind("residence_cell"), cell_name)
-                     if o.parent_id != ward]
-        if elsewhere:
-            other = self.orgs.name_of(elsewhere[0].parent_id) or "đảng ủy khác"
-            pr.errors.append(row_error(
-                "residence_cell_other_ward", pr.row, "residence_cell", cols.get("residence_cell"), cell_name,
-                f"Chi bộ nơi cư trú «{cell_name}» thuộc {other}, không thuộc {commune}"))
-            return None, False
+        # not in this ward: a new cell of this ward (cells of other wards often have the same name,
+        # "Chi bộ khu phố 1"); the preview lists it for confirmation
         if ward is None:
             ward = self.orgs.find_new("ward_committee", ward_name(commune), self.orgs.default_parent) or \
                 self.orgs.plan_new(ward_name(commune), "ward_committee", self.orgs.default_parent)
@@ -317,6 +342,14 @@ class Planner:
         if pr.errors:
             plan.action = "rejected"
             return plan
+        if member is None and v.get("full_name") and v.get("date_of_birth"):
+            same = self.by_name_dob.get((search_key(v["full_name"]), v["date_of_birth"]), [])
+            if same:
+                other = same[0]
+                plan.action = "duplicate"
+                plan.duplicate_of = {"id": other.id, "full_name": other.full_name, "card_number": other.card_number,
+                                     "date_of_birth": other.date_of_birth.isoformat()}
+                return plan
         for f in PLAIN_FIELDS:
             if f in v and v[f] is not None:
                 plan.values[f] = v[f]
@@ -328,6 +361,7 @@ class Planner:
                 plan.changes["workplace_org"] = [None, self.orgs.name_of(plan.workplace)]
             if plan.set_residence and plan.residence is not None:
                 plan.changes["residence_cell"] = [None, self.orgs.name_of(plan.residence)]
+            plan.documents = readiness(self.orgs, None, plan)
             return plan
         # update: a blank cell keeps what the registry has; only differences are changes
         for f, new in plan.values.items():
@@ -345,6 +379,7 @@ class Planner:
         else:
             plan.set_residence = False
         plan.action = "update" if plan.changes else "unchanged"
+        plan.documents = readiness(self.orgs, member, plan)
         return plan
 
 

@@ -1,268 +1,57 @@
-"""Reading a member workbook (.xlsx): bytes in, parsed rows out. Pure: no database, no Flask.
+"""Reading a member list (.xlsx): bytes in, parsed rows out. Pure: no database, no Flask.
 
-Real secretaries' files put title rows above the header, spell the headers in many ways, type
-dates as text, store card numbers as numbers and mix NFC/NFD. This module finds the header,
-maps columns to fields and turns every cell into a clean Python value, collecting row errors
-(with row number, column letter and header) instead of stopping at the first one.
+Real secretaries' files put title rows above the header, spread the header over two rows (merged
+cells, a date of birth split under "Nam" / "Nữ"), number the columns "(1) (2) (3)", end with a
+signature block, spell the headers in many ways, type dates as text, store card numbers as
+numbers and mix NFC/NFD. This module finds the header, proposes a field for every column
+(``headers``), applies the secretary's mapping and turns every cell into a clean Python value,
+collecting row errors (with row number, column letter and header) instead of stopping at the
+first one. Rows that are not members are skipped with a reason.
 """
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 import io
 import os
 import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from ..errors import ServiceError
+from ..member_fields import (DATE_FIELDS, MAX_TEXT, ValueProblem, display, parse_card, parse_commune, parse_date,
+                             parse_gender, parse_phone, parse_status, parse_text)
 from ..safe_files import check_upload, unreadable_workbook_errors
 from ..text import clean, search_key
+from .headers import (FIELD_LABELS, IGNORED, REQUIRED, header_key, match_combined, match_header,  # noqa: F401
+                      similar_header, suggest_from_values)
 
 HEADER_SCAN_ROWS = 30
 MAX_COLUMNS = 256  # columns read from a sheet (Excel 2003's limit; a member list has about 25)
-MAX_TEXT = 200
+SAMPLE_ROWS = 40  # rows under the header used for value-based suggestions and samples
 
-# field -> Vietnamese label used in messages (and by the exporter as the column header)
-FIELD_LABELS: dict[str, str] = {
-    "full_name": "Họ và tên",
-    "card_number": "Số thẻ đảng viên",
-    "date_of_birth": "Ngày sinh",
-    "gender": "Giới tính",
-    "admission_date": "Ngày vào Đảng",
-    "full_member_date": "Ngày chính thức",
-    "workplace_committee": "Đảng ủy nơi công tác",
-    "workplace_cell": "Chi bộ nơi công tác",
-    "party_position": "Chức vụ Đảng",
-    "government_position": "Chức vụ chính quyền",
-    "mass_org_position": "Chức vụ đoàn thể",
-    "house": "Số nhà",
-    "residential_group": "Tổ",
-    "neighbourhood": "Khu phố/Thôn/Tổ dân phố",
-    "commune": "Xã/Phường",
-    "province": "Tỉnh/Thành phố",
-    "residence_cell": "Chi bộ nơi cư trú",
-    "phone": "Số điện thoại",
-    "status": "Tình trạng",
-    "notes": "Ghi chú",
+PARSERS: dict[str, Callable[[Any], Any]] = {f: parse_text for f in FIELD_LABELS}
+PARSERS.update({f: parse_date for f in DATE_FIELDS + ("date_of_birth_male", "date_of_birth_female")})
+PARSERS.update(card_number=parse_card, phone=parse_phone, status=parse_status, gender=parse_gender,
+               commune=parse_commune)
+
+SKIP_REASONS = {
+    "total": "dòng tổng cộng",
+    "no_member": "không có họ tên và số thẻ",
+    "heading": "dòng tiêu đề nhóm (chỉ có một ô chữ)",
+    "column_numbers": "dòng đánh số cột (1), (2), (3)…",
+    "signature": "phần ký tên cuối danh sách",
+    "repeated_header": "dòng tiêu đề lặp lại",
 }
-REQUIRED = ("full_name", "card_number")
-DATE_FIELDS = ("date_of_birth", "admission_date", "full_member_date")
-IGNORED = "_ignored"
-
-# Header spellings, compared after _header_key() (no diacritics, lower case, punctuation -> space).
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "full_name": ("ho va ten", "ho ten", "ho va ten dang vien", "ho ten dang vien", "ten dang vien",
-                  "ho va ten khai sinh", "ho va ten thuong dung"),
-    "card_number": ("so the dang vien", "so the", "so the dv", "so the dang", "the dang vien", "so the dang vien so",
-                    "ma the dang vien", "so the d v"),
-    "date_of_birth": ("ngay sinh", "ngay thang nam sinh", "sinh ngay", "nam sinh", "ngay sinh dang vien"),
-    "gender": ("gioi tinh", "nam nu", "gioi", "phai"),
-    "admission_date": ("ngay vao dang", "ngay ket nap", "ngay ket nap dang", "ngay ket nap vao dang",
-                       "ngay vao dang du bi", "ngay ket nap du bi"),
-    "full_member_date": ("ngay chinh thuc", "ngay cong nhan chinh thuc", "ngay dang vien chinh thuc",
-                         "ngay chuyen chinh thuc", "ngay vao dang chinh thuc"),
-    "workplace_committee": ("don vi cong tac", "dang uy noi cong tac", "dang uy co so noi cong tac",
-                            "noi cong tac", "co quan cong tac", "dang bo noi cong tac", "co quan don vi cong tac",
-                            "dang uy co so"),
-    "workplace_cell": ("chi bo noi cong tac", "chi bo cong tac", "chi bo dang sinh hoat", "chi bo sinh hoat"),
-    "party_position": ("chuc vu dang",),
-    "government_position": ("chuc vu chinh quyen", "chuc vu", "chuc vu cong tac", "chuc vu chuyen mon"),
-    "mass_org_position": ("chuc vu doan the",),
-    "house": ("so nha", "dia chi", "so nha duong", "so nha duong pho", "dia chi noi cu tru", "noi o hien nay",
-              "cho o hien nay"),
-    "residential_group": ("to", "to so"),
-    "neighbourhood": ("khu pho thon to dan pho", "khu pho", "thon", "to dan pho", "thon to dan pho", "khu pho thon",
-                      "thon khu pho", "thon ban to dan pho", "thon ban khu pho", "ap khom", "thon xom",
-                      "thon ban", "khu pho to dan pho", "thon ban khu pho to dan pho"),
-    "commune": ("xa phuong", "phuong xa", "xa", "phuong", "xa phuong dac khu", "xa phuong thi tran",
-                "phuong xa thi tran"),
-    "province": ("tinh thanh pho", "tinh", "tinh tp", "tinh thanh", "thanh pho"),
-    "residence_cell": ("chi bo noi cu tru", "chi bo cu tru", "chi bo noi cu tru sinh hoat", "chi bo o noi cu tru"),
-    "phone": ("so dien thoai", "dien thoai", "sdt", "dt", "so dt", "dien thoai lien he", "dien thoai di dong"),
-    "status": ("tinh trang", "trang thai", "tinh trang sinh hoat", "trang thai sinh hoat",
-               "tinh trang sinh hoat noi cu tru"),
-    "notes": ("ghi chu",),
-    IGNORED: ("stt", "tt", "so tt", "so thu tu"),
-}
-_EXACT: dict[str, str] = {alias: f for f, aliases in _ALIASES.items() for alias in aliases}
-# prefixes ("ngay sinh (dd/mm/yyyy)") only for aliases of two words or more, longest first
-_PREFIXES = sorted(((a, f) for a, f in _EXACT.items() if " " in a), key=lambda p: -len(p[0]))
-
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def _header_key(value: Any) -> str:
-    return _NON_ALNUM.sub(" ", search_key(value)).strip()
-
-
-def match_header(value: Any) -> Optional[str]:
-    """The field a header cell names, IGNORED for an STT column, None if unknown."""
-    key = _header_key(value)
-    if not key:
-        return None
-    if key in _EXACT:
-        return _EXACT[key]
-    for alias, fld in _PREFIXES:
-        if key.startswith(alias + " "):
-            return fld
-    return None
-
-
-# --- values ---------------------------------------------------------------------------------
-
-STATUS_WORDS = (  # first match wins; compared with search_key
-    ("mien sinh hoat", "exempt_meetings"),
-    ("mien gioi thieu", "exempt_introduction"),
-    ("da chuyen", "transferred"),
-    ("chuyen sinh hoat", "transferred"),
-    ("chuyen di", "transferred"),
-    ("ra khoi dang", "left"),
-    ("da ra khoi", "left"),
-    ("xoa ten", "left"),
-    ("dang sinh hoat", "active"),
-    ("sinh hoat", "active"),
-    ("binh thuong", "active"),
-)
-STATUS_KEYS = {"active", "exempt_meetings", "exempt_introduction", "transferred", "left"}
-GENDER_WORDS = {"nam": "male", "male": "male", "m": "male", "nu": "female", "female": "female", "f": "female"}
-
-_DATE_DMY = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
-_YEAR = re.compile(r"^\d{4}$")
-
-
-class ValueProblem(Exception):
-    def __init__(self, code: str, reason: str = ""):
-        super().__init__(code)
-        self.code, self.reason = code, reason
-
-
-def display(value: Any) -> str:
-    """How a raw cell value is shown back to the user in a message."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return clean(value)
-
-
-def parse_date(value: Any) -> Optional[dt.date]:
-    if value is None or (isinstance(value, str) and not clean(value)):
-        return None
-    if isinstance(value, dt.datetime):
-        d = value.date()
-    elif isinstance(value, dt.date):
-        d = value
-    elif isinstance(value, bool):
-        raise ValueProblem("invalid_date")
-    elif isinstance(value, (int, float)):
-        if float(value).is_integer() and 1900 <= value <= 2100:
-            raise ValueProblem("year_only_date")
-        if 1 <= value <= 80000:  # an Excel serial date in a cell without a date format
-            d = dt.date(1899, 12, 30) + dt.timedelta(days=int(value))
-        else:
-            raise ValueProblem("invalid_date")
-    else:
-        text = clean(value)
-        if _YEAR.match(text):
-            raise ValueProblem("year_only_date")
-        m = _DATE_DMY.match(text)
-        try:
-            if m:
-                d = dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-            else:
-                m = _DATE_ISO.match(text)
-                if not m:
-                    raise ValueProblem("invalid_date")
-                d = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            raise ValueProblem("invalid_date") from None
-    if not 1900 <= d.year <= 2100:
-        raise ValueProblem("invalid_date")
-    return d
-
-
-def parse_text(value: Any) -> Optional[str]:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, (dt.datetime, dt.date)):
-        value = display(value)
-    text = clean(value)
-    if len(text) > MAX_TEXT:
-        raise ValueProblem("too_long")
-    return text or None
-
-
-def parse_card(value: Any) -> Optional[str]:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueProblem("invalid_card")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueProblem("invalid_card")
-        value = int(value)
-    text = clean(value).replace(" ", "")
-    if not text:
-        return None
-    if len(text) > 32:
-        raise ValueProblem("invalid_card")
-    return text
-
-
-def parse_phone(value: Any) -> Optional[str]:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if float(value).is_integer():
-            digits = str(int(value))
-            # a number cell drops the leading zero of a Vietnamese phone number (0912 345 678)
-            return "0" + digits if len(digits) == 9 else digits
-    text = parse_text(value)
-    if text and len(text) > 40:
-        raise ValueProblem("too_long")
-    return text
-
-
-def parse_status(value: Any) -> Optional[str]:
-    text = parse_text(value)
-    if not text:
-        return None
-    if text in STATUS_KEYS:
-        return text
-    key = search_key(text)
-    for word, status in STATUS_WORDS:
-        if word in key:
-            return status
-    raise ValueProblem("unknown_status")
-
-
-def parse_gender(value: Any) -> Optional[str]:
-    text = parse_text(value)
-    if not text:
-        return None
-    g = GENDER_WORDS.get(search_key(text).strip(". "))
-    if g is None:
-        raise ValueProblem("unknown_gender")
-    return g
-
-
-PARSERS = {f: parse_text for f in FIELD_LABELS}
-PARSERS.update({f: parse_date for f in DATE_FIELDS})
-PARSERS.update(card_number=parse_card, phone=parse_phone, status=parse_status, gender=parse_gender)
 
 _PROBLEM_TEXT = {
     "invalid_date": "{label} không hợp lệ: {value}",
     "year_only_date": "{label} chỉ ghi năm: {value} ({where}); cần ghi đủ ngày/tháng/năm",
-    "invalid_card": "Số thẻ đảng viên không hợp lệ: {value}",
+    "invalid_card": "Số thẻ đảng viên không hợp lệ: «{value}» ({where}); số thẻ có 8 chữ số, dạng 22.668517",
+    "invalid_phone": "Số điện thoại không hợp lệ: «{value}» ({where}); cần 10 chữ số, dạng 0912345678",
     "unknown_status": "Tình trạng không nhận ra: «{value}» ({where}); ghi một trong: Đang sinh hoạt, "
                       "Miễn sinh hoạt, Miễn giới thiệu, Đã chuyển, Đã ra khỏi Đảng",
     "unknown_gender": "Giới tính không nhận ra: «{value}» ({where}); ghi Nam hoặc Nữ",
@@ -289,13 +78,22 @@ def row_error(code: str, row: int, fld: Optional[str], column: Optional["Column"
             "value": display(value), "code": code, "message": clean(message)}
 
 
-# --- workbook -------------------------------------------------------------------------------
+# --- the sheet --------------------------------------------------------------------------------
 
 @dataclass
 class Column:
     index: int  # 0-based
     letter: str
-    header: str
+    header: str  # as the secretary reads it: "Ngày sinh / Nữ"
+    key: str = ""  # header_key of the header, remembered with a saved mapping
+    suggestion: Optional[str] = None  # the proposed field (IGNORED for STT), None: nothing proposed
+    how: str = ""  # header, similar, values, remembered
+    samples: list[str] = field(default_factory=list)
+    field: Optional[str] = None  # the field it fills after the mapping, None: skipped
+
+    def to_json(self) -> dict:
+        return {"letter": self.letter, "header": self.header, "key": self.key, "suggestion": self.suggestion,
+                "how": self.how, "samples": self.samples, "field": self.field}
 
 
 @dataclass
@@ -310,12 +108,21 @@ class ParsedSheet:
     file_name: str
     sheet: str
     header_row: int
-    columns: dict[str, Column]
+    columns: dict[str, Column]  # field -> the column that fills it
     rows: list[ParsedRow]
     skipped: list[dict] = field(default_factory=list)
+    all_columns: list[Column] = field(default_factory=list)
+    header_rows: list[int] = field(default_factory=list)
+    signature: str = ""  # the headers' fingerprint: a saved mapping is proposed again for it
+    unmapped: list[dict] = field(default_factory=list)  # skipped columns that have values
+    mapping_problems: list[str] = field(default_factory=list)  # a proposed mapping the secretary must complete
 
     def columns_json(self) -> dict:
         return {f: {"letter": c.letter, "header": c.header} for f, c in self.columns.items()}
+
+    def mapping(self) -> dict[str, str]:
+        """letter -> field ("" for a skipped column), as the mapping step submits it."""
+        return {c.letter: (c.field or "") for c in self.all_columns}
 
 
 def display_name(filename: str) -> str:
@@ -357,75 +164,192 @@ def open_workbook(data: bytes, filename: str):
         raise bad from None
 
 
-def _find_header(rows: list[tuple]) -> Optional[tuple[int, dict[str, Column]]]:
-    """(0-based row index, columns) of the row naming the most known fields among ``rows``."""
-    best: Optional[tuple[int, dict[str, Column]]] = None
+# --- finding the header -----------------------------------------------------------------------
+
+def _text(v: Any) -> str:
+    return clean(v) if isinstance(v, str) else ""
+
+
+def _columns_of(rows: list[tuple], first: int, last: int) -> list[Column]:
+    """The columns of a header made of rows ``first..last`` (one or two rows), parent text carried
+    over the cells a merged parent spans."""
+    width = max((len(rows[i]) for i in range(first, last + 1)), default=0)
+    parent = list(rows[first]) + [None] * (width - len(rows[first]))
+    child = list(rows[last]) + [None] * (width - len(rows[last])) if last > first else [None] * width
+    cols: list[Column] = []
+    carried = ""
+    for j in range(width):
+        p, c = _text(parent[j]), _text(child[j])
+        if p:
+            carried = p
+        elif c and carried and j > 0 and _text(child[j - 1]):
+            p = carried  # under a parent merged across several columns
+        else:
+            carried = ""
+        if not p and not c:
+            continue
+        header = f"{p} / {c}" if p and c else (p or c)
+        fld = match_combined(p, c)
+        cols.append(Column(j, get_column_letter(j + 1), header, header_key(header), fld, "header" if fld else ""))
+    return cols
+
+
+def _score(cols: list[Column]) -> int:
+    fields = {c.suggestion for c in cols if c.suggestion and c.suggestion != IGNORED}
+    # the name column makes a header; the card column may still be found from its values
+    return len(fields) + (10 if "full_name" in fields else 0) + (5 if "card_number" in fields else 0)
+
+
+def _find_header(rows: list[tuple]) -> Optional[tuple[int, int, list[Column]]]:
+    """(first, last 0-based row index, columns) of the header among ``rows``: one row, or two rows
+    when the second adds fields (merged parent over children)."""
+    best: Optional[tuple[int, int, list[Column]]] = None
     best_score = 0
-    for i, row in enumerate(rows):
-        cols: dict[str, Column] = {}
-        for j, value in enumerate(row):
-            if value is None or not isinstance(value, str):
+    singles = [_score(_columns_of(rows, i, i)) for i in range(len(rows))]
+    for i in range(len(rows)):
+        cands = [(i, i)]
+        if i + 1 < len(rows):
+            cands.append((i, i + 1))
+        for first, last in cands:
+            cols = _columns_of(rows, first, last)
+            score = _score(cols)
+            if last > first and score <= max(singles[first], singles[last]):
                 continue
-            fld = match_header(value)
-            if fld and fld != IGNORED and fld not in cols:
-                cols[fld] = Column(j, get_column_letter(j + 1), clean(value))
-        score = len(cols) + (10 if all(r in cols for r in REQUIRED) else 0)
-        if score > best_score:
-            best, best_score = (i, cols), score
-    if best and all(r in best[1] for r in REQUIRED):
+            if score > best_score:
+                best, best_score = (first, last, cols), score
+    if best and best_score >= 10:
+        _dedupe(best[2])
         return best
     return None
 
 
+def _dedupe(cols: list[Column]) -> None:
+    """One column per field: the first keeps the suggestion, later ones are proposed as skipped."""
+    seen: set[str] = set()
+    for c in cols:
+        if c.suggestion and c.suggestion != IGNORED:
+            if c.suggestion in seen or (c.suggestion.startswith("date_of_birth_") and "date_of_birth" in seen) or (
+                    c.suggestion == "date_of_birth" and ({"date_of_birth_male", "date_of_birth_female"} & seen)):
+                c.suggestion, c.how = None, ""
+                continue
+            seen.add(c.suggestion)
+
+
+# --- rows that are not members ----------------------------------------------------------------
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _TOTAL_ROW = re.compile(r"^(tong cong|tong so|tong|cong)\b")
+_NUMBER_CELL = re.compile(r"^\(?\s*(\d{1,2})\s*\)?$")
+_SIGNATURE = re.compile(
+    r"^(nguoi lap( bieu| danh sach)?|nguoi ky|t ?/ ?m\b|tm\.? |bi thu\b|pho bi thu\b|thu truong\b|xac nhan\b"
+    r"|ky ten\b|\(ky\b|ky,|can bo lap|lanh dao|chu tich\b|truong phong\b)|\bngay\b.*\bthang\b.*\bnam\b")
 
 
-def parse_workbook(data: bytes, filename: str, max_rows: Optional[int] = None) -> ParsedSheet:
-    """Parse the member sheet of a workbook. File-level problems raise ServiceError."""
+def _column_numbers(row: tuple) -> bool:
+    """A row "(1) (2) (3) …" or "1 2 3 …" numbering the columns under the header."""
+    nums = []
+    for v in row:
+        if v is None or (isinstance(v, str) and not v.strip()):
+            continue
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
+            nums.append(int(v))
+            continue
+        m = _NUMBER_CELL.match(clean(v)) if isinstance(v, str) else None
+        if not m:
+            return False
+        nums.append(int(m.group(1)))
+    return len(nums) >= 3 and all(b == a + 1 for a, b in zip(nums, nums[1:]))
+
+
+def _first_text(row: tuple) -> str:
+    return next((clean(v) for v in row if isinstance(v, str) and clean(v)), "")
+
+
+# --- applying a mapping -----------------------------------------------------------------------
+
+def apply_mapping(sheet: ParsedSheet, mapping: Optional[dict[str, str]],
+                  remembered: Optional[dict[str, str]] = None) -> None:
+    """Set every column's field: the suggestion, then a mapping remembered for the same headers
+    (header key -> field), then the secretary's mapping (column letter -> field, "" to skip).
+    Raises ServiceError when the result is not usable (unknown field, a field twice, required missing)."""
+    by_letter = {c.letter: c for c in sheet.all_columns}
+    for c in sheet.all_columns:
+        c.field = c.suggestion if c.suggestion != IGNORED else None
+    if remembered:
+        for c in sheet.all_columns:
+            if c.key in remembered:
+                c.field = remembered[c.key] or None
+                if c.field and c.field != c.suggestion:
+                    c.how = "remembered"
+    if mapping:
+        unknown = [f"{k}: {v}" for k, v in mapping.items()
+                   if k not in by_letter or (v and v not in FIELD_LABELS and v != IGNORED)]
+        if unknown:
+            raise ServiceError("invalid_mapping",
+                               "Cách ghép cột không hợp lệ (cột hoặc trường không có): " + ", ".join(unknown[:10]),
+                               {"unknown": unknown})
+        for letter, fld in mapping.items():
+            by_letter[letter].field = (fld or None) if fld != IGNORED else None
+    used: dict[str, list[str]] = {}
+    for c in sheet.all_columns:
+        if c.field:
+            used.setdefault(c.field, []).append(c.letter)
+    problems = []
+    for fld, letters in used.items():
+        if len(letters) > 1:
+            problems.append(f"trường «{FIELD_LABELS[fld]}» được chọn cho nhiều cột ({', '.join(letters)})")
+    if "date_of_birth" in used and ({"date_of_birth_male", "date_of_birth_female"} & set(used)):
+        problems.append("«Ngày sinh» và «Ngày sinh (cột Nam/Nữ)» không thể cùng được chọn")
+    missing = [FIELD_LABELS[r] for r in REQUIRED if r not in used]
+    if missing:
+        problems.append("chưa chọn cột cho " + ", ".join(f"«{m}»" for m in missing))
+    sheet.columns = {c.field: c for c in sheet.all_columns if c.field}
+    if problems and mapping is None and not any("nhiều cột" in p or "cùng được chọn" in p for p in problems):
+        sheet.mapping_problems = problems  # only proposed: the mapping step completes it
+        return
+    if problems:
+        raise ServiceError("invalid_mapping", "Cách ghép cột chưa dùng được: " + "; ".join(problems) + ".",
+                           {"problems": problems, "mapping": sheet.mapping()})
+    sheet.columns = {c.field: c for c in sheet.all_columns if c.field}
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+def _suggest(cols: list[Column], sample_rows: list[tuple], org_kinds: Optional[dict[str, str]]) -> None:
+    taken = {c.suggestion for c in cols if c.suggestion}
+    for c in cols:
+        values = [r[c.index] for r in sample_rows if c.index < len(r) and r[c.index] is not None]
+        c.samples = [display(v) for v in values if display(v)][:3]
+        if c.suggestion:
+            continue
+        fld = similar_header(c.header)
+        how = "similar"
+        if not fld or fld in taken:
+            fld, how = suggest_from_values(values, org_kinds), "values"
+        if fld and fld not in taken:
+            c.suggestion, c.how = fld, how
+            taken.add(fld)
+    _dedupe(cols)
+
+
+def header_signature(cols: list[Column]) -> str:
+    return hashlib.sha256("|".join(c.key for c in cols).encode()).hexdigest()[:40]
+
+
+def parse_workbook(data: bytes, filename: str, max_rows: Optional[int] = None,
+                   mapping: Optional[dict[str, str]] = None,
+                   recall: Optional[Callable[[str], Optional[dict[str, str]]]] = None,
+                   org_kinds: Optional[dict[str, str]] = None) -> ParsedSheet:
+    """Parse the member sheet of a workbook. File-level problems raise ServiceError.
+
+    ``mapping`` (column letter -> field) overrides the proposed fields; ``recall(signature)`` gives a
+    mapping saved for the same headers (header key -> field); ``org_kinds`` (organisation name key ->
+    kind) lets a column be recognised by the organisations it names.
+    """
     name = display_name(filename)
     wb = open_workbook(data, filename)
     try:
-        searched: list[str] = []
-        any_content = False
-        for ws in wb.worksheets:
-            searched.append(ws.title)
-            it = ws.iter_rows(values_only=True)
-            head: list[tuple] = []
-            for row in it:
-                head.append(row)
-                if len(head) >= HEADER_SCAN_ROWS:
-                    break
-            if any(v is not None and clean(v) for r in head for v in r):
-                any_content = True
-            found = _find_header(head)
-            if not found:
-                continue
-            hidx, columns = found
-            parsed = ParsedSheet(name, ws.title, hidx + 1, columns, [])
-            rowno = hidx + 1
-            for row in head[hidx + 1:]:
-                rowno += 1
-                _take_row(parsed, rowno, row, max_rows)
-            for row in it:
-                rowno += 1
-                _take_row(parsed, rowno, row, max_rows)
-            if not parsed.rows:
-                raise ServiceError(
-                    "empty_workbook",
-                    f"Trang tính «{ws.title}» của tệp «{name}» có dòng tiêu đề (dòng {parsed.header_row}) "
-                    "nhưng không có dòng đảng viên nào bên dưới.",
-                    {"file_name": name, "sheet": ws.title, "header_row": parsed.header_row})
-            return parsed
-        if not any_content:
-            raise ServiceError("empty_workbook", f"Tệp «{name}» không có dữ liệu.", {"file_name": name})
-        required = ", ".join(f"«{FIELD_LABELS[r]}»" for r in REQUIRED)
-        sheets = ", ".join(f"«{s}»" for s in searched)
-        raise ServiceError(
-            "no_header",
-            f"Không tìm thấy dòng tiêu đề trong tệp «{name}»: đã tìm trong {HEADER_SCAN_ROWS} dòng đầu của "
-            f"trang tính {sheets}. Dòng tiêu đề phải có các cột {required}.",
-            {"file_name": name, "sheets": searched, "required": [FIELD_LABELS[r] for r in REQUIRED],
-             "rows_searched": HEADER_SCAN_ROWS})
+        return _parse_open(wb, name, max_rows, mapping, recall, org_kinds)
     except unreadable_workbook_errors() as exc:  # a sheet's XML is read lazily, only here
         raise ServiceError(
             "xlsx_unreadable",
@@ -436,44 +360,197 @@ def parse_workbook(data: bytes, filename: str, max_rows: Optional[int] = None) -
         wb.close()
 
 
+def _parse_open(wb, name: str, max_rows, mapping, recall, org_kinds) -> ParsedSheet:
+    searched: list[str] = []
+    any_content = False
+    for ws in wb.worksheets:
+        searched.append(ws.title)
+        it = ws.iter_rows(values_only=True)
+        head: list[tuple] = []
+        for row in it:
+            head.append(row)
+            if len(head) >= HEADER_SCAN_ROWS:
+                break
+        if any(v is not None and clean(v) for r in head for v in r):
+            any_content = True
+        found = _find_header(head)
+        if not found:
+            continue
+        first, last, cols = found
+        sample = list(head[last + 1:])
+        for row in it:  # a few more rows for the samples; kept to be parsed below
+            sample.append(row)
+            if len(sample) >= SAMPLE_ROWS:
+                break
+        _suggest(cols, [r for r in sample if not _column_numbers(r)], org_kinds)
+        sheet = ParsedSheet(name, ws.title, last + 1, {}, [], all_columns=cols,
+                            header_rows=list(range(first + 1, last + 2)), signature=header_signature(cols))
+        apply_mapping(sheet, mapping, recall(sheet.signature) if recall else None)
+        if sheet.mapping_problems:
+            return sheet  # no rows read until the secretary completes the mapping
+        reader = _RowReader(sheet, max_rows)
+        rowno = last + 1
+        for row in sample:
+            rowno += 1
+            reader.take(rowno, row)
+        for row in it:
+            rowno += 1
+            reader.take(rowno, row)
+        reader.finish()
+        if not sheet.rows:
+            raise ServiceError(
+                "empty_workbook",
+                f"Trang tính «{ws.title}» của tệp «{name}» có dòng tiêu đề (dòng {sheet.header_row}) "
+                "nhưng không có dòng đảng viên nào bên dưới.",
+                {"file_name": name, "sheet": ws.title, "header_row": sheet.header_row})
+        return sheet
+    if not any_content:
+        raise ServiceError("empty_workbook", f"Tệp «{name}» không có dữ liệu.", {"file_name": name})
+    required = ", ".join(f"«{FIELD_LABELS[r]}»" for r in REQUIRED)
+    sheets = ", ".join(f"«{s}»" for s in searched)
+    raise ServiceError(
+        "no_header",
+        f"Không tìm thấy dòng tiêu đề trong tệp «{name}»: đã tìm trong {HEADER_SCAN_ROWS} dòng đầu của "
+        f"trang tính {sheets}. Dòng tiêu đề phải có các cột {required}.",
+        {"file_name": name, "sheets": searched, "required": [FIELD_LABELS[r] for r in REQUIRED],
+         "rows_searched": HEADER_SCAN_ROWS})
+
+
+_WORKPLACE_SPLIT = re.compile(r"\s*(?:[,;–]|\s-\s|\bthuộc\b)\s*")
+
+
+def split_workplace(text: str) -> tuple[Optional[str], Optional[str]]:
+    """"Chi bộ Phòng Kế toán - Đảng ủy Sở Tài chính" -> (committee, cell)."""
+    committee = cell = None
+    for part in _WORKPLACE_SPLIT.split(text):
+        part = clean(part)
+        if not part:
+            continue
+        key = search_key(part)
+        if key.startswith("chi bo"):
+            cell = cell or part
+        else:
+            committee = committee or part
+    return committee, cell
+
+
+class _RowReader:
+    def __init__(self, sheet: ParsedSheet, max_rows: Optional[int]):
+        self.sheet, self.max_rows = sheet, max_rows
+        self.in_footer = False
+        self.header_keys = {header_key(part) for c in sheet.all_columns for part in c.header.split(" / ")} - {""}
+        self.unmapped = [c for c in sheet.all_columns if not c.field and c.suggestion != IGNORED]
+        self.unmapped_counts = {c.letter: 0 for c in self.unmapped}
+
+    def skip(self, rowno: int, text: str, reason: str) -> None:
+        self.sheet.skipped.append({"row": rowno, "text": text[:120], "reason": reason})
+
+    def take(self, rowno: int, row: tuple) -> None:
+        sheet = self.sheet
+        raw = {f: _cell(row, c) for f, c in sheet.columns.items()}
+        filled = {f: v for f, v in raw.items() if v is not None}
+        if not filled:
+            return  # blank row (an STT number alone counts as blank)
+        if _column_numbers(row):
+            self.skip(rowno, " ".join(display(v) for v in row if v is not None), "column_numbers")
+            return
+        first = _first_text(row)
+        key = search_key(first)
+        if raw.get("card_number") is None and not _TOTAL_ROW.match(key) and (self.in_footer or _SIGNATURE.search(key)):
+            self.in_footer = True
+            self.skip(rowno, " · ".join(clean(v) for v in row if isinstance(v, str) and clean(v)), "signature")
+            return
+        texts = [v for v in row if v is not None and not (isinstance(v, str) and not v.strip())]
+        if len(texts) == 1 and isinstance(texts[0], str) and re.search(r"[^\W\d_]{2}", texts[0]) \
+                and _TOTAL_ROW.match(key) is None and not _SIGNATURE.search(key):
+            self.skip(rowno, first, "heading")  # a section row ("I. Sở Tài chính") in whatever column
+            return
+        if raw.get("card_number") is None:
+            if _TOTAL_ROW.match(key):
+                self.skip(rowno, first, "total")
+                return
+            if raw.get("full_name") is None and len(filled) < 3:
+                self.skip(rowno, first, "no_member")
+                return
+            if list(filled) == ["full_name"] and isinstance(raw["full_name"], str):
+                self.skip(rowno, clean(raw["full_name"]), "heading")
+                return
+        if _NON_ALNUM.sub(" ", key).strip() in self.header_keys and \
+                sum(1 for v in row if isinstance(v, str) and header_key(v) in self.header_keys) >= 3:
+            self.skip(rowno, first, "repeated_header")
+            return
+        if self.max_rows is not None and len(sheet.rows) >= self.max_rows:
+            raise ServiceError(
+                "too_many_rows",
+                f"Tệp «{sheet.file_name}» có quá nhiều dòng: tối đa {self.max_rows} đảng viên mỗi lần nhập. "
+                "Hãy chia tệp thành nhiều tệp nhỏ hơn.",
+                {"file_name": sheet.file_name, "max_rows": self.max_rows})
+        for c in self.unmapped:
+            if _cell(row, c) is not None:
+                self.unmapped_counts[c.letter] += 1
+        sheet.rows.append(self.parse(rowno, raw))
+
+    def parse(self, rowno: int, raw: dict[str, Any]) -> ParsedRow:
+        cols = self.sheet.columns
+        out = ParsedRow(rowno, {})
+        for fld, col in cols.items():
+            value = raw[fld]
+            try:
+                out.values[fld] = PARSERS[fld](value)
+            except ValueProblem as exc:
+                out.values[fld] = None
+                out.errors.append(row_error(exc.code, rowno, fld, col, value))
+        v = out.values
+        if "date_of_birth_male" in cols or "date_of_birth_female" in cols:
+            _gender_split(out, cols, raw)
+        for fld in ("workplace_cell", "workplace_committee"):  # "Chi bộ X - Đảng ủy Y" in one cell
+            if v.get(fld) and not v.get("workplace_org") and _WORKPLACE_SPLIT.search(v[fld]):
+                committee, cell = split_workplace(v[fld])
+                if committee and cell:
+                    v["workplace_org"], v[fld] = v[fld], None
+        if v.get("workplace_org"):
+            committee, cell = split_workplace(v["workplace_org"])
+            v.setdefault("workplace_committee", None)
+            v.setdefault("workplace_cell", None)
+            v["workplace_committee"] = v["workplace_committee"] or committee
+            v["workplace_cell"] = v["workplace_cell"] or cell
+        v.pop("workplace_org", None)
+        for fld in REQUIRED:
+            if v.get(fld) is None and not any(e["column"] == cols[fld].letter for e in out.errors):
+                out.errors.append(row_error("missing_required", rowno, fld, cols[fld], None))
+        return out
+
+    def finish(self) -> None:
+        self.sheet.unmapped = [{"letter": c.letter, "header": c.header, "values": self.unmapped_counts[c.letter]}
+                               for c in self.unmapped if self.unmapped_counts[c.letter]]
+
+
+def _gender_split(out: ParsedRow, cols: dict[str, Column], raw: dict[str, Any]) -> None:
+    """Date of birth under "Nam" / "Nữ": the date from whichever column has it, the gender it implies."""
+    v = out.values
+    male, female = v.pop("date_of_birth_male", None), v.pop("date_of_birth_female", None)
+    bad = any(e["column"] in {cols[f].letter for f in ("date_of_birth_male", "date_of_birth_female") if f in cols}
+              for e in out.errors)
+    if male and female:
+        c = cols["date_of_birth_female"]
+        out.errors.append(row_error("gender_split_both", out.row, "date_of_birth_female", c, raw.get(c.field),
+                                    "Ngày sinh ghi ở cả cột Nam và cột Nữ; chỉ ghi ở một cột"))
+        return
+    if bad or not (male or female):
+        return
+    v["date_of_birth"] = male or female
+    implied = "male" if male else "female"
+    if v.get("gender") and v["gender"] != implied:
+        c = cols.get("gender")
+        out.errors.append(row_error("gender_conflict", out.row, "gender", c, raw.get("gender"),
+                                    f"Giới tính «{display(raw.get('gender'))}» không khớp với cột ngày sinh "
+                                    f"({'Nam' if implied == 'male' else 'Nữ'})"))
+        return
+    v["gender"] = implied
+
+
 def _cell(row: tuple, col: Column) -> Any:
     v = row[col.index] if col.index < len(row) else None
     if isinstance(v, str) and not clean(v):
         return None
     return v
-
-
-def _take_row(parsed: ParsedSheet, rowno: int, row: tuple, max_rows: Optional[int]) -> None:
-    raw = {f: _cell(row, c) for f, c in parsed.columns.items()}
-    filled = {f: v for f, v in raw.items() if v is not None}
-    if not filled:
-        return  # blank row (an STT number alone counts as blank)
-    if raw.get("card_number") is None:
-        first = next((clean(v) for v in row if v is not None and clean(v)), "")
-        if _TOTAL_ROW.match(search_key(first)):
-            parsed.skipped.append({"row": rowno, "text": first, "reason": "total"})
-            return
-        if raw.get("full_name") is None and len(filled) < 3:
-            parsed.skipped.append({"row": rowno, "text": first, "reason": "no_member"})
-            return
-        if list(filled) == ["full_name"] and isinstance(raw["full_name"], str):
-            parsed.skipped.append({"row": rowno, "text": clean(raw["full_name"]), "reason": "heading"})
-            return
-    if max_rows is not None and len(parsed.rows) >= max_rows:
-        raise ServiceError(
-            "too_many_rows",
-            f"Tệp «{parsed.file_name}» có quá nhiều dòng: tối đa {max_rows} đảng viên mỗi lần nhập. "
-            "Hãy chia tệp thành nhiều tệp nhỏ hơn.",
-            {"file_name": parsed.file_name, "max_rows": max_rows})
-    out = ParsedRow(rowno, {})
-    for fld, col in parsed.columns.items():
-        value = raw[fld]
-        try:
-            out.values[fld] = PARSERS[fld](value)
-        except ValueProblem as exc:
-            out.values[fld] = None
-            out.errors.append(row_error(exc.code, rowno, fld, col, value))
-    for fld in REQUIRED:
-        if out.values.get(fld) is None and not any(e["column"] == parsed.columns[fld].letter for e in out.errors):
-            out.errors.append(row_error("missing_required", rowno, fld, parsed.columns[fld], None))
-    parsed.rows.append(out)

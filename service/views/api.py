@@ -12,7 +12,7 @@ from ..auth import current, new_api_token, revoke_token, token_to_dict
 from ..errors import ServiceError
 from ..exporting import export_members
 from ..jobs import cancel
-from ..models import AuditEntry, Organisation
+from ..models import ApiToken, AuditEntry, Organisation
 from ..openapi import spec
 from ..permissions import get_member, get_organisation, require_admin, visible_org_ids
 from ..registry import (MemberFilters, all_members, create_member, list_members, member_to_dict, org_to_dict,
@@ -188,15 +188,54 @@ def _batch_to_dict(batch) -> dict:
 
 @bp.post("/imports")
 @login_required
-@operation("Tải lên tệp Excel và xem trước", multipart=misc.XLSX_UPLOAD, ok=201, ok_schema=misc.ImportBatchOut,
-           errors=(413,))
-def import_preview():
+@operation("Tải lên tệp Excel và xem trước", multipart=misc.XLSX_UPLOAD, form=misc.ImportForm, ok=201,
+           ok_schema=misc.ImportBatchOut, errors=(413,))
+def import_preview(form: misc.ImportForm):
     sess, user = db.session(), current()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ServiceError("no_file", "Chưa gửi tệp Excel (trường 'file').")
-    batch = importing.preview_upload(sess, user, upload.read(), upload.filename)
+    mapping = None
+    if form.mapping:
+        import json
+        try:
+            mapping = json.loads(form.mapping)
+        except ValueError:
+            raise ServiceError("invalid_mapping", "Trường 'mapping' phải là JSON: {\"cột\": \"trường\"}.") from None
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            raise ServiceError("invalid_mapping", "Trường 'mapping' phải là JSON: {\"cột\": \"trường\"}.")
+    batch = importing.preview_upload(sess, user, upload.read(), upload.filename, mapping=mapping)
     return jsonify(_batch_to_dict(batch)), 201
+
+
+@bp.post("/imports/<int:batch_id>/mapping")
+@login_required
+@operation("Đổi cách ghép cột với trường rồi xem trước lại", body=misc.ImportMapping, ok_schema=misc.ImportBatchOut,
+           errors=(409,))
+def import_mapping(batch_id: int, body: misc.ImportMapping):
+    sess, user = db.session(), current()
+    batch = importing.remap(sess, user, get_batch(sess, user, batch_id), dict(body.mapping))
+    return jsonify(_batch_to_dict(batch))
+
+
+@bp.post("/imports/<int:batch_id>/places")
+@login_required
+@operation("Địa danh của các đảng ủy xã, phường sẽ được tạo mới", body=misc.ImportPlaces,
+           ok_schema=misc.ImportBatchOut, errors=(409,))
+def import_places(batch_id: int, body: misc.ImportPlaces):
+    sess, user = db.session(), current()
+    batch = importing.set_places(sess, user, get_batch(sess, user, batch_id), dict(body.places))
+    return jsonify(_batch_to_dict(batch))
+
+
+@bp.post("/imports/<int:batch_id>/undo")
+@login_required
+@operation("Hoàn tác một lần nhập đã xác nhận", ok_schema=misc.ImportUndoOut, errors=(409,))
+def import_undo(batch_id: int):
+    sess, user = db.session(), current()
+    batch = get_batch(sess, user, batch_id)
+    result = importing.undo_import(sess, user, batch)
+    return jsonify({**_batch_to_dict(batch), "undo": result})
 
 
 @bp.get("/imports/<int:batch_id>")

@@ -39,6 +39,8 @@ def test_sign_in_import_sample_and_search_without_diacritics(live_server, page, 
     page.click("text=Nhập Excel")
     page.set_input_files("input[type=file]", str(SAMPLE))
     page.click("text=Đọc thử và xem trước")
+    page.wait_for_selector("#mapping")  # the proposed mapping is right for the sample: go on
+    page.click("#to-preview")
     page.wait_for_selector("#summary")
     summary = page.inner_text("#summary")
     created = int(re.search(r"(\d+)\s*Thêm mới", summary).group(1))

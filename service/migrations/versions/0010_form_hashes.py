@@ -1,7 +1,7 @@
 """form definition hashes: on each template version and each printed sheet
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02 11:50:00
 
 The content hash (SHA-256 hex, see forms.definition.content_hash) of the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
