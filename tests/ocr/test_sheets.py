@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import cv2
 import numpy as np
@@ -39,10 +38,7 @@ def test_levels(sources, layouts, level, seeds):
 
 def test_full_reading_light(standard, layouts):
     img, truth = syn.make_page(standard, 11, "light", fill_kw=dict(stamp=True, remarks=True, scribble_items=0))
-    t = time.perf_counter()
-    r = read(img, layouts)
-    elapsed = time.perf_counter() - t
-    assert elapsed < 2.0  # well under 1 s on an idle core; slack for loaded CI machines
+    r = read(img, layouts)  # speed is measured by bench/ocr.py, not asserted here
     assert r.kind == "evaluation_sheet" and r.qr_valid and r.auto_applicable
     assert r.member_id == standard.record["member_id"]
     assert_answers(r, truth)
