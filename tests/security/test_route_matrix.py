@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from service import db, storage
+from service.auth import new_api_token
 from service.db import Base
 from service.documents.letters import issue_introduction
 from service.documents.sheets import ensure_sheet
@@ -56,6 +57,18 @@ ROUTES: dict[tuple[str, str], dict] = {
     # API: reading
     ("GET", "/api/openapi.json"): allow(*ALL, public=True),
     ("GET", "/api/me"): allow(*ALL),
+    ("GET", "/api/tokens"): allow(*ALL),  # one's own tokens
+    ("DELETE", "/api/tokens/<int:token_id>"): allow(*OWN),  # staff A's token: staff A and administrators
+    ("GET", "/account/"): allow(*ALL),
+    ("POST", "/account/"): allow(*ALL),  # a token (or a password) of one's own
+    ("POST", "/account/tokens/<int:token_id>/revoke"): allow(*OWN),
+    ("POST", "/api/imports/<int:batch_id>/mapping"): allow(*OWN),
+    ("POST", "/api/imports/<int:batch_id>/places"): allow(*OWN),
+    ("POST", "/api/imports/<int:batch_id>/undo"): allow(*OWN),
+    ("GET", "/import/<int:batch_id>/mapping"): allow(*OWN),
+    ("POST", "/import/<int:batch_id>/mapping"): allow(*OWN),
+    ("POST", "/import/<int:batch_id>/places"): allow(*OWN),
+    ("POST", "/import/<int:batch_id>/undo"): allow(*OWN),
     ("GET", "/api/members"): allow(*ALL),
     ("GET", "/api/members/export.xlsx"): allow(*ALL),
     ("GET", "/api/members/<int:member_id>"): allow(*A_CELL),
@@ -190,9 +203,12 @@ def world(sess, orgs, make_user, login):
     sess.commit()
     sync_builtin(sess)
     template = sess.scalars(select(DocumentTemplate).order_by(DocumentTemplate.id)).first()
+    _secret, token = new_api_token(sess, staff_a, "ma tran")
+    sess.commit()
     ids = {"member_id": m.id, "ev_id": ev.id, "intro_id": intro.id, "job_id": job.id, "org_id": orgs["tax"].id,
            "page_id": page.id, "template_id": template.id, "user_id": staff_a.id, "meeting_id": meeting.id,
-           "fmt": "docx", "name": "name", "filename": "style.css", "import_batch": ib.id, "scan_batch": sb.id}
+           "fmt": "docx", "name": "name", "filename": "style.css", "import_batch": ib.id, "scan_batch": sb.id,
+           "token_id": token.id}
     clients = {c: login(u) for c, u in users.items()}
     clients["anon"] = None
     return {"ids": ids, "users": users, "clients": clients, "orgs": orgs, "member": m}
@@ -228,6 +244,8 @@ def body_of(method: str, rule: str, w: dict):
         return {"kind": "evaluation_sheet", "year": 2026, "selection": {}}
     if rule == "/documents/":
         return {"kind": "evaluation_sheet", "year": "2026"}
+    if rule == "/api/templates":  # complete enough that only the permission check can refuse it
+        return {"kind": "evaluation_sheet", "file": (io.BytesIO(b"PK not a template"), "mau.docx")}
     if rule in ("/api/imports", "/import/"):
         return {"file": (io.BytesIO(b"PK not a workbook"), "ds.xlsx")}
     if rule == "/api/organisations":
