@@ -134,6 +134,10 @@ def spec() -> dict:
                 "answers": {"type": "object"}, "other_remarks": {"type": "string"}, "member_id": {"type": "integer"}, "year": {"type": "integer"}}}, errors=(400, 401, 403, 404, 409))},
             "/api/scan-pages/{page_id}/reject": {"post": _op("Loại trang", params=[_path_id("page_id")], body={"type": "object", "properties": {"reason": {"type": "string"}}})},
             "/api/scan-pages/{page_id}/undo": {"post": _op("Hoàn tác việc cập nhật", params=[_path_id("page_id")], errors=(401, 403, 404, 409))},
+            "/api/transcriptions": {"get": _op("«Nhận xét khác» viết tay chờ nhập (ảnh cắt từ phiếu đã quét)", errors=(401,))},
+            "/api/transcriptions/{ev_id}/crop": {"get": _op("Ảnh phần «Nhận xét khác» cắt từ phiếu", params=[_path_id("ev_id")], binary=True)},
+            "/api/transcriptions/{ev_id}": {"post": _op("Lưu nội dung «Nhận xét khác» đã gõ lại", params=[_path_id("ev_id")], body={"type": "object", "properties": {
+                "text": {"type": "string"}}, "required": ["text"]}, errors=(400, 401, 403, 404, 409))},
             "/api/templates": {"get": _op("Các phiên bản mẫu văn bản", errors=(401,)),
                                "post": _op("Tải lên phiên bản mẫu mới (quản trị viên)", multipart=True, ok=201)},
             "/api/jobs/{job_id}": {"get": _op("Một công việc và tiến độ", params=[_path_id("job_id")], ok_schema=job)},

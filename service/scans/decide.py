@@ -15,6 +15,7 @@ from ..models import AuditEntry, Evaluation, Introduction, Member, ScanPage, Use
 from ..documents.sheets import ensure_sheet
 from ..documents.templates_store import active_template, form_definition, template_version
 from ..documents.sheets import sheet_variant
+from . import remarks
 
 OPEN = ("review", "conflict")
 
@@ -135,6 +136,7 @@ def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dic
         if member is None:
             raise ServiceError("member_required", "Cần chọn đảng viên cho trang này trước khi cập nhật.")
         ev = ensure_sheet(sess, member, year or page.year or dt.date.today().year, commit=False)
+    items = items_of(sess, ev)
     answers = _check_answers(sess, ev, answers)
     if ev.status == "returned" and ev.source_page_id != page.id and page.status != "conflict":
         page.status = "conflict"
@@ -144,6 +146,7 @@ def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dic
     before = ev.snapshot()
     ev.answers, ev.other_remarks = answers, (other_remarks or "").strip() or ev.other_remarks
     ev.status, ev.returned_on, ev.source_page_id = "returned", dt.date.today(), page.id
+    remarks.attach_from_page(sess, page, ev, items, (other_remarks or "").strip(), user)
     sess.flush()
     sess.add(AuditEntry(member_id=ev.member_id, action="evaluation", user_id=user.id if user else None, source="scan",
                         source_ref=_source_ref(page), before=before, after=ev.snapshot()))
@@ -177,6 +180,7 @@ def undo_page(sess: Session, page: ScanPage, user: User) -> None:
     ev.answers, ev.other_remarks, ev.status = before.get("answers"), before.get("other_remarks"), before.get("status", "issued")
     ev.returned_on = dt.date.fromisoformat(before["returned_on"]) if before.get("returned_on") else None
     ev.source_page_id = before.get("source_page_id")
+    ev.remarks_file_id, ev.remarks_status = before.get("remarks_file_id"), before.get("remarks_status")
     sess.flush()
     sess.add(AuditEntry(member_id=ev.member_id, action="evaluation_undo", user_id=user.id, source="scan",
                         source_ref=_source_ref(page), before=now, after=ev.snapshot()))

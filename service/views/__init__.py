@@ -5,8 +5,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import web, members, organisations, imports, jobs, users, documents, scans, meetings, api
-    for module in (web, members, organisations, imports, jobs, users, documents, scans, meetings):
+    from . import web, members, organisations, imports, jobs, users, documents, scans, meetings, api, transcriptions
+    for module in (web, members, organisations, imports, jobs, users, documents, scans, meetings, transcriptions):
         app.register_blueprint(module.bp)
     api.register(app)
     from . import display

@@ -426,3 +426,33 @@ def scan_page_undo(page_id: int):
     sess, user, p = _decide(page_id)
     undo_page(sess, p, user)
     return jsonify(_page_dict(p))
+
+
+# --- item 7 transcription ----------------------------------------------------------------
+
+@bp.get("/transcriptions")
+@login_required
+def transcriptions_list():
+    from ..scans import remarks
+    sess, user = db.session(), current()
+    return jsonify({"items": [remarks.to_dict(ev) for ev in sess.scalars(remarks.pending(sess, user).limit(500))]})
+
+
+@bp.get("/transcriptions/<int:ev_id>/crop")
+@login_required
+def transcription_crop(ev_id: int):
+    from .transcriptions import remark_crop_response
+    return remark_crop_response(ev_id)
+
+
+@bp.post("/transcriptions/<int:ev_id>")
+@login_required
+def transcription_save(ev_id: int):
+    from ..models import Evaluation
+    from ..scans import remarks
+    sess, user = db.session(), current()
+    ev = sess.get(Evaluation, ev_id)
+    if ev is None:
+        abort(404)
+    remarks.transcribe(sess, ev, user, _json_body().get("text"), source="api")
+    return jsonify(remarks.to_dict(ev))
