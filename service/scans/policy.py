@@ -31,6 +31,7 @@ import re
 from typing import Iterable, Optional
 
 from forms.definition import Item
+from ocr.result import CONFIDENT
 from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
@@ -86,8 +87,8 @@ ITEM_DOUBT_DEFAULT_VI = "không đọc chắc chắn"
 NAME_CONFIDENT = 0.6  # OCR confidence (0..1) of the name line at which a read counts as a read
 NAME_MATCH = 85  # at or above: the same name
 NAME_MISMATCH = 60  # below, on a confident read: another member's name
-# An answer read below this confidence is a doubt even when the reader says "ok".
-ANSWER_CONFIDENT = 0.8
+# An answer read below the reader's own confidence bar is a doubt even when the reader says "ok".
+ANSWER_CONFIDENT = CONFIDENT
 
 
 def blocks(code: str) -> bool:

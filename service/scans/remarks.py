@@ -15,6 +15,7 @@ import unicodedata
 from typing import Optional
 
 from forms.definition import Item
+from ocr.result import CONFIDENT
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -25,8 +26,8 @@ from ..permissions import can_edit_member, scope_members
 
 PENDING, TRANSCRIBED = "pending", "transcribed"
 MAX_LENGTH = 4000
-# A "no writing" reading below this confidence still keeps the crop: a person looks.
-PRESENCE_CONFIDENT = 0.8
+# A "no writing" reading below the reader's confidence bar still keeps the crop: a person looks.
+PRESENCE_CONFIDENT = CONFIDENT
 
 
 def remark_item(items: tuple[Item, ...]) -> Optional[Item]:
