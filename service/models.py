@@ -237,13 +237,26 @@ class Evaluation(Base):
     source_page_id: Mapped[Optional[int]] = mapped_column(ForeignKey("scan_pages.id", use_alter=True,
                                                                      name="fk_evaluations_source_page"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: item 7 written by hand on a scanned sheet: its crop, and whether a person typed it yet
+    remarks_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("stored_files.id",
+                                                                      name="fk_evaluations_remarks_file"))
+    remarks_status: Mapped[Optional[str]] = mapped_column(String(16), index=True)  # pending, transcribed
+    remarks_transcribed_by: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("users.id", name="fk_evaluations_remarks_transcribed_by"))
+    remarks_transcribed_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
 
     member: Mapped[Member] = relationship()
+
+    @property
+    def remarks_pending(self) -> bool:
+        """Item 7 has handwriting on the scanned sheet that nobody has typed yet."""
+        return self.remarks_status == "pending"
 
     def snapshot(self) -> dict[str, Any]:
         return {"answers": self.answers, "other_remarks": self.other_remarks, "status": self.status,
                 "returned_on": self.returned_on.isoformat() if self.returned_on else None,
-                "source_page_id": self.source_page_id}
+                "source_page_id": self.source_page_id, "remarks_file_id": self.remarks_file_id,
+                "remarks_status": self.remarks_status}
 
 
 class DocumentTemplate(Base):

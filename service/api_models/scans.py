@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from ..api_schema import Body, Id, Query, Year, text
 from ..models import SCAN_PAGE_STATUSES
@@ -33,3 +33,24 @@ class ApplyInput(Body):
 
 class RejectInput(Body):
     reason: Optional[text(500)] = None
+
+
+class TranscriptionInput(Body):
+    """The typed text of a handwritten "Nhận xét khác" (line breaks kept; emptiness and length are
+    checked by the service: remarks_empty, remarks_too_long)."""
+    text: Optional[str] = None
+
+
+class TranscriptionOut(BaseModel):
+    evaluation_id: int
+    member_id: int
+    member_name: str
+    year: int
+    sheet_serial: str
+    remarks_status: Optional[str] = None
+    other_remarks: Optional[str] = None
+    source_page_id: Optional[int] = None
+
+
+class TranscriptionList(BaseModel):
+    items: list[TranscriptionOut]

@@ -19,6 +19,7 @@ from ..documents.letters import mark_received
 from ..documents.sheets import ensure_sheet
 from ..documents.templates_store import active_template, form_definition, template_version
 from ..documents.sheets import sheet_variant
+from . import remarks
 
 OPEN = ("review", "conflict")
 
@@ -181,6 +182,7 @@ def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dic
             raise ServiceError("member_required", "Cần chọn đảng viên cho trang này trước khi cập nhật.")
         ev = ensure_sheet(sess, member, year or page.year or dt.date.today().year, commit=False, user=user,
                           job_id=job_id, source="scan")
+    items = items_of(sess, ev)
     answers = _check_answers(sess, ev, answers)
     if ev.status == "returned" and ev.source_page_id != page.id and page.status != "conflict":
         page.status = "conflict"
@@ -194,6 +196,7 @@ def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dic
     before = ev.snapshot()
     ev.answers, ev.other_remarks = answers, other_remarks or ev.other_remarks
     ev.status, ev.returned_on, ev.source_page_id = "returned", dt.date.today(), page.id
+    remarks.attach_from_page(sess, page, ev, items, (other_remarks or "").strip(), user)
     sess.flush()
     audit.record(sess, "evaluation", ev, "evaluation", before, ev.snapshot(), user=user, job_id=job_id,
                  source="scan", source_ref=_source_ref(page))
@@ -226,6 +229,7 @@ def undo_page(sess: Session, page: ScanPage, user: User) -> None:
     ev.answers, ev.other_remarks, ev.status = before.get("answers"), before.get("other_remarks"), before.get("status", "issued")
     ev.returned_on = dt.date.fromisoformat(before["returned_on"]) if before.get("returned_on") else None
     ev.source_page_id = before.get("source_page_id")
+    ev.remarks_file_id, ev.remarks_status = before.get("remarks_file_id"), before.get("remarks_status")
     sess.flush()
     audit.record(sess, "evaluation", ev, "evaluation_undo", now, ev.snapshot(), user=user, source="scan",
                  source_ref=_source_ref(page))

@@ -13,6 +13,7 @@ from ..documents.templates_store import form_definition, template_version
 from ..job_items import ItemRejected, failures, item_job
 from ..models import Member, ScanBatch, ScanFile, ScanPage, StoredFile, User
 from ..permissions import scope_members
+from . import policy
 from .decide import apply_page, initial_status, refuse_if_outside_scope, uploader_of
 from .layouts import all_layouts
 
@@ -96,11 +97,14 @@ class ScanBatchJob:
                 sess.commit()
                 return {"page_id": page.id, "status": page.status, "kind": page.kind}
             status, problems = initial_status(sess, page, rd)
+            if status == "review" and not problems and rd["kind"] == "evaluation_sheet" and rd["qr_valid"]:
+                problems = policy.review_reasons_for_page(sess, page, rd)
             page.status, page.problems = status, (page.problems or []) + problems
             sess.commit()
             auto = sess.get(ScanBatch, params["batch_id"]).auto_apply
-            if status == "review" and auto and not problems and (
-                    rd["auto_applicable"] or (rd["kind"] == "introduction_receipt" and rd["qr_valid"])):
+            if status == "review" and auto and (
+                    policy.may_apply_automatically(rd, page.problems)
+                    or (rd["kind"] == "introduction_receipt" and rd["qr_valid"] and not problems)):
                 # done as the uploader (the audit entry names them), through the same checks as a review
                 apply_page(sess, page, uploader, rd["answers"], None, job_id=ctx.job_id)
             return {"page_id": page.id, "status": page.status, "kind": page.kind}

@@ -5,8 +5,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import web, members, organisations, imports, jobs, users, documents, scans, meetings, api, account
-    for module in (web, members, organisations, imports, jobs, users, documents, scans, meetings, account):
+    from . import web, members, organisations, imports, jobs, users, documents, scans, meetings, api, account, transcriptions
+    for module in (web, members, organisations, imports, jobs, users, documents, scans, meetings, account, transcriptions):
         app.register_blueprint(module.bp)
     api.register(app)
     from . import display

@@ -502,3 +502,38 @@ def scan_page_undo(page_id: int):
     sess, user, p = _decide(page_id)
     undo_page(sess, p, user)
     return jsonify(_page_dict(p))
+
+
+# --- item 7 transcription ----------------------------------------------------------------
+
+@bp.get("/transcriptions")
+@login_required
+@operation("Các phần «Nhận xét khác» viết tay chờ nhập (trong phạm vi của người dùng)",
+           ok_schema=scan_models.TranscriptionList)
+def transcriptions_list():
+    from ..scans import remarks
+    sess, user = db.session(), current()
+    return jsonify({"items": [remarks.to_dict(ev) for ev in sess.scalars(remarks.pending(sess, user).limit(500))]})
+
+
+@bp.get("/transcriptions/<int:ev_id>/crop")
+@login_required
+@operation("Ảnh phần «Nhận xét khác» cắt từ phiếu", binary=("image/png",))
+def transcription_crop(ev_id: int):
+    from .transcriptions import remark_crop_response
+    return remark_crop_response(ev_id)
+
+
+@bp.post("/transcriptions/<int:ev_id>")
+@login_required
+@operation("Lưu nội dung đã gõ lại của «Nhận xét khác»", body=scan_models.TranscriptionInput,
+           ok_schema=scan_models.TranscriptionOut, errors=(409,))
+def transcription_save(ev_id: int, body: scan_models.TranscriptionInput):
+    from ..models import Evaluation
+    from ..scans import remarks
+    sess, user = db.session(), current()
+    ev = sess.get(Evaluation, ev_id)
+    if ev is None:
+        abort(404)
+    remarks.transcribe(sess, ev, user, body.text, source="api")
+    return jsonify(remarks.to_dict(ev))

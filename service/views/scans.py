@@ -78,9 +78,11 @@ def page(page_id: int):
     ev = sess.get(Evaluation, p.evaluation_id) if p.evaluation_id else sheet_of(sess, p)
     candidates = sess.scalars(scope_members(sess, user, select(Member)).order_by(Member.search_name).limit(3000)).all()
     answers = (p.applied_values or {}).get("answers") or (p.reading or {}).get("answers") or {}
+    doubts = [pr for pr in p.problems or [] if pr.get("item")]
     return render_template("scans/page.html", p=p, r=p.reading or {}, ev=ev, items=items_for_page(sess, p, ev),
                            answers=answers, candidates=candidates, can_decide=can_decide(sess, user, p),
-                           statuses=SCAN_PAGE_STATUSES)
+                           statuses=SCAN_PAGE_STATUSES, doubt_items={pr["item"] for pr in doubts},
+                           doubt_boxes={b for pr in doubts for b in pr.get("boxes") or []})
 
 
 @bp.route("/pages/<int:page_id>/image.png")

@@ -58,6 +58,13 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("GET", "/api/openapi.json"): allow(*ALL, public=True),
     ("GET", "/api/me"): allow(*ALL),
     ("GET", "/api/tokens"): allow(*ALL),  # one's own tokens
+    # item 7 transcription: the queue lists what the caller may see; typing a remark is the workplace's write
+    ("GET", "/api/transcriptions"): allow(*ALL),
+    ("GET", "/scans/transcriptions/"): allow(*ALL),
+    ("GET", "/api/transcriptions/<int:ev_id>/crop"): allow(any_=A_CELL),  # this sheet has no crop: 404 for readers
+    ("GET", "/scans/transcriptions/<int:ev_id>/crop.png"): allow(any_=A_CELL),
+    ("POST", "/api/transcriptions/<int:ev_id>"): allow(*A),  # no crop to transcribe: 409 for the allowed
+    ("POST", "/scans/transcriptions/<int:ev_id>"): allow(*A),
     ("DELETE", "/api/tokens/<int:token_id>"): allow(*OWN),  # staff A's token: staff A and administrators
     ("GET", "/account/"): allow(*ALL),
     ("POST", "/account/"): allow(*ALL),  # a token (or a password) of one's own
