@@ -1,7 +1,7 @@
 """Scanned pages are applied only within the write scope of the reviewer AND of the uploader
 (findings 2 and 3 of issue 13), never into the replacement of a voided sheet, and every apply
 names who did it. Real scan pipeline: sheets rendered by docgen + LibreOffice, pages drawn by
-ocr/synthetic.py, read by Tesseract."""
+tests/support/synthetic_sheets.py, read by Tesseract."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from service import jobs
 from service.documents.contexts import evaluation_data
 from service.documents.sheets import ensure_sheet
-from service.documents.templates_store import mark_key
+from service.qrkeys import signing_key
 from service.models import AuditEntry, Evaluation, Member, ScanPage
 
 YEAR = 2026
@@ -45,13 +45,13 @@ def people(sess, orgs):
 
 @pytest.fixture
 def sources(app, sess, people):
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     records = [evaluation_data(sess.query(Evaluation).filter_by(member_id=m.id).one()) for m in people]
-    return synthetic.render_sources(records, mark_key=mark_key())
+    return synthetic.render_sources(records, mark_key=signing_key())
 
 
 def page_of(source, seed=11):
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     img, truth = synthetic.make_page(source, seed=seed, level="light")
     return jpeg(img), truth
 
@@ -82,7 +82,7 @@ def test_staff_cannot_apply_a_page_to_a_member_of_another_organisation(app, sess
     tax_member = people[0]
     assert client.get(f"/api/members/{tax_member.id}").status_code == 403
     # A page of the uploader's own member, kept for review, and a photo of anything.
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     own, _ = page_of(sources[2])
     batch = upload(client, [("cua-minh.jpg", own), ("anh.jpg", jpeg(synthetic.natural_image(3)))], auto="0")
     pages = {p["file"]: p for p in batch["pages"]}
