@@ -28,6 +28,13 @@ from sqlalchemy.orm import Session
 from .models import AuditEntry, User, utcnow
 
 GENESIS = "0" * 64
+
+# The triggers that make the table append-only on SQLite (created by migration 0006); a restore, which
+# replaces every table at once, lifts and puts them back inside its one transaction.
+SQLITE_APPEND_ONLY_TRIGGERS = {
+    f"audit_log_no_{event.lower()}": f"CREATE TRIGGER audit_log_no_{event.lower()} BEFORE {event} ON audit_log "
+                                      f"BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: {event} refused'); END"
+    for event in ("UPDATE", "DELETE")}
 CHAIN_LOCK = 213_0013  # PostgreSQL advisory lock key of the audit chain
 HASHED = ("id", "at", "entity_kind", "entity_id", "member_id", "action", "user_id", "job_id", "source",
           "source_ref", "before", "after")

@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy import JSON, Date, DateTime, Integer, LargeBinary, func, select, text
 
 from . import db, migrate, storage
+from .audit import SQLITE_APPEND_ONLY_TRIGGERS
 from .errors import ServiceError
 from .models import Base
 
@@ -246,6 +247,8 @@ def _replace_rows(tar: tarfile.TarFile, manifest: dict) -> None:
             conn.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            for name in SQLITE_APPEND_ONLY_TRIGGERS:  # put back below, in the same transaction
+                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
             for table in reversed(tables):
                 conn.execute(table.delete())
         for table in tables:
@@ -264,3 +267,6 @@ def _replace_rows(tar: tarfile.TarFile, manifest: dict) -> None:
             if pg and "id" in table.c and table.c.id.primary_key and isinstance(table.c.id.type, Integer):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                                   f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
+        if not pg:
+            for sql in SQLITE_APPEND_ONLY_TRIGGERS.values():
+                conn.exec_driver_sql(sql)

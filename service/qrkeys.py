@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from forms import qrpayload
 
-from . import db
+from . import audit, db
 from .models import QrSigningKey, utcnow
 
 LEGACY_DERIVATION = b"noicutru/sheet-qr/v1"
@@ -82,9 +82,13 @@ def signing_key() -> qrpayload.SigningKey:
 
 
 def rotate() -> str:
-    """Make a new current key (older ones keep verifying); returns its id."""
+    """Make a new current key (older ones keep verifying); returns its id. Audited (the id, never the secret)."""
     ensure()
-    return _add_new_key()
+    kid = _add_new_key()
+    with db.new_session() as sess:
+        row = sess.scalar(select(QrSigningKey).where(QrSigningKey.kid == kid))
+        audit.record(sess, "qr_key", row, "rotate", None, {"kid": kid})
+    return kid
 
 
 def revoke(kid: str) -> bool:
@@ -94,5 +98,6 @@ def revoke(kid: str) -> bool:
         if row is None:
             return False
         row.revoked_at = utcnow()
+        audit.record(sess, "qr_key", row, "revoke", {"kid": kid, "revoked": False}, {"kid": kid, "revoked": True})
     ensure()  # the current key was revoked: a new one signs from now on
     return True

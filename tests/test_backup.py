@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from tests.support.instances import fill, make_instance, run, snapshot
 from tests.support.services import add_org, pg_missing, pg_schema, require
 
-from service import create_app, db, qrkeys, storage
+from service import audit, create_app, db, qrkeys, storage
 from service.models import Base, Member, QrSigningKey
 
 
@@ -107,7 +107,8 @@ def test_restore_refuses_a_target_with_data_unless_forced(tmp_path, pair):
     source, archive, target = pair
     with target.app_context():
         sess = db.session()
-        add_org(sess, "Đảng ủy phường Khác", "ward_committee")
+        org = add_org(sess, "Đảng ủy phường Khác", "ward_committee")
+        audit.record(sess, "organisation", org, "create", None, {"name": "Đảng ủy phường Khác"})  # append-only rows
         sess.commit()
         db.engine().dispose()
     before = snapshot(target)
@@ -117,6 +118,12 @@ def test_restore_refuses_a_target_with_data_unless_forced(tmp_path, pair):
     out = run(target, "restore", "--force", str(archive))
     assert out.exit_code == 0, out.output
     assert snapshot(target) == {**snapshot(source), "files": {**before["files"], **snapshot(source)["files"]}}
+    out = run(target, "audit-verify")  # the restored chain is whole, and the table is append-only again
+    assert out.exit_code == 0 and "OK" in out.output, out.output
+    with target.app_context(), db.engine().connect() as conn:
+        triggers = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+        db.engine().dispose()
+    assert set(audit.SQLITE_APPEND_ONLY_TRIGGERS) <= triggers
 
 
 def _rewrite(archive: Path, dest: Path, change) -> None:
