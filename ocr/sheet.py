@@ -58,42 +58,46 @@ def qr_problem_and_payload(text: str | None, key):
                                     ("Mã QR không hợp lệ: " + msg[0].lower() + msg[1:]) or None)]
 
 
-def read_boxes(reading: PageReading, lay: Layout, ink, located, frac):
+# item status -> the problem that sends the item to a person (all of them block automatic apply)
+STATUS_PROBLEM = {"none": "item_unsure", "unsure": "item_unsure", "multiple": "item_ambiguous",
+                  "corrected": "item_corrected", "circled": "item_circled", "faint": "item_faint"}
+
+
+def read_boxes(reading: PageReading, lay: Layout, ink, located, frac, gray=None):
     side = int(round(box_side_pt(lay) * align.SCALE))
-    by_item: dict[str, list] = {}
     pos = {(ik, ok): (x, y, s) for ik, ok, x, y, s in located}
-    unsure_any = cancelled_any = False
     ink = bx.clean(ink)
+    doubt: dict[str, dict] = {}  # problem code -> {item: [conflicting boxes]}
     for it in lay.choice_items():
         states = []
         xs, ys = [], []
         for op in it.options:
             x, y, s = pos[(it.key, op.key)]
-            f = bx.box_features(ink, x, y, side)
-            state, conf = bx.classify_features(f)
+            f = bx.box_features(ink, x, y, side, gray=gray)
+            cls, conf = bx.classify(f)
             if s < 0.4:  # the box itself was not found where expected
                 conf *= 0.5
-            states.append((op.key, state, conf, f))
-            reading.fields.append(FieldReading(f"{it.key}.{op.key}", state, conf, (x, y, side, side), "tickbox"))
+            state = "ticked" if cls in bx.MARKED else cls
+            states.append((op.key, state, conf, f, cls))
+            reading.fields.append(FieldReading(f"{it.key}.{op.key}", state, conf, (x, y, side, side), "tickbox",
+                                               box_class=cls))
             xs += [x, x + side]
             ys += [y, y + side]
         ans, conf, status = bx.decide_item(states)
         if frac < 0.8:
             conf *= 0.5
-        by_item[it.key] = states
         reading.answers[it.key] = ans
         reading.answer_confidence[it.key] = conf
         reading.item_status[it.key] = status
         reading.fields.append(FieldReading(it.key, ans, conf, (min(xs), min(ys), max(xs) - min(xs),
                                                                  max(ys) - min(ys)), "choice"))
-        unsure_any |= status in ("none", "multiple", "unsure")
-        cancelled_any |= status == "cancelled"
-    if unsure_any:
-        bad = [k for k, s in reading.item_status.items() if s in ("none", "multiple", "unsure")]
-        reading.problems.append(problem("item_unsure", items=bad))
-    if cancelled_any:
-        reading.problems.append(problem("item_cancelled",
-                                        items=[k for k, s in reading.item_status.items() if s == "cancelled"]))
+        code = STATUS_PROBLEM.get(status)
+        if code:
+            boxes = [[int(pos[(it.key, k)][0]), int(pos[(it.key, k)][1]), side, side]
+                     for k, _st, _c, _f, cls in states if cls != "empty" or status == "none"]
+            doubt.setdefault(code, {})[it.key] = boxes
+    for code, items in doubt.items():
+        reading.problems.append(problem(code, items=list(items), boxes=items))
 
 
 def read_member_name(reading, gray, H, lay: Layout, dy_head: float):
