@@ -141,9 +141,13 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3,
     contrast = None
     if gray is not None and inner.size:
         gi0 = cv2.GaussianBlur(gray[max(0, y + inset):max(0, y + w - inset + 1),
-                                    max(0, x + inset):max(0, x + w - inset + 1)], (3, 3), 0)
-        paper0 = float(np.percentile(gi0, 90)) if gi0.size else 255.0
-        faint = float((gi0 < paper0 * (1 - FAINT_DARKENING)).mean()) if gi0.size else 0.0
+                                    max(0, x + inset):max(0, x + w - inset + 1)], (5, 5), 0)
+        c0 = max(2, min(gi0.shape) // 6) if gi0.size else 0
+        gi0 = gi0[c0:-c0, c0:-c0] if gi0.size and min(gi0.shape) > 2 * c0 + 2 else gi0[:0]
+        if gi0.size:  # the core only: a border located a pixel off must not count
+            paper0 = float(np.percentile(gi0, 90))
+            m0 = (gi0 < paper0 * (1 - FAINT_DARKENING)).astype(np.uint8)
+            faint = float(cv2.morphologyEx(m0, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).mean())
     if gray is not None and inner.size and ratio > EMPTY_MAX / 2:
         gi = gray[max(0, y + inset):max(0, y + w - inset + 1), max(0, x + inset):max(0, x + w - inset + 1)]
         ring = gray[max(0, y - w // 2):min(H, y + w + w // 2), max(0, x - w // 2):min(W, x + w + w // 2)]
@@ -182,9 +186,9 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3,
 BOX_CLASSES = ("empty", "ticked", "filled", "scribbled", "circled", "faint", "unsure")
 MARKED = ("ticked", "filled", "scribbled", "circled", "faint")
 FILLED_MIN = 0.55  # interior ink at or above: a heavy box (filled or scribbled out)
-SOLID_MIN = 0.85  # core ink at or above (and heavy): filled on purpose; below: scribbled out
+SOLID_MIN = 0.92  # core ink at or above (and heavy): filled on purpose; below: scribbled out
 FAINT_DARKENING = 0.1  # a pixel this much (relative) darker than the paper carries some ink
-FAINT_MIN = 0.12  # an otherwise empty box with this share of such pixels: faint mark
+FAINT_MIN = 0.06  # an otherwise empty box with this share of such pixels: faint mark
 FAINT_MAX = 0.42  # darkest ink inside at most this much darker than the paper (relative): faint (pencil)
 
 
@@ -238,7 +242,7 @@ def classify_box(crop) -> tuple[str, float]:
     inset = max(3, int(round(side * 0.18)))
     inner = ink[inset:h - inset, inset:w - inset]
     ratio = float(inner.mean()) if inner.size else 0.0
-    return classify_features({"ink": ratio, "circled": False})
+    return classify_features({"ink": ratio, "solid": 1.0 if ratio >= FILLED_MIN else 0.0, "circled": False})
 
 
 def decide_item(states: list[tuple]) -> tuple[str | None, float, str]:
@@ -252,7 +256,8 @@ def decide_item(states: list[tuple]) -> tuple[str | None, float, str]:
     * "circled": one box circled (a stroke around it), nothing else marked: proposed;
     * "faint": one faint (pencil) mark, nothing else marked: proposed;
     * "multiple": two or more marks that no convention resolves (ambiguous);
-    * "unsure": a box neither clearly empty nor clearly marked;
+    * "unsure": a box neither clearly empty nor clearly marked, or a lone scribbled-looking box
+      (proposed: a box filled by hatching looks like one);
     * "none": nothing marked (or only a cancelled box).
     """
     def cls(s):
@@ -273,7 +278,9 @@ def decide_item(states: list[tuple]) -> tuple[str | None, float, str]:
             return circled[0][0], min(0.6, base), "circled"
         if faint:
             return faint[0][0], min(0.5, base), "faint"
-        return None, 0.3, "none"  # only a scribbled box: an answer cancelled and none given
+        # only a heavy box that looks scribbled: a box filled by hatching, or an answer cancelled and
+        # none given; proposed, a person decides
+        return scribbled[0][0], min(0.4, base), "unsure"
     if len(scribbled) == 1 and len(marked) + len(circled) + len(faint) == 1 and not unsure:
         keep = (marked + circled + faint)[0]
         return keep[0], min(0.6, base), "corrected"

@@ -98,13 +98,19 @@ def _stroke(img, pts, colour, width_px, tremor, rng, alpha=1.0):
         wob = np.cumsum(rng.normal(0, 1, (n, 2)), axis=0)
         wob -= np.linspace(wob[0], wob[-1], n)
         p += wob / max(1.0, np.abs(wob).max()) * tremor * total * 0.3
-    layer = np.zeros(img.shape[:2], np.uint8)
-    cv2.polylines(layer, [np.round(p * 4).astype(np.int32).reshape(-1, 1, 2)], False, 255,
+    m = int(width_px) + 3
+    x0, y0 = max(0, int(p[:, 0].min()) - m), max(0, int(p[:, 1].min()) - m)
+    x1, y1 = min(img.shape[1], int(p[:, 0].max()) + m + 1), min(img.shape[0], int(p[:, 1].max()) + m + 1)
+    if x1 <= x0 or y1 <= y0:
+        return
+    layer = np.zeros((y1 - y0, x1 - x0), np.uint8)  # only the stroke's bounding box (speed)
+    cv2.polylines(layer, [np.round((p - [x0, y0]) * 4).astype(np.int32).reshape(-1, 1, 2)], False, 255,
                   max(1, int(round(width_px))), cv2.LINE_AA, shift=2)
-    _apply_ink(img, layer, colour, alpha, rng)
+    _apply_ink(img[y0:y1, x0:x1], layer, colour, alpha, rng)
 
 
 def _apply_ink(img, layer, colour, alpha, rng, grain: bool = False):
+    """Multiply ``img`` (a view, changed in place) by the ink where ``layer`` (0..255) is drawn."""
     a = layer.astype(np.float32) / 255.0 * alpha
     if grain or colour == PENCIL:
         a *= rng.uniform(0.35, 1.0, a.shape).astype(np.float32)
