@@ -242,8 +242,6 @@ def fill_sheet(source, seed: int, *, habits: dict | None = None, styles: dict | 
             style = "circle"
         elif habit == "pencil":
             style = "pencil"
-        elif habit == "correction" and style == "fill":
-            style = "tick"
         draw(img, box[ans], style, hand, rng)
         truth["styles"][it.key] = style
         truth["answers"][it.key] = ans
@@ -254,8 +252,9 @@ def fill_sheet(source, seed: int, *, habits: dict | None = None, styles: dict | 
             truth["boxes"][f"{it.key}.{other}"] = "scribbled"
             clean = False
         elif habit == "double":
-            draw(img, box[other], "tick" if style in ("fill", "circle", "pencil") else style, hand, rng)
-            truth["boxes"][f"{it.key}.{other}"] = "ticked"
+            second = "tick" if style in ("circle", "pencil") else style
+            draw(img, box[other], second, hand, rng)
+            truth["boxes"][f"{it.key}.{other}"] = BOX_CLASS[second]
             truth["answers"][it.key] = None
             clean = False
         elif habit == "crossing":
