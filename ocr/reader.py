@@ -215,6 +215,8 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
             dy_head = 0.0
     if ocr_name and "member_full_name" in lay.regions:
         read_member_name(reading, gray, H, lay, dy_head)
+        if "member_date_of_birth" in lay.regions:
+            read_member_name(reading, gray, H, lay, dy_head, region="member_date_of_birth")
     t_ocr = time.perf_counter()
     colour = align.warp(bgr, H, align.canonical_size(lay)) if (want_images or has_colour) else None
     read_areas(reading, lay, g, ink, colour, has_colour, dy, want_images)

@@ -100,9 +100,11 @@ def read_boxes(reading: PageReading, lay: Layout, ink, located, frac, gray=None)
         reading.problems.append(problem(code, items=list(items), boxes=items))
 
 
-def read_member_name(reading, gray, H, lay: Layout, dy_head: float):
+def read_member_name(reading, gray, H, lay: Layout, dy_head: float, region: str = "member_full_name"):
+    """OCR one printed line (the member's name, or with ``region="member_date_of_birth"`` the
+    date of birth) into a "text" field of that name with Tesseract's mean word confidence."""
     import pytesseract
-    x, y, w, h = align.box_to_canon(lay, lay.regions["member_full_name"])
+    x, y, w, h = align.box_to_canon(lay, lay.regions[region])
     box = (x, y + dy_head - 3, w, h + 6)
     Hc, size = align.region_homography(H, box, 2.0)
     crop = align.warp(gray, Hc, size)
@@ -111,9 +113,8 @@ def read_member_name(reading, gray, H, lay: Layout, dy_head: float):
         data = pytesseract.image_to_data(crop, lang="vie", config="--psm 7",
                                          output_type=pytesseract.Output.DICT)
     except Exception as exc:  # tesseract missing or failed: report, do not crash the page
-        reading.fields.append(FieldReading("member_full_name", None, 0.0,
-                                           tuple(int(v) for v in box), "text"))
-        reading.problems.append(problem("ocr_failed", f"Không nhận dạng được họ tên ({exc.__class__.__name__})"))
+        reading.fields.append(FieldReading(region, None, 0.0, tuple(int(v) for v in box), "text"))
+        reading.problems.append(problem("ocr_failed", f"Không nhận dạng được {'họ tên' if region == 'member_full_name' else 'ngày sinh'} ({exc.__class__.__name__})"))
         return
     words, confs = [], []
     for t, c in zip(data["text"], data["conf"]):
@@ -123,8 +124,7 @@ def read_member_name(reading, gray, H, lay: Layout, dy_head: float):
             confs.append(float(c))
     text = unicodedata.normalize("NFC", " ".join(words)).strip(" .,:;-_")
     conf = (sum(confs) / len(confs) / 100.0) if confs else 0.0
-    reading.fields.append(FieldReading("member_full_name", text or None, conf,
-                                       tuple(int(round(v)) for v in box), "text"))
+    reading.fields.append(FieldReading(region, text or None, conf, tuple(int(round(v)) for v in box), "text"))
 
 
 def read_areas(reading, lay: Layout, g, ink, colour, has_colour, dy, want_images):

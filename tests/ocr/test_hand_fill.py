@@ -149,3 +149,13 @@ def test_blank_and_show_through_sheets_are_skipped(standard, layouts, level, sho
     img, _truth = hf.blank_sheet(standard, 5, level, show_through=show_through)
     r = read(img, layouts)
     assert r.kind == "blank" and r.problem_codes == ["blank"]
+
+
+@pytest.mark.parametrize("level", ["medium", "phone"])
+def test_printed_name_and_date_of_birth_are_read_with_a_confidence(standard, layouts, level):
+    """What the service compares with the QR's member (name_mismatch)."""
+    img, _truth = hf.make_page(standard, 9, level, turn=0)
+    r = ocr.read_page(img, layouts=layouts, hmac_key=KEY, want_images=False)
+    name, dob = r.field("member_full_name"), r.field("member_date_of_birth")
+    assert name.value == standard.record["member_full_name"] and name.confidence >= 0.8
+    assert dob.value == standard.record["member_date_of_birth"].strftime("%d/%m/%Y") and dob.confidence >= 0.8
