@@ -160,7 +160,7 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3,
     X0, Y0, X1, Y1 = max(0, x - m), max(0, y - m), min(W, x + w + m), min(H, y + w + m)
     roi = ink[Y0:Y1, X0:X1]
     circled = False
-    if roi.size and ratio < HEAVY_MIN:
+    if roi.size and ratio <= TICK_MIN:  # a mark inside with a big stroke around it is a mark
         n, lab, stats, _c = cv2.connectedComponentsWithStats(roi, connectivity=8)
         bx0, by0, bx1, by1 = x - X0, y - Y0, x - X0 + w, y - Y0 + w
         g = max(4, w // 8)
