@@ -1,6 +1,9 @@
 """Benchmark of the scan reader on synthetic pages.
 
-    python bench/ocr.py --pages 300            # 100 pages per level, 2 worker processes
+    python bench/ocr.py --pages 240            # INDEPENDENT fill model (tests/support/hand_fill.py):
+                                               # 60 pages per level (light, medium, heavy, phone)
+    python bench/ocr.py --generator project    # the project's generator (the one thresholds were tuned on)
+    python bench/ocr.py --pages 300
     python bench/ocr.py --foreign-only --foreign 100 --levels medium   # member proposal on retyped forms
 
 Renders a few distinct sheets once (docgen -> LibreOffice, cached), then for
@@ -14,10 +17,23 @@ differing by one diacritic, ~6% exact namesakes).  Each miss is printed with
 the expected member, the proposal, the OCR'd name and dates and the top
 candidates' scores (--verbose: the OCR text too).
 
-Prints the rates per level and ends with one JSON line per level:
-level, identification_rate, tickbox_accuracy, wrong_applied_rate,
-auto_applied_share, pages_per_min, foreign_member_match_rate (fractions 0..1;
-pages_per_min counts our sheets read with the given number of workers).
+By default the pages come from the independent fill model (report split: seeds
+from 100000 on; the reader's thresholds were tuned on the project's generator and
+on hand_fill seeds below 10000), with a fourth level "phone" (photographs) and
+--blanks blank or show-through sheets per level.  Per level and per mark style it
+prints box accuracy, item accuracy (the reader's answer or proposal is what the
+hand meant), wrong automatic applies (applied without a person and a value is not
+what the hand meant), applies of a page with an item in doubt, the automatic
+share (of all pages and of the pages whose six items carry one clean mark), the
+calibration of the box confidences (expected vs observed error per band) and
+pages/min.
+
+Ends with one JSON line per level: level, identification_rate, tickbox_accuracy,
+wrong_applied_rate, auto_applied_share, pages_per_min, foreign_forms,
+foreign_member_match_rate, box_accuracy_phone, foreign_items_preread_rate
+(fractions 0..1; pages_per_min counts our sheets read with the given number of
+workers), plus item_accuracy, wrong_applied, auto_applied_share_clean,
+blank_skipped_rate and generator.
 """
 from __future__ import annotations
 
@@ -39,11 +55,13 @@ import cv2  # noqa: E402
 cv2.setNumThreads(1)
 
 import ocr  # noqa: E402
-from tests.support import synthetic_sheets as syn  # noqa: E402
+from tests.support import hand_fill as hf, synthetic_sheets as syn  # noqa: E402
 from docgen import find_template, load_definition, samples  # noqa: E402
 
 KEY = samples.MARK_KEY_FOR_TESTS
 LEVELS = syn.LEVELS
+HAND_LEVELS = hf.LEVELS  # light, medium, heavy, phone
+REPORT_SEED = 100_000  # hand_fill seeds of the report split (tuning used seeds below 10000)
 G: dict = {}  # inherited by the forked workers
 
 
@@ -85,15 +103,26 @@ def _members(n: int, seed: int = 7) -> list[dict]:
 
 def _gen(task):
     kind, level, i, path = task
-    seed = hash((level, i)) % 10_000_000 if False else (LEVELS.index(level) * 100_000 + i)
-    if kind == "sheet":
+    hand = G["generator"] == "hand"
+    if kind == "sheet" and hand:
+        src = G["sources"][i % len(G["sources"])]
+        seed = REPORT_SEED + HAND_LEVELS.index(level) * 10_000 + i
+        img, truth = hf.make_page(src, seed, level)
+        from ocr.qr import parse_unverified
+        truth["member_id"] = (parse_unverified(src.qr_payload) or {}).get("member_id")
+    elif kind == "sheet":
+        seed = LEVELS.index(level) * 100_000 + i
         src = G["sources"][i % len(G["sources"])]
         img, truth = syn.make_page(src, seed, level,
                                    fill_kw=dict(member_id=str(20000 + seed), mark_key=KEY))
+    elif kind == "blank":
+        img, truth = hf.blank_sheet(G["sources"][i % len(G["sources"])], REPORT_SEED + 7 * i + len(level), level)
     else:
         img0 = G["foreign"][i % len(G["foreign"])]
-        img, info = syn.degrade(img0, level, seed, orientation=0)
-        truth = {"member_id": G["foreign_ids"][i % len(G["foreign_ids"])], "degradation": info}
+        seed = REPORT_SEED + i if hand else LEVELS.index(level) * 100_000 + i
+        img, info = (hf.degrade(img0, level, seed, turn=0) if hand else syn.degrade(img0, level, seed, orientation=0))
+        truth = {"member_id": G["foreign_ids"][i % len(G["foreign_ids"])], "degradation": info,
+                 "answers": G["foreign_answers"][i % len(G["foreign_answers"])]}
     cv2.imwrite(path, img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
     return kind, level, path, truth
 
@@ -106,12 +135,13 @@ def _read(task):
                       members_hint=G["members"] if kind == "foreign" else None)
     el = time.perf_counter() - t
     boxes = {f.name: f.value for f in r.fields if f.kind == "tickbox"}
+    classes = {f.name: (f.box_class, f.confidence) for f in r.fields if f.kind == "tickbox"}
     prop = r.field("proposed_member_id")
     diag = None
     if kind == "foreign" and (prop is None or prop.value != truth["member_id"]):
         diag = _diagnose(img, truth["member_id"])  # reads the page once more (only for failures)
     return {"diag": diag, "confidence": prop.confidence if prop else None, "kind": kind, "level": level, "truth": truth, "read_kind": r.kind, "member_id": r.member_id,
-            "answers": r.answers, "boxes": boxes, "auto": r.auto_applicable, "problems": r.problem_codes,
+            "answers": r.answers, "boxes": boxes, "classes": classes, "status": r.item_status, "auto": r.auto_applicable, "problems": r.problem_codes,
             "proposed": prop.value if prop else None, "seconds": el}
 
 
@@ -135,15 +165,23 @@ def _diagnose(img, expected) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pages", type=int, default=300, help="sheet pages in all (split over the 3 levels)")
+    ap.add_argument("--pages", type=int, default=240, help="sheet pages in all (split over the levels)")
+    ap.add_argument("--generator", choices=("hand", "project"), default="hand",
+                    help="hand: the independent fill model (default, the figures to report); project: the "
+                         "project's generator the thresholds were tuned on")
+    ap.add_argument("--blanks", type=int, default=8, help="blank or show-through sheets per level (hand only)")
     ap.add_argument("--foreign", type=int, default=40, help="retyped forms per level (distinct members)")
     ap.add_argument("--foreign-only", action="store_true", help="only the retyped forms (skip our own sheets)")
     ap.add_argument("--members", type=int, default=600, help="members in the hint list")
-    ap.add_argument("--levels", default=",".join(LEVELS), help="comma separated degradation levels")
+    ap.add_argument("--levels", default=None, help="comma separated degradation levels "
+                    "(default: light,medium,heavy,phone for hand; light,medium,heavy for project)")
     ap.add_argument("--verbose", action="store_true", help="print the OCR text of failed retyped forms")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--sources", type=int, default=6, help="distinct rendered sheets")
     args = ap.parse_args(argv)
+    G["generator"] = args.generator
+    all_levels = HAND_LEVELS if args.generator == "hand" else LEVELS
+    args.levels = args.levels or ",".join(all_levels)
 
     t0 = time.perf_counter()
     recs = syn.sample_records(args.sources, variants=("standard",) * (args.sources - 1) + ("exempt",))
@@ -170,10 +208,11 @@ def main(argv=None) -> int:
                 for n, it in enumerate(G["sources"][0].layout.choice_items())} for j in range(len(fmembers))]
     G["foreign"] = syn.render_foreign_sources(definition, fmembers, answers) if args.foreign else []
     G["foreign_ids"] = [m["id"] for m in fmembers]
+    G["foreign_answers"] = answers
     print(f"rendered {len(recs)} sheets and {len(G['foreign'])} retyped forms in {time.perf_counter() - t0:.1f} s")
 
     levels = [lv for lv in args.levels.split(",") if lv]
-    per_level = 0 if args.foreign_only else max(1, args.pages // len(LEVELS))
+    per_level = 0 if args.foreign_only else max(1, args.pages // len(levels))
     with tempfile.TemporaryDirectory(prefix="noicutru-bench-") as tmp:
         tasks = []
         for level in levels:
@@ -181,11 +220,14 @@ def main(argv=None) -> int:
                 tasks.append(("sheet", level, i, os.path.join(tmp, f"{level}-{i:04d}.png")))
             for i in range(args.foreign):
                 tasks.append(("foreign", level, i, os.path.join(tmp, f"{level}-f{i:04d}.png")))
+            if args.generator == "hand" and not args.foreign_only:
+                for i in range(args.blanks):
+                    tasks.append(("blank", level, i, os.path.join(tmp, f"{level}-b{i:04d}.png")))
         t = time.perf_counter()
         with Pool(args.workers) as pool:
             generated = pool.map(_gen, tasks, chunksize=4)
         print(f"generated {len(generated)} pages in {time.perf_counter() - t:.1f} s")
-        sheets = [g for g in generated if g[0] == "sheet"]
+        sheets = [g for g in generated if g[0] in ("sheet", "blank")]
         foreign = [g for g in generated if g[0] == "foreign"]
         with Pool(args.workers) as pool:
             t = time.perf_counter()
@@ -199,60 +241,166 @@ def main(argv=None) -> int:
 
     lines = []
     for level in levels:
-        rs = [r for r in res_sheets if r["level"] == level]
+        rs = [r for r in res_sheets if r["level"] == level and r["kind"] == "sheet"]
+        bs = [r for r in res_sheets if r["level"] == level and r["kind"] == "blank"]
         fs = [r for r in res_foreign if r["level"] == level]
         if fs:
             _report_foreign(level, fs, args.verbose)
+        fmatch = (sum(r["proposed"] == r["truth"]["member_id"] for r in fs) / len(fs)) if fs else None
+        fpre = _preread_rate(fs)
         if not rs:
-            fmatch = sum(r["proposed"] == r["truth"]["member_id"] for r in fs) / len(fs) if fs else None
             lines.append({"level": level, "foreign_forms": len(fs),
-                          "foreign_member_match_rate": round(fmatch, 4) if fmatch is not None else None})
+                          "foreign_member_match_rate": round(fmatch, 4) if fmatch is not None else None,
+                          "foreign_items_preread_rate": fpre})
             continue
         n = len(rs)
-        ident = sum(r["member_id"] == r["truth"]["member_id"] for r in rs) / n
-        box_ok = box_n = item_ok = item_n = 0
-        wrong_auto = auto = 0
-        for r in rs:
-            tr = r["truth"]
-            for name, val in r["boxes"].items():
-                ik, ok = name.split(".")
-                ticked = tr["answers"].get(ik) == ok or tr["scribbled"].get(ik) == ok
-                box_ok += (val == "ticked") == ticked and val != "unsure"
-                box_n += 1
-            for k, v in tr["expected"].items():
-                item_ok += r["answers"].get(k) == v
-                item_n += 1
-            if r["auto"]:
-                auto += 1
-                wrong = r["member_id"] != tr["member_id"] or any(r["answers"].get(k) != v
-                                                                 for k, v in tr["expected"].items())
-                wrong_auto += wrong
-        sec = sum(r["seconds"] for r in rs)
         ppm = n / (wall_sheets * n / len(res_sheets)) * 60 if wall_sheets else 0.0
-        fmatch = (sum(r["proposed"] == r["truth"]["member_id"] for r in fs) / len(fs)) if fs else None
-        fkind = (sum(r["read_kind"] == "foreign_form" for r in fs) / len(fs)) if fs else None
-        print(f"\n== {level}: {n} sheet pages, {len(fs)} retyped forms")
-        print(f"  member identified (valid QR, right id): {ident:.1%}")
-        print(f"  tick-box accuracy: {box_ok / box_n:.2%} of {box_n} boxes; items right: {item_ok / item_n:.2%}")
-        print(f"  auto-applied pages: {auto / n:.1%}; auto-applied with a wrong value: {wrong_auto} "
-              f"({wrong_auto / n:.2%})")
+        sec = sum(r["seconds"] for r in rs)
+        print(f"\n== {level}: {n} sheet pages, {len(bs)} blank sheets, {len(fs)} retyped forms "
+              f"({args.generator} generator)")
+        if args.generator == "hand":
+            line = _report_hand(level, rs, bs)
+        else:
+            line = _report_project(rs)
         print(f"  reading time: mean {sec / n:.3f} s/page on one core; {ppm:.0f} pages/min on {args.workers} workers")
         if fs:
-            print(f"  retyped forms: recognised {fkind:.0%}, right member proposed {fmatch:.0%}")
+            fkind = sum(r["read_kind"] == "foreign_form" for r in fs) / len(fs)
+            print(f"  retyped forms: recognised {fkind:.0%}, right member proposed {fmatch:.0%}, "
+                  f"items pre-read right {fpre:.0%}")
         probs: dict = {}
         for r in rs:
             for p in r["problems"]:
                 probs[p] = probs.get(p, 0) + 1
         print(f"  problems: {probs}")
-        lines.append({"level": level, "identification_rate": round(ident, 4),
-                      "tickbox_accuracy": round(box_ok / box_n, 5), "wrong_applied_rate": round(wrong_auto / n, 4),
-                      "auto_applied_share": round(auto / n, 4), "pages_per_min": round(ppm, 1),
-                      "foreign_forms": len(fs),
-                      "foreign_member_match_rate": round(fmatch, 4) if fmatch is not None else None})
+        line.update({"level": level, "pages_per_min": round(ppm, 1), "foreign_forms": len(fs),
+                     "foreign_member_match_rate": round(fmatch, 4) if fmatch is not None else None,
+                     "foreign_items_preread_rate": fpre, "generator": args.generator})
+        lines.append(line)
+    phone = next((ln.get("tickbox_accuracy") for ln in lines if ln["level"] == "phone"), None)
+    for ln in lines:
+        ln["box_accuracy_phone"] = phone
+    if args.generator == "hand" and res_sheets:
+        _report_calibration([r for r in res_sheets if r["kind"] == "sheet"])
     print()
     for ln in lines:
         print(json.dumps(ln))
     return 0
+
+
+def _preread_rate(fs):
+    """Share of the items of retyped forms whose answer was pre-read right."""
+    n = ok = 0
+    for r in fs:
+        for k, v in (r["truth"].get("answers") or {}).items():
+            n += 1
+            ok += r["answers"].get(k) == v
+    return round(ok / n, 4) if n else None
+
+
+def _marked(cls) -> bool:
+    return cls not in (None, "empty", "unsure")
+
+
+def _report_hand(level, rs, bs) -> dict:
+    """Figures of pages from the independent fill model (truth: tests/support/hand_fill.py)."""
+    n = len(rs)
+    ident = sum(r["member_id"] == r["truth"]["member_id"] for r in rs) / n
+    box_ok = box_n = item_ok = item_n = 0
+    wrong = doubt_auto = auto = clean_n = clean_auto = 0
+    per_style: dict = {}
+    for r in rs:
+        tr = r["truth"]
+        for name, (cls, _conf) in r["classes"].items():
+            t = tr["boxes"][name]
+            ok = (_marked(cls) == (t != "empty")) and cls != "unsure"
+            box_ok += ok
+            box_n += 1
+            if t != "empty":
+                st = per_style.setdefault(t if t != "ticked" else tr["styles"].get(name.split(".")[0], t), [0, 0, 0, 0])
+                st[0] += ok
+                st[1] += 1
+        for k, v in tr["answers"].items():
+            right = r["answers"].get(k) == v
+            item_ok += right
+            item_n += 1
+            habit = tr["habits"][k]
+            key = tr["styles"].get(k, "no mark") if habit in ("clean", "crossing") else habit
+            st = per_style.setdefault("item:" + key, [0, 0, 0, 0])
+            st[2] += right
+            st[3] += 1
+        clean = not tr["doubt"]
+        clean_n += clean
+        if r["auto"]:
+            auto += 1
+            clean_auto += clean
+            bad = r["member_id"] != tr["member_id"] or any(r["answers"].get(k) != v for k, v in tr["answers"].items())
+            wrong += bad
+            doubt_auto += bool(tr["doubt"])
+            if bad:
+                print(f"  WRONG AUTO APPLY: {r['answers']} meant {tr['answers']} habits {tr['habits']}")
+    skipped = sum(b["read_kind"] == "blank" for b in bs) / len(bs) if bs else None
+    print(f"  member identified (valid QR, right id): {ident:.1%}")
+    print(f"  box accuracy (marked vs empty, unsure counts wrong): {box_ok / box_n:.2%} of {box_n} boxes; "
+          f"items right (answer or proposal = what the hand meant): {item_ok / item_n:.2%}")
+    print(f"  applied automatically: {auto / n:.1%} of pages, {clean_auto}/{clean_n} of the pages whose six items "
+          f"carry one clean mark; WRONG value applied: {wrong}; applied with an item in doubt: {doubt_auto}")
+    if bs:
+        print(f"  blank / show-through sheets skipped as blank: {skipped:.0%} of {len(bs)}")
+    for k in sorted(per_style):
+        bo, bn, io, inn = per_style[k]
+        if k.startswith("item:"):
+            print(f"    item habit/style {k[5:]:<12} items right {io}/{inn}")
+        else:
+            print(f"    box style {k:<12} marked box read as marked {bo}/{bn}")
+    return {"identification_rate": round(ident, 4), "tickbox_accuracy": round(box_ok / box_n, 5),
+            "item_accuracy": round(item_ok / item_n, 5), "wrong_applied_rate": round(wrong / n, 4),
+            "wrong_applied": wrong, "doubt_applied": doubt_auto, "auto_applied_share": round(auto / n, 4),
+            "auto_applied_share_clean": round(clean_auto / clean_n, 4) if clean_n else None,
+            "blank_skipped_rate": round(skipped, 4) if skipped is not None else None}
+
+
+def _report_calibration(rs) -> None:
+    """Box confidence bands: mean confidence (expected error 1 - mean) vs observed error."""
+    bands = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 1.01)]
+    print("\n== calibration of box confidences (all levels): band, boxes, expected error, observed error")
+    for lo, hi in bands:
+        sel = []
+        for r in rs:
+            for name, (cls, conf) in r["classes"].items():
+                if lo <= conf < hi:
+                    t = r["truth"]["boxes"][name]
+                    sel.append((conf, (_marked(cls) == (t != "empty")) and cls != "unsure"))
+        if sel:
+            exp = 1 - sum(c for c, _ in sel) / len(sel)
+            obs = 1 - sum(ok for _, ok in sel) / len(sel)
+            print(f"  [{lo:.2f}, {hi:.2f}): {len(sel):5d} boxes, expected {exp:.3f}, observed {obs:.3f}")
+
+
+def _report_project(rs) -> dict:
+    n = len(rs)
+    ident = sum(r["member_id"] == r["truth"]["member_id"] for r in rs) / n
+    box_ok = box_n = item_ok = item_n = 0
+    wrong_auto = auto = 0
+    for r in rs:
+        tr = r["truth"]
+        for name, val in r["boxes"].items():
+            ik, ok = name.split(".")
+            ticked = tr["answers"].get(ik) == ok or tr["scribbled"].get(ik) == ok
+            box_ok += (val == "ticked") == ticked and val != "unsure"
+            box_n += 1
+        for k, v in tr["expected"].items():
+            item_ok += r["answers"].get(k) == v
+            item_n += 1
+        if r["auto"]:
+            auto += 1
+            wrong_auto += r["member_id"] != tr["member_id"] or any(r["answers"].get(k) != v
+                                                                   for k, v in tr["expected"].items())
+    print(f"  member identified (valid QR, right id): {ident:.1%}")
+    print(f"  tick-box accuracy: {box_ok / box_n:.2%} of {box_n} boxes; items right: {item_ok / item_n:.2%}")
+    print(f"  auto-applied pages: {auto / n:.1%}; auto-applied with a wrong value: {wrong_auto} ({wrong_auto / n:.2%})")
+    return {"identification_rate": round(ident, 4), "tickbox_accuracy": round(box_ok / box_n, 5),
+            "item_accuracy": round(item_ok / item_n, 5), "wrong_applied_rate": round(wrong_auto / n, 4),
+            "wrong_applied": wrong_auto, "auto_applied_share": round(auto / n, 4)}
 
 
 def _report_foreign(level, fs, verbose):

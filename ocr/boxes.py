@@ -9,7 +9,8 @@
   refined locally.
 * ``box_features`` / ``classify_box``: ink inside the box (ticks, crosses,
   fills, scribbles) and an enclosing stroke around it (circled box).
-* ``decide_item``: one answer per item, or none when unsure.
+* ``classify``: the box class (empty, ticked, filled, scribbled, circled, faint, unsure) with a
+  confidence; ``decide_item``: one answer per item (or a proposal) and the item's status.
 """
 from __future__ import annotations
 
@@ -99,8 +100,15 @@ class BoxFinder:
         return x0 + xx, y0 + yy, float(win[yy, xx])
 
 
-def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3) -> dict:
-    """Features of the box whose border centre line starts at (x, y) with side w (pixels)."""
+def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3,
+                 gray: np.ndarray | None = None) -> dict:
+    """Features of the box whose border centre line starts at (x, y) with side w (pixels).
+
+    ``ink``: interior ink ratio; ``solid``: ink ratio of the interior's core (a box blackened
+    on purpose is solid, a scribble over it has holes); ``circled``: a stroke encloses the box;
+    ``contrast`` (with ``gray``): how much darker than the paper the darkest ink inside is
+    (a pencil mark is faint).
+    """
     H, W = ink.shape
     inset = border_px // 2 + 3
     inner = ink[max(0, y + inset):max(0, y + w - inset + 1), max(0, x + inset):max(0, x + w - inset + 1)]
@@ -118,12 +126,41 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3)
                 if 0 <= k < inner.shape[1] and cols[k] > 0.6:
                     inner[:, k] = 0
     ratio = float(inner.mean()) if inner.size else 0.0
+    solid = 0.0
+    if inner.size and min(inner.shape) > 6:
+        c = max(2, min(inner.shape) // 5)
+        solid = float(inner[c:-c, c:-c].mean())
+    # ink just outside the border, left of the box and above/below it (reported, not used: the
+    # printed border leaks into these strips as much as a scribble does)
+    o0, o1 = border_px + 1, border_px + max(3, w // 8)
+    strips = [ink[y:y + w, max(0, x - o1):max(0, x - o0)], ink[max(0, y - o1):max(0, y - o0), x:x + w],
+              ink[y + w + o0:y + w + o1, x:x + w]]
+    outside = float(np.mean([s_.mean() for s_ in strips if s_.size])) if any(s_.size for s_ in strips) else 0.0
+    # faint strokes the binary ink misses (pencil): interior pixels clearly darker than the paper
+    faint = 0.0
+    contrast = None
+    if gray is not None and inner.size:
+        gi0 = cv2.GaussianBlur(gray[max(0, y + inset):max(0, y + w - inset + 1),
+                                    max(0, x + inset):max(0, x + w - inset + 1)], (5, 5), 0)
+        c0 = max(2, min(gi0.shape) // 6) if gi0.size else 0
+        gi0 = gi0[c0:-c0, c0:-c0] if gi0.size and min(gi0.shape) > 2 * c0 + 2 else gi0[:0]
+        if gi0.size:  # the core only: a border located a pixel off must not count
+            paper0 = float(np.percentile(gi0, 90))
+            m0 = (gi0 < paper0 * (1 - FAINT_DARKENING)).astype(np.uint8)
+            faint = float(cv2.morphologyEx(m0, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).mean())
+    if gray is not None and inner.size and ratio > EMPTY_MAX / 2:
+        gi = gray[max(0, y + inset):max(0, y + w - inset + 1), max(0, x + inset):max(0, x + w - inset + 1)]
+        ring = gray[max(0, y - w // 2):min(H, y + w + w // 2), max(0, x - w // 2):min(W, x + w + w // 2)]
+        paper = float(np.percentile(ring, 90)) if ring.size else 255.0
+        sel = gi[inner.astype(bool)]
+        if sel.size:
+            contrast = (paper - float(np.percentile(sel, 20))) / max(paper, 1.0)
     # circled: a stroke that encloses the box (bounding box beyond the border on all sides)
     m = int(w * 0.75)
     X0, Y0, X1, Y1 = max(0, x - m), max(0, y - m), min(W, x + w + m), min(H, y + w + m)
     roi = ink[Y0:Y1, X0:X1]
     circled = False
-    if roi.size and ratio <= TICK_MIN:
+    if roi.size and ratio <= TICK_MIN:  # a mark inside with a big stroke around it is a mark
         n, lab, stats, _c = cv2.connectedComponentsWithStats(roi, connectivity=8)
         bx0, by0, bx1, by1 = x - X0, y - Y0, x - X0 + w, y - Y0 + w
         g = max(4, w // 8)
@@ -141,20 +178,49 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3)
                         and comp[by1 + g // 2:, bx0 + q0 - w // 4:bx0 + q1 + w // 4].any():
                     circled = True
                     break
-    return {"ink": ratio, "circled": circled}
+    return {"ink": ratio, "solid": solid, "circled": circled, "contrast": contrast, "outside": outside,
+            "faint": faint}
+
+
+# Box classes (``FieldReading.box_class``); MARKED are the classes that say "this box was marked".
+BOX_CLASSES = ("empty", "ticked", "filled", "scribbled", "circled", "faint", "unsure")
+MARKED = ("ticked", "filled", "scribbled", "circled", "faint")
+FILLED_MIN = 0.55  # interior ink at or above: a heavy box (filled or scribbled out)
+SOLID_MIN = 0.92  # core ink at or above (and heavy): filled on purpose; below: scribbled out
+FAINT_DARKENING = 0.1  # a pixel this much (relative) darker than the paper carries some ink
+FAINT_MIN = 0.06  # an otherwise empty box with this share of such pixels: faint mark
+FAINT_MAX = 0.42  # darkest ink inside at most this much darker than the paper (relative): faint (pencil)
+
+
+def classify(f: dict) -> tuple[str, float]:
+    """Features -> (box class, confidence 0..1 that the class is right)."""
+    ink = f["ink"]
+    contrast = f.get("contrast")
+    if f.get("circled"):
+        return "circled", 0.85
+    if ink <= EMPTY_MAX and f.get("faint", 0.0) >= FAINT_MIN:
+        return "faint", 0.6
+    if ink <= EMPTY_MAX:
+        return "empty", float(min(1.0, 1.0 - ink / EMPTY_MAX * 0.15))
+    if contrast is not None and contrast < FAINT_MAX:
+        return "faint", float(min(0.95, 0.6 + (FAINT_MAX - contrast) * 2))
+    if ink < TICK_MIN:
+        mid = (EMPTY_MAX + TICK_MIN) / 2
+        return "unsure", float(0.5 - abs(ink - mid) / (TICK_MIN - EMPTY_MAX))
+    if ink >= FILLED_MIN:
+        if f.get("solid", 1.0) >= SOLID_MIN:
+            return "filled", float(min(1.0, 0.8 + (f["solid"] - SOLID_MIN) * 2))
+        return "scribbled", float(min(0.95, 0.7 + (SOLID_MIN - f.get("solid", 0)) * 1.5))
+    return "ticked", float(min(1.0, 0.8 + (ink - TICK_MIN) * 2.0))
 
 
 def classify_features(f: dict) -> tuple[str, float]:
-    ink = f["ink"]
-    if ink >= TICK_MIN:
-        return "ticked", float(min(1.0, 0.8 + (ink - TICK_MIN) * 2.0))
-    if f.get("circled"):
-        return "ticked", 0.85
-    if ink <= EMPTY_MAX:
-        return "empty", float(min(1.0, 1.0 - ink / EMPTY_MAX * 0.15))
-    # in between: faint or a stray mark
-    mid = (EMPTY_MAX + TICK_MIN) / 2
-    return "unsure", float(0.5 - abs(ink - mid) / (TICK_MIN - EMPTY_MAX))
+    """Features -> ("ticked" | "empty" | "unsure", confidence): the three-valued state kept for
+    callers of the first versions (every marked class is "ticked")."""
+    cls, conf = classify(f)
+    if cls in MARKED:
+        return "ticked", conf
+    return cls, conf
 
 
 def classify_box(crop) -> tuple[str, float]:
@@ -176,30 +242,50 @@ def classify_box(crop) -> tuple[str, float]:
     inset = max(3, int(round(side * 0.18)))
     inner = ink[inset:h - inset, inset:w - inset]
     ratio = float(inner.mean()) if inner.size else 0.0
-    return classify_features({"ink": ratio, "circled": False})
+    return classify_features({"ink": ratio, "solid": 1.0 if ratio >= FILLED_MIN else 0.0, "circled": False})
 
 
-def decide_item(states: list[tuple[str, str, float, dict]]) -> tuple[str | None, float, str]:
-    """states: [(option_key, state, confidence, features)] -> (answer, confidence, status).
+def decide_item(states: list[tuple]) -> tuple[str | None, float, str]:
+    """states: [(option_key, state, confidence, features[, box_class])] -> (answer, confidence, status).
 
-    status: "ok" | "cancelled" (a scribbled-out box beside one ticked box: the other wins)
-    | "none" (nothing ticked) | "multiple" | "unsure".
+    ``answer`` is a PROPOSAL unless status is "ok".  status:
+
+    * "ok": exactly one box marked (ticked or filled), every other box clearly empty;
+    * "corrected": one box scribbled out (cancelled) and one other box marked: the other is
+      proposed, a person decides;
+    * "circled": one box circled (a stroke around it), nothing else marked: proposed;
+    * "faint": one faint (pencil) mark, nothing else marked: proposed;
+    * "multiple": two or more marks that no convention resolves (ambiguous);
+    * "unsure": a box neither clearly empty nor clearly marked, or a lone scribbled-looking box
+      (proposed: a box filled by hatching looks like one);
+    * "none": nothing marked (or only a cancelled box).
     """
-    ticked = [s for s in states if s[1] == "ticked"]
-    unsure = [s for s in states if s[1] == "unsure"]
+    def cls(s):
+        return s[4] if len(s) > 4 else {"ticked": "ticked"}.get(s[1], s[1])
+
+    classes = [cls(s) for s in states]
+    marked = [s for s, c in zip(states, classes) if c in ("ticked", "filled")]
+    scribbled = [s for s, c in zip(states, classes) if c == "scribbled"]
+    circled = [s for s, c in zip(states, classes) if c == "circled"]
+    faint = [s for s, c in zip(states, classes) if c == "faint"]
+    unsure = [s for s, c in zip(states, classes) if c == "unsure"]
     base = min((s[2] for s in states), default=0.0)
-    if len(ticked) == 1 and not unsure:
-        return ticked[0][0], base, "ok"
-    if len(ticked) == 2 and not unsure:
-        heavy = [s for s in ticked if s[3]["ink"] >= HEAVY_MIN]
-        light = [s for s in ticked if TICK_MIN <= s[3]["ink"] < HEAVY_MIN * 0.8]
-        if len(heavy) == 1 and len(light) == 1:
-            return light[0][0], min(0.9, base), "cancelled"
+    n_marks = len(marked) + len(scribbled) + len(circled) + len(faint)
+    if n_marks == 1 and not unsure:
+        if marked:
+            return marked[0][0], base, "ok"
+        if circled:
+            return circled[0][0], min(0.6, base), "circled"
+        if faint:
+            return faint[0][0], min(0.5, base), "faint"
+        # only a heavy box that looks scribbled: a box filled by hatching, or an answer cancelled and
+        # none given; proposed, a person decides
+        return scribbled[0][0], min(0.4, base), "unsure"
+    if len(scribbled) == 1 and len(marked) + len(circled) + len(faint) == 1 and not unsure:
+        keep = (marked + circled + faint)[0]
+        return keep[0], min(0.6, base), "corrected"
+    if n_marks >= 2:
         return None, 0.0, "multiple"
-    if len(ticked) > 2:
-        return None, 0.0, "multiple"
-    if len(ticked) == 1 and unsure:
-        return None, 0.4, "unsure"
-    if not ticked and unsure:
-        return None, 0.3, "unsure"
+    if unsure:
+        return None, 0.4 if n_marks else 0.3, "unsure"
     return None, 0.0, "none"

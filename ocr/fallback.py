@@ -60,7 +60,7 @@ def read_by_qr_only(bgr, gray, has_colour, lays, key, qr_hit, members_hint, t0, 
     r.layout_key = lay.key
     if frac < 0.8:
         r.problems.append(problem("layout_mismatch"))
-    read_boxes(r, lay, ink, located, frac)
+    read_boxes(r, lay, ink, located, frac, gray=g)
     colour = align.warp(bgr, H, align.canonical_size(lay))
     read_areas(r, lay, g, ink, colour, has_colour, dy, want_images)
     if want_images:

@@ -45,6 +45,26 @@ def _ink_fraction_small(gray: np.ndarray) -> tuple[float, float]:
     return float(th.mean()), mid
 
 
+BLANK_STROKE_MAX = 0.0015  # share of the page in thin dark strokes below which a page is blank
+BLANK_STROKE_DEPTH = 0.22  # a stroke pixel is this much (relative) darker than the paper around it
+
+
+def looks_blank(gray: np.ndarray) -> bool:
+    """True for a page without print or writing: an empty sheet, the back of a form with the front
+    showing through faintly, or such a sheet photographed on a desk.  Counts pixels of thin strokes
+    clearly darker than the paper right around them (a black-hat filter: the desk around a
+    photographed page, shadows and show-through are wide or faint and do not count)."""
+    h, w = gray.shape
+    f = min(1.0, 1000.0 / max(h, w))
+    small = cv2.resize(gray, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (3, 3), 0).astype(np.float32)
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    depth = (closed - small) / np.maximum(closed, 1.0)
+    strokes = (depth > BLANK_STROKE_DEPTH).astype(np.uint8)
+    strokes = cv2.morphologyEx(strokes, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # dust and noise
+    return float(strokes.mean()) < BLANK_STROKE_MAX
+
+
 def _geom_key(lay: Layout):
     return (tuple(sorted(lay.marks.items())), lay.origin, lay.page_size)
 
@@ -111,7 +131,7 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     lays = as_layouts(layouts)
     bgr, gray, has_colour = align.to_arrays(image)
     ink_frac, mid_frac = _ink_fraction_small(gray)
-    if ink_frac < 0.0012:
+    if ink_frac < 0.0012 or looks_blank(gray):
         return PageReading(kind="blank", problems=[problem("blank")],
                            timings={"total": time.perf_counter() - t0})
     ratio = 0.559
@@ -184,7 +204,7 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     H, g, ink = c["H"], c["gray"], c["ink"]
     if frac < 0.8:
         reading.problems.append(problem("layout_mismatch"))
-    read_boxes(reading, lay, ink, located, frac)
+    read_boxes(reading, lay, ink, located, frac, gray=g)
     t_read = time.perf_counter()
     # name line (shifted like the QR when the header wrapped)
     dy_head = 0.0
@@ -195,6 +215,8 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
             dy_head = 0.0
     if ocr_name and "member_full_name" in lay.regions:
         read_member_name(reading, gray, H, lay, dy_head)
+        if "member_date_of_birth" in lay.regions:
+            read_member_name(reading, gray, H, lay, dy_head, region="member_date_of_birth")
     t_ocr = time.perf_counter()
     colour = align.warp(bgr, H, align.canonical_size(lay)) if (want_images or has_colour) else None
     read_areas(reading, lay, g, ink, colour, has_colour, dy, want_images)

@@ -19,6 +19,10 @@ PROBLEMS_VI = {
     "layout_mismatch": "Các ô đánh dấu không khớp với mẫu phiếu: cần kiểm tra lại",
     "item_unsure": "Có nội dung không đọc chắc chắn (nhiều ô, không có ô nào hoặc dấu mờ)",
     "item_cancelled": "Có ô bị gạch xóa, đã lấy ô được đánh dấu còn lại",
+    "item_corrected": "Có ô bị gạch xóa và một ô khác được đánh dấu: máy chỉ đề xuất ô còn lại, cần người xác nhận",
+    "item_ambiguous": "Có nội dung được đánh dấu nhiều ô: cần người xác định ô được chọn",
+    "item_circled": "Có ô được khoanh tròn thay vì đánh dấu bên trong: cần người xác nhận",
+    "item_faint": "Có dấu quá mờ (bút chì hoặc bút nhạt): cần người xác nhận",
     "name_mismatch": "Họ tên in trên phiếu không khớp với mã QR",
     "foreign_form": "Phiếu không do hệ thống in (không có mã QR, dấu góc): đọc bằng nhận dạng chữ, cần kiểm tra lại",
     "member_not_found": "Không xác định được đảng viên trên phiếu",
@@ -28,6 +32,13 @@ PROBLEMS_VI = {
     "signature_missing": "Không thấy chữ ký của chi ủy",
     "stamp_missing": "Không thấy dấu đỏ ở phần xác nhận của đảng ủy",
 }
+
+
+# Problems that forbid applying a page without a person (see ocr/README.md).
+BLOCKING = frozenset({"qr_missing", "qr_invalid", "marks_missing", "layout_mismatch", "item_unsure",
+                      "item_cancelled", "item_corrected", "item_ambiguous", "item_circled", "item_faint",
+                      "foreign_form", "qr_unknown_form", "name_mismatch", "not_our_kind", "ocr_failed",
+                      "blank", "unreadable", "member_not_found"})
 
 
 def problem(code: str, message_vi: str | None = None, **extra) -> dict:
@@ -43,10 +54,14 @@ class FieldReading:
     confidence: float
     box: tuple | None  # (x, y, w, h) pixels of the normalised page image
     kind: str  # "tickbox" | "choice" | "text" | "crop" | "presence"
+    # tick boxes: empty | ticked | filled | scribbled | circled | faint | unsure (ocr.boxes.BOX_CLASSES);
+    # ``value`` keeps the three states of the first versions (ticked | empty | unsure)
+    box_class: str | None = None
 
     def to_dict(self) -> dict:
         return {"name": self.name, "value": self.value, "confidence": round(float(self.confidence), 3),
-                "box": [int(v) for v in self.box] if self.box is not None else None, "kind": self.kind}
+                "box": [int(v) for v in self.box] if self.box is not None else None, "kind": self.kind,
+                **({"box_class": self.box_class} if self.box_class else {})}
 
 
 @dataclass
@@ -90,9 +105,9 @@ class PageReading:
         and no problem that asks for review."""
         if self.kind != "evaluation_sheet" or not self.qr_valid or not self.answers:
             return False
-        blocking = {"qr_missing", "qr_invalid", "marks_missing", "layout_mismatch", "item_unsure",
-                    "foreign_form", "qr_unknown_form", "name_mismatch"}
-        if blocking & set(self.problem_codes):
+        if any(s != "ok" for s in self.item_status.values()):
+            return False
+        if BLOCKING & set(self.problem_codes):
             return False
         return all(v is not None and self.answer_confidence.get(k, 0) >= CONFIDENT
                    for k, v in self.answers.items())

@@ -58,47 +58,53 @@ def qr_problem_and_payload(text: str | None, key):
                                     ("Mã QR không hợp lệ: " + msg[0].lower() + msg[1:]) or None)]
 
 
-def read_boxes(reading: PageReading, lay: Layout, ink, located, frac):
+# item status -> the problem that sends the item to a person (all of them block automatic apply)
+STATUS_PROBLEM = {"none": "item_unsure", "unsure": "item_unsure", "multiple": "item_ambiguous",
+                  "corrected": "item_corrected", "circled": "item_circled", "faint": "item_faint"}
+
+
+def read_boxes(reading: PageReading, lay: Layout, ink, located, frac, gray=None):
     side = int(round(box_side_pt(lay) * align.SCALE))
-    by_item: dict[str, list] = {}
     pos = {(ik, ok): (x, y, s) for ik, ok, x, y, s in located}
-    unsure_any = cancelled_any = False
     ink = bx.clean(ink)
+    doubt: dict[str, dict] = {}  # problem code -> {item: [conflicting boxes]}
     for it in lay.choice_items():
         states = []
         xs, ys = [], []
         for op in it.options:
             x, y, s = pos[(it.key, op.key)]
-            f = bx.box_features(ink, x, y, side)
-            state, conf = bx.classify_features(f)
+            f = bx.box_features(ink, x, y, side, gray=gray)
+            cls, conf = bx.classify(f)
             if s < 0.4:  # the box itself was not found where expected
                 conf *= 0.5
-            states.append((op.key, state, conf, f))
-            reading.fields.append(FieldReading(f"{it.key}.{op.key}", state, conf, (x, y, side, side), "tickbox"))
+            state = "ticked" if cls in bx.MARKED else cls
+            states.append((op.key, state, conf, f, cls))
+            reading.fields.append(FieldReading(f"{it.key}.{op.key}", state, conf, (x, y, side, side), "tickbox",
+                                               box_class=cls))
             xs += [x, x + side]
             ys += [y, y + side]
         ans, conf, status = bx.decide_item(states)
         if frac < 0.8:
             conf *= 0.5
-        by_item[it.key] = states
         reading.answers[it.key] = ans
         reading.answer_confidence[it.key] = conf
         reading.item_status[it.key] = status
         reading.fields.append(FieldReading(it.key, ans, conf, (min(xs), min(ys), max(xs) - min(xs),
                                                                  max(ys) - min(ys)), "choice"))
-        unsure_any |= status in ("none", "multiple", "unsure")
-        cancelled_any |= status == "cancelled"
-    if unsure_any:
-        bad = [k for k, s in reading.item_status.items() if s in ("none", "multiple", "unsure")]
-        reading.problems.append(problem("item_unsure", items=bad))
-    if cancelled_any:
-        reading.problems.append(problem("item_cancelled",
-                                        items=[k for k, s in reading.item_status.items() if s == "cancelled"]))
+        code = STATUS_PROBLEM.get(status)
+        if code:
+            boxes = [[int(pos[(it.key, k)][0]), int(pos[(it.key, k)][1]), side, side]
+                     for k, _st, _c, _f, cls in states if cls != "empty" or status == "none"]
+            doubt.setdefault(code, {})[it.key] = boxes
+    for code, items in doubt.items():
+        reading.problems.append(problem(code, items=list(items), boxes=items))
 
 
-def read_member_name(reading, gray, H, lay: Layout, dy_head: float):
+def read_member_name(reading, gray, H, lay: Layout, dy_head: float, region: str = "member_full_name"):
+    """OCR one printed line (the member's name, or with ``region="member_date_of_birth"`` the
+    date of birth) into a "text" field of that name with Tesseract's mean word confidence."""
     import pytesseract
-    x, y, w, h = align.box_to_canon(lay, lay.regions["member_full_name"])
+    x, y, w, h = align.box_to_canon(lay, lay.regions[region])
     box = (x, y + dy_head - 3, w, h + 6)
     Hc, size = align.region_homography(H, box, 2.0)
     crop = align.warp(gray, Hc, size)
@@ -107,9 +113,8 @@ def read_member_name(reading, gray, H, lay: Layout, dy_head: float):
         data = pytesseract.image_to_data(crop, lang="vie", config="--psm 7",
                                          output_type=pytesseract.Output.DICT)
     except Exception as exc:  # tesseract missing or failed: report, do not crash the page
-        reading.fields.append(FieldReading("member_full_name", None, 0.0,
-                                           tuple(int(v) for v in box), "text"))
-        reading.problems.append(problem("ocr_failed", f"Không nhận dạng được họ tên ({exc.__class__.__name__})"))
+        reading.fields.append(FieldReading(region, None, 0.0, tuple(int(v) for v in box), "text"))
+        reading.problems.append(problem("ocr_failed", f"Không nhận dạng được {'họ tên' if region == 'member_full_name' else 'ngày sinh'} ({exc.__class__.__name__})"))
         return
     words, confs = [], []
     for t, c in zip(data["text"], data["conf"]):
@@ -119,8 +124,7 @@ def read_member_name(reading, gray, H, lay: Layout, dy_head: float):
             confs.append(float(c))
     text = unicodedata.normalize("NFC", " ".join(words)).strip(" .,:;-_")
     conf = (sum(confs) / len(confs) / 100.0) if confs else 0.0
-    reading.fields.append(FieldReading("member_full_name", text or None, conf,
-                                       tuple(int(round(v)) for v in box), "text"))
+    reading.fields.append(FieldReading(region, text or None, conf, tuple(int(round(v)) for v in box), "text"))
 
 
 def read_areas(reading, lay: Layout, g, ink, colour, has_colour, dy, want_images):

@@ -21,6 +21,9 @@ KEY_A = SigningKey("ABC", b"a" * 32)
 KEY_B = SigningKey("XYZ", b"b" * 32)
 LEGACY = qrpayload.legacy_key(b"l" * 32)
 
+# marks that leave nothing in doubt (a circled box or a correction always goes to review)
+CLEAN_MARKS = {"allowed_styles": ("tick", "cross", "fill"), "scribble_items": 0}
+
 
 # --- the codec ---------------------------------------------------------------------------
 
@@ -173,11 +176,11 @@ def test_sheets_printed_before_a_rotation_are_still_applied_and_unknown_keys_ref
     assert qrpayload.parse(sources[1].qr_payload).kid == after.kid  # a new sheet has the new key id
     stranger = qrpayload.sign("evaluation_sheet", 1, evs[2].sheet_serial, members[2].id, YEAR,
                               SigningKey("QQQ", b"q" * 32))
-    # no scribbled-out box: a correction always goes to a person (issue 9)
     old_img, old_truth = synthetic.make_page(sources[0], seed=3, level="light",
-                                             fill_kw={"qr_payload": legacy_text, "scribble_items": 0})
-    new_img, new_truth = synthetic.make_page(sources[1], seed=4, level="light", fill_kw={"scribble_items": 0})
-    bad_img, _ = synthetic.make_page(sources[2], seed=5, level="light", fill_kw={"qr_payload": stranger})
+                                               fill_kw={"qr_payload": legacy_text, **CLEAN_MARKS})
+    new_img, new_truth = synthetic.make_page(sources[1], seed=4, level="light", fill_kw=CLEAN_MARKS)
+    bad_img, _ = synthetic.make_page(sources[2], seed=5, level="light",
+                                         fill_kw={"qr_payload": stranger, **CLEAN_MARKS})
     files = [("cu.jpg", _jpeg(old_img)), ("moi.jpg", _jpeg(new_img)), ("la.jpg", _jpeg(bad_img))]
     resp = staff.post("/api/scans", data={"files": [(io.BytesIO(b), n) for n, b in files], "auto_apply": "1"},
                       content_type="multipart/form-data")

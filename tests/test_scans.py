@@ -16,6 +16,9 @@ from service.models import AuditEntry, Evaluation, Member, ScanBatch, ScanPage
 
 YEAR = 2026
 
+# marks that leave nothing in doubt (a circled box or a correction always goes to review)
+CLEAN = {"allowed_styles": ("tick", "cross", "fill"), "scribble_items": 0}
+
 
 def png(img: np.ndarray) -> bytes:
     ok, buf = cv2.imencode(".png", img)
@@ -68,7 +71,7 @@ def upload(client, files, auto="1"):
 
 def test_confident_page_is_applied_with_audit_and_undo_restores(app, sess, sources, staff, members):
     from tests.support import synthetic_sheets as synthetic
-    img, truth = synthetic.make_page(sources[0], seed=11, level="light")
+    img, truth = synthetic.make_page(sources[0], seed=11, level="light", fill_kw=CLEAN)
     batch = upload(staff, [("phieu-1.jpg", jpeg(img))])
     page = batch["pages"][0]
     assert page["status"] == "applied", page
@@ -89,8 +92,7 @@ def test_confident_page_is_applied_with_audit_and_undo_restores(app, sess, sourc
 
 def test_second_scan_with_other_answers_is_a_conflict(app, sess, sources, staff):
     from tests.support import synthetic_sheets as synthetic
-    # no scribbled-out box: a correction is never applied by the machine (issue 9)
-    first, truth = synthetic.make_page(sources[1], seed=3, level="light", fill_kw={"scribble_items": 0})
+    first, truth = synthetic.make_page(sources[1], seed=3, level="light", fill_kw=CLEAN)
     upload(staff, [("a.png", png(first))])
     items = list(truth["answers"])
     other = {k: v for k, v in truth["answers"].items()}
@@ -98,7 +100,7 @@ def test_second_scan_with_other_answers_is_a_conflict(app, sess, sources, staff)
     key = items[0]
     options = [o.key for o in definition_items[key].options]
     other[key] = next(o for o in options if o != truth["answers"][key])
-    second, _ = synthetic.make_page(sources[1], seed=4, level="light", fill_kw={"answers": other})
+    second, _ = synthetic.make_page(sources[1], seed=4, level="light", fill_kw={**CLEAN, "answers": other})
     batch = upload(staff, [("b.png", png(second))])
     page = batch["pages"][0]
     assert page["status"] == "conflict"
@@ -109,7 +111,7 @@ def test_forged_qr_is_flagged_and_never_applied(app, sess, sources, staff, membe
     from tests.support import synthetic_sheets as synthetic
     from forms import qrpayload
     forged_payload = qrpayload.sign("evaluation_sheet", 1, "2026-000001-1", "1", YEAR, b"x" * 32)
-    img, _ = synthetic.make_page(sources[0], seed=5, level="light", fill_kw={"qr_payload": forged_payload})
+    img, _ = synthetic.make_page(sources[0], seed=5, level="light", fill_kw={**CLEAN, "qr_payload": forged_payload})
     batch = upload(staff, [("gia.png", png(img))])
     page = batch["pages"][0]
     assert page["status"] == "review" and page["qr_valid"] is False
@@ -122,7 +124,7 @@ def test_forged_qr_is_flagged_and_never_applied(app, sess, sources, staff, membe
 def test_unsure_page_waits_and_a_reviewer_corrects_it(app, sess, sources, staff, members):
     from tests.support import synthetic_sheets as synthetic
     item = sources[2].layout.choice_items()[1].key
-    img, truth = synthetic.make_page(sources[2], seed=8, level="light", fill_kw={"double_items": (item,)})
+    img, truth = synthetic.make_page(sources[2], seed=8, level="light", fill_kw={**CLEAN, "double_items": (item,)})
     page = upload(staff, [("doi.png", png(img))])["pages"][0]
     assert page["status"] == "review"
     answers = dict(truth["answers"])
@@ -139,7 +141,7 @@ def test_unsure_page_waits_and_a_reviewer_corrects_it(app, sess, sources, staff,
 
 def test_bad_files_are_named_and_the_rest_goes_on(app, sess, sources, staff):
     from tests.support import synthetic_sheets as synthetic
-    img, _ = synthetic.make_page(sources[0], seed=21, level="light")
+    img, _ = synthetic.make_page(sources[0], seed=21, level="light", fill_kw=CLEAN)
     big = io.BytesIO()
     from PIL import Image
     Image.new("1", (20000, 20000)).save(big, "PNG")
@@ -172,7 +174,7 @@ def test_too_many_pages_are_refused_before_any_work(app, sess, staff):
 def test_review_screen_shows_outlined_page(app, sess, sources, staff):
     from tests.support import synthetic_sheets as synthetic
     item = sources[0].layout.choice_items()[0].key
-    img, _ = synthetic.make_page(sources[0], seed=9, level="light", fill_kw={"double_items": (item,)})
+    img, _ = synthetic.make_page(sources[0], seed=9, level="light", fill_kw={**CLEAN, "double_items": (item,)})
     page = upload(staff, [("xem.png", png(img))])["pages"][0]
     html = staff.get(f"/scans/pages/{page['id']}").get_data(as_text=True)
     assert "<rect class=\"field" in html and "Cập nhật (A)" in html
@@ -229,7 +231,7 @@ def test_sheet_filled_on_a_computer_is_read_from_its_text_layer(app, sess, membe
 def test_command_line_scan_batch(app, sess, sources, make_user, tmp_path, members):
     from tests.support import synthetic_sheets as synthetic
     make_user("chanh")
-    img, truth = synthetic.make_page(sources[1], seed=31, level="light", fill_kw={"scribble_items": 0})
+    img, truth = synthetic.make_page(sources[1], seed=31, level="light", fill_kw=CLEAN)
     path = tmp_path / "lo-quet.png"
     path.write_bytes(png(img))
     empty = tmp_path / "rong.pdf"
@@ -244,7 +246,7 @@ def test_command_line_scan_batch(app, sess, sources, make_user, tmp_path, member
 
 def test_job_page_of_a_scan_batch(app, sess, sources, staff):
     from tests.support import synthetic_sheets as synthetic
-    img, _ = synthetic.make_page(sources[0], seed=41, level="light")
+    img, _ = synthetic.make_page(sources[0], seed=41, level="light", fill_kw=CLEAN)
     batch = upload(staff, [("mot-trang.png", png(img))])
     assert batch["summary"]["file_errors"] == []
     page = staff.get(f"/jobs/{batch['job_id']}").get_data(as_text=True)

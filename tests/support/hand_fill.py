@@ -1,0 +1,395 @@
+"""An INDEPENDENT fill model: sheets filled by hands the reader was never tuned on.
+
+Written apart from the reader (``ocr/``) and from the project's own generator
+(:mod:`tests.support.synthetic_sheets`, whose marks the reader's thresholds were
+first tuned on).  Only the rendered blank sheets and their layouts (where each
+printed box is, in points) are shared: every stroke, ink, paper and camera model
+here is its own.  The reader's code is never imported for drawing.
+
+    from tests.support import hand_fill as hf
+    img, truth = hf.make_page(source, seed=3, level="medium")      # scanned
+    img, truth = hf.make_page(source, seed=3, level="phone")       # photographed
+    img, truth = hf.blank_sheet(source, seed=3, level="phone")     # blank / show-through
+
+Hands (a random one per page, :func:`random_hand`): pen colour (blue, black,
+red, green ballpoint, felt pen, graphite pencil), stroke width, mark size
+(from timid to overflowing the box), tremor.  Mark styles (:data:`STYLES`):
+
+* ``tick``, ``cross``, ``slash``, ``dot``: a marked box (class "ticked");
+* ``fill``: the box blackened on purpose (class "filled");
+* ``circle``: a stroke drawn AROUND the box, nothing inside (class "circled");
+* ``pencil``: a tick in light graphite (class "faint");
+* ``overflow``: a large tick whose tail runs over the neighbouring text.
+
+Item habits (:func:`fill_sheet`): one clean mark (most items); a correction
+(one box scribbled out to cancel it, another marked: the reader must propose the
+other and send it to review); two marks (ambiguous); no mark; a circled box;
+a pencil mark; a stroke that crosses into the next box's row; a remark written
+in "Nhận xét khác" whose first line dips into item 6's row.
+
+Truth (per page): ``answers`` (what the hand meant, None for no answer),
+``expected`` (what may be applied without a person: the meant answer for a
+clean mark, None when a person must decide), ``doubt`` (items a careful reader
+must send to review), ``habits`` (item -> habit), ``boxes`` (``item.option`` ->
+"empty" | "ticked" | "filled" | "scribbled" | "circled" | "faint"),
+``styles`` (item -> style of the meant mark), ``remarks`` (writing in item 7).
+
+Degradation (:func:`scan` / :func:`photograph`): scans at light, medium, heavy
+(own models: skew, gamma, toner streaks, dust, blur, JPEG, 200-300 dpi, quarter
+turns) and phone photos (perspective from a hand-held camera, a soft shadow
+of the phone, vignetting, colour cast, sensor noise, JPEG, 200 dpi-equivalent).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+LEVELS = ("light", "medium", "heavy", "phone")
+STYLES = ("tick", "cross", "slash", "dot", "fill", "circle", "pencil", "overflow")
+CLEAN_STYLES = ("tick", "cross", "slash", "dot", "fill", "overflow")
+BOX_CLASS = {"tick": "ticked", "cross": "ticked", "slash": "ticked", "dot": "ticked", "overflow": "ticked",
+             "fill": "filled", "circle": "circled", "pencil": "faint"}
+HABITS = ("clean", "correction", "double", "none", "circle", "pencil", "crossing")
+
+# pens as BGR (ballpoint inks are not black: blue, black, red, green), and graphite
+PENS = {"blue": (150, 60, 25), "black": (35, 30, 30), "red": (40, 35, 175), "green": (70, 120, 30),
+        "felt_blue": (170, 70, 10)}
+PENCIL = (150, 150, 150)
+
+
+@dataclass
+class Hand:
+    pen: tuple
+    width: float  # stroke width as a fraction of the box side
+    size: float  # mark size as a fraction of the box side (1.0 = fills the box, >1 overflows)
+    tremor: float
+    favourite: str
+
+    def stroke(self, img, pts, rng, *, colour=None, width=None, alpha=1.0):
+        _stroke(img, pts, colour or self.pen, width or self.width, self.tremor, rng, alpha)
+
+
+def random_hand(rng) -> Hand:
+    pen = PENS[list(PENS)[int(rng.integers(len(PENS)))]]
+    fav = CLEAN_STYLES[int(rng.integers(len(CLEAN_STYLES)))]
+    return Hand(pen=pen, width=float(rng.uniform(0.05, 0.11)), size=float(rng.uniform(0.7, 1.25)),
+                tremor=float(rng.uniform(0.0, 0.03)), favourite=fav)
+
+
+# ---------------------------------------------------------------------------
+# strokes (ink multiplies the paper, like real ink; pencil is grainy and light)
+# ---------------------------------------------------------------------------
+
+def _stroke(img, pts, colour, width_px, tremor, rng, alpha=1.0):
+    pts = np.asarray(pts, np.float64)
+    if len(pts) < 2:
+        return
+    # resample and add a hand tremor (low-frequency wobble)
+    seg = np.hypot(*np.diff(pts, axis=0).T)
+    total = float(seg.sum()) or 1.0
+    n = max(4, int(total / 2))
+    t = np.concatenate([[0], np.cumsum(seg)]) / total
+    u = np.linspace(0, 1, n)
+    p = np.stack([np.interp(u, t, pts[:, 0]), np.interp(u, t, pts[:, 1])], axis=1)
+    if tremor > 0:
+        wob = np.cumsum(rng.normal(0, 1, (n, 2)), axis=0)
+        wob -= np.linspace(wob[0], wob[-1], n)
+        p += wob / max(1.0, np.abs(wob).max()) * tremor * total * 0.3
+    m = int(width_px) + 3
+    x0, y0 = max(0, int(p[:, 0].min()) - m), max(0, int(p[:, 1].min()) - m)
+    x1, y1 = min(img.shape[1], int(p[:, 0].max()) + m + 1), min(img.shape[0], int(p[:, 1].max()) + m + 1)
+    if x1 <= x0 or y1 <= y0:
+        return
+    layer = np.zeros((y1 - y0, x1 - x0), np.uint8)  # only the stroke's bounding box (speed)
+    cv2.polylines(layer, [np.round((p - [x0, y0]) * 4).astype(np.int32).reshape(-1, 1, 2)], False, 255,
+                  max(1, int(round(width_px))), cv2.LINE_AA, shift=2)
+    _apply_ink(img[y0:y1, x0:x1], layer, colour, alpha, rng)
+
+
+def _apply_ink(img, layer, colour, alpha, rng, grain: bool = False):
+    """Multiply ``img`` (a view, changed in place) by the ink where ``layer`` (0..255) is drawn."""
+    a = layer.astype(np.float32) / 255.0 * alpha
+    if grain or colour == PENCIL:
+        a *= rng.uniform(0.35, 1.0, a.shape).astype(np.float32)
+    ink = np.array(colour, np.float32)[None, None, :] / 255.0
+    f = 1 - a[:, :, None] * (1 - ink)
+    np.copyto(img, np.clip(img.astype(np.float32) * f, 0, 255).astype(np.uint8))
+
+
+def _fill_poly(img, pts, colour, rng, alpha=1.0):
+    layer = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(layer, [np.round(np.asarray(pts) * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
+    _apply_ink(img, layer, colour, alpha, rng)
+
+
+def draw(img, box, style: str, hand: Hand, rng):
+    """Draw one mark of ``style`` on the box (x, y, w, h in pixels)."""
+    x, y, w, h = box
+    s = hand.size
+    cx, cy = x + w / 2 + rng.normal(0, 0.06) * w, y + h / 2 + rng.normal(0, 0.06) * h
+    wpx = max(2.0, hand.width * w)
+    if style in ("tick", "overflow", "pencil"):
+        k = s * (1.8 if style == "overflow" else 1.0)
+        a = (cx - 0.35 * w * k, cy - 0.05 * h * k)
+        b = (cx - 0.1 * w * k, cy + 0.3 * h * min(k, 1.2))
+        c = (cx + 0.45 * w * k, cy - 0.55 * h * k)
+        colour = PENCIL if style == "pencil" else hand.pen
+        width = max(2.0, 0.06 * w) if style == "pencil" else wpx
+        hand.stroke(img, [a, b, c], rng, colour=colour, width=width,
+                    alpha=float(rng.uniform(0.45, 0.7)) if style == "pencil" else 1.0)
+    elif style == "cross":
+        d = 0.38 * s
+        hand.stroke(img, [(cx - d * w, cy - d * h), (cx + d * w, cy + d * h)], rng, width=wpx)
+        hand.stroke(img, [(cx + d * w, cy - d * h), (cx - d * w, cy + d * h)], rng, width=wpx)
+    elif style == "slash":
+        d = 0.42 * s
+        hand.stroke(img, [(cx - d * w * 0.8, cy + d * h), (cx + d * w * 0.8, cy - d * h)], rng, width=wpx * 1.2)
+    elif style == "dot":
+        r = max(3.0, w * rng.uniform(0.14, 0.24))
+        _fill_poly(img, [(cx + r * math.cos(t), cy + r * math.sin(t)) for t in np.linspace(0, 2 * math.pi, 16)],
+                   hand.pen, rng)
+    elif style == "fill":
+        # hatched back and forth with a broad stroke until dark, staying roughly inside
+        m = rng.uniform(0.0, 0.1) * w
+        n = int(rng.integers(6, 10))
+        pts = []
+        for k in range(n + 1):
+            yy = y + m + (h - 2 * m) * k / n
+            pts += [(x + m, yy), (x + w - m, yy + (h - 2 * m) / (2 * n))]
+        hand.stroke(img, pts, rng, width=max(wpx * 1.8, h / n * 1.3))
+    elif style == "circle":
+        r = 0.5 * w * rng.uniform(1.45, 1.8)
+        a0 = rng.uniform(0, 2 * math.pi)
+        sweep = rng.uniform(2 * math.pi * 0.97, 2 * math.pi * 1.12)
+        t = np.linspace(a0, a0 + sweep, 48)
+        ell = rng.uniform(0.85, 1.1)
+        hand.stroke(img, np.stack([x + w / 2 + r * np.cos(t), y + h / 2 + r * ell * np.sin(t)], axis=1), rng,
+                    width=wpx * 0.8)
+    elif style == "scribble":
+        # cancelling a mark: a tangle of loops and zig-zags over the box, often beyond it
+        n = int(rng.integers(5, 9))
+        pts = []
+        for k in range(n * 4):
+            pts.append((x + w * rng.uniform(-0.15, 1.15), y + h * (k / (n * 4)) * 1.2 - 0.1 * h
+                        + rng.normal(0, 0.05) * h))
+        hand.stroke(img, pts, rng, width=wpx * 1.1)
+        hand.stroke(img, [(x - 0.2 * w, y + h * 0.5), (x + 1.2 * w, y + h * 0.45)], rng, width=wpx)
+    else:
+        raise ValueError(style)
+
+
+def handwriting(img, area, rng, hand: Hand, lines: int, *, dip: float = 0.0):
+    """Cursive-like words over ``lines`` lines of the area; ``dip`` (pixels) lifts the first line upwards
+    (a writer starting above the area, over the row of the previous item)."""
+    x, y, w, h = area
+    lh = h / 4.2
+    for li in range(lines):
+        base = y + lh * (li + 0.95) - (dip if li == 0 else 0)
+        cx = x + rng.uniform(0.03, 0.12) * w
+        end = x + w * rng.uniform(0.45, 0.97)
+        while cx < end:
+            wl = rng.uniform(0.05, 0.14) * w
+            n = max(10, int(wl / 2.5))
+            xs = np.linspace(cx, cx + wl, n) + 0.012 * w * np.cos(np.arange(n) * 2.1)
+            ys = base - lh * (0.3 + 0.22 * np.abs(np.sin(np.arange(n) * rng.uniform(0.7, 1.3))))
+            hand.stroke(img, np.stack([xs, ys], axis=1), rng, width=max(2.0, lh * 0.07))
+            cx += wl + rng.uniform(0.02, 0.05) * w
+
+
+# ---------------------------------------------------------------------------
+# the sheet
+# ---------------------------------------------------------------------------
+
+def _box_px(source, box):
+    s = source.dpi / 72.0
+    ox, oy = source.layout.origin
+    return ((ox + box[0]) * s, (oy + box[1]) * s, box[2] * s, box[3] * s)
+
+
+def fill_sheet(source, seed: int, *, habits: dict | None = None, styles: dict | None = None,
+               habit_weights: dict | None = None, remarks: bool | None = None, hand: Hand | None = None):
+    """Fill a rendered sheet (``tests.support.synthetic_sheets.SheetSource``); returns (BGR image, truth)."""
+    rng = np.random.default_rng(10_007 * seed + 3)
+    img = source.image.copy()
+    hand = hand or random_hand(rng)
+    weights = habit_weights or {"clean": 0.8, "correction": 0.05, "double": 0.025, "none": 0.02,
+                                "circle": 0.03, "pencil": 0.03, "crossing": 0.045}
+    names, p = list(weights), np.array(list(weights.values()), float)
+    items = source.layout.choice_items()
+    truth = {"answers": {}, "expected": {}, "doubt": [], "habits": {}, "boxes": {}, "styles": {},
+             "hand": {"pen": list(hand.pen), "size": round(hand.size, 2), "favourite": hand.favourite}}
+    for it in items:
+        keys = [o.key for o in it.options]
+        for k in keys:
+            truth["boxes"][f"{it.key}.{k}"] = "empty"
+        habit = (habits or {}).get(it.key) or names[int(rng.choice(len(names), p=p / p.sum()))]
+        truth["habits"][it.key] = habit
+        ans = keys[int(rng.integers(len(keys)))]
+        box = {o.key: _box_px(source, o.box) for o in it.options}
+        style = (styles or {}).get(it.key) or (hand.favourite if rng.random() < 0.7
+                                               else CLEAN_STYLES[int(rng.integers(len(CLEAN_STYLES)))])
+        others = [k for k in keys if k != ans]
+        other = others[int(rng.integers(len(others)))]
+        if habit == "none":
+            truth["answers"][it.key] = None
+            truth["expected"][it.key] = None
+            truth["doubt"].append(it.key)
+            continue
+        if habit == "circle":
+            style = "circle"
+        elif habit == "pencil":
+            style = "pencil"
+        draw(img, box[ans], style, hand, rng)
+        truth["styles"][it.key] = style
+        truth["answers"][it.key] = ans
+        truth["boxes"][f"{it.key}.{ans}"] = BOX_CLASS[style]
+        clean = habit in ("clean", "crossing") and style not in ("circle", "pencil")
+        if habit == "correction":
+            draw(img, box[other], "scribble", hand, rng)
+            truth["boxes"][f"{it.key}.{other}"] = "scribbled"
+            clean = False
+        elif habit == "double":
+            second = "tick" if style in ("circle", "pencil") else style
+            draw(img, box[other], second, hand, rng)
+            truth["boxes"][f"{it.key}.{other}"] = BOX_CLASS[second]
+            truth["answers"][it.key] = None
+            clean = False
+        elif habit == "crossing":
+            # a careless long stroke from the mark across the row (over the option text, towards the next box)
+            x, y, w, h = box[ans]
+            hand.stroke(img, [(x + w * 0.8, y + h * 0.2), (x + w * rng.uniform(2.0, 3.5), y - h * rng.uniform(0.2, 0.8))],
+                        rng)
+        truth["expected"][it.key] = truth["answers"][it.key] if clean else None
+        if not clean:
+            truth["doubt"].append(it.key)
+    if remarks is None:
+        remarks = bool(rng.random() < 0.6)
+    truth["remarks"] = bool(remarks) and "other_remarks" in source.layout.regions
+    if truth["remarks"]:
+        area = _box_px(source, source.layout.regions["other_remarks"])
+        dip = area[3] * rng.uniform(0.15, 0.35) if rng.random() < 0.3 else 0.0
+        handwriting(img, area, rng, hand, int(rng.integers(1, 4)), dip=dip)
+        truth["remarks_dip"] = bool(dip)
+    if "signature_cell" in source.layout.regions:
+        x, y, w, h = _box_px(source, source.layout.regions["signature_cell"])
+        handwriting(img, (x + w * 0.25, y + h * 0.2, w * 0.5, h * 0.9), rng, hand, 1)
+    return img, truth
+
+
+# ---------------------------------------------------------------------------
+# scanners and phones (own models)
+# ---------------------------------------------------------------------------
+
+SCAN = {"light": dict(skew=1.0, gamma=(0.9, 1.1), blur=0.5, noise=3, jpeg=(85, 95), dpi=(200, 300), turn=0.1,
+                      streak=0.0, dust=50),
+        "medium": dict(skew=4.0, gamma=(0.75, 1.3), blur=0.9, noise=6, jpeg=(60, 85), dpi=(150, 300), turn=0.25,
+                       streak=0.3, dust=300),
+        "heavy": dict(skew=8.0, gamma=(0.6, 1.5), blur=1.3, noise=10, jpeg=(40, 65), dpi=(150, 200), turn=0.4,
+                      streak=0.6, dust=900)}
+
+
+def _turn(img, deg):
+    return img if not deg else cv2.rotate(img, {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180,
+                                                 270: cv2.ROTATE_90_COUNTERCLOCKWISE}[deg])
+
+
+def _jpeg(img, q):
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(q)])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+
+
+def scan(img, level: str, seed: int, *, src_dpi: int = 200, turn: int | None = None):
+    p = SCAN[level]
+    rng = np.random.default_rng(seed * 31 + 17)
+    info = {"level": level}
+    out = img.astype(np.float32) / 255.0
+    out = np.power(out, rng.uniform(*p["gamma"]))
+    if rng.random() < p["streak"]:  # a dirty scanner glass: a faint vertical streak
+        xs = int(rng.integers(0, out.shape[1] - 4))
+        out[:, xs:xs + int(rng.integers(1, 4))] *= rng.uniform(0.75, 0.9)
+    out = (out * 255).astype(np.uint8)
+    for _ in range(int(rng.integers(0, p["dust"] + 1))):  # dust
+        cv2.circle(out, (int(rng.integers(0, out.shape[1])), int(rng.integers(0, out.shape[0]))),
+                   int(rng.integers(0, 2)), (40, 40, 40), -1)
+    if turn is None:
+        turn = int(rng.choice([90, 180, 270])) if rng.random() < p["turn"] else 0
+    info["turn"] = turn
+    out = _turn(out, turn)
+    ang = float(rng.uniform(-p["skew"], p["skew"]))
+    h, w = out.shape[:2]
+    M = cv2.getRotationMatrix2D((w / 2, h / 2), ang, 1.0)
+    out = cv2.warpAffine(out, M, (w, h), flags=cv2.INTER_LINEAR, borderValue=(250, 250, 250))
+    dpi = int(rng.integers(p["dpi"][0], p["dpi"][1] + 1))
+    info.update(skew=ang, dpi=dpi)
+    out = cv2.resize(out, None, fx=dpi / src_dpi, fy=dpi / src_dpi, interpolation=cv2.INTER_AREA)
+    b = rng.uniform(0, p["blur"])
+    if b > 0.25:
+        out = cv2.GaussianBlur(out, (0, 0), b)
+    out = np.clip(out + rng.normal(0, p["noise"], out.shape), 0, 255).astype(np.uint8)
+    return _jpeg(out, rng.uniform(*p["jpeg"])), info
+
+
+def photograph(img, seed: int, *, turn: int | None = None):
+    """A phone photo of the sheet lying on a desk: perspective, the phone's shadow, vignetting, a warm or cold
+    cast, noise and JPEG, at about 200 dpi on the page."""
+    rng = np.random.default_rng(seed * 131 + 5)
+    h, w = img.shape[:2]
+    if turn is None:
+        turn = int(rng.choice([90, 180, 270])) if rng.random() < 0.2 else 0
+    page = _turn(img, turn)
+    h, w = page.shape[:2]
+    pad = int(0.08 * max(h, w))
+    desk = np.array(rng.integers(40, 150, 3), np.float32)
+    W, H = w + 2 * pad, h + 2 * pad
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    j = 0.045 * max(h, w)
+    dst = np.float32([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]]) + rng.uniform(-j, j, (4, 2))
+    M = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    out = cv2.warpPerspective(page, M, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                              borderValue=tuple(float(v) for v in desk)).astype(np.float32)
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    # soft shadow of the phone and the hand: a dark blurred blob entering from one side
+    cx, cy = rng.uniform(0, W), rng.choice([0, H]) + rng.normal(0, H * 0.1)
+    d = np.hypot((xx - cx) / (W * 0.5), (yy - cy) / (H * 0.35))
+    shade = 1 - rng.uniform(0.15, 0.4) * np.clip(1.2 - d, 0, 1)
+    vign = 1 - 0.25 * (((xx - W / 2) / W) ** 2 + ((yy - H / 2) / H) ** 2) * 4
+    cast = np.array([rng.uniform(0.85, 1.0), rng.uniform(0.92, 1.0), rng.uniform(0.9, 1.05)], np.float32)
+    out = out * (shade * vign)[:, :, None] * cast[None, None, :]
+    out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.6, 1.3))
+    out = np.clip(out + rng.normal(0, 5, out.shape), 0, 255).astype(np.uint8)
+    # a phone keeps 12 Mpx of the desk; the page ends up around 200 dpi
+    return _jpeg(out, rng.uniform(55, 85)), {"level": "phone", "turn": turn}
+
+
+def degrade(img, level: str, seed: int, *, turn: int | None = None):
+    if level == "phone":
+        return photograph(img, seed, turn=turn)
+    return scan(img, level, seed, turn=turn)
+
+
+def make_page(source, seed: int, level: str = "medium", *, turn: int | None = None, **fill_kw):
+    img, truth = fill_sheet(source, seed, **fill_kw)
+    out, info = degrade(img, level, seed, turn=turn)
+    truth["degradation"] = info
+    return out, truth
+
+
+def blank_sheet(source, seed: int, level: str = "medium", *, show_through: bool | None = None):
+    """A blank sheet of paper (the back of a form, or an empty page); with ``show_through`` the sheet printed
+    on the other side shows through, mirrored and faint."""
+    rng = np.random.default_rng(seed * 7 + 1)
+    h, w = source.image.shape[:2]
+    paper = np.full((h, w, 3), 250, np.uint8)
+    if show_through is None:
+        show_through = bool(rng.random() < 0.6)
+    if show_through:
+        back = cv2.flip(source.image, 1).astype(np.float32)
+        back = cv2.GaussianBlur(back, (0, 0), 2.0)
+        a = rng.uniform(0.06, 0.14)
+        paper = (paper.astype(np.float32) * (1 - a * (1 - back / 255.0))).astype(np.uint8)
+    out, info = degrade(paper, level, seed)
+    info["show_through"] = show_through
+    return out, {"blank": True, "degradation": info}
