@@ -55,6 +55,10 @@ BLOCKING: dict[str, bool] = {
     # reader: the marks
     "item_unsure": True,
     "item_cancelled": True,  # a correction: a person decides
+    "item_corrected": True,  # a box scribbled out and another marked: the machine only proposes
+    "item_ambiguous": True,  # two marked boxes
+    "item_circled": True,  # a stroke around a box
+    "item_faint": True,  # a faint (pencil) mark
     # service: identity and sheet state
     "name_mismatch": True,
     "name_unconfirmed": True,
@@ -77,6 +81,9 @@ BLOCKING: dict[str, bool] = {
 # Reader item status -> what the reviewer is told about the item.
 ITEM_DOUBT_VI = {
     "cancelled": "có ô bị gạch xóa (sửa chữa): người duyệt quyết định ô nào được chọn",
+    "corrected": "có ô bị gạch xóa (sửa chữa): máy chỉ đề xuất ô còn lại, người duyệt quyết định",
+    "circled": "có ô được khoanh tròn: người duyệt quyết định",
+    "faint": "dấu mờ (có thể bằng bút chì): người duyệt xác nhận",
     "multiple": "có nhiều ô được đánh dấu",
     "none": "không có ô nào được đánh dấu",
     "unsure": "dấu không rõ (mờ, khoanh tròn hoặc tràn ô)",
