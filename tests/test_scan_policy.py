@@ -11,6 +11,9 @@ from service.models import AuditEntry, Evaluation, Member, ScanPage
 from service.scans import policy, remarks
 from tests.test_scans import members, png, sources, staff, upload  # noqa: F401  (fixtures)
 
+# clean marks only (tick, cross, fill): a circle or a correction always goes to a person (issue 9)
+CLEAN_STYLES = ("tick", "cross", "fill")
+
 
 def _page(sess, page_id: int) -> ScanPage:
     page = sess.get(ScanPage, page_id)
@@ -67,7 +70,7 @@ def test_blocking_table_unknown_codes_block(app, sess, sources, staff, members):
     """A clean page is applied; the same reading with a problem code nobody listed would not be."""
     from tests.support import synthetic_sheets as synthetic
     img, truth = synthetic.make_page(sources[0], seed=11, level="light",
-                                     fill_kw={"scribble_items": 0, "remarks": False})
+                                     fill_kw={"scribble_items": 0, "remarks": False, "allowed_styles": CLEAN_STYLES})
     page = upload(staff, [("sach.png", png(img))])["pages"][0]
     assert page["status"] == "applied", page
     reading = _page(sess, page["id"]).reading
@@ -102,7 +105,7 @@ def test_item7_on_an_automatically_applied_page_waits_for_transcription(app, ses
     files = []
     for i in (0, 1):
         img, _ = synthetic.make_page(sources[i], seed=31 + i, level="light",
-                                     fill_kw={"scribble_items": 0, "remarks": True})
+                                     fill_kw={"scribble_items": 0, "remarks": True, "allowed_styles": CLEAN_STYLES})
         files.append((f"nhan-xet-{i}.png", png(img)))
     pages = upload(staff, files)["pages"]
     assert [p["status"] for p in pages] == ["applied"] * 2, [(p["status"], p["problems"]) for p in pages]
@@ -172,7 +175,7 @@ def test_remark_kept_when_the_reader_sees_writing_or_is_not_sure():
 
 def test_undo_takes_the_waiting_remark_back(app, sess, sources, staff, members):
     from tests.support import synthetic_sheets as synthetic
-    img, _ = synthetic.make_page(sources[1], seed=41, level="light", fill_kw={"scribble_items": 0, "remarks": True})
+    img, _ = synthetic.make_page(sources[1], seed=41, level="light", fill_kw={"scribble_items": 0, "remarks": True, "allowed_styles": CLEAN_STYLES})
     page = upload(staff, [("hoan-tac.png", png(img))])["pages"][0]
     assert page["status"] == "applied", page
     assert _evaluation(sess, members[1]).remarks_status == "pending"
@@ -184,7 +187,7 @@ def test_undo_takes_the_waiting_remark_back(app, sess, sources, staff, members):
 
 def test_reviewer_typing_the_remark_is_its_transcription(app, sess, sources, staff, members):
     from tests.support import synthetic_sheets as synthetic
-    img, truth = synthetic.make_page(sources[0], seed=51, level="light", fill_kw={"scribble_items": 0, "remarks": True})
+    img, truth = synthetic.make_page(sources[0], seed=51, level="light", fill_kw={"scribble_items": 0, "remarks": True, "allowed_styles": CLEAN_STYLES})
     page = upload(staff, [("duyet.png", png(img))], auto="0")["pages"][0]
     assert page["status"] == "review"
     resp = staff.post(f"/api/scan-pages/{page['id']}/apply",
