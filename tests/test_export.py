@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from service import importing, jobs
-from service.exporting import export_members
+from service.members.export import export_members
 from service.importing.workbook import match_header
 from service.models import Member
 

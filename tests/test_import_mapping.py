@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from service import importing, jobs
 from service.errors import ServiceError
-from service.member_fields import ValueProblem, parse_card, parse_phone
+from service.members.fields import ValueProblem, parse_card, parse_phone
 from service.models import AuditEntry, ImportBatch, ImportMapping, Member, Organisation
 
 HEAD = ["STT", "Họ và tên", "Số thẻ", "Ngày sinh", "Giới tính", "Ngày vào Đảng", "Đảng ủy nơi công tác",

@@ -15,7 +15,7 @@ from ..errors import Forbidden, ServiceError
 from ..jobs import JobContext, JobFailed, job_function
 from ..models import ImportBatch, Member, Organisation, StoredFile, User
 from ..permissions import can_import, require_write
-from ..registry import org_snapshot
+from ..members.registry import org_snapshot
 from ..text import clean
 from .mapping import org_kinds, recall_for, remember
 from .plan import NewOrg, OrgRef, Plan, make_plan

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Optional
 
 from rapidfuzz import fuzz, process
 
-from ..member_fields import ValueProblem, parse_card, parse_date, parse_phone
+from ..members.fields import ValueProblem, parse_card, parse_date, parse_phone
 from ..text import search_key
 
 IGNORED = "_ignored"  # an STT (row number) column: known, never imported

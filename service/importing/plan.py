@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Union
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..member_fields import canonical_card, card_spellings, place_of
+from ..members.fields import canonical_card, card_spellings, place_of
 from ..models import Member, Organisation, User
 from ..permissions import subtree_ids
 from ..text import clean, search_key

@@ -5,7 +5,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import web, members, organisations, imports, jobs, users, documents, scans, meetings, api, account
+    from . import web, organisations, imports, jobs, users, documents, scans, meetings, api, account
+    from ..members import views as members
     for module in (web, members, organisations, imports, jobs, users, documents, scans, meetings, account):
         app.register_blueprint(module.bp)
     api.register(app)

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from .. import db, importing
 from ..auth import current, new_api_token, revoke_token, token_to_dict
 from ..errors import ServiceError
-from ..exporting import export_members
+from ..members.export import export_members
 from ..jobs import cancel
 from ..models import ApiToken, AuditEntry, Organisation
 from ..openapi import spec
 from ..permissions import get_member, get_organisation, require_admin, visible_org_ids
-from ..registry import (MemberFilters, all_members, create_member, list_members, member_to_dict, org_to_dict,
+from ..members.registry import (MemberFilters, all_members, create_member, list_members, member_to_dict, org_to_dict,
                         update_member)
 from ..api_models import documents as doc_models, members as member_models, misc, organisations as org_models
 from ..api_models import scans as scan_models

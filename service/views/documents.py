@@ -20,7 +20,7 @@ from ..documents.templates_store import (KIND_LABELS, active_template, set_templ
                                          upload_template)
 from ..models import DocumentTemplate, Evaluation, Introduction
 from ..permissions import get_member, require_admin, require_write
-from ..registry import organisations_for
+from ..members.registry import organisations_for
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 

@@ -10,7 +10,7 @@ from ..auth import current
 from ..errors import ServiceError
 from ..models import ORG_KINDS, Member, Organisation
 from ..permissions import get_organisation, require_write, subtree_ids, visible_org_ids
-from ..registry import MemberFilters, list_members, org_snapshot
+from ..members.registry import MemberFilters, list_members, org_snapshot
 from ..text import checked_text as checked, clean
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from tests.support import hostile_files as hf
 
-from service.exporting import FORMULA_STARTS
+from service.members.export import FORMULA_STARTS
 from service.models import AuditEntry, DocumentTemplate, ImportBatch, Job, Member, Organisation, StoredFile
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .importing.workbook import FIELD_LABELS
-from .models import GENDERS, MEMBER_STATUSES, Member
+from ..importing.workbook import FIELD_LABELS
+from ..models import GENDERS, MEMBER_STATUSES, Member
 
 COLUMNS = (
     "full_name", "card_number", "date_of_birth", "gender", "admission_date", "full_member_date",

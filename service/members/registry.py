@@ -9,13 +9,13 @@ from typing import Any, Optional
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .errors import ServiceError
-from .models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
-from .permissions import require_write, scope_members, subtree_ids, visible_org_ids
-from .member_fields import (DATE_FIELDS as MEMBER_DATE_FIELDS, MEMBER_LABELS, ValueProblem, canonical_card,
+from .. import audit
+from ..errors import ServiceError
+from ..models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
+from ..permissions import require_write, scope_members, subtree_ids, visible_org_ids
+from .fields import (DATE_FIELDS as MEMBER_DATE_FIELDS, MEMBER_LABELS, ValueProblem, canonical_card,
                             card_spellings, parse_date)
-from .text import CONTROL_CHARS, clean, search_key, text_problem
+from ..text import CONTROL_CHARS, clean, search_key, text_problem
 
 # Editable member fields, with the Vietnamese label a user reads (one vocabulary: member_fields).
 FIELD_LABELS = MEMBER_LABELS

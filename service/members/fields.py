@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from typing import Any, Optional
 
-from .text import clean, search_key
+from ..text import clean, search_key
 
 MAX_TEXT = 200
 

@@ -11,10 +11,10 @@ import io
 from .. import db
 from ..auth import current
 from ..errors import ServiceError
-from ..exporting import export_members
+from .export import export_members
 from ..models import GENDERS, MEMBER_STATUSES, Attendance, AuditEntry, Evaluation, Introduction, Meeting
 from ..permissions import can_edit_member, get_member
-from ..registry import (FIELD_LABELS, MemberFilters, all_members, create_member, list_members, organisations_for,
+from .registry import (FIELD_LABELS, MemberFilters, all_members, create_member, list_members, organisations_for,
                         update_member)
 
 bp = Blueprint("members", __name__, url_prefix="/members")
