@@ -104,7 +104,7 @@ def rotate_keys_cmd(session_secret):
 @with_appcontext
 def create_admin_cmd(username, full_name, password):
     """Create an administrator (the only way to get the first one outside demo mode)."""
-    from .users_admin import create_user
+    from .users.admin import create_user
     if not password:
         password = getpass.getpass("Mật khẩu: ")
     try:
@@ -309,7 +309,7 @@ def jobs_resume_cmd():
 def ensure_demo_data(app) -> None:
     """Demo mode: demo sign-ins, and the sample workbook loaded on the first start only."""
     from . import importing
-    from .users_admin import create_user
+    from .users.admin import create_user
     marker = Path(app.instance_path) / "demo-data-loaded"
     with app.app_context():
         sess = db.session()

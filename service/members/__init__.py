@@ -1,1 +1,1 @@
-"""service.members."""
+"""Party members: the registry, its field vocabulary, export, pages and API."""

@@ -5,7 +5,14 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import web, organisations, imports, jobs, users, documents, scans, meetings, api, account
+    from . import web, jobs, api
+    from ..organisations import views as organisations
+    from ..importing import views as imports
+    from ..users import views as users
+    from ..documents import views as documents
+    from ..scans import views as scans
+    from ..meetings import views as meetings
+    from ..users import account
     from ..members import views as members
     for module in (web, members, organisations, imports, jobs, users, documents, scans, meetings, account):
         app.register_blueprint(module.bp)

@@ -21,9 +21,9 @@ from ..api_models import documents as doc_models, members as member_models, misc
 from ..api_models import scans as scan_models
 from ..api_schema import operation
 from ..text import clean
-from .imports import get_batch
+from ..importing.views import get_batch
 from .jobs import job_to_dict, recent_jobs, visible_job
-from .organisations import update_organisation
+from ..organisations.views import update_organisation
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -164,7 +164,7 @@ def org_get(org_id: int):
 @login_required
 @operation("Thêm tổ chức đảng (quản trị viên)", body=org_models.OrgInput, ok=201, ok_schema=org_models.OrgOut)
 def org_create(body: org_models.OrgInput):
-    from .organisations import create_organisation
+    from ..organisations.views import create_organisation
     sess, user = db.session(), current()
     return jsonify(org_to_dict(create_organisation(sess, user, body.model_dump(exclude_unset=True)))), 201
 
@@ -300,7 +300,7 @@ def _sheet_dict(e) -> dict:
 @operation("Lập giấy giới thiệu (hoặc trả lại giấy đã lập trong năm)", ok=201, ok_schema=doc_models.IntroductionOut)
 def introduction_issue(member_id: int):
     from ..documents import letters
-    from .documents import require_issue
+    from ..documents.views import require_issue
     sess, user = db.session(), current()
     member = get_member(sess, user, member_id)
     require_issue(sess, user, member)
@@ -311,7 +311,7 @@ def introduction_issue(member_id: int):
 @login_required
 @operation("Tải giấy giới thiệu (giữ nguyên số)", query=doc_models.FormatQuery, binary=doc_models.DOCUMENT_TYPES)
 def introduction_document(intro_id: int, query: doc_models.FormatQuery):
-    from .documents import get_introduction, send_record
+    from ..documents.views import get_introduction, send_record
     sess = db.session()
     return send_record(sess, get_introduction(sess, current(), intro_id), query.format or "docx")
 
@@ -323,7 +323,7 @@ def introduction_document(intro_id: int, query: doc_models.FormatQuery):
 def evaluation_issue(member_id: int, body: doc_models.SheetInput):
     import datetime as dt
     from ..documents import sheets
-    from .documents import require_issue
+    from ..documents.views import require_issue
     sess, user = db.session(), current()
     member = get_member(sess, user, member_id)
     require_issue(sess, user, member)
@@ -335,7 +335,7 @@ def evaluation_issue(member_id: int, body: doc_models.SheetInput):
 @login_required
 @operation("Tải phiếu nhận xét", query=doc_models.FormatQuery, binary=doc_models.DOCUMENT_TYPES)
 def evaluation_document(ev_id: int, query: doc_models.FormatQuery):
-    from .documents import get_sheet, send_record
+    from ..documents.views import get_sheet, send_record
     sess = db.session()
     return send_record(sess, get_sheet(sess, current(), ev_id), query.format or "docx")
 
@@ -345,7 +345,7 @@ def evaluation_document(ev_id: int, query: doc_models.FormatQuery):
 @operation("Hủy phiếu và lập phiếu thay thế", body=doc_models.VoidInput, ok=201, ok_schema=doc_models.VoidOut)
 def evaluation_void(ev_id: int, body: doc_models.VoidInput):
     from ..documents import sheets
-    from .documents import get_sheet, require_issue
+    from ..documents.views import get_sheet, require_issue
     sess, user = db.session(), current()
     ev = get_sheet(sess, user, ev_id)
     require_issue(sess, user, ev.member)
@@ -371,7 +371,7 @@ def documents_bulk(body: doc_models.BulkInput):
 @operation("Xem trước một văn bản (PDF hoặc PNG), không lập số", query=doc_models.PreviewQuery,
            binary=doc_models.DOCUMENT_TYPES)
 def documents_preview(query: doc_models.PreviewQuery):
-    from .documents import preview
+    from ..documents.views import preview
     return preview()  # reads the same PreviewQuery (the web page's preview shares it)
 
 
@@ -427,7 +427,7 @@ def _page_dict(p) -> dict:
            form=scan_models.UploadForm, ok=202, errors=(413,))
 def scans_upload(form: scan_models.UploadForm):
     from ..scans import intake
-    from .scans import uploaded_files
+    from ..scans.views import uploaded_files
     sess, user = db.session(), current()
     auto = form.auto_apply not in ("0", "false")
     batch = intake.start_batch(sess, user, uploaded_files(), auto_apply=auto)
@@ -475,7 +475,7 @@ def scan_page_get(page_id: int):
            body_required=False, errors=(409,))
 def scan_page_apply(page_id: int, body: scan_models.ApplyInput):
     from ..scans.decide import apply_page
-    from .scans import _decide
+    from ..scans.views import _decide
     sess, user, p = _decide(page_id)
     answers = body.answers if body.answers is not None else (p.reading or {}).get("answers") or {}
     apply_page(sess, p, user, answers, body.other_remarks, body.member_id, body.year)
@@ -487,7 +487,7 @@ def scan_page_apply(page_id: int, body: scan_models.ApplyInput):
 @operation("Loại trang", body=scan_models.RejectInput, body_required=False, errors=(409,))
 def scan_page_reject(page_id: int, body: scan_models.RejectInput):
     from ..scans.decide import reject_page
-    from .scans import _decide
+    from ..scans.views import _decide
     sess, user, p = _decide(page_id)
     reject_page(sess, p, user, clean(body.reason))
     return jsonify(_page_dict(p))
@@ -498,7 +498,7 @@ def scan_page_reject(page_id: int, body: scan_models.RejectInput):
 @operation("Hoàn tác việc cập nhật", errors=(409,))
 def scan_page_undo(page_id: int):
     from ..scans.decide import undo_page
-    from .scans import _decide
+    from ..scans.views import _decide
     sess, user, p = _decide(page_id)
     undo_page(sess, p, user)
     return jsonify(_page_dict(p))

@@ -7,7 +7,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import login_required
 from sqlalchemy import select
 
-from .. import db, meetings
+from .. import db
+from . import logic as meetings
 from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError

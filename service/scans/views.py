@@ -13,9 +13,9 @@ from ..auth import current
 from ..errors import ServiceError
 from ..models import SCAN_PAGE_STATUSES, Evaluation, Member, ScanBatch, ScanFile, ScanPage
 from ..permissions import scope_members
-from ..scans import intake
-from ..scans.access import can_decide, get_batch, get_page, visible_pages
-from ..scans.decide import apply_page, items_for_page, reject_page, sheet_of, undo_page
+from . import intake
+from .access import can_decide, get_batch, get_page, visible_pages
+from .decide import apply_page, items_for_page, reject_page, sheet_of, undo_page
 
 bp = Blueprint("scans", __name__, url_prefix="/scans")
 OPEN = ("review", "conflict")

@@ -14,9 +14,9 @@ from .. import db
 from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
-from ..documents import bulk, letters, sheets
-from ..documents.render import DOCX_MIME, file_name, render_record, to_pdf
-from ..documents.templates_store import (KIND_LABELS, active_template, set_template_active, sync_builtin,
+from . import bulk, letters, sheets
+from .render import DOCX_MIME, file_name, render_record, to_pdf
+from .templates_store import (KIND_LABELS, active_template, set_template_active, sync_builtin,
                                          upload_template)
 from ..models import DocumentTemplate, Evaluation, Introduction
 from ..permissions import get_member, require_admin, require_write

@@ -10,7 +10,7 @@ from ..auth import (check_own_password, check_password_strength, current, end_se
                     new_api_token, revoke_token, start_session)
 from ..errors import ServiceError
 from ..models import ApiToken, User, utcnow
-from .web import _safe_next
+from ..views.web import _safe_next
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -11,7 +11,7 @@ from .account import token_days, token_page_context
 from ..errors import ServiceError
 from ..models import ROLES, Organisation, User
 from ..permissions import require_admin, require_write
-from ..users_admin import create_user, update_user
+from .admin import create_user, update_user
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 

@@ -7,11 +7,11 @@ from typing import Optional
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .errors import ServiceError
-from .models import ATTENDANCE, Attendance, Meeting, Member, Organisation, User
-from .permissions import can_write, require_write, scope_members, subtree_ids
-from .text import checked_text, clean
+from .. import audit
+from ..errors import ServiceError
+from ..models import ATTENDANCE, Attendance, Meeting, Member, Organisation, User
+from ..permissions import can_write, require_write, scope_members, subtree_ids
+from ..text import checked_text, clean
 
 
 def cells_for(sess: Session, user: User) -> list[Organisation]:

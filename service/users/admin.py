@@ -7,11 +7,11 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, db, sign_in_throttle
-from .auth import check_password_strength, end_sessions, hash_password
-from .errors import ServiceError
-from .models import ROLES, Organisation, User
-from .text import checked_text, clean
+from .. import audit, db, sign_in_throttle
+from ..auth import check_password_strength, end_sessions, hash_password
+from ..errors import ServiceError
+from ..models import ROLES, Organisation, User
+from ..text import checked_text, clean
 
 USERNAME = re.compile(r"^[a-z0-9._-]{3,80}$")
 ROLE_ORG_KINDS = {"workplace_staff": ("workplace_committee", "workplace_cell", "party_body"),

@@ -10,7 +10,7 @@ from ..auth import current
 from ..errors import ServiceError
 from ..models import ImportBatch
 from ..permissions import can_import, get_owned
-from ..importing.headers import FIELD_LABELS as SHEET_FIELDS
+from .headers import FIELD_LABELS as SHEET_FIELDS
 from ..members.registry import FIELD_LABELS
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
