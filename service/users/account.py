@@ -10,7 +10,7 @@ from ..auth import (check_own_password, check_password_strength, current, end_se
                     new_api_token, revoke_token, start_session)
 from ..errors import ServiceError
 from ..models import ApiToken, User, utcnow
-from ..views.web import _safe_next
+from ..web import safe_next
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -66,4 +66,4 @@ def revoke_token_page(token_id: int):
     """Revoke one's own token (administrators: anyone's, from the user's page)."""
     revoke_token(db.session(), current(), token_id)
     flash("Đã thu hồi mã truy cập API.", "success")
-    return redirect(_safe_next(request.form.get("next", "")))
+    return redirect(safe_next(request.form.get("next", "")))

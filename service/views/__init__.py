@@ -5,7 +5,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import web, jobs, api
+    from . import jobs, api
+    from .. import web
     from ..organisations import views as organisations
     from ..importing import views as imports
     from ..users import views as users
@@ -17,5 +18,5 @@ def register_blueprints(app: Flask) -> None:
     for module in (web, members, organisations, imports, jobs, users, documents, scans, meetings, account):
         app.register_blueprint(module.bp)
     api.register(app)
-    from . import display
+    from .. import display
     display.init_app(app)

@@ -7,19 +7,19 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from .. import db
-from ..auth import authenticate, current, sign_out, start_session
-from ..errors import ServiceError
-from ..jobs import JOB_KINDS
-from ..models import MEMBER_STATUSES, Member
-from .jobs import recent_jobs
-from ..permissions import scope_members
-from ..text import CONTROL_CHARS
+from . import db
+from .auth import authenticate, current, sign_out, start_session
+from .errors import ServiceError
+from .jobs import JOB_KINDS
+from .models import MEMBER_STATUSES, Member
+from .views.jobs import recent_jobs
+from .permissions import scope_members
+from .text import CONTROL_CHARS
 
 bp = Blueprint("web", __name__)
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     parsed = urlparse(target or "")
     if parsed.scheme or parsed.netloc or not (target or "").startswith("/"):
         return url_for("web.index")
@@ -40,7 +40,7 @@ def login():
             return render_template("login.html", demo=demo, username=username,
                                    next=request.form.get("next", "")), err.status, err.headers
         start_session(user)
-        return redirect(_safe_next(request.form.get("next", "")))
+        return redirect(safe_next(request.form.get("next", "")))
     return render_template("login.html", demo=demo, next=request.args.get("next", ""))
 
 

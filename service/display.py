@@ -6,8 +6,8 @@ import re
 
 from flask import Flask
 
-from .. import db
-from ..models import GENDERS, MEMBER_STATUSES, Organisation
+from . import db
+from .models import GENDERS, MEMBER_STATUSES, Organisation
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
