@@ -5,7 +5,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import jobs, api
+    from . import jobs
+    from .. import api
     from .. import web
     from ..organisations import views as organisations
     from ..importing import views as imports

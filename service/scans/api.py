@@ -1,0 +1,108 @@
+"""JSON API of scanned sheets (under /api/, registered by service.api)."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from flask_login import login_required
+from sqlalchemy import select
+
+from .. import db
+from ..auth import current
+from ..api_models import scans as scan_models
+from ..api_schema import operation
+from ..text import clean
+
+bp = Blueprint("scans", __name__)
+
+
+# --- scans -----------------------------------------------------------------------------
+
+def _page_dict(p) -> dict:
+    r = p.reading or {}
+    return {"id": p.id, "batch_id": p.batch_id, "file": p.scan_file.name, "page_no": p.page_no, "kind": p.kind,
+            "status": p.status, "member_id": p.member_id, "sheet_serial": p.sheet_serial, "year": p.year,
+            "problems": p.problems, "answers": r.get("answers"), "answer_confidence": r.get("answer_confidence"),
+            "qr_valid": r.get("qr_valid"), "fields": r.get("fields"), "evaluation_id": p.evaluation_id,
+            "applied_values": p.applied_values}
+
+
+@bp.post("/scans")
+@login_required
+@operation("Tải lên bản quét (nhiều tệp, trường 'files'); đọc trong công việc nền", multipart=scan_models.UPLOAD,
+           form=scan_models.UploadForm, ok=202, errors=(413,))
+def scans_upload(form: scan_models.UploadForm):
+    from . import intake
+    from .views import uploaded_files
+    sess, user = db.session(), current()
+    auto = form.auto_apply not in ("0", "false")
+    batch = intake.start_batch(sess, user, uploaded_files(), auto_apply=auto)
+    return jsonify({"id": batch.id, "job_id": batch.job_id, "page_count": batch.page_count,
+                    "file_errors": [f.error for f in batch.files if f.error]}), 202
+
+
+@bp.get("/scans/<int:batch_id>")
+@login_required
+@operation("Một lô quét và các trang")
+def scans_batch(batch_id: int):
+    from ..models import ScanPage
+    from .access import get_batch
+    sess, user = db.session(), current()
+    b = get_batch(sess, user, batch_id)
+    pages = sess.scalars(select(ScanPage).where(ScanPage.batch_id == b.id).order_by(ScanPage.id)).all()
+    return jsonify({"id": b.id, "job_id": b.job_id, "page_count": b.page_count, "summary": b.summary,
+                    "file_errors": [f.error for f in b.files if f.error], "pages": [_page_dict(p) for p in pages]})
+
+
+@bp.get("/scan-pages")
+@login_required
+@operation("Các trang đã đọc", query=scan_models.PagesQuery)
+def scan_pages_list(query: scan_models.PagesQuery):
+    from ..models import ScanPage
+    from .access import visible_pages
+    sess, user = db.session(), current()
+    stmt = visible_pages(sess, user)
+    if query.status:
+        stmt = stmt.where(ScanPage.status == query.status)
+    return jsonify({"items": [_page_dict(p) for p in sess.scalars(stmt.order_by(ScanPage.id).limit(500))]})
+
+
+@bp.get("/scan-pages/<int:page_id>")
+@login_required
+@operation("Một trang: kết quả đọc, độ tin cậy, vị trí")
+def scan_page_get(page_id: int):
+    from .access import get_page
+    return jsonify(_page_dict(get_page(db.session(), current(), page_id)))
+
+
+@bp.post("/scan-pages/<int:page_id>/apply")
+@login_required
+@operation("Cập nhật phiếu nhận xét từ trang (có thể sửa, chọn đảng viên khác)", body=scan_models.ApplyInput,
+           body_required=False, errors=(409,))
+def scan_page_apply(page_id: int, body: scan_models.ApplyInput):
+    from .decide import apply_page
+    from .views import _decide
+    sess, user, p = _decide(page_id)
+    answers = body.answers if body.answers is not None else (p.reading or {}).get("answers") or {}
+    apply_page(sess, p, user, answers, body.other_remarks, body.member_id, body.year)
+    return jsonify(_page_dict(p))
+
+
+@bp.post("/scan-pages/<int:page_id>/reject")
+@login_required
+@operation("Loại trang", body=scan_models.RejectInput, body_required=False, errors=(409,))
+def scan_page_reject(page_id: int, body: scan_models.RejectInput):
+    from .decide import reject_page
+    from .views import _decide
+    sess, user, p = _decide(page_id)
+    reject_page(sess, p, user, clean(body.reason))
+    return jsonify(_page_dict(p))
+
+
+@bp.post("/scan-pages/<int:page_id>/undo")
+@login_required
+@operation("Hoàn tác việc cập nhật", errors=(409,))
+def scan_page_undo(page_id: int):
+    from .decide import undo_page
+    from .views import _decide
+    sess, user, p = _decide(page_id)
+    undo_page(sess, p, user)
+    return jsonify(_page_dict(p))
