@@ -22,7 +22,7 @@ from .importing import api as importing_api
 from .members import api as members_api
 from .organisations import api as organisations_api
 from .scans import api as scans_api
-from .views import jobs_api
+from .jobs import api as jobs_api
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

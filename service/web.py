@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from . import db
 from .auth import authenticate, current, sign_out, start_session
 from .errors import ServiceError
-from .jobs import JOB_KINDS
+from .jobs.record import JOB_KINDS
 from .models import MEMBER_STATUSES, Member
-from .views.jobs import recent_jobs
+from .jobs.views import recent_jobs
 from .permissions import scope_members
 from .text import CONTROL_CHARS
 

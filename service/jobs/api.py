@@ -6,10 +6,10 @@ from flask_login import login_required
 
 from .. import db
 from ..auth import current
-from ..jobs import cancel
+from .record import cancel
 from ..api_models import misc
 from ..api_schema import operation
-from .jobs import job_to_dict, recent_jobs, visible_job
+from .views import job_to_dict, recent_jobs, visible_job
 
 bp = Blueprint("jobs", __name__)
 

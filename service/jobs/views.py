@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from .. import db, storage
 from ..auth import current
-from ..jobs import JOB_KINDS, cancel
-from ..models import Job, StoredFile, User
+from .record import JOB_KINDS, cancel
+from ..models import Job, ScanPageStatus, StoredFile, User
 from ..permissions import get_owned, own_rows
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
@@ -24,10 +24,6 @@ def recent_jobs(sess, user: User, limit: int = 100) -> list[Job]:
     return list(sess.scalars(own_rows(user, select(Job), Job).order_by(Job.id.desc()).limit(limit)))
 
 
-PAGE_STATUS_WORDS = {"review": "chờ duyệt", "conflict": "mâu thuẫn", "applied": "đã cập nhật", "rejected": "đã loại",
-                     "duplicate": "trùng", "skipped": "trang trắng", "error": "lỗi"}
-
-
 def describe_result(job: Job) -> tuple[str, list[str]]:
     """What a finished job did, in one Vietnamese sentence, and the problems it met, named."""
     r = job.result or {}
@@ -39,7 +35,7 @@ def describe_result(job: Job) -> tuple[str, list[str]]:
         return (f"Đã tạo {r.get('made', 0)} văn bản; {r.get('failed', 0)} đảng viên không tạo được.",
                 [f.get("message", "") for f in r.get("failures", [])])
     if job.kind == "scan_batch":
-        pages = ", ".join(f"{PAGE_STATUS_WORDS.get(k, k)}: {v}" for k, v in (r.get("pages") or {}).items())
+        pages = ", ".join(f"{ScanPageStatus.word_of(k)}: {v}" for k, v in (r.get("pages") or {}).items())
         problems = [e.get("message", "") for e in r.get("file_errors", []) if e]
         problems += [f.get("message", "") for f in r.get("failed_pages", [])]
         return f"Các trang: {pages or 'không có'}.", problems
