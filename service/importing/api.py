@@ -10,7 +10,7 @@ from ..errors import ServiceError
 from ..api_models import misc
 from ..api_schema import operation
 from .views import get_batch
-from ..views.jobs import job_to_dict
+from ..jobs.views import job_to_dict
 
 bp = Blueprint("importing", __name__)
 
