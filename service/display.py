@@ -7,7 +7,7 @@ import re
 from flask import Flask
 
 from . import db
-from .models import GENDERS, MEMBER_STATUSES, Organisation
+from .models import GENDERS, MEMBER_STATUSES, EvaluationStatus, ImportBatchStatus, Organisation
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -31,3 +31,5 @@ def display_value(value, field: str = "") -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(display_value, "vi")
+    # stored states with their Vietnamese titles (one map each, in models)
+    app.jinja_env.globals.update(ImportBatchStatus=ImportBatchStatus, EvaluationStatus=EvaluationStatus)
