@@ -14,6 +14,7 @@ from .. import db
 from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
+from ..members.fields import ValueProblem, parse_date
 from . import bulk, letters, sheets
 from .render import DOCX_MIME, file_name, render_record, to_pdf
 from .templates_store import (KIND_LABELS, active_template, set_template_active, sync_builtin,
@@ -134,8 +135,10 @@ def introduction_received(intro_id: int):
     intro = get_introduction(sess, user, intro_id)
     require_issue(sess, user, intro.member)
     try:
-        day = dt.datetime.strptime(request.form.get("received_on", ""), "%d/%m/%Y").date()
-    except ValueError:
+        day = parse_date(request.form.get("received_on", ""))
+    except ValueProblem:
+        day = None
+    if day is None:
         raise ServiceError("invalid_date", "Ngày tiếp nhận không hợp lệ (dd/mm/yyyy).")
     letters.mark_received(sess, user, intro, day)
     flash("Đã ghi nhận nơi cư trú tiếp nhận.", "success")

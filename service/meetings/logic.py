@@ -1,7 +1,6 @@
 """Residence meetings and attendance, and the year-end absence flag (a setting, on by default)."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Optional
 
 from sqlalchemy import extract, func, select
@@ -9,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..errors import ServiceError
+from ..members.fields import ValueProblem, parse_date
 from ..models import ATTENDANCE, Attendance, Meeting, Member, Organisation, User
 from ..permissions import can_write, require_write, scope_members, subtree_ids
-from ..text import checked_text, clean
+from ..text import checked_text
 
 
 def cells_for(sess: Session, user: User) -> list[Organisation]:
@@ -35,12 +35,11 @@ def create_meeting(sess: Session, user: User, cell_id: int, held_on: str, title:
     require_write(sess, user, cell, "meetings",
                   message="Chỉ bí thư chi bộ nơi cư trú ghi nhận buổi sinh hoạt của chi bộ mình.")
     try:
-        day = dt.datetime.strptime(clean(held_on), "%d/%m/%Y").date()
-    except ValueError:
-        try:
-            day = dt.date.fromisoformat(clean(held_on))
-        except ValueError:
-            raise ServiceError("invalid_date", f"Ngày sinh hoạt không hợp lệ: {held_on} (dd/mm/yyyy).")
+        day = parse_date(held_on)
+    except ValueProblem:
+        day = None
+    if day is None:
+        raise ServiceError("invalid_date", f"Ngày sinh hoạt không hợp lệ: {held_on} (dd/mm/yyyy).")
     meeting = Meeting(residence_cell_id=cell_id, held_on=day,
                       title=checked_text(title, 255, "Tiêu đề buổi sinh hoạt", field="title") or None)
     sess.add(meeting)
