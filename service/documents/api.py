@@ -1,6 +1,9 @@
 """JSON API of introduction letters, evaluation sheets and templates (under /api/, registered by service.api)."""
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 from flask import Blueprint, jsonify, request
 from flask_login import login_required
 from sqlalchemy import select
@@ -12,7 +15,11 @@ from ..permissions import get_member, require_admin
 from ..api_models import documents as doc_models, misc
 from ..api_schema import operation
 from ..text import clean
-from ..views.jobs import job_to_dict
+from ..jobs.views import job_to_dict
+from ..models import DocumentTemplate
+from . import bulk, letters, sheets
+from .templates_store import sync_builtin, upload_template
+from .views import get_introduction, get_sheet, preview, require_issue, send_record
 
 bp = Blueprint("documents", __name__)
 
@@ -35,8 +42,6 @@ def _sheet_dict(e) -> dict:
 @login_required
 @operation("Lập giấy giới thiệu (hoặc trả lại giấy đã lập trong năm)", ok=201, ok_schema=doc_models.IntroductionOut)
 def introduction_issue(member_id: int):
-    from . import letters
-    from .views import require_issue
     sess, user = db.session(), current()
     member = get_member(sess, user, member_id)
     require_issue(sess, user, member)
@@ -47,7 +52,6 @@ def introduction_issue(member_id: int):
 @login_required
 @operation("Tải giấy giới thiệu (giữ nguyên số)", query=doc_models.FormatQuery, binary=doc_models.DOCUMENT_TYPES)
 def introduction_document(intro_id: int, query: doc_models.FormatQuery):
-    from .views import get_introduction, send_record
     sess = db.session()
     return send_record(sess, get_introduction(sess, current(), intro_id), query.format or "docx")
 
@@ -57,9 +61,6 @@ def introduction_document(intro_id: int, query: doc_models.FormatQuery):
 @operation("Lập phiếu nhận xét của năm (mỗi năm một số phiếu)", body=doc_models.SheetInput, body_required=False,
            ok=201, ok_schema=doc_models.SheetOut)
 def evaluation_issue(member_id: int, body: doc_models.SheetInput):
-    import datetime as dt
-    from . import sheets
-    from .views import require_issue
     sess, user = db.session(), current()
     member = get_member(sess, user, member_id)
     require_issue(sess, user, member)
@@ -71,7 +72,6 @@ def evaluation_issue(member_id: int, body: doc_models.SheetInput):
 @login_required
 @operation("Tải phiếu nhận xét", query=doc_models.FormatQuery, binary=doc_models.DOCUMENT_TYPES)
 def evaluation_document(ev_id: int, query: doc_models.FormatQuery):
-    from .views import get_sheet, send_record
     sess = db.session()
     return send_record(sess, get_sheet(sess, current(), ev_id), query.format or "docx")
 
@@ -80,8 +80,6 @@ def evaluation_document(ev_id: int, query: doc_models.FormatQuery):
 @login_required
 @operation("Hủy phiếu và lập phiếu thay thế", body=doc_models.VoidInput, ok=201, ok_schema=doc_models.VoidOut)
 def evaluation_void(ev_id: int, body: doc_models.VoidInput):
-    from . import sheets
-    from .views import get_sheet, require_issue
     sess, user = db.session(), current()
     ev = get_sheet(sess, user, ev_id)
     require_issue(sess, user, ev.member)
@@ -93,7 +91,6 @@ def evaluation_void(ev_id: int, body: doc_models.VoidInput):
 @login_required
 @operation("Trộn văn bản hàng loạt (công việc nền)", body=doc_models.BulkInput, ok=202, ok_schema=misc.JobOut)
 def documents_bulk(body: doc_models.BulkInput):
-    from . import bulk
     sess, user = db.session(), current()
     if user.role not in ("admin", "workplace_staff"):
         raise ServiceError("forbidden", "Chỉ đảng ủy nơi công tác được trộn văn bản.", status=403)
@@ -107,7 +104,6 @@ def documents_bulk(body: doc_models.BulkInput):
 @operation("Xem trước một văn bản (PDF hoặc PNG), không lập số", query=doc_models.PreviewQuery,
            binary=doc_models.DOCUMENT_TYPES)
 def documents_preview(query: doc_models.PreviewQuery):
-    from .views import preview
     return preview()  # reads the same PreviewQuery (the web page's preview shares it)
 
 
@@ -115,8 +111,6 @@ def documents_preview(query: doc_models.PreviewQuery):
 @login_required
 @operation("Các phiên bản mẫu văn bản")
 def templates_list():
-    from .templates_store import sync_builtin
-    from ..models import DocumentTemplate
     sess = db.session()
     sync_builtin(sess)
     rows = sess.scalars(select(DocumentTemplate).order_by(DocumentTemplate.kind, DocumentTemplate.version))
@@ -129,8 +123,6 @@ def templates_list():
 @operation("Tải lên phiên bản mẫu mới (quản trị viên)", multipart=misc.TEMPLATE_UPLOAD, form=misc.TemplateForm,
            ok=201, errors=(413,))
 def templates_upload(form: misc.TemplateForm):
-    import json
-    from .templates_store import upload_template
     sess, user = db.session(), current()
     require_admin(user)
     upload = request.files.get("file")

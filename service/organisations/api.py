@@ -13,6 +13,7 @@ from ..members.registry import org_to_dict
 from ..api_models import organisations as org_models
 from ..api_schema import operation
 from .views import update_organisation
+from .views import create_organisation
 
 bp = Blueprint("organisations", __name__)
 
@@ -45,7 +46,6 @@ def org_get(org_id: int):
 @login_required
 @operation("Thêm tổ chức đảng (quản trị viên)", body=org_models.OrgInput, ok=201, ok_schema=org_models.OrgOut)
 def org_create(body: org_models.OrgInput):
-    from .views import create_organisation
     sess, user = db.session(), current()
     return jsonify(org_to_dict(create_organisation(sess, user, body.model_dump(exclude_unset=True)))), 201
 

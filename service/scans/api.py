@@ -10,6 +10,11 @@ from ..auth import current
 from ..api_models import scans as scan_models
 from ..api_schema import operation
 from ..text import clean
+from ..models import ScanPage
+from . import intake
+from .access import get_batch, get_page, page_to_decide, visible_pages
+from .decide import apply_page, reject_page, undo_page
+from .views import uploaded_files
 
 bp = Blueprint("scans", __name__)
 
@@ -30,8 +35,6 @@ def _page_dict(p) -> dict:
 @operation("Tải lên bản quét (nhiều tệp, trường 'files'); đọc trong công việc nền", multipart=scan_models.UPLOAD,
            form=scan_models.UploadForm, ok=202, errors=(413,))
 def scans_upload(form: scan_models.UploadForm):
-    from . import intake
-    from .views import uploaded_files
     sess, user = db.session(), current()
     auto = form.auto_apply not in ("0", "false")
     batch = intake.start_batch(sess, user, uploaded_files(), auto_apply=auto)
@@ -43,8 +46,6 @@ def scans_upload(form: scan_models.UploadForm):
 @login_required
 @operation("Một lô quét và các trang")
 def scans_batch(batch_id: int):
-    from ..models import ScanPage
-    from .access import get_batch
     sess, user = db.session(), current()
     b = get_batch(sess, user, batch_id)
     pages = sess.scalars(select(ScanPage).where(ScanPage.batch_id == b.id).order_by(ScanPage.id)).all()
@@ -56,8 +57,6 @@ def scans_batch(batch_id: int):
 @login_required
 @operation("Các trang đã đọc", query=scan_models.PagesQuery)
 def scan_pages_list(query: scan_models.PagesQuery):
-    from ..models import ScanPage
-    from .access import visible_pages
     sess, user = db.session(), current()
     stmt = visible_pages(sess, user)
     if query.status:
@@ -69,7 +68,6 @@ def scan_pages_list(query: scan_models.PagesQuery):
 @login_required
 @operation("Một trang: kết quả đọc, độ tin cậy, vị trí")
 def scan_page_get(page_id: int):
-    from .access import get_page
     return jsonify(_page_dict(get_page(db.session(), current(), page_id)))
 
 
@@ -78,9 +76,8 @@ def scan_page_get(page_id: int):
 @operation("Cập nhật phiếu nhận xét từ trang (có thể sửa, chọn đảng viên khác)", body=scan_models.ApplyInput,
            body_required=False, errors=(409,))
 def scan_page_apply(page_id: int, body: scan_models.ApplyInput):
-    from .decide import apply_page
-    from .views import _decide
-    sess, user, p = _decide(page_id)
+    sess, user = db.session(), current()
+    p = page_to_decide(sess, user, page_id)
     answers = body.answers if body.answers is not None else (p.reading or {}).get("answers") or {}
     apply_page(sess, p, user, answers, body.other_remarks, body.member_id, body.year)
     return jsonify(_page_dict(p))
@@ -90,9 +87,8 @@ def scan_page_apply(page_id: int, body: scan_models.ApplyInput):
 @login_required
 @operation("Loại trang", body=scan_models.RejectInput, body_required=False, errors=(409,))
 def scan_page_reject(page_id: int, body: scan_models.RejectInput):
-    from .decide import reject_page
-    from .views import _decide
-    sess, user, p = _decide(page_id)
+    sess, user = db.session(), current()
+    p = page_to_decide(sess, user, page_id)
     reject_page(sess, p, user, clean(body.reason))
     return jsonify(_page_dict(p))
 
@@ -101,8 +97,7 @@ def scan_page_reject(page_id: int, body: scan_models.RejectInput):
 @login_required
 @operation("Hoàn tác việc cập nhật", errors=(409,))
 def scan_page_undo(page_id: int):
-    from .decide import undo_page
-    from .views import _decide
-    sess, user, p = _decide(page_id)
+    sess, user = db.session(), current()
+    p = page_to_decide(sess, user, page_id)
     undo_page(sess, p, user)
     return jsonify(_page_dict(p))

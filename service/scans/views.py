@@ -11,10 +11,10 @@ from .. import db, storage
 from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
-from ..models import SCAN_PAGE_STATUSES, Evaluation, Member, ScanBatch, ScanFile, ScanPage
+from ..models import Evaluation, Member, ScanBatch, ScanFile, ScanPage, ScanPageStatus
 from ..permissions import scope_members
 from . import intake
-from .access import can_decide, get_batch, get_page, visible_pages
+from .access import can_decide, get_batch, get_page, page_to_decide, visible_pages
 from .decide import apply_page, items_for_page, reject_page, sheet_of, undo_page
 
 bp = Blueprint("scans", __name__, url_prefix="/scans")
@@ -80,7 +80,7 @@ def page(page_id: int):
     answers = (p.applied_values or {}).get("answers") or (p.reading or {}).get("answers") or {}
     return render_template("scans/page.html", p=p, r=p.reading or {}, ev=ev, items=items_for_page(sess, p, ev),
                            answers=answers, candidates=candidates, can_decide=can_decide(sess, user, p),
-                           statuses=SCAN_PAGE_STATUSES)
+                           statuses={s.value: s.title for s in ScanPageStatus})
 
 
 @bp.route("/pages/<int:page_id>/image.png")
@@ -106,10 +106,7 @@ def page_crop(page_id: int, name: str):
 
 def _decide(page_id: int):
     sess, user = db.session(), current()
-    p = get_page(sess, user, page_id)
-    if not can_decide(sess, user, p):
-        raise ServiceError("forbidden", "Bạn không có quyền duyệt trang này.", status=403)
-    return sess, user, p
+    return sess, user, page_to_decide(sess, user, page_id)
 
 
 def form_answers(form) -> dict:
