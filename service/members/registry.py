@@ -1,7 +1,6 @@
 """Member registry operations shared by the web pages and the API (one way to do each thing)."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any, Optional
