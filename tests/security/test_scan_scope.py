@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from service.jobs.inprocess import run_pending
 from service.documents.contexts import evaluation_data
 from service.documents.sheets import ensure_sheet
-from service.documents.templates_store import mark_key
+from service.qrkeys import signing_key
 from service.models import AuditEntry, Evaluation, Member, ScanPage
 
 YEAR = 2026
@@ -47,7 +47,7 @@ def people(sess, orgs):
 def sources(app, sess, people):
     from ocr import synthetic
     records = [evaluation_data(sess.query(Evaluation).filter_by(member_id=m.id).one()) for m in people]
-    return synthetic.render_sources(records, mark_key=mark_key())
+    return synthetic.render_sources(records, mark_key=signing_key())
 
 
 def page_of(source, seed=11):
