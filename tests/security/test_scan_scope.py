@@ -45,13 +45,13 @@ def people(sess, orgs):
 
 @pytest.fixture
 def sources(app, sess, people):
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     records = [evaluation_data(sess.query(Evaluation).filter_by(member_id=m.id).one()) for m in people]
     return synthetic.render_sources(records, mark_key=signing_key())
 
 
 def page_of(source, seed=11):
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     img, truth = synthetic.make_page(source, seed=seed, level="light")
     return jpeg(img), truth
 
@@ -82,7 +82,7 @@ def test_staff_cannot_apply_a_page_to_a_member_of_another_organisation(app, sess
     tax_member = people[0]
     assert client.get(f"/api/members/{tax_member.id}").status_code == 403
     # A page of the uploader's own member, kept for review, and a photo of anything.
-    from ocr import synthetic
+    from tests.support import synthetic_sheets as synthetic
     own, _ = page_of(sources[2])
     batch = upload(client, [("cua-minh.jpg", own), ("anh.jpg", jpeg(synthetic.natural_image(3)))], auto="0")
     pages = {p["file"]: p for p in batch["pages"]}
