@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service import create_app, db, importing, jobs, migrate  # noqa: E402
+from service import create_app, db, importing, migrate  # noqa: E402
+from service.jobs.inprocess import run_pending  # noqa: E402
 from service.models import Member, User  # noqa: E402
 from tests.support.member_lists import HELD_OUT, TUNING, people, render  # noqa: E402
 
@@ -54,7 +55,7 @@ def main() -> None:
             t2 = time.perf_counter()
             assert batch.status == "previewed", batch.preview["summary"]
             importing.confirm(sess, admin, batch)
-            jobs.run_pending()
+            run_pending()
             t3 = time.perf_counter()
             c3 = time.process_time()
             sess.expire_all()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any, Optional
 
 from sqlalchemy import (
@@ -49,14 +50,52 @@ ATTENDANCE = {
     "absent": "Vắng không có lý do",
 }
 
-JOB_STATES = {
-    "queued": "Đang chờ",
-    "running": "Đang chạy",
-    "finishing": "Đang tổng hợp kết quả",
-    "done": "Hoàn thành",
-    "failed": "Lỗi",
-    "cancelled": "Đã hủy",
-}
+
+
+class TitledState(StrEnum):
+    """A state stored as its string value (no migration), with the Vietnamese a user reads.
+
+    ``title`` is the label on its own ("Chờ duyệt"); ``word`` the same inside a sentence ("chờ duyệt").
+    """
+
+    def __new__(cls, value: str, title: str, word: Optional[str] = None):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._title = title
+        member._word = word or title[:1].lower() + title[1:]
+        return member
+
+    @property
+    def title(self) -> str:  # type: ignore[override]  (str.title: not used on states)
+        return self._title
+
+    @property
+    def word(self) -> str:
+        return self._word
+
+    @classmethod
+    def title_of(cls, value: Optional[str]) -> str:
+        """The title of a stored value; an unknown value is shown as stored."""
+        try:
+            return cls(value).title
+        except ValueError:
+            return value or ""
+
+    @classmethod
+    def word_of(cls, value: Optional[str]) -> str:
+        try:
+            return cls(value).word
+        except ValueError:
+            return value or ""
+
+
+class JobState(TitledState):
+    QUEUED = "queued", "Đang chờ"
+    RUNNING = "running", "Đang chạy"
+    FINISHING = "finishing", "Đang tổng hợp kết quả"
+    DONE = "done", "Hoàn thành"
+    FAILED = "failed", "Lỗi"
+    CANCELLED = "cancelled", "Đã hủy"
 
 AUDIT_SOURCES = {"ui": "Giao diện web", "api": "API", "import": "Nhập Excel", "scan": "Bản quét", "cli": "Dòng lệnh",
                  "job": "Công việc nền"}
@@ -332,15 +371,30 @@ class ScanFile(Base):
     stored_file: Mapped[Optional["StoredFile"]] = relationship()
 
 
-SCAN_PAGE_STATUSES = {
-    "review": "Chờ duyệt",
-    "conflict": "Mâu thuẫn, chờ duyệt",
-    "applied": "Đã cập nhật",
-    "rejected": "Đã loại",
-    "duplicate": "Trùng, không cập nhật",
-    "skipped": "Bỏ qua (trang trắng)",
-    "error": "Lỗi",
-}
+class ImportBatchStatus(TitledState):
+    NEEDS_MAPPING = "needs_mapping", "Chờ ghép cột"
+    PREVIEWED = "previewed", "Chờ xác nhận"
+    REJECTED = "rejected", "Bị từ chối"
+    QUEUED = "queued", "Đang nhập", "đang chạy"
+    APPLIED = "applied", "Đã nhập", "đã hoàn tất"
+    FAILED = "failed", "Lỗi", "bị lỗi"
+    UNDONE = "undone", "Đã hoàn tác", "đã được hoàn tác"
+
+
+class EvaluationStatus(TitledState):
+    ISSUED = "issued", "Đã phát hành"
+    RETURNED = "returned", "Đã nhận lại"
+    VOIDED = "voided", "Đã hủy"
+
+
+class ScanPageStatus(TitledState):
+    REVIEW = "review", "Chờ duyệt"
+    CONFLICT = "conflict", "Mâu thuẫn, chờ duyệt", "mâu thuẫn"
+    APPLIED = "applied", "Đã cập nhật"
+    REJECTED = "rejected", "Đã loại"
+    DUPLICATE = "duplicate", "Trùng, không cập nhật", "trùng"
+    SKIPPED = "skipped", "Bỏ qua (trang trắng)", "trang trắng"
+    ERROR = "error", "Lỗi"
 
 
 class ScanPage(Base):
@@ -378,7 +432,7 @@ class ScanPage(Base):
 
     @property
     def status_label(self) -> str:
-        return SCAN_PAGE_STATUSES.get(self.status, self.status)
+        return ScanPageStatus.title_of(self.status)
 
 
 class StoredFile(Base):
@@ -417,7 +471,7 @@ class Job(Base):
 
     @property
     def state_label(self) -> str:
-        return JOB_STATES.get(self.state, self.state)
+        return JobState.title_of(self.state)
 
     @property
     def percent(self) -> int:

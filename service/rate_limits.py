@@ -17,7 +17,8 @@ from flask_limiter.util import get_remote_address
 LOGIN_ENDPOINTS = ("web.login",)
 # every endpoint that accepts an uploaded file (pages and API)
 UPLOAD_ENDPOINTS = ("imports.upload", "scans.index", "documents.templates",
-                    "api.import_preview", "api.scans_upload", "api.templates_upload")
+                    "api.importing.import_preview", "api.scans.scans_upload",
+                    "api.documents.templates_upload")
 
 
 def init_app(app: Flask) -> None:

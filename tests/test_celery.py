@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from service import create_app, db, jobs
+from service import create_app, db
+from service.jobs import record as jobs
 from tests.support.services import pg_missing, pg_schema, require
 from service.models import AuditEntry, Base, Evaluation, Job, JobItem, ScanPage
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from service import db, jobs
+from service import db
+from service.jobs.inprocess import run_pending
 from service.documents.templates_store import TEMPLATES_DIR
 from service.qrkeys import keyring, signing_key
 from service.models import Evaluation, Introduction, Job, Member
@@ -185,7 +186,7 @@ def test_bulk_run_outputs_and_reports_a_bad_member_by_name(app, sess, orgs, staf
                                                    "outputs": ["zip", "combined", "cell_bundles"]})
     assert resp.status_code == 202, resp.get_json()
     job_id = resp.get_json()["id"]
-    jobs.run_pending()
+    run_pending()
     job = staff.get(f"/api/jobs/{job_id}").get_json()
     assert job["state"] == "done", job
     assert job["result"]["made"] == 3 and job["result"]["failed"] == 1
@@ -209,7 +210,7 @@ def test_bulk_run_outputs_and_reports_a_bad_member_by_name(app, sess, orgs, staf
     serials = {e.sheet_serial for e in sess.query(Evaluation).all()}
     staff.post("/api/documents/bulk", json={"kind": "evaluation_sheet", "year": YEAR,
                                             "selection": {"workplace_org_id": orgs["tax"].id}, "outputs": ["zip"]})
-    jobs.run_pending()
+    run_pending()
     sess.expire_all()
     assert {e.sheet_serial for e in sess.query(Evaluation).all()} == serials
 
@@ -220,7 +221,7 @@ def test_bulk_pdf_through_libreoffice(app, sess, orgs, staff):
                                                    "selection": {"residence_cell_id": orgs["cell1"].id},
                                                    "outputs": ["pdf"]})
     job_id = resp.get_json()["id"]
-    jobs.run_pending()
+    run_pending()
     job = staff.get(f"/api/jobs/{job_id}").get_json()
     assert job["state"] == "done", job
     with zipfile.ZipFile(io.BytesIO(staff.get(f"/jobs/{job_id}/result").data)) as zf:
@@ -305,7 +306,7 @@ def test_job_page_names_members_that_failed(app, sess, orgs, staff):
     job_id = staff.post("/api/documents/bulk", json={"kind": "evaluation_sheet", "year": YEAR,
                                                      "selection": {"workplace_org_id": orgs["tax"].id},
                                                      "outputs": ["zip"]}).get_json()["id"]
-    jobs.run_pending()
+    run_pending()
     page = staff.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Đã tạo 1 văn bản; 1 đảng viên không tạo được." in page
     assert "Đinh Thị Thiếu Ngày" in page and "Tải kết quả" in page

@@ -8,8 +8,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from service import importing, jobs
-from service.exporting import export_members
+from service import importing
+from service.jobs.inprocess import run_pending
+from service.members.export import export_members
 from service.importing.workbook import match_header
 from service.models import Member
 
@@ -19,7 +20,7 @@ SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "members.xlsx"
 def _import_sample(sess, user):
     batch = importing.preview_upload(sess, user, SAMPLE.read_bytes(), "members.xlsx")
     importing.confirm(sess, user, batch)
-    jobs.run_pending()
+    run_pending()
     sess.expire_all()
 
 

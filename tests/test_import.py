@@ -11,7 +11,8 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from service import importing, jobs
+from service import importing
+from service.jobs.inprocess import run_pending
 from service.errors import ServiceError
 from service.importing.workbook import match_header, parse_workbook
 from service.models import AuditEntry, ImportBatch, Job, Member, Organisation, StoredFile
@@ -64,7 +65,7 @@ def run(sess, user, data, name="ds.xlsx"):
 
 def confirm_and_run(sess, user, batch):
     job = importing.confirm(sess, user, batch)
-    assert jobs.run_pending() == 1
+    assert run_pending() == 1
     sess.expire_all()
     return sess.get(Job, job.id)
 
@@ -420,7 +421,7 @@ def test_confirm_twice_and_job_replans_against_changed_db(sess, admin, orgs):
         sess.add(other)
     sess.commit()
     before = counts(sess)
-    assert jobs.run_pending() == 2
+    assert run_pending() == 2
     sess.expire_all()
     first, second = sess.get(ImportBatch, batch.id), sess.get(ImportBatch, batch2.id)
     assert first.status == "applied"

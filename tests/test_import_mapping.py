@@ -8,9 +8,10 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from service import importing, jobs
+from service import importing
+from service.jobs.inprocess import run_pending
 from service.errors import ServiceError
-from service.member_fields import ValueProblem, parse_card, parse_phone
+from service.members.fields import ValueProblem, parse_card, parse_phone
 from service.models import AuditEntry, ImportBatch, ImportMapping, Member, Organisation
 
 HEAD = ["STT", "Họ và tên", "Số thẻ", "Ngày sinh", "Giới tính", "Ngày vào Đảng", "Đảng ủy nơi công tác",
@@ -39,7 +40,7 @@ def admin(make_user):
 
 def apply(sess, user, batch):
     importing.confirm(sess, user, batch)
-    assert jobs.run_pending() == 1
+    assert run_pending() == 1
     sess.expire_all()
     return sess.get(ImportBatch, batch.id)
 
@@ -147,7 +148,7 @@ def test_likely_duplicate_is_shown_and_not_created(sess, admin, orgs):
     dup = batch.preview["rows"][0]
     assert dup["action"] == "duplicate" and dup["duplicate_of"]["card_number"] == "12.000001"
     job = importing.confirm(sess, admin, batch)
-    jobs.run_pending()
+    run_pending()
     sess.expire_all()
     assert sess.scalar(select(func.count()).select_from(Member)) == 2
     assert sess.scalar(select(func.count()).select_from(Member).where(Member.card_number == "34.000001")) == 0

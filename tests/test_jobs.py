@@ -2,7 +2,8 @@
 import threading
 import time
 
-from service import db, jobs
+from service import db
+from service.jobs import inprocess, record as jobs
 from service.models import Job
 
 seen: list[int] = []
@@ -40,7 +41,7 @@ def enqueue(kind, **params):
 
 def test_in_process_worker_runs_job_with_progress(app):
     job_id = enqueue("test_count", n=5)
-    worker = jobs.start_worker(app)
+    worker = inprocess.start_worker(app)
     try:
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -63,7 +64,7 @@ def test_cancel_queued_and_running(app, make_user, login):
     job_id = enqueue("test_count", n=3)
     resp = client.post(f"/api/jobs/{job_id}/cancel")
     assert resp.get_json()["state"] == "cancelled"
-    assert jobs.run_pending() == 0  # nothing left to run
+    assert inprocess.run_pending() == 0  # nothing left to run
 
     job_id = enqueue("test_count", n=200, slow=0.01)
     t = threading.Thread(target=lambda: _run_in_context(app))
@@ -78,7 +79,7 @@ def test_cancel_queued_and_running(app, make_user, login):
 
 def _run_in_context(app):
     with app.app_context():
-        jobs.run_pending()
+        inprocess.run_pending()
 
 
 def _wait_state(job_id, state, timeout=20):
@@ -94,7 +95,7 @@ def _wait_state(job_id, state, timeout=20):
 def test_failed_job_keeps_a_clear_message(app, make_user, login):
     client = login(make_user("admin"))
     fail_id, crash_id = enqueue("test_fail"), enqueue("test_crash")
-    jobs.run_pending()
+    inprocess.run_pending()
     failed = client.get(f"/api/jobs/{fail_id}").get_json()
     assert failed["state"] == "failed" and failed["error"]["message"] == "Dòng 3 có lỗi."
     crashed = client.get(f"/api/jobs/{crash_id}").get_json()
@@ -111,7 +112,7 @@ def test_claiming_is_atomic_across_threads(app):
     def claimer(k):
         with app.app_context():
             while True:
-                job_id = jobs.claim_next(f"t{k}")
+                job_id = inprocess.claim_next(f"t{k}")
                 if job_id is None:
                     return
                 with lock:
@@ -141,7 +142,7 @@ def test_orphaned_running_job_is_requeued(app):
         job = s.get(Job, job_id)
         import socket
         job.state, job.worker = "running", f"{socket.gethostname()}:999999:1"
-    assert jobs.requeue_orphans() == 1
-    assert jobs.run_pending() == 1
+    assert inprocess.requeue_orphans() == 1
+    assert inprocess.run_pending() == 1
     with db.new_session() as s:
         assert s.get(Job, job_id).state == "done"

@@ -11,7 +11,8 @@ import pytest
 
 from forms import qrpayload
 from forms.qrpayload import InvalidPayloadError, Keyring, SigningKey
-from service import db, jobs, qrkeys
+from service import db, qrkeys
+from service.jobs.inprocess import run_pending
 from service.documents.contexts import evaluation_data
 from service.documents.sheets import ensure_sheet
 from service.models import Evaluation, Member, QrSigningKey
@@ -185,7 +186,7 @@ def test_sheets_printed_before_a_rotation_are_still_applied_and_unknown_keys_ref
     resp = staff.post("/api/scans", data={"files": [(io.BytesIO(b), n) for n, b in files], "auto_apply": "1"},
                       content_type="multipart/form-data")
     assert resp.status_code == 202, resp.get_json()
-    jobs.run_pending()
+    run_pending()
     batch = staff.get(f"/api/scans/{resp.get_json()['id']}").get_json()
     by_member = {p.get("member_id"): p for p in batch["pages"]}
     assert by_member[members[0].id]["status"] == "applied", by_member[members[0].id]

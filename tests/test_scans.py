@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from service import db, jobs
+from service import db
+from service.jobs.inprocess import run_pending
 from service.documents.contexts import evaluation_data
 from service.documents.sheets import ensure_sheet
 from service.qrkeys import signing_key
@@ -63,7 +64,7 @@ def upload(client, files, auto="1"):
     data = {"files": [(io.BytesIO(b), n) for n, b in files], "auto_apply": auto}
     resp = client.post("/api/scans", data=data, content_type="multipart/form-data")
     assert resp.status_code == 202, resp.get_json()
-    jobs.run_pending()
+    run_pending()
     job = client.get(f"/api/jobs/{resp.get_json()['job_id']}").get_json()
     assert job["state"] == "done", job
     return client.get(f"/api/scans/{resp.get_json()['id']}").get_json()

@@ -6,9 +6,9 @@ from typing import Annotated, Literal, Optional
 from pydantic import BaseModel, Field
 
 from ..api_schema import Body, Id, Query, Year, text
-from ..models import SCAN_PAGE_STATUSES
+from ..models import ScanPageStatus
 
-PageStatus = Literal[tuple(SCAN_PAGE_STATUSES)]  # type: ignore[valid-type]
+PageStatus = Literal[tuple(s.value for s in ScanPageStatus)]  # type: ignore[valid-type]
 Answers = Annotated[dict[text(64), text(64)], Field(max_length=200, description="Mục -> lựa chọn")]
 
 UPLOAD = {"type": "object", "properties": {

@@ -3,3 +3,8 @@
 The rendering itself is docgen's (a plain library); this package supplies it with data from
 the registry and records what was issued.
 """
+
+
+def register_jobs() -> None:
+    """Declare this feature's job kinds: the bulk mail-merge job (``bulk``)."""
+    from . import bulk  # noqa: F401

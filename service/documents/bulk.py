@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from .. import db, storage
 from ..errors import ServiceError
-from ..job_items import ItemRejected, failures, item_job
-from ..jobs import JobFailed
+from ..jobs.items import ItemRejected, failures, item_job
+from ..jobs.record import JobFailed
 from ..models import Member, User
 from ..permissions import require_write, scope_members, subtree_ids
 from .contexts import residence_of
@@ -59,7 +59,7 @@ def resolve_selection(sess: Session, user: User, selection: dict[str, Any]) -> l
 
 def start(sess: Session, user: User, kind: str, year: int, selection: dict, outputs: list[str]):
     """Validate a bulk request and enqueue it. Returns the job."""
-    from .. import jobs
+    from ..jobs import record as jobs
     if kind not in KIND_LABELS:
         raise ServiceError("invalid_kind", "Loại văn bản không hợp lệ.", {"kinds": list(KIND_LABELS)})
     outputs = [o for o in outputs if o in OUTPUTS]

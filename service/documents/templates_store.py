@@ -72,7 +72,7 @@ def sync_builtin(sess: Session, force: bool = False) -> None:
                 row.definition_hash = fd.hash
     _synced.add(url)
     from ..scans.layouts import ensure_builtin_layouts
-    ensure_builtin_layouts(sess)
+    ensure_builtin_layouts(sess, form_definition, template_path, renderer)
 
 
 @functools.lru_cache(maxsize=64)

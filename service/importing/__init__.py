@@ -13,5 +13,11 @@ from .headers import FIELD_LABELS, match_header  # noqa: F401
 from .undo import undo_import  # noqa: F401
 from .workbook import parse_workbook  # noqa: F401
 
+
+
+def register_jobs() -> None:
+    """The "import_members" job is declared in ``apply`` (already imported above)."""
+
+
 __all__ = ["preview_upload", "remap", "set_places", "confirm", "import_members", "undo_import", "build_plan", "parse_workbook",
            "match_header", "FIELD_LABELS"]

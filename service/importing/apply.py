@@ -10,15 +10,17 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import audit, db, jobs, storage
+from .. import audit, db, storage
+from ..jobs import record as jobs
 from ..errors import Forbidden, ServiceError
-from ..jobs import JobContext, JobFailed, job_function
+from ..jobs.record import JobContext, JobFailed, job_function
 from ..models import ImportBatch, Member, Organisation, StoredFile, User
 from ..permissions import can_import, require_write
-from ..registry import org_snapshot
+from ..members.registry import org_snapshot
 from ..text import clean
 from .mapping import org_kinds, recall_for, remember
-from .plan import NewOrg, OrgRef, Plan, make_plan
+from .orgnames import NewOrg, OrgRef
+from .plan import Plan, make_plan
 from .workbook import display_name, parse_workbook
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -11,8 +11,9 @@ from typing import Any, Iterable, Optional
 
 from rapidfuzz import fuzz, process
 
-from ..member_fields import ValueProblem, parse_card, parse_date, parse_phone
+from ..members.fields import ValueProblem, parse_card, parse_date, parse_phone
 from ..text import search_key
+from .orgnames import core_key  # the one organisation-name key
 
 IGNORED = "_ignored"  # an STT (row number) column: known, never imported
 
@@ -178,7 +179,6 @@ def suggest_from_values(values: Iterable[Any], org_kinds: Optional[dict[str, str
         return "date_of_birth"
     keys = [search_key(v) for v in vals]
     if org_kinds:
-        from .plan import core_key  # the one organisation-name key
         kinds = [org_kinds.get(core_key(str(v))) for v in vals]
         for kind, fld in (("residence_cell", "residence_cell"), ("ward_committee", "commune"),
                           ("workplace_cell", "workplace_cell"), ("workplace_committee", "workplace_committee")):

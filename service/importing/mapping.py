@@ -44,5 +44,5 @@ def remember(sess: Session, user: Optional[User], preview: dict) -> None:
 
 def org_kinds(sess: Session) -> dict[str, str]:
     """organisation name key -> kind, for recognising a column by the organisations it names."""
-    from .plan import core_key
+    from .orgnames import core_key
     return {core_key(name): kind for name, kind in sess.execute(select(Organisation.name, Organisation.kind))}

@@ -7,18 +7,17 @@ each planned once however many rows name it.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from functools import lru_cache
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..member_fields import canonical_card, card_spellings, place_of
+from ..members.fields import canonical_card, card_spellings, place_of
 from ..models import Member, Organisation, User
 from ..permissions import subtree_ids
 from ..text import clean, search_key
+from .orgnames import WARD_UNIT, NewOrg, OrgRef, core_key, ward_name
 from .readiness import readiness
 from .workbook import FIELD_LABELS, SKIP_REASONS, ParsedRow, ParsedSheet, row_error
 
@@ -28,39 +27,6 @@ PLAIN_FIELDS = (
     "government_position", "mass_org_position", "employer", "house", "residential_group", "neighbourhood", "commune",
     "province", "phone", "status", "notes",
 )
-
-_ORG_PREFIX = re.compile(r"^(dang uy co so|dang uy|dang bo co so|dang bo|chi bo)\s+")
-_WARD_UNIT = re.compile(r"^(phuong|xa|dac khu|thi tran)\s+")
-
-
-@lru_cache(maxsize=65536)
-def core_key(name: str) -> str:
-    """Organisation name key: "Đảng ủy phường Hồng Hà" and "Phường Hồng Hà" -> "phuong hong ha"."""
-    return _ORG_PREFIX.sub("", search_key(name)).strip()
-
-
-def ward_name(commune: str) -> str:
-    """The ward committee's name for a commune as typed: "Phường Hồng Hà" -> "Đảng ủy phường Hồng Hà"."""
-    text = clean(commune)
-    if _ORG_PREFIX.match(search_key(text)):
-        return text
-    if _WARD_UNIT.match(search_key(text)):
-        text = text[:1].lower() + text[1:]
-    return f"Đảng ủy {text}"
-
-
-@dataclass
-class NewOrg:
-    key: str
-    name: str
-    kind: str
-    parent: "OrgRef"
-    place: Optional[str] = None  # địa danh: a ward's from its own name
-    parent_name: Optional[str] = None
-
-
-OrgRef = Union[int, NewOrg, None]  # an existing id, a planned organisation, or nothing
-
 
 @dataclass
 class RowPlan:
@@ -283,8 +249,8 @@ class Planner:
         wards = self.orgs.of_kind("ward_committee")
         ward_found = self.orgs.match(wards, commune)
         if not ward_found:  # "Hồng Hà" for "Đảng ủy phường Hồng Hà"
-            bare = _WARD_UNIT.sub("", core_key(commune))
-            ward_found = [o for o in wards if _WARD_UNIT.sub("", core_key(o.name)) == bare]
+            bare = WARD_UNIT.sub("", core_key(commune))
+            ward_found = [o for o in wards if WARD_UNIT.sub("", core_key(o.name)) == bare]
             if len(ward_found) > 1:
                 ward_found = []
         ward: OrgRef

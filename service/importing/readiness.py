@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from ..documents.contexts import NOT_IN_SCOPE
 from ..models import Member
+from .orgnames import NewOrg
 
 ADDRESS_PARTS = ("house", "residential_group", "neighbourhood", "commune", "province")
 DOCUMENTS = {"letter": "Giấy giới thiệu", "sheet": "Phiếu nhận xét"}
@@ -17,7 +18,6 @@ DOCUMENTS = {"letter": "Giấy giới thiệu", "sheet": "Phiếu nhận xét"}
 
 def _org(orgs, ref) -> Optional[tuple[str, Optional[str], Any]]:
     """(kind, place, parent ref) of an existing or planned organisation."""
-    from .plan import NewOrg
     if ref is None:
         return None
     if isinstance(ref, NewOrg):

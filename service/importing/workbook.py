@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from ..errors import ServiceError
-from ..member_fields import (DATE_FIELDS, MAX_TEXT, ValueProblem, display, parse_card, parse_commune, parse_date,
+from ..members.fields import (DATE_FIELDS, MAX_TEXT, ValueProblem, display, parse_card, parse_commune, parse_date,
                              parse_gender, parse_phone, parse_status, parse_text)
 from ..safe_files import check_upload, unreadable_workbook_errors
 from ..text import clean, search_key

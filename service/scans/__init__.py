@@ -3,3 +3,8 @@
 The service never parses images itself: every page goes through ``ocr.read_page`` and
 ``ocr.pdfinput``; this package decides what to apply and what waits for a person.
 """
+
+
+def register_jobs() -> None:
+    """Declare this feature's job kinds: the scan batch job (``pipeline``)."""
+    from . import pipeline  # noqa: F401

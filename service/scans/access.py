@@ -5,6 +5,7 @@ from flask import abort
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ..errors import ServiceError
 from ..models import Member, ScanBatch, ScanPage, User
 from ..permissions import can_see_member, can_write, get_owned, scope_members
 
@@ -38,3 +39,11 @@ def can_decide(sess: Session, user: User, page: ScanPage) -> bool:
     """Apply, undo or reject a page: the one write rule on the page (its member's "return", or for a
     page about no member yet, its uploader and administrators; see permissions.py)."""
     return can_write(sess, user, page)
+
+
+def page_to_decide(sess: Session, user: User, page_id: int) -> ScanPage:
+    """The page ``user`` is about to apply, reject or undo: 404 if unseen, 403 if they may not decide on it."""
+    page = get_page(sess, user, page_id)
+    if not can_decide(sess, user, page):
+        raise ServiceError("forbidden", "Bạn không có quyền duyệt trang này.", status=403)
+    return page

@@ -6,11 +6,11 @@ from typing import Iterable
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from .. import jobs, storage
+from .. import storage
+from ..jobs import record as jobs
 from ..errors import ServiceError
 from ..models import ScanBatch, ScanFile, User
 
-MAX_PAGES = 500
 
 
 def _inspect(data: bytes, name: str) -> int:
@@ -28,7 +28,7 @@ def start_batch(sess: Session, user: User, files: Iterable[tuple[str, bytes]], a
     from ocr.pdfinput import ScanInputError
     if user.role not in ("admin", "workplace_staff", "cell_secretary"):
         raise ServiceError("forbidden", "Bạn không có quyền tải bản quét lên.", status=403)
-    limit = current_app.config.get("SCAN_MAX_PAGES", MAX_PAGES)
+    limit = current_app.config["SCAN_MAX_PAGES"]
     checked: list[tuple[str, bytes, int, dict | None]] = []
     for name, data in files:
         try:

@@ -47,9 +47,12 @@ def _layout(definition: FormDefinition, variant: str, render) -> dict:
     return ocr.build_layout(definition, pdf, variant=variant).to_dict()
 
 
-def ensure_builtin_layouts(sess: Session) -> None:
-    """Build and store the layouts of the built-in versions that have none yet (a shipped template: fast path)."""
-    from ..documents.templates_store import form_definition, renderer, template_path
+def ensure_builtin_layouts(sess: Session, form_definition, template_path, renderer) -> None:
+    """Build and store the layouts of the built-in versions that have none yet (a shipped template: fast path).
+
+    The template store calls this after registering its versions and passes its own accessors
+    (a version's definition, file and renderer), so this module does not import the store.
+    """
     have = {(r.version, r.variant) for r in sess.scalars(select(FormLayout).where(FormLayout.kind == KIND))}
     rows = sess.scalars(select(DocumentTemplate).where(DocumentTemplate.kind == KIND,
                                                        DocumentTemplate.builtin_path.is_not(None))).all()

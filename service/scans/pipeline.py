@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import db, qrkeys, storage
 from ..documents.templates_store import form_definition, template_version
-from ..job_items import ItemRejected, failures, item_job
+from ..jobs.items import ItemRejected, failures, item_job
 from ..models import Member, ScanBatch, ScanFile, ScanPage, StoredFile, User
 from ..permissions import scope_members
 from . import policy

@@ -245,7 +245,7 @@ def test_concurrent_writers_do_not_fork_the_chain(app, sess, orgs, members, make
 
 def test_import_job_records_the_job_and_the_user_who_confirmed_it(app, sess, make_user, login):
     import io
-    from service import jobs
+    from service.jobs.inprocess import run_pending
     admin = make_user("quantri")
     client = login(admin)
     data = (ROOT / "samples" / "members.xlsx").read_bytes()
@@ -253,7 +253,7 @@ def test_import_job_records_the_job_and_the_user_who_confirmed_it(app, sess, mak
                         content_type="multipart/form-data").get_json()
     assert batch["status"] == "previewed", batch
     job = client.post(f"/api/imports/{batch['id']}/confirm").get_json()
-    jobs.run_pending()
+    run_pending()
     created = entries(sess, entity_kind="member", action="create")
     orgs_created = entries(sess, entity_kind="organisation", action="create")
     assert created and orgs_created

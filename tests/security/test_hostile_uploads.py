@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from tests.support import hostile_files as hf
 
-from service.exporting import FORMULA_STARTS
+from service.members.export import FORMULA_STARTS
 from service.models import AuditEntry, DocumentTemplate, ImportBatch, Job, Member, Organisation, StoredFile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,14 +201,14 @@ def test_export_writes_formula_like_text_as_text(app, sess, admin_client):
 
 def test_formula_names_imported_then_exported_stay_text(app, sess, admin_client):
     """The whole path: a workbook with formula-like names, imported, then exported and read back."""
-    from service import jobs
+    from service.jobs.inprocess import run_pending
     resp = admin_client.post("/api/imports", data={"file": (io.BytesIO(hf.formula_names_xlsx()), "ds.xlsx")},
                              content_type="multipart/form-data")
     assert resp.status_code == 201, resp.get_json()
     batch = resp.get_json()
     assert batch["status"] == "previewed", batch["preview"]["rows"][:2]
     assert admin_client.post(f"/api/imports/{batch['id']}/confirm").status_code == 202
-    jobs.run_pending()
+    run_pending()
     data = admin_client.get("/api/members/export.xlsx").data
     ws = load_workbook(io.BytesIO(data)).active
     names = [r[0].value for r in ws.iter_rows(min_row=2)]

@@ -11,7 +11,7 @@ import cv2
 import pytest
 from sqlalchemy import func, select
 
-from service import jobs
+from service.jobs.inprocess import run_pending
 from service.documents.contexts import evaluation_data
 from service.documents.sheets import ensure_sheet
 from service.qrkeys import signing_key
@@ -62,7 +62,7 @@ def upload(client, files, auto="1") -> dict:
     data = {"files": [(io.BytesIO(b), n) for n, b in files], "auto_apply": auto}
     resp = client.post("/api/scans", data=data, content_type="multipart/form-data")
     assert resp.status_code == 202, resp.get_json()
-    jobs.run_pending()
+    run_pending()
     return client.get(f"/api/scans/{resp.get_json()['id']}").get_json()
 
 

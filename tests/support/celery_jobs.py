@@ -7,7 +7,7 @@ with ``crash`` always raises, like a page that crashes the reader.
 import os
 import time
 
-from service.job_items import failures, item_job
+from service.jobs.items import failures, item_job
 
 
 @item_job("test_items", "Phần việc thử")

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from tests.support.services import add_org
 
-from service import backup, create_app, db, jobs, migrate, qrkeys, storage
+from service import backup, create_app, db, migrate, qrkeys, storage
+from service.jobs.inprocess import run_pending
 from service.auth import hash_password, new_api_token
 from service.documents.sheets import ensure_sheet, void_and_replace
 from service.models import Base, Member, User
@@ -39,7 +40,7 @@ def fill(app) -> None:
         sess.commit()
         batch = importing.preview_upload(sess, admin, SAMPLE.read_bytes(), SAMPLE.name)
         importing.confirm(sess, admin, batch)
-        jobs.run_pending()
+        run_pending()
         ward = add_org(sess, "Đảng ủy phường Cao Xanh", "ward_committee")
         cell = add_org(sess, "Chi bộ khu phố 3", "residence_cell", ward)
         work = add_org(sess, "Đảng ủy Sở Tư pháp", "workplace_committee")

@@ -5,7 +5,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from service import importing, jobs
+from service import importing
+from service.jobs.inprocess import run_pending
 from service.models import Member, Organisation
 from service.text import search_key
 
@@ -30,7 +31,7 @@ def import_layout(sess, user, layout: Layout, persons: list[Person]) -> dict:
     preview = batch.preview
     if batch.status == "previewed" and preview["summary"]["create"] + preview["summary"]["update"]:
         importing.confirm(sess, user, batch)
-        jobs.run_pending()
+        run_pending()
         sess.expire_all()
     return preview
 

@@ -1,0 +1,1 @@
+"""Residence meetings: logic and pages."""

@@ -1,0 +1,1 @@
+"""Party members: the registry, its field vocabulary, export, pages and API."""

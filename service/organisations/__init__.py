@@ -1,0 +1,1 @@
+"""Organisations (the party organisation tree): pages and API."""

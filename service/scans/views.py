@@ -1,0 +1,150 @@
+"""Scanned returns: upload a stack, follow the batch, and the review screen."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from .. import db, storage
+from ..api_schema import int_arg, year_arg
+from ..auth import current
+from ..errors import ServiceError
+from ..models import Evaluation, Member, ScanBatch, ScanFile, ScanPage, ScanPageStatus
+from ..permissions import scope_members
+from . import intake
+from .access import can_decide, get_batch, get_page, page_to_decide, visible_pages
+from .decide import apply_page, items_for_page, reject_page, sheet_of, undo_page
+
+bp = Blueprint("scans", __name__, url_prefix="/scans")
+OPEN = ("review", "conflict")
+
+
+def uploaded_files():
+    return [(f.filename, f.read()) for f in request.files.getlist("files") if f and f.filename]
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def index():
+    sess, user = db.session(), current()
+    if request.method == "POST":
+        try:
+            batch = intake.start_batch(sess, user, uploaded_files(), auto_apply=bool(request.form.get("auto_apply")))
+        except ServiceError as err:
+            sess.rollback()
+            flash(err.message, "error")
+            return redirect(url_for("scans.index"))
+        flash(f"Đã nhận {batch.page_count} trang; đang đọc.", "success")
+        return redirect(url_for("scans.batch", batch_id=batch.id))
+    stmt = select(ScanBatch).order_by(ScanBatch.id.desc()).limit(50)
+    if user.role != "admin":
+        stmt = stmt.where(ScanBatch.created_by == user.id)
+    waiting = len(sess.scalars(visible_pages(sess, user).where(ScanPage.status.in_(OPEN))).all())
+    return render_template("scans/index.html", batches=sess.scalars(stmt).all(), waiting=waiting)
+
+
+@bp.route("/batches/<int:batch_id>")
+@login_required
+def batch(batch_id: int):
+    sess, user = db.session(), current()
+    b = get_batch(sess, user, batch_id)
+    files = sess.scalars(select(ScanFile).where(ScanFile.batch_id == b.id).order_by(ScanFile.id)).all()
+    pages = sess.scalars(select(ScanPage).where(ScanPage.batch_id == b.id)
+                         .order_by(ScanPage.scan_file_id, ScanPage.page_no)).all()
+    return render_template("scans/batch.html", b=b, files=files, pages=pages)
+
+
+@bp.route("/review")
+@login_required
+def review_next():
+    sess, user = db.session(), current()
+    after = int_arg(request.args, "after") or 0
+    stmt = visible_pages(sess, user).where(ScanPage.status.in_(OPEN))
+    page = sess.scalars(stmt.where(ScanPage.id > after).order_by(ScanPage.id).limit(1)).first() or \
+        sess.scalars(stmt.order_by(ScanPage.id).limit(1)).first()
+    if page is None:
+        flash("Không còn trang nào chờ duyệt.", "success")
+        return redirect(url_for("scans.index"))
+    return redirect(url_for("scans.page", page_id=page.id))
+
+
+@bp.route("/pages/<int:page_id>")
+@login_required
+def page(page_id: int):
+    sess, user = db.session(), current()
+    p = get_page(sess, user, page_id)
+    ev = sess.get(Evaluation, p.evaluation_id) if p.evaluation_id else sheet_of(sess, p)
+    candidates = sess.scalars(scope_members(sess, user, select(Member)).order_by(Member.search_name).limit(3000)).all()
+    answers = (p.applied_values or {}).get("answers") or (p.reading or {}).get("answers") or {}
+    doubts = [pr for pr in p.problems or [] if pr.get("item")]
+    return render_template("scans/page.html", p=p, r=p.reading or {}, ev=ev, items=items_for_page(sess, p, ev),
+                           answers=answers, candidates=candidates, can_decide=can_decide(sess, user, p),
+                           statuses={s.value: s.title for s in ScanPageStatus}, doubt_items={pr["item"] for pr in doubts},
+                           doubt_boxes={b for pr in doubts for b in pr.get("boxes") or []})
+
+
+@bp.route("/pages/<int:page_id>/image.png")
+@login_required
+def page_image(page_id: int):
+    sess, user = db.session(), current()
+    p = get_page(sess, user, page_id)
+    if not p.image_sha:
+        abort(404)
+    return send_file(io.BytesIO(storage.read_sha(p.image_sha)), mimetype="image/png")
+
+
+@bp.route("/pages/<int:page_id>/crops/<name>.png")
+@login_required
+def page_crop(page_id: int, name: str):
+    sess, user = db.session(), current()
+    p = get_page(sess, user, page_id)
+    sha = (p.crops or {}).get(name)
+    if not sha:
+        abort(404)
+    return send_file(io.BytesIO(storage.read_sha(sha)), mimetype="image/png")
+
+
+def _decide(page_id: int):
+    sess, user = db.session(), current()
+    return sess, user, page_to_decide(sess, user, page_id)
+
+
+def form_answers(form) -> dict:
+    return {k[2:]: v for k, v in form.items() if k.startswith("a_") and v}
+
+
+@bp.route("/pages/<int:page_id>/apply", methods=["POST"])
+@login_required
+def apply(page_id: int):
+    sess, user, p = _decide(page_id)
+    try:
+        apply_page(sess, p, user, form_answers(request.form), request.form.get("other_remarks"),
+                   int_arg(request.form, "member_id"), year_arg(request.form))
+    except ServiceError as err:
+        sess.rollback()
+        if err.status in (403, 404):
+            raise
+        flash(err.message, "error")
+        return redirect(url_for("scans.page", page_id=page_id))
+    flash(f"Đã cập nhật phiếu nhận xét từ trang #{page_id}.", "success")
+    return redirect(url_for("scans.review_next", after=page_id))
+
+
+@bp.route("/pages/<int:page_id>/reject", methods=["POST"])
+@login_required
+def reject(page_id: int):
+    sess, user, p = _decide(page_id)
+    reject_page(sess, p, user, request.form.get("reason", ""))
+    flash(f"Đã loại trang #{page_id}.", "info")
+    return redirect(url_for("scans.review_next", after=page_id))
+
+
+@bp.route("/pages/<int:page_id>/undo", methods=["POST"])
+@login_required
+def undo(page_id: int):
+    sess, user, p = _decide(page_id)
+    undo_page(sess, p, user)
+    flash("Đã hoàn tác: phiếu nhận xét trở lại như trước, trang chờ duyệt lại.", "success")
+    return redirect(url_for("scans.page", page_id=page_id))

@@ -1,0 +1,1 @@
+"""User accounts: administration, own account and API tokens pages."""
