@@ -191,13 +191,19 @@ def check_own_password(user: User, password: str) -> None:
 
 
 def _password_matches(name: str, user: Optional[User], password: str) -> bool:
+    """Check a password behind the throttle. The throttle counts in transactions of its own; the
+    request's session gives its connection back first (it holds only reads here), so a request never
+    holds two pooled connections at once and many parallel sign-ins cannot exhaust the pool."""
     address = request.remote_addr or "unknown"
     engine, cfg = db.engine(), current_app.config
+    db.session().commit()
     taken = sign_in_throttle.reserve(engine, cfg, name, address)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)  # same time as a wrong password
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        db.session().commit()
         return False
+    db.session().commit()
     sign_in_throttle.succeeded(engine, cfg, name, address, taken)
     return True
 

@@ -17,6 +17,9 @@ from service.qrkeys import signing_key
 from service.models import Evaluation, Member, User
 from tests.support.services import add_org
 
+DISTINCT = 10  # different people (printed sheets) in a batch; the others are their namesakes
+CLEAN = {"allowed_styles": ("tick", "cross", "fill"), "scribble_items": 0}  # nothing a person must decide
+
 
 def seed(sess, n: int, year: int) -> tuple[User, list[Member]]:
     """Organisations, a workplace-staff user, and ``n`` members with their sheet for ``year``."""
@@ -37,11 +40,15 @@ def seed(sess, n: int, year: int) -> tuple[User, list[Member]]:
                                                                        "Thị Dung", "Minh Hải", "Ngọc Lan"]
     members = []
     for i in range(n):
+        # DISTINCT people repeated (namesakes born the same day, other card numbers): a page is
+        # rendered once per person and re-signed for each namesake, and its printed name and date
+        # of birth still match the QR's member, as the automatic apply requires
+        j = i % DISTINCT
         m = Member(card_number=f"77{i:05d}", workplace_org_id=tax_cell.id, residence_cell_id=cells[i % 5].id,
-                   gender="male", date_of_birth=dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
+                   gender="male", date_of_birth=dt.date(1960 + j * 3, 1 + j, 1 + j * 2),
                    admission_date=dt.date(2000, 1, 2), house=f"Số {i + 1}", commune="Phường Hồng Hà",
                    province="Quảng Ninh", status="active")
-        m.set_name(f"{families[i % 6]} {given[(i // 6) % 6]} {i}")
+        m.set_name(f"{families[j % 6]} {given[(j + j // 6) % 6]}")
         sess.add(m)
         members.append(m)
     sess.commit()
@@ -55,24 +62,28 @@ def pages(sess, members: list[Member], year: int, level: str | None = None,
           distinct: int = 10) -> list[tuple[str, bytes]]:
     """One scanned page per member, as (file name, JPEG bytes).
 
-    ``distinct`` tick patterns are drawn once; each page is one of them with its member's QR.
+    One page is drawn per different person (:data:`DISTINCT`, or ``distinct``), each namesake gets
+    it with their own QR.
     ``level`` (light / medium / heavy) degrades every page like a real scanner (about a second
     a page to make); None keeps the clean 200 dpi page (fast to make).
     """
     from forms import qrpayload
     from tests.support import synthetic_sheets as synthetic
     evs = [sess.query(Evaluation).filter_by(member_id=m.id, year=year).one() for m in members]
-    source = synthetic.render_sources([evaluation_data(evs[0])], mark_key=signing_key())[0]
+    people = min(distinct, DISTINCT, len(members))
+    sources = synthetic.render_sources([evaluation_data(ev) for ev in evs[:people]], mark_key=signing_key())
     key, out = signing_key(), []
-    fills = [synthetic.fill(source, seed=1000 + k)[0] for k in range(min(distinct, len(members)))] if level is None else []
+    fills = [synthetic.fill(sources[k], seed=1000 + k, **CLEAN)[0] for k in range(people)] if level is None else []
     for k, (m, ev) in enumerate(zip(members, evs)):
         payload = qrpayload.sign("evaluation_sheet", ev.template_version or 1, ev.sheet_serial, m.id,
                                  year, key)
+        source = sources[k % people]
         if level is None:
-            img = fills[k % len(fills)].copy()
+            img = fills[k % people].copy()  # the page of this member's namesake
             synthetic.replace_qr(img, source, payload)
         else:
-            img, _truth = synthetic.make_page(source, seed=1000 + k, level=level, fill_kw={"qr_payload": payload})
+            img, _truth = synthetic.make_page(source, seed=1000 + k, level=level,
+                                              fill_kw={"qr_payload": payload, **CLEAN})
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
         out.append((f"phieu-{k + 1:03d}.jpg", buf.tobytes()))
     return out
