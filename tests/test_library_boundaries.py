@@ -12,6 +12,8 @@ from pathlib import Path
 import grimp
 import pytest
 
+from tests.support.import_cycles import find_cycles
+
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARIES = ("forms", "docgen", "ocr")
 FRAMEWORKS = {"flask", "flask_login", "flask_limiter", "flask_wtf", "werkzeug", "sqlalchemy", "alembic",
@@ -47,24 +49,7 @@ def test_libraries_import_no_framework_nor_service(graph):
 
 def test_no_import_cycle_in_the_libraries(graph):
     modules = {m for lib in LIBRARIES for m in graph.find_children(lib) | {lib}}
-    edges = {m: {i for i in graph.find_modules_directly_imported_by(m) if i in modules} for m in modules}
-    # a package importing its own submodules (re-exports in __init__) is not a cycle to break
-    for m in modules:
-        edges[m] = {i for i in edges[m] if not i.startswith(m + ".")}
-    cycles, state = [], {}
-
-    def visit(m, path):
-        state[m] = "open"
-        for n in sorted(edges[m]):
-            if state.get(n) == "open":
-                cycles.append(" -> ".join(path[path.index(n):] + [n]))
-            elif n not in state:
-                visit(n, path + [n])
-        state[m] = "done"
-
-    for m in sorted(modules):
-        if m not in state:
-            visit(m, [m])
+    cycles = [" -> ".join(c + [c[0]]) for c in find_cycles(graph, modules)]
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 

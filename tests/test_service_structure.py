@@ -10,6 +10,7 @@ from collections import Counter
 import grimp
 
 from service import create_app
+from tests.support.import_cycles import find_cycles
 
 # the app package builds the CLI group and the CLI module calls create_app: allowed
 ALLOWED_CYCLES = [{"service", "service.cli"}]
@@ -17,25 +18,7 @@ MAX_ROUTES_PER_MODULE = 15
 
 
 def _cycles(graph, modules: set[str]) -> list[list[str]]:
-    edges = {m: {i for i in graph.find_modules_directly_imported_by(m) if i in modules} for m in modules}
-    # a package importing its own submodules (re-exports in __init__) is not a cycle to break
-    for m in modules:
-        edges[m] = {i for i in edges[m] if not i.startswith(m + ".")}
-    cycles, state = [], {}
-
-    def visit(m, path):
-        state[m] = "open"
-        for n in sorted(edges[m]):
-            if state.get(n) == "open":
-                cycles.append(path[path.index(n):])
-            elif n not in state:
-                visit(n, path + [n])
-        state[m] = "done"
-
-    for m in sorted(modules):
-        if m not in state:
-            visit(m, [m])
-    return cycles
+    return find_cycles(graph, modules)
 
 
 def test_no_import_cycle_in_the_service():
