@@ -9,13 +9,14 @@ import io
 import cv2
 import pytest
 
+from tests.support.services import add_members_with_sheets
+
 from forms import qrpayload
 from forms.qrpayload import InvalidPayloadError, Keyring, SigningKey
 from service import db, qrkeys
 from service.jobs.inprocess import run_pending
 from service.documents.contexts import evaluation_data
-from service.documents.sheets import ensure_sheet
-from service.models import Evaluation, Member, QrSigningKey
+from service.models import Evaluation, QrSigningKey
 
 YEAR = 2026
 KEY_A = SigningKey("ABC", b"a" * 32)
@@ -143,18 +144,8 @@ def test_session_secret_from_the_environment_is_not_rotated_here(app, monkeypatc
 
 @pytest.fixture
 def members(sess, orgs):
-    out = []
-    for i, name in enumerate(["Đỗ Văn Khải", "Phạm Thị Nguyệt", "Bùi Quang Vinh"]):
-        m = Member(card_number=f"77{i}", workplace_org_id=orgs["tax_cell"].id, residence_cell_id=orgs["cell1"].id,
-                   gender="male", date_of_birth=dt.date(1975 + i, 5, 6), admission_date=dt.date(2001, 2, 3),
-                   house="Số 9", commune="Phường Hồng Hà", province="Quảng Ninh", status="active")
-        m.set_name(name)
-        sess.add(m)
-    sess.commit()
-    for m in sess.query(Member).order_by(Member.id):
-        ensure_sheet(sess, m, YEAR)
-        out.append(m)
-    return out
+    return add_members_with_sheets(sess, orgs, ["Đỗ Văn Khải", "Phạm Thị Nguyệt", "Bùi Quang Vinh"], card_prefix="77",
+                                   born=dt.date(1975, 5, 6), admitted=dt.date(2001, 2, 3), house="Số 9", year=YEAR)
 
 
 def _jpeg(img) -> bytes:

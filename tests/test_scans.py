@@ -8,12 +8,13 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.support.services import add_members_with_sheets
+
 from service import db
 from service.jobs.inprocess import run_pending
 from service.documents.contexts import evaluation_data
-from service.documents.sheets import ensure_sheet
 from service.qrkeys import signing_key
-from service.models import AuditEntry, Evaluation, Member, ScanBatch, ScanPage
+from service.models import AuditEntry, Evaluation, ScanBatch, ScanPage
 
 YEAR = 2026
 
@@ -33,18 +34,9 @@ def jpeg(img: np.ndarray) -> bytes:
 
 @pytest.fixture
 def members(sess, orgs):
-    out = []
-    for i, name in enumerate(["Nguyễn Văn Ánh", "Trần Thị Hường", "Lê Đức Thắng"]):
-        m = Member(card_number=f"90{i}", workplace_org_id=orgs["tax_cell"].id, residence_cell_id=orgs["cell1"].id,
-                   gender="male", date_of_birth=dt.date(1980 + i, 3, 4), admission_date=dt.date(2005, 1, 2),
-                   house="Số 5", commune="Phường Hồng Hà", province="Quảng Ninh", status="active")
-        m.set_name(name)
-        sess.add(m)
-    sess.commit()
-    for m in sess.query(Member).order_by(Member.id):
-        ensure_sheet(sess, m, YEAR)
-        out.append(m)
-    return out
+    return add_members_with_sheets(sess, orgs, ["Nguyễn Văn Ánh", "Trần Thị Hường", "Lê Đức Thắng"], card_prefix="90",
+                                   born=dt.date(1980, 3, 4),
+                                   admitted=dt.date(2005, 1, 2), house="Số 5", year=YEAR)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ skipped and says why.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from contextlib import contextmanager
 from typing import Iterator, Optional
@@ -64,3 +65,24 @@ def add_org(sess, name: str, kind: str, parent=None):
     org.set_name(name)
     sess.add(org)
     return org
+
+
+def add_members_with_sheets(sess, orgs, names, *, card_prefix: str, born: "dt.date", admitted: "dt.date",
+                            house: str, year: int) -> list:
+    """Members of the tax office's cell living in residence cell 1, one per name (born a year apart),
+    each with their evaluation sheet for ``year``."""
+    from service.documents.sheets import ensure_sheet
+    from service.models import Member
+    for i, name in enumerate(names):
+        m = Member(card_number=f"{card_prefix}{i}", workplace_org_id=orgs["tax_cell"].id,
+                   residence_cell_id=orgs["cell1"].id, gender="male",
+                   date_of_birth=dt.date(born.year + i, born.month, born.day), admission_date=admitted,
+                   house=house, commune="Phường Hồng Hà", province="Quảng Ninh", status="active")
+        m.set_name(name)
+        sess.add(m)
+    sess.commit()
+    out = []
+    for m in sess.query(Member).order_by(Member.id):
+        ensure_sheet(sess, m, year)
+        out.append(m)
+    return out
