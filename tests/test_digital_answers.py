@@ -149,3 +149,32 @@ def test_paper_scan_after_an_online_answer_with_other_answers_is_a_conflict(app,
     assert page["status"] == "conflict", page
     assert any(p["code"] == "sheet_already_applied" for p in page["problems"])
     assert sheet_of(sess, members[0]).answers == ANSWERS  # the machine did not choose between them
+
+
+def test_qr_printed_as_a_link_opens_the_sheet_and_still_reads(app, sess, members, staff, make_user, login):
+    """With QR_LINK_BASE the sheet's QR is a link a phone camera opens; a scan of it is still identified."""
+    from ocr import qr as ocr_qr
+    from tests.support import synthetic_sheets as synthetic
+    app.config["QR_LINK_BASE"] = "https://noicutru.example.vn/tra-loi/qr"
+    ev = sheet_of(sess, members[0])
+    source = synthetic.render_sources([evaluation_data(ev)], mark_key=signing_key())[0]
+    img, truth = synthetic.make_page(source, seed=7, level="light",
+                                     fill_kw={"allowed_styles": ("tick", "cross", "fill"), "scribble_items": 0})
+    gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    texts = [text for text, _corners, _angle in ocr_qr.decode(gray, try_harder=True)]
+    assert texts and texts[0].startswith("https://noicutru.example.vn/tra-loi/qr?c=")
+    # the link, opened by the residence cell secretary's phone (signed in), leads to the sheet
+    secretary = login(make_user("bithu1", role="cell_secretary", organisation=members[0].residence_cell))
+    resp = secretary.get("/tra-loi/qr?" + texts[0].split("?", 1)[1])
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/tra-loi/{ev.sheet_serial}")
+    # a link whose payload was altered leads nowhere
+    forged = texts[0].replace(ev.sheet_serial, ev.sheet_serial[:-1] + "9")
+    assert secretary.get("/tra-loi/qr?" + forged.split("?", 1)[1]).status_code == 404
+    # the scanned paper sheet with the link QR is identified and applied as before
+    ok, buf = cv2.imencode(".png", img)
+    resp = staff.post("/api/scans", data={"files": [(io.BytesIO(buf.tobytes()), "phieu.png")], "auto_apply": "1"},
+                      content_type="multipart/form-data")
+    run_pending()
+    page = staff.get(f"/api/scans/{resp.get_json()['id']}").get_json()["pages"][0]
+    assert page["qr_valid"] and page["status"] == "applied", page
+    assert sheet_of(sess, members[0]).answers == truth["answers"]

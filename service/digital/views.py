@@ -52,6 +52,20 @@ def enter():
     return render_template("digital/enter.html", serial=serial)
 
 
+@bp.route("/qr")
+def from_qr():
+    """Where a sheet's QR leads when it is printed as a link (``QR_LINK_BASE``): the sheet's answer page."""
+    from forms import qrpayload
+    from ..qrkeys import keyring
+    try:
+        payload = qrpayload.verify(request.args.get("c", ""), keyring())
+    except qrpayload.InvalidPayloadError as exc:
+        raise ServiceError("invalid_qr", f"Mã QR không hợp lệ: {exc.message_vi}.", status=404)
+    if payload.kind != "evaluation_sheet":
+        raise ServiceError("invalid_qr", "Mã QR này không phải của phiếu nhận xét.", status=404)
+    return redirect(url_for("digital.sheet", serial=payload.sheet_serial))
+
+
 @bp.route("/<serial>", methods=["GET", "POST"])
 def sheet(serial: str):
     """The sheet's items, to answer online; the same checks as a scanned page."""

@@ -58,6 +58,7 @@ ROUTES: dict[tuple[str, str], dict] = {
     # return or hold its code (anonymous callers without a code are sent to the code entry page)
     ("GET", "/tra-loi/"): allow(*ALL, public=True),
     ("POST", "/tra-loi/"): {c: "open" for c in CALLERS},  # a wrong code: 400, for anyone
+    ("GET", "/tra-loi/qr"): {c: "open" for c in CALLERS},  # a sheet's QR as a link: 404 without a valid one
     ("GET", "/tra-loi/<serial>"): {**allow(*A_CELL), "anon": "ok"},
     ("POST", "/tra-loi/<serial>"): {**allow(*A_CELL), "anon": "ok"},  # anonymous: sent to the code entry, nothing written
     ("GET", "/tra-loi/<serial>/ma"): allow(*A_CELL),
