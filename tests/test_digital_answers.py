@@ -178,3 +178,21 @@ def test_qr_printed_as_a_link_opens_the_sheet_and_still_reads(app, sess, members
     page = staff.get(f"/api/scans/{resp.get_json()['id']}").get_json()["pages"][0]
     assert page["qr_valid"] and page["status"] == "applied", page
     assert sheet_of(sess, members[0]).answers == truth["answers"]
+
+
+def test_codes_for_a_whole_cell_are_issued_once_within_scope(app, sess, orgs, members, staff, make_user, login):
+    page = staff.get("/tra-loi/ma-chi-bo?year=2026").get_data(as_text=True)
+    assert "Chi bộ khu phố 1" in page
+    resp = staff.post("/tra-loi/ma-chi-bo", data={"cell_id": orgs["cell1"].id, "year": "2026"})
+    body = resp.get_data(as_text=True)
+    found = re.findall(r'<td class="code">([A-Z0-9-]+)</td>', body)
+    assert len(found) == 2 and "Nguyễn Văn Ánh" in body and "Trần Thị Hường" in body
+    serials = re.findall(r"<td>(2026-\d+-\d+)</td>", body)
+    client = app.test_client()
+    assert client.post("/tra-loi/", data={"serial": serials[1], "code": found[1]}).status_code == 302
+    # another committee does not see the cell and cannot issue codes for its sheets
+    other = login(make_user("benhvien", role="workplace_staff", organisation=orgs["hospital"]))
+    assert "Chi bộ khu phố 1" not in other.get("/tra-loi/ma-chi-bo").get_data(as_text=True)
+    before = sess.query(AnswerCode).count()
+    resp = other.post("/tra-loi/ma-chi-bo", data={"cell_id": orgs["cell1"].id, "year": "2026"})
+    assert "Chọn chi bộ nơi cư trú" in resp.get_data(as_text=True) and sess.query(AnswerCode).count() == before

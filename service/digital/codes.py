@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..errors import ServiceError
-from ..models import AnswerCode, Evaluation, User, utcnow
-from ..permissions import require_write
+from ..models import AnswerCode, Evaluation, Member, User, utcnow
+from ..permissions import can_write, require_write, scope_members
 
 # no 0/O, 1/I/L: read aloud or copied from paper without doubt
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -35,7 +35,7 @@ def display(code: str) -> str:
     return f"{code[:5]}-{code[5:]}"
 
 
-def issue(sess: Session, user: User, ev: Evaluation, *, days: int = VALID_DAYS) -> str:
+def issue(sess: Session, user: User, ev: Evaluation, *, days: int = VALID_DAYS, commit: bool = True) -> str:
     """A new code for sheet ``ev`` (earlier unused codes of the sheet are revoked). Returns the code
     in clear, the only time it exists; audited."""
     require_write(sess, user, ev.member, "return", message="Bạn không có quyền cấp mã trả lời cho phiếu của đảng viên này.")
@@ -54,8 +54,29 @@ def issue(sess: Session, user: User, ev: Evaluation, *, days: int = VALID_DAYS) 
                  {"answer_code_id": row.id, "expires_at": row.expires_at.isoformat(timespec="seconds")},
                  user=user, source="ui", source_ref=f"Mã trả lời trực tuyến phiếu số {ev.sheet_serial}",
                  member_id=ev.member_id)
-    sess.commit()
+    if commit:
+        sess.commit()
     return code
+
+
+def sheets_of_cell(sess: Session, user: User, cell_id: int, year: int) -> list[Evaluation]:
+    """The live sheets of ``year`` of the members of residence cell ``cell_id`` that ``user`` may write
+    the return of, not yet returned, by name."""
+    stmt = scope_members(sess, user, select(Member.id)).where(Member.residence_cell_id == cell_id)
+    rows = sess.scalars(select(Evaluation).join(Member, Member.id == Evaluation.member_id)
+                        .where(Evaluation.member_id.in_(stmt), Evaluation.year == year,
+                               Evaluation.status == "issued").order_by(Member.search_name)).all()
+    return [ev for ev in rows if can_write(sess, user, ev.member, "return")]
+
+
+def issue_for_cell(sess: Session, user: User, cell_id: int, year: int) -> list[tuple[Evaluation, str]]:
+    """A new code for every sheet of the cell not yet returned (all or nothing): [(sheet, code)]."""
+    out = [(ev, issue(sess, user, ev, commit=False)) for ev in sheets_of_cell(sess, user, cell_id, year)]
+    if not out:
+        raise ServiceError("no_open_sheets", f"Không có phiếu nhận xét năm {year} nào chưa trả lời của chi bộ này "
+                                             "trong phạm vi của đồng chí.", {"field": "cell_id"})
+    sess.commit()
+    return out
 
 
 def revoke(sess: Session, user: User, row: AnswerCode) -> None:

@@ -2,6 +2,8 @@
 one-time code); the committee issues and revokes codes."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -9,8 +11,9 @@ from sqlalchemy import select
 from .. import db
 from ..auth import current
 from ..errors import ServiceError
-from ..models import AnswerCode, Evaluation
-from ..permissions import can_write, get_member
+from ..api_schema import int_arg, year_arg
+from ..models import AnswerCode, Evaluation, Member, Organisation
+from ..permissions import can_write, get_member, scope_members
 from ..scans.decide import items_of
 from . import answers, codes
 
@@ -100,6 +103,29 @@ def sheet(serial: str):
         return render_template("digital/done.html", ev=ev, page=page, message=answers.outcome_message(page))
     return render_template("digital/sheet.html", ev=ev, items=items, given=dict(ev.answers or {}) if ev.status != "returned" else {},
                            remark="")
+
+
+@bp.route("/ma-chi-bo", methods=["GET", "POST"])
+@login_required
+def cell_codes():
+    """Codes for every open sheet of one residence cell, printed once to go with the cell's packet."""
+    sess, user = db.session(), current()
+    year = year_arg(request.values) or dt.date.today().year
+    cells = sess.scalars(select(Organisation).where(Organisation.id.in_(
+        scope_members(sess, user, select(Member.residence_cell_id)).where(Member.residence_cell_id.is_not(None))))
+        .order_by(Organisation.search_name)).all()
+    issued = None
+    if request.method == "POST":
+        cell = next((c for c in cells if c.id == int_arg(request.form, "cell_id")), None)
+        try:
+            if cell is None:
+                raise ServiceError("cell_required", "Chọn chi bộ nơi cư trú trong danh sách.", {"field": "cell_id"})
+            issued = (cell, [(ev, codes.display(code)) for ev, code in codes.issue_for_cell(sess, user, cell.id, year)])
+        except ServiceError as err:
+            sess.rollback()
+            flash(err.message, "error")
+    return render_template("digital/cell_codes.html", cells=cells, year=year, issued=issued,
+                           link=url_for("digital.enter", _external=True))
 
 
 @bp.route("/<serial>/ma", methods=["GET", "POST"])

@@ -62,6 +62,8 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("GET", "/tra-loi/<serial>"): {**allow(*A_CELL), "anon": "ok"},
     ("POST", "/tra-loi/<serial>"): {**allow(*A_CELL), "anon": "ok"},  # anonymous: sent to the code entry, nothing written
     ("GET", "/tra-loi/<serial>/ma"): allow(*A_CELL),
+    ("GET", "/tra-loi/ma-chi-bo"): allow(*ALL),  # each caller sees the cells of their own members
+    ("POST", "/tra-loi/ma-chi-bo"): allow(*ALL),  # no cell chosen: 400 for anyone; codes only within scope
     ("POST", "/tra-loi/<serial>/ma"): allow(*A_CELL),
     # API: reading
     ("GET", "/api/openapi.json"): allow(*ALL, public=True),
