@@ -134,7 +134,9 @@ def _make_qr(ctx: dict, definition: FormDefinition, mark_key, images: dict) -> N
         payload = qrpayload.sign(definition.kind, definition.version,
                                  ctx["sheet_serial"], ctx["member_id"], int(ctx["year"]), mark_key)
     ctx["qr_payload"] = payload
-    images[picture] = marks.qr_png(payload)
+    # with a link base (the installation's answer page), a phone camera opens the sheet online
+    link_base = ctx.get("qr_link_base")
+    images[picture] = marks.qr_png(qrpayload.as_link(payload, link_base) if link_base else payload)
 
 
 KIND_HOOKS: dict[str, Callable] = {

@@ -30,11 +30,13 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Union
+from urllib.parse import parse_qs, quote, urlsplit
 
 PREFIX = "NC2"
 LEGACY_PREFIX = "NCT1"
 LEGACY_KID = "legacy"  # never valid inside a version 2 payload (ids there are upper case)
 SEP = ":"
+LINK_PARAM = "c"  # the payload inside a link (see as_link)
 KIND_CODES = {"evaluation_sheet": "ES", "introduction_letter": "IL", "evaluation_request": "ER"}
 CODE_KINDS = {v: k for k, v in KIND_CODES.items()}
 MAC_BYTES = 16
@@ -177,6 +179,19 @@ def sign(kind: str, version: int, sheet_serial: str, member_id, year: int, key: 
     return body + SEP + _mac(body, k.secret)
 
 
+def as_link(payload: str, base: str) -> str:
+    """The QR text as a link (``<base>?c=<payload>``) that a phone camera opens; still read as the payload."""
+    return f"{base}?{LINK_PARAM}={quote(payload, safe='')}"
+
+
+def _unlink(text: str) -> str:
+    """The payload of a link made by :func:`as_link` (any other text unchanged)."""
+    if not text.lower().startswith(("http://", "https://")):
+        return text
+    values = parse_qs(urlsplit(text.strip()).query).get(LINK_PARAM) or [""]
+    return values[0]
+
+
 def _split(text) -> tuple[Payload, str, str]:
     """(payload, signed body, MAC) of a text, or InvalidPayloadError."""
     if isinstance(text, bytes):
@@ -184,6 +199,8 @@ def _split(text) -> tuple[Payload, str, str]:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
             text = None
+    if isinstance(text, str):
+        text = _unlink(text)
     parts = text.strip().split(SEP) if isinstance(text, str) else []
     if len(parts) == 8 and parts[0] == PREFIX:
         kid, fields = parts[1], parts[2:7]

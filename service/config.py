@@ -25,6 +25,9 @@ def load(app, overrides: dict | None = None) -> None:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=int(os.environ.get("NOICUTRU_SESSION_MINUTES", "120"))),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # the answer page a sheet's QR opens on a phone (e.g. https://noicutru.example.vn/tra-loi/qr);
+        # empty: the QR holds the signed payload only (the shortest code, best on faxes)
+        QR_LINK_BASE=os.environ.get("NOICUTRU_QR_LINK_BASE", ""),
         DEMO_MODE=os.environ.get("NOICUTRU_DEMO", "0") == "1",
         START_WORKER=os.environ.get("NOICUTRU_START_WORKER", "0") == "1",
         JOB_RUNNER=os.environ.get("NOICUTRU_JOB_RUNNER", "inprocess"),  # or "celery"

@@ -98,7 +98,7 @@ class JobState(TitledState):
     CANCELLED = "cancelled", "Đã hủy"
 
 AUDIT_SOURCES = {"ui": "Giao diện web", "api": "API", "import": "Nhập Excel", "scan": "Bản quét", "cli": "Dòng lệnh",
-                 "job": "Công việc nền"}
+                 "job": "Công việc nền", "digital": "Trả lời trực tuyến"}
 
 
 class Organisation(Base):
@@ -646,3 +646,28 @@ class QrSigningKey(Base):
     secret: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)  # no longer signs nor verifies
+
+
+# --- digital answers (the residence cell fills the sheet online) ---
+class AnswerCode(Base):
+    """A one-time code that lets a residence cell secretary answer one printed sheet online.
+
+    Issued by someone who may write the member's return (the workplace committee), sent with the
+    packet or by message; only its hash is kept.  Used once (``used_at``), expires, can be revoked.
+    """
+    __tablename__ = "answer_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the normalised code (upper case, no separators)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    used_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+    #: the answer given with the code (a page of source "digital")
+    page_id: Mapped[Optional[int]] = mapped_column(ForeignKey("scan_pages.id", ondelete="SET NULL"))
+
+    evaluation: Mapped[Evaluation] = relationship()
+    issuer: Mapped[User] = relationship()

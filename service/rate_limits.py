@@ -14,7 +14,8 @@ from flask import Flask, current_app, g, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-LOGIN_ENDPOINTS = ("web.login",)
+# sign-in, and the one-time answer codes of the digital path (guessing is counted like passwords)
+LOGIN_ENDPOINTS = ("web.login", "digital.enter")
 # every endpoint that accepts an uploaded file (pages and API)
 UPLOAD_ENDPOINTS = ("imports.upload", "scans.index", "documents.templates",
                     "api.importing.import_preview", "api.scans.scans_upload",

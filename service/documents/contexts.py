@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from flask import current_app, has_app_context
+
 from ..errors import ServiceError
 from ..models import Evaluation, Introduction, Member, Organisation
 
@@ -119,4 +121,5 @@ def evaluation_data(ev: Evaluation) -> dict:
         "variant": ev.variant,
         "member_id": str(member.id),
         "cell_secretary_name": cell.secretary_name or "",
+        "qr_link_base": current_app.config.get("QR_LINK_BASE", "") if has_app_context() else "",
     }

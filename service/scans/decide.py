@@ -99,7 +99,7 @@ def initial_status(sess: Session, page: ScanPage, reading: dict) -> tuple[str, l
     return "review", problems
 
 
-def _check_answers(sess: Session, ev: Evaluation, answers: dict[str, Any]) -> dict[str, Any]:
+def check_answers(sess: Session, ev: Evaluation, answers: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for item in items_of(sess, ev):
         if not item.is_choice:
@@ -113,7 +113,18 @@ def _check_answers(sess: Session, ev: Evaluation, answers: dict[str, Any]) -> di
     return clean
 
 
+def is_digital(page: ScanPage) -> bool:
+    """An answer typed online by the residence cell (service.digital), not a scanned page."""
+    return (page.reading or {}).get("source") == "digital"
+
+
+def _source(page: ScanPage) -> str:
+    return "digital" if is_digital(page) else "scan"
+
+
 def _source_ref(page: ScanPage) -> str:
+    if is_digital(page):
+        return f"Trả lời trực tuyến #{page.id}, phiếu số {page.sheet_serial}"
     return f"Lô quét #{page.batch_id}, tệp {page.scan_file.name}, trang {page.page_no}"
 
 
@@ -183,7 +194,7 @@ def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dic
         ev = ensure_sheet(sess, member, year or page.year or dt.date.today().year, commit=False, user=user,
                           job_id=job_id, source="scan")
     items = items_of(sess, ev)
-    answers = _check_answers(sess, ev, answers)
+    answers = check_answers(sess, ev, answers)
     if ev.status == "returned" and ev.source_page_id != page.id and page.status != "conflict":
         page.status = "conflict"
         sess.commit()
@@ -199,7 +210,7 @@ def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dic
     remarks.attach_from_page(sess, page, ev, items, (other_remarks or "").strip(), user)
     sess.flush()
     audit.record(sess, "evaluation", ev, "evaluation", before, ev.snapshot(), user=user, job_id=job_id,
-                 source="scan", source_ref=_source_ref(page))
+                 source=_source(page), source_ref=_source_ref(page))
     page.status, page.evaluation_id, page.member_id, page.year = "applied", ev.id, ev.member_id, ev.year
     page.applied_values, page.before_values = ev.snapshot(), before
     page.decided_by, page.decided_at = user.id if user else None, utcnow()
@@ -216,7 +227,7 @@ def undo_page(sess: Session, page: ScanPage, user: User) -> None:
         before = (page.before_values or {}).get("received_on")
         intro.received_on = dt.date.fromisoformat(before) if before else None
         audit.record(sess, "introduction", intro, "received_undo", page.applied_values, page.before_values,
-                     user=user, source="scan", source_ref=_source_ref(page))
+                     user=user, source=_source(page), source_ref=_source_ref(page))
         page.status, page.applied_values, page.before_values = "review", None, None
         page.decided_by, page.decided_at = user.id, utcnow()
         sess.commit()
@@ -231,7 +242,7 @@ def undo_page(sess: Session, page: ScanPage, user: User) -> None:
     ev.source_page_id = before.get("source_page_id")
     ev.remarks_file_id, ev.remarks_status = before.get("remarks_file_id"), before.get("remarks_status")
     sess.flush()
-    audit.record(sess, "evaluation", ev, "evaluation_undo", now, ev.snapshot(), user=user, source="scan",
+    audit.record(sess, "evaluation", ev, "evaluation_undo", now, ev.snapshot(), user=user, source=_source(page),
                  source_ref=_source_ref(page))
     page.status, page.applied_values, page.before_values = "review", None, None
     page.decided_by, page.decided_at = user.id, utcnow()
@@ -246,7 +257,7 @@ def reject_page(sess: Session, page: ScanPage, user: User, reason: str = "") -> 
     page.status, page.decided_by, page.decided_at = "rejected", user.id, utcnow()
     page.problems = (page.problems or []) + ([{"code": "rejected", "message_vi": reason}] if reason else [])
     audit.record(sess, "scan_page", page, "reject", before, {"status": "rejected", "reason": reason or None},
-                 user=user, source="scan", source_ref=_source_ref(page), member_id=page.member_id)
+                 user=user, source=_source(page), source_ref=_source_ref(page), member_id=page.member_id)
     sess.commit()
 
 
@@ -254,7 +265,7 @@ def mark_receipt(sess: Session, page: ScanPage, intro: Introduction, received_on
                  user: Optional[User] = None, *, job_id: Optional[int] = None) -> None:
     """A returned receipt slip: the introduction is received on that date."""
     before = {"received_on": intro.received_on.isoformat() if intro.received_on else None}
-    mark_received(sess, user, intro, received_on, source="scan", source_ref=_source_ref(page), commit=False,
+    mark_received(sess, user, intro, received_on, source=_source(page), source_ref=_source_ref(page), commit=False,
                   job_id=job_id)
     after = {"received_on": received_on.isoformat()}
     page.status, page.introduction_id, page.member_id = "applied", intro.id, intro.member_id

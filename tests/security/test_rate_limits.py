@@ -99,3 +99,13 @@ def test_redis_storage_is_shared_between_web_processes(limited_app, redis_url):
     server.kill()  # Redis gone: the service still answers, counting in memory meanwhile
     server.wait(10)
     assert second.test_client().get("/api/openapi.json", environ_base={"REMOTE_ADDR": "10.1.1.1"}).status_code == 200
+
+
+def test_answer_code_guessing_is_limited_like_signing_in(limited_app):
+    app = limited_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3/minute")
+    guesser = app.test_client()
+    for _ in range(3):
+        resp = guesser.post("/tra-loi/", data={"serial": "2026-000001-1", "code": "ABCDE-FGHJK"})
+        assert resp.status_code == 400 and "mã trả lời không đúng" in resp.get_data(as_text=True)
+    _assert_limited(guesser.post("/tra-loi/", data={"serial": "2026-000001-1", "code": "ABCDE-FGHJM"}))
+    assert guesser.get("/tra-loi/").status_code == 200  # the page itself is not counted

@@ -54,6 +54,17 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("POST", "/login"): {c: "open" for c in CALLERS},  # wrong credentials: 401, for anyone
     ("POST", "/logout"): {c: "open" for c in CALLERS},  # back to the sign-in page, for anyone
     ("GET", "/static/<path:filename>"): allow(*ALL, public=True),
+    # the digital path: code entry is public (rate-limited); the sheet opens for those who may write its
+    # return or hold its code (anonymous callers without a code are sent to the code entry page)
+    ("GET", "/tra-loi/"): allow(*ALL, public=True),
+    ("POST", "/tra-loi/"): {c: "open" for c in CALLERS},  # a wrong code: 400, for anyone
+    ("GET", "/tra-loi/qr"): {c: "open" for c in CALLERS},  # a sheet's QR as a link: 404 without a valid one
+    ("GET", "/tra-loi/<serial>"): {**allow(*A_CELL), "anon": "ok"},
+    ("POST", "/tra-loi/<serial>"): {**allow(*A_CELL), "anon": "ok"},  # anonymous: sent to the code entry, nothing written
+    ("GET", "/tra-loi/<serial>/ma"): allow(*A_CELL),
+    ("GET", "/tra-loi/ma-chi-bo"): allow(*ALL),  # each caller sees the cells of their own members
+    ("POST", "/tra-loi/ma-chi-bo"): allow(*ALL),  # no cell chosen: 400 for anyone; codes only within scope
+    ("POST", "/tra-loi/<serial>/ma"): allow(*A_CELL),
     # API: reading
     ("GET", "/api/openapi.json"): allow(*ALL, public=True),
     ("GET", "/api/me"): allow(*ALL),
@@ -215,7 +226,7 @@ def world(sess, orgs, make_user, login):
     ids = {"member_id": m.id, "ev_id": ev.id, "intro_id": intro.id, "job_id": job.id, "org_id": orgs["tax"].id,
            "page_id": page.id, "template_id": template.id, "user_id": staff_a.id, "meeting_id": meeting.id,
            "fmt": "docx", "name": "name", "filename": "style.css", "import_batch": ib.id, "scan_batch": sb.id,
-           "token_id": token.id}
+           "token_id": token.id, "serial": ev.sheet_serial}
     clients = {c: login(u) for c, u in users.items()}
     clients["anon"] = None
     return {"ids": ids, "users": users, "clients": clients, "orgs": orgs, "member": m}
