@@ -33,7 +33,13 @@ wrong_applied_rate, auto_applied_share, pages_per_min, foreign_forms,
 foreign_member_match_rate, box_accuracy_phone, foreign_items_preread_rate
 (fractions 0..1; pages_per_min counts our sheets read with the given number of
 workers), plus item_accuracy, wrong_applied, auto_applied_share_clean,
-blank_skipped_rate and generator.
+blank_skipped_rate, generator, cpu_s_per_page and pages_per_min_cpu (CPU seconds per page,
+Tesseract included, and the pages/min they allow when the workers' cores are not shared: the
+wall-clock figure depends on what else runs, see load_average), remark_queued_rate and
+remark_false_queue_rate (item 7 queued for transcription on pages with / without a remark).
+
+--seed picks the first hand_fill seed: report on a seed range nobody looked at while changing the
+reader (the reader's thresholds come from the project's generator, TUNING_STYLES).
 """
 from __future__ import annotations
 
