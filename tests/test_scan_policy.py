@@ -197,16 +197,3 @@ def test_reviewer_typing_the_remark_is_its_transcription(app, sess, sources, sta
     assert ev.other_remarks == "Gương mẫu." and ev.remarks_status == "transcribed" and ev.remarks_file_id
     assert ev.returned_on == dt.date.today()
 
-
-def test_applied_page_with_an_empty_remark_area_queues_nothing(app, sess, sources, staff, members):
-    """Dotted lines and the printed heading of item 7 are not a remark: nothing waits for transcription."""
-    from tests.support import synthetic_sheets as synthetic
-    img, truth = synthetic.make_page(sources[2], seed=61, level="medium",
-                                     fill_kw={"scribble_items": 0, "remarks": False, "allowed_styles": CLEAN_STYLES},
-                                     degrade_kw={"orientation": 0})
-    page = upload(staff, [("khong-nhan-xet.png", png(img))])["pages"][0]
-    assert page["status"] == "applied", (page["status"], page["problems"])
-    ev = _evaluation(sess, members[2])
-    assert ev.answers == truth["answers"]
-    assert ev.remarks_status is None and ev.remarks_file_id is None
-    assert staff.get("/api/transcriptions").get_json()["items"] == []
