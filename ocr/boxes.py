@@ -148,6 +148,7 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3,
             paper0 = float(np.percentile(gi0, 90))
             m0 = (gi0 < paper0 * (1 - FAINT_DARKENING)).astype(np.uint8)
             faint = float(cv2.morphologyEx(m0, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).mean())
+    dark = 0.0
     if gray is not None and inner.size and ratio > EMPTY_MAX / 2:
         gi = gray[max(0, y + inset):max(0, y + w - inset + 1), max(0, x + inset):max(0, x + w - inset + 1)]
         ring = gray[max(0, y - w // 2):min(H, y + w + w // 2), max(0, x - w // 2):min(W, x + w + w // 2)]
@@ -155,6 +156,17 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3,
         sel = gi[inner.astype(bool)]
         if sel.size:
             contrast = (paper - float(np.percentile(sel, 20))) / max(paper, 1.0)
+        if ratio >= FILLED_MIN / 2 and min(gi.shape) > 6:
+            # a box blackened on purpose (solid or hatched) is dark all over its core on the gray page
+            # (the adaptive ink mask hollows a wide dark area out); a scribble leaves paper between strokes
+            c = max(2, min(gi.shape) // 5)
+            dark = float((gi[c:-c, c:-c] < paper * (1 - DARK_DEPTH)).mean())
+    # ink spilling out of the box on its left (a scribble's loops and strike-through run beyond the
+    # box; a fill stays inside; the left of a box is clear paper on our sheets, its label is on the right)
+    a0, a1 = border_px + 2, border_px + max(6, w // 4)
+    left = ink[y + border_px:y + w - border_px, max(0, x - a1):max(0, x - a0)]
+    spill = float(left.mean()) if left.size else 0.0
+    beyond = _solid_beyond(ink, x, y, w) if ratio >= FILLED_MIN else 0
     # circled: a stroke that encloses the box (bounding box beyond the border on all sides)
     m = int(w * 0.75)
     X0, Y0, X1, Y1 = max(0, x - m), max(0, y - m), min(W, x + w + m), min(H, y + w + m)
@@ -179,7 +191,32 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3,
                     circled = True
                     break
     return {"ink": ratio, "solid": solid, "circled": circled, "contrast": contrast, "outside": outside,
-            "faint": faint}
+            "faint": faint, "dark": dark, "spill": spill, "beyond": beyond}
+
+
+def _solid_beyond(ink: np.ndarray, x: int, y: int, w: int, start: int = 2, cover: float = 0.5) -> int:
+    """How many pixel lines just outside the box (left; or both above and below) are mostly ink along the
+    box's side: a blackened blob larger than the printed square (a cancelling scribble), not a fill."""
+    H, W = ink.shape
+    counts = []
+    for d in ("left", "top", "bottom"):
+        k = 0
+        while k < w // 2:
+            if d == "left":
+                xx = x - start - k
+                if xx < 0:
+                    break
+                v = ink[y + 3:y + w - 2, xx].mean()
+            else:
+                yy = y - start - k if d == "top" else y + w + start + k
+                if yy < 0 or yy >= H:
+                    break
+                v = ink[yy, x + 3:x + w - 2].mean()
+            if v < cover:
+                break
+            k += 1
+        counts.append(k)
+    return max(counts[0], min(counts[1], counts[2]))
 
 
 # Box classes (``FieldReading.box_class``); MARKED are the classes that say "this box was marked".
@@ -187,6 +224,10 @@ BOX_CLASSES = ("empty", "ticked", "filled", "scribbled", "circled", "faint", "un
 MARKED = ("ticked", "filled", "scribbled", "circled", "faint")
 FILLED_MIN = 0.55  # interior ink at or above: a heavy box (filled or scribbled out)
 SOLID_MIN = 0.92  # core ink at or above (and heavy): filled on purpose; below: scribbled out
+DARK_DEPTH = 0.25  # a core pixel this much (relative) darker than the paper is inked (fill test)
+DARK_FILLED = 0.97  # share of such core pixels at or above: filled on purpose (with little spill)
+BEYOND_MIN = 2  # solid ink this many pixel lines beyond the border: the blob is larger than the box
+SPILL_MAX = 0.04  # ink share left of the box at or below: the mark stays inside the box
 FAINT_DARKENING = 0.1  # a pixel this much (relative) darker than the paper carries some ink
 FAINT_MIN = 0.06  # an otherwise empty box with this share of such pixels: faint mark
 FAINT_MAX = 0.42  # darkest ink inside at most this much darker than the paper (relative): faint (pencil)
@@ -208,9 +249,13 @@ def classify(f: dict) -> tuple[str, float]:
         mid = (EMPTY_MAX + TICK_MIN) / 2
         return "unsure", float(0.5 - abs(ink - mid) / (TICK_MIN - EMPTY_MAX))
     if ink >= FILLED_MIN:
-        if f.get("solid", 1.0) >= SOLID_MIN:
+        spill = f.get("spill", 0.0)
+        inside = spill <= SPILL_MAX and f.get("beyond", 0) < BEYOND_MIN
+        if inside and f.get("dark", 0.0) >= DARK_FILLED:
+            return "filled", float(min(1.0, 0.85 + (f["dark"] - DARK_FILLED) * 3 + (SPILL_MAX - spill) * 1.5))
+        if inside and f.get("solid", 1.0) >= SOLID_MIN:
             return "filled", float(min(1.0, 0.8 + (f["solid"] - SOLID_MIN) * 2))
-        return "scribbled", float(min(0.95, 0.7 + (SOLID_MIN - f.get("solid", 0)) * 1.5))
+        return "scribbled", float(min(0.95, 0.7 + max(SOLID_MIN - f.get("solid", 0), spill) * 1.5))
     return "ticked", float(min(1.0, 0.8 + (ink - TICK_MIN) * 2.0))
 
 
@@ -251,8 +296,8 @@ def decide_item(states: list[tuple]) -> tuple[str | None, float, str]:
     ``answer`` is a PROPOSAL unless status is "ok".  status:
 
     * "ok": exactly one box marked (ticked or filled), every other box clearly empty;
-    * "corrected": one box scribbled out (cancelled) and one other box marked: the other is
-      proposed, a person decides;
+    * "corrected": one box scribbled out (cancelled) and one other box marked, or one blackened
+      box beside one lighter mark: the other (lighter) mark is proposed, a person decides;
     * "circled": one box circled (a stroke around it), nothing else marked: proposed;
     * "faint": one faint (pencil) mark, nothing else marked: proposed;
     * "multiple": two or more marks that no convention resolves (ambiguous);
@@ -284,6 +329,12 @@ def decide_item(states: list[tuple]) -> tuple[str | None, float, str]:
     if len(scribbled) == 1 and len(marked) + len(circled) + len(faint) == 1 and not unsure:
         keep = (marked + circled + faint)[0]
         return keep[0], min(0.6, base), "corrected"
+    heavy = [s for s, c in zip(states, classes) if c == "filled"]
+    light = [s for s, c in zip(states, classes) if c in ("ticked", "circled", "faint")]
+    if len(heavy) == 1 and len(light) == 1 and not scribbled and not unsure:
+        # a blackened box beside a lighter mark: most often a mark cancelled by blackening it and
+        # another made (a dense scribble looks filled); proposed only, a person decides
+        return light[0][0], min(0.5, base), "corrected"
     if n_marks >= 2:
         return None, 0.0, "multiple"
     if unsure:

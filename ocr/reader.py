@@ -30,7 +30,7 @@ from .foreign import read_foreign  # noqa: E402
 from .identify import propose_member  # noqa: E402
 from .layout import Layout, as_layouts  # noqa: E402
 from .result import FieldReading, PageReading, problem  # noqa: E402
-from .sheet import box_side_pt, locate_boxes, png, qr_problem_and_payload, read_member_name, read_areas, read_boxes  # noqa: E402
+from .sheet import box_side_pt, locate_boxes, png, qr_problem_and_payload, read_member_lines, read_areas, read_boxes  # noqa: E402
 
 QR_MARGIN_PT = 30  # search margin around the QR picture
 
@@ -214,9 +214,7 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
         if abs(dy_head) > 40 * align.SCALE:
             dy_head = 0.0
     if ocr_name and "member_full_name" in lay.regions:
-        read_member_name(reading, gray, H, lay, dy_head)
-        if "member_date_of_birth" in lay.regions:
-            read_member_name(reading, gray, H, lay, dy_head, region="member_date_of_birth")
+        read_member_lines(reading, gray, H, lay, dy_head)
     t_ocr = time.perf_counter()
     colour = align.warp(bgr, H, align.canonical_size(lay)) if (want_images or has_colour) else None
     read_areas(reading, lay, g, ink, colour, has_colour, dy, want_images)

@@ -196,3 +196,4 @@ def test_reviewer_typing_the_remark_is_its_transcription(app, sess, sources, sta
     ev = _evaluation(sess, members[0])
     assert ev.other_remarks == "Gương mẫu." and ev.remarks_status == "transcribed" and ev.remarks_file_id
     assert ev.returned_on == dt.date.today()
+

@@ -159,3 +159,45 @@ def test_printed_name_and_date_of_birth_are_read_with_a_confidence(standard, lay
     name, dob = r.field("member_full_name"), r.field("member_date_of_birth")
     assert name.value == standard.record["member_full_name"] and name.confidence >= 0.8
     assert dob.value == standard.record["member_date_of_birth"].strftime("%d/%m/%Y") and dob.confidence >= 0.8
+
+
+@pytest.mark.parametrize("level", ["light", "phone"])
+def test_hatched_fill_is_read_filled_and_applied(standard, layouts, level):
+    """A box blackened by hatching back and forth (ink over ink) is a fill, not a cancelled box:
+    with every other box empty the sheet is applied without a person."""
+    styles = {it.key: "fill" for it in standard.layout.choice_items()}
+    img, truth = hf.make_page(standard, 81, level, turn=0, habits=clean_habits(standard), styles=styles,
+                              remarks=False)
+    r = read(img, layouts)
+    marked = {f.name: f.box_class for f in r.fields if f.kind == "tickbox" and f.box_class != "empty"}
+    assert set(marked.values()) == {"filled"}, marked
+    assert r.answers == truth["answers"] and r.auto_applicable, (r.item_status, r.problem_codes)
+
+
+@pytest.mark.parametrize("level", ["light", "heavy", "phone"])
+def test_empty_remark_area_has_no_writing(standard, exempt, layouts, level):
+    """Dotted lines, the printed heading, scanner dust and streaks are not writing: an applied page
+    with an empty item 7 queues nothing for transcription."""
+    for src, seed in ((standard, 91), (exempt, 92)):
+        img, _truth = hf.make_page(src, seed, level, turn=0, habits=clean_habits(src), remarks=False)
+        present = read(img, layouts).field("other_remarks_present")
+        assert present.value is False and present.confidence >= 0.8, (src.layout.variant, present)
+
+
+@pytest.mark.parametrize("level", ["medium", "phone"])
+def test_faint_short_remark_is_seen(standard, layouts, level):
+    """One short word in pencil on the first dotted line of item 7 is writing."""
+    import numpy as np
+    rng = np.random.default_rng(5)
+    img, _truth = hf.fill_sheet(standard, 93, habits=clean_habits(standard), remarks=False)
+    s = standard.dpi / 72.0
+    ox, oy = standard.layout.origin
+    x, y, w, h = standard.layout.regions["other_remarks"]
+    area = ((ox + x) * s, (oy + y) * s, w * s, h * s)
+    pencil = hf.Hand(pen=hf.PENCIL, width=0.05, size=1.0, tremor=0.01, favourite="tick")
+    # a word about a tenth of the line long, on the second line
+    hf.handwriting(img, (area[0] + area[2] * 0.3, area[1] + area[3] * 0.25, area[2] * 0.12, area[3]), rng,
+                   pencil, 1)
+    out, _info = hf.degrade(img, level, 93, turn=0)
+    present = read(out, layouts).field("other_remarks_present")
+    assert present.value is True, present

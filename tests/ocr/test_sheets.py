@@ -138,7 +138,7 @@ def test_qr_cut_off(standard, layouts, members):
     assert prop.value == expected
 
 
-@pytest.mark.parametrize("style", ["tick", "cross", "fill", "circle"])
+@pytest.mark.parametrize("style", ["tick", "cross", "fill", "hatch", "circle"])
 def test_mark_styles(standard, layouts, style):
     items = standard.layout.choice_items()
     styles = {it.key: style for it in items}

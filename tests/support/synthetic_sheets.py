@@ -189,6 +189,38 @@ def draw_mark(img, box_px, style: str, rng, *, colour=None, thick=None):
                         (x + (1 - m) * w + j(0.03), y + (1 - m) * h + j(0.03)),
                         (x + m * w + j(0.03), y + (1 - m) * h + j(0.03))])
         cv2.fillPoly(img, [np.round(pts).astype(np.int32)], colour, cv2.LINE_AA)
+    elif style == "hatch":
+        # filled by hand: parallel diagonal strokes of a broad pen, close enough to leave no paper
+        m = rng.uniform(0.03, 0.08)
+        step = max(3.0, t * rng.uniform(1.0, 1.6))
+        tt = int(max(2, round(step * rng.uniform(0.8, 1.3))))
+        for k in np.arange(-h, w, step):
+            p0, p1 = (x + m * w + k, y + (1 - m) * h), (x + m * w + k + h * (1 - 2 * m), y + m * h)
+            # clip the stroke to the box (minus the margin)
+            a = max(0.0, (x + m * w - p0[0]) / (p1[0] - p0[0]))
+            b = min(1.0, (x + (1 - m) * w - p0[0]) / (p1[0] - p0[0]))
+            if b <= a:
+                continue
+            q0 = (p0[0] + a * (p1[0] - p0[0]), p0[1] + a * (p1[1] - p0[1]))
+            q1 = (p0[0] + b * (p1[0] - p0[0]), p0[1] + b * (p1[1] - p0[1]))
+            _poly(img, [q0, q1], colour, tt)
+    elif style == "dot":
+        cx, cy = x + w / 2 + j(), y + h / 2 + j()
+        r = w * rng.uniform(0.12, 0.22)
+        cv2.circle(img, (int(cx), int(cy)), int(max(2, r)), colour, -1, cv2.LINE_AA)
+    elif style == "pencil":
+        # a light graphite tick: gray, thin, grainy
+        g = int(rng.integers(140, 185))
+        size = rng.uniform(0.7, 1.0)
+        cx, cy = x + w / 2 + j(), y + h / 2 + j()
+        pts = [(cx - 0.35 * w * size, cy), (cx - 0.08 * w * size, cy + 0.35 * h * size),
+               (cx + 0.45 * w * size, cy - 0.45 * h * size)]
+        y0, y1, x0, x1 = int(y - h * 0.3), int(y + h * 1.3), int(x - w * 0.3), int(x + w * 1.3)
+        sub = img[y0:y1, x0:x1]
+        mark = sub.copy()
+        _poly(mark, [(px - x0, py - y0) for px, py in pts], (g, g, g), max(2, t - 1))
+        grain = rng.random(sub.shape[:2]) < 0.65
+        sub[grain] = np.minimum(sub, mark)[grain]
     elif style == "circle":
         cx, cy = x + w / 2 + j(0.04), y + h / 2 + j(0.04)
         ax, ay = w * rng.uniform(0.85, 1.0), h * rng.uniform(0.8, 0.95)
@@ -196,13 +228,15 @@ def draw_mark(img, box_px, style: str, rng, *, colour=None, thick=None):
         cv2.ellipse(img, (int(cx), int(cy)), (int(ax), int(ay)), rng.uniform(-15, 15), a0, a0 + rng.uniform(345, 380),
                     colour, max(2, t - 1), cv2.LINE_AA)
     elif style == "scribble":
-        # cancelled: blackened with dense zig-zags
+        # cancelled: blackened with dense zig-zags that run beyond the box (a cancelling gesture is
+        # not kept inside the printed square)
         n = int(rng.integers(9, 14))
+        o = rng.uniform(0.12, 0.25)
         pts = []
         for k in range(n + 1):
             yy = y + h * (0.02 + 0.96 * k / n)
-            pts.append((x - 0.08 * w + j(0.05), yy))
-            pts.append((x + 1.08 * w + j(0.05), yy + h * 0.5 / n))
+            pts.append((x - o * w + j(0.05), yy))
+            pts.append((x + (1 + o) * w + j(0.05), yy + h * 0.5 / n))
         _poly(img, pts, colour, t + 2)
         pts = []
         for k in range(n + 1):
@@ -282,6 +316,8 @@ def replace_qr(img: np.ndarray, source: SheetSource, payload: str) -> None:
 
 
 STYLES = ("tick", "tick", "tick", "cross", "cross", "fill", "circle")
+# every style draw_mark knows (the tuning split of the box classifier draws from these)
+TUNING_STYLES = ("tick", "tick", "cross", "fill", "hatch", "dot", "circle", "pencil")
 
 
 def fill(source: SheetSource, seed: int, *, answers: dict | None = None, styles: dict | None = None,
@@ -330,7 +366,7 @@ def fill(source: SheetSource, seed: int, *, answers: dict | None = None, styles:
             continue
         ans = (answers or {}).get(it.key) or keys[int(rng.integers(len(keys)))]
         style = (styles or {}).get(it.key) or allowed_styles[int(rng.integers(len(allowed_styles)))]
-        if it.key in scribble_set and style == "fill":
+        if it.key in scribble_set and style in ("fill", "hatch"):
             style = "tick"  # a filled box beside a blackened one is ambiguous even to a person
         op = next(o for o in it.options if o.key == ans)
         draw_mark(img, source.box_px(op.box), style, rng, colour=colour)
