@@ -30,7 +30,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 @login_required
 def index():
     sess, user = db.session(), current()
-    if user.role == "workplace_staff":
+    if user.role == "workplace_staff" and request.method == "GET":  # their "Sinh hoạt": the absence list
         return redirect(url_for("meetings.absences"))
     cells = meetings.cells_for(sess, user)
     if request.method == "POST":
