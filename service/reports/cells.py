@@ -166,11 +166,12 @@ def build_report(sess: Session, user: User, org: Organisation, year: int, rule_o
                                  Evaluation.status != "voided"))} if members else {}
     absences = year_absences(sess, year, [m.id for m in members])
     report = CellReport(org, year, rule_on)
+    cache: dict = {}
     for m in members:
         ev = sheets.get(m.id)
         rows = absences.get(m.id, [])
-        result = sheet_result(sess, ev) if ev is not None else None
+        result = sheet_result(sess, ev, cache) if ev is not None else None
         if result is not None and (result.version, result.variant) not in report.variants:
-            report.variants[(result.version, result.variant)] = sheet_definition(sess, ev)[1]
+            report.variants[(result.version, result.variant)] = sheet_definition(sess, ev, cache)[1]
         report.rows.append(ReportRow(m, result, rows, rule_on and rule_applies(rows)))
     return report

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from copy import copy
 from typing import Any
 
 from openpyxl import Workbook
@@ -45,6 +46,7 @@ def report_xlsx(report: CellReport) -> bytes:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.column_dimensions[get_column_letter(c)].width = WIDTHS[c - 1]
+    wrap = None  # one style for every data cell, copied (setting Alignment per cell is slow)
     for i, r in enumerate(report.rows, 1):
         cell_name = r.member.residence_cell.name if r.member.residence_cell else ""
         values = ([i, r.member.full_name, r.member.card_number or "", cell_name, r.sheet_state]
@@ -52,7 +54,12 @@ def report_xlsx(report: CellReport) -> bytes:
                   + [r.remarks, len(r.absences), r.unexcused, r.absence_text, r.flag_text,
                      r.result.source_label if r.result else ""])
         for c, v in enumerate(values, 1):
-            put(ws, head + i, c, v).alignment = Alignment(wrap_text=True, vertical="top")
+            cell = put(ws, head + i, c, v)
+            if wrap is None:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                wrap = cell._style
+            else:
+                cell._style = copy(wrap)
     ws.freeze_panes = ws.cell(row=head + 1, column=3)
     _figures(wb.create_sheet("Biểu đồ"), report)
     out = io.BytesIO()

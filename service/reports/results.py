@@ -61,8 +61,15 @@ class SheetResult:
         return self.remarks
 
 
-def sheet_definition(sess: Session, ev: Evaluation) -> tuple[FormDefinition, Variant]:
-    definition = form_definition(template_version(sess, "evaluation_sheet", ev.template_version or 1))
+def sheet_definition(sess: Session, ev: Evaluation, cache: Optional[dict] = None) -> tuple[FormDefinition, Variant]:
+    """The form definition the sheet was printed with, and its variant (``cache``: version -> definition)."""
+    version = ev.template_version or 1
+    if cache is not None and version in cache:
+        definition = cache[version]
+    else:
+        definition = form_definition(template_version(sess, "evaluation_sheet", version))
+        if cache is not None:
+            cache[version] = definition
     variant = definition.variant(ev.variant if ev.variant in definition.variant_names else None)
     return definition, variant
 
@@ -92,8 +99,8 @@ def _source(sess: Session, ev: Evaluation) -> tuple[Optional[str], str]:
     return "hand", f"{who}{when}".strip(", ")
 
 
-def sheet_result(sess: Session, ev: Evaluation) -> SheetResult:
-    definition, variant = sheet_definition(sess, ev)
+def sheet_result(sess: Session, ev: Evaluation, cache: Optional[dict] = None) -> SheetResult:
+    definition, variant = sheet_definition(sess, ev, cache)
     answers = ev.answers or {}
     items = []
     remarks_number = None

@@ -7,6 +7,9 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
+from xml.sax.saxutils import escape
 
 from .cells import ITEM_NUMBERS, CellReport
 
@@ -16,7 +19,7 @@ FONT = "Times New Roman"
 def _base(doc) -> None:
     style = doc.styles["Normal"]
     style.font.name = FONT
-    style.font.size = Pt(11)
+    style.font.size = Pt(9.5)  # the table's text; headings set their own size
     rpr = style.element.get_or_add_rPr()
     rpr.get_or_add_rFonts().set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia", FONT)
 
@@ -40,6 +43,23 @@ def _cell(cell, text: str, bold: bool = False, size: float = 9.5) -> None:
             run.add_break()
 
 
+def _clean(text: str) -> str:
+    """Text as XML 1.0 allows it (control characters dropped), escaped."""
+    return escape("".join(ch for ch in text if ch in "\t\n" or ord(ch) >= 32))
+
+
+def _row_xml(values: list[str], bold_last: bool) -> str:
+    """One table row as WordprocessingML (python-docx builds rows one element at a time: too slow
+    for a thousand members)."""
+    cells = []
+    for c, value in enumerate(values):
+        rpr = "<w:rPr><w:b/></w:rPr>" if bold_last and c == len(values) - 1 and value else ""
+        lines = (value or "").split("\n")
+        runs = "<w:br/>".join(f'<w:t xml:space="preserve">{_clean(line)}</w:t>' for line in lines)
+        cells.append(f"<w:tc><w:p><w:r>{rpr}{runs}</w:r></w:p></w:tc>")
+    return f"<w:tr {nsdecls('w')}>{''.join(cells)}</w:tr>"
+
+
 def report_docx(report: CellReport) -> bytes:
     doc = Document()
     _base(doc)
@@ -58,13 +78,11 @@ def report_docx(report: CellReport) -> bytes:
     for c, h in enumerate(headers):
         _cell(table.rows[0].cells[c], h, bold=True)
     for i, r in enumerate(report.rows, 1):
-        cells = table.add_row().cells
         absences = r.absence_text or "Không vắng"
         values = ([str(i), r.member.full_name + ("" if r.result is None or r.result.returned else f"\n({r.sheet_state})"),
                    r.member.residence_cell.name if r.member.residence_cell else ""]
                   + [r.answer(n) for n in ITEM_NUMBERS] + [r.remarks, absences, r.flag_text])
-        for c, v in enumerate(values):
-            _cell(cells[c], v, bold=(c == len(values) - 1 and bool(v)))
+        table._tbl.append(parse_xml(_row_xml(values, bold_last=True)))
     doc.add_paragraph()
     note = doc.add_paragraph()
     note.add_run("Ghi chú: ").bold = True
