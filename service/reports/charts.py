@@ -21,7 +21,7 @@ def hbar_chart(rows: list[tuple[str, float, str]], *, title: str, max_value: flo
     height = top + len(rows) * (bar_h + gap) + 10
     span = width - label_width - 70
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" id={quoteattr(chart_id)} class="chart" '
-           f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-labelledby={quoteattr(chart_id + "-t")}>',
+           f'viewBox="0 0 {width} {height}" width="100%" aria-labelledby={quoteattr(chart_id + "-t")}>',
            f'<title id={quoteattr(chart_id + "-t")}>{escape(title)}</title>',
            f'<text x="0" y="18" font-size="15" font-weight="bold" fill="{TEXT}">{escape(_trim(title, 80))}</text>']
     for k in range(5):  # grid lines at 0, 25, 50, 75, 100 % of the scale

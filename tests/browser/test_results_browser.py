@@ -39,7 +39,7 @@ def seed(env, monkeypatch) -> None:
         db.engine().dispose()
 
 
-def test_chart_page_in_chromium(live_server, page, monkeypatch):
+def test_chart_page_in_chromium(live_server, page, monkeypatch, tmp_path):
     seed(live_server["env"], monkeypatch)
     base = live_server["url"]
     page.goto(base + "/login")
@@ -73,5 +73,14 @@ def test_chart_page_in_chromium(live_server, page, monkeypatch):
     item3 = page.locator("svg#chart-item-3")
     assert "Tham gia chưa đầy đủ" in item3.text_content()
     assert page.locator("svg#chart-item-3 g.bar[data-label='Tham gia chưa đầy đủ']").get_attribute("data-value") == "3"
+    page.screenshot(path=str(tmp_path / "charts.png"), full_page=True)
     assert page.locator("#flagged tbody tr").count() == 1
     assert "Trần Thị Chưa Xác Nhận" in page.inner_text("#flagged")
+
+    # the member's page: this year's answers as labels, the source, the absence and its request
+    page.click("#flagged a:has-text('Trần Thị Chưa Xác Nhận')")
+    page.wait_for_selector("#results")
+    row = page.inner_text(f"#results tr[data-year='{YEAR}']")
+    assert "Tham gia chưa đầy đủ" in row and "Bản quét" in row and "partial" not in row
+    assert "Vắng không có lý do (đơn xin vắng chưa được xác nhận)" in page.inner_text("body")
+    page.screenshot(path=str(tmp_path / "member.png"), full_page=True)
