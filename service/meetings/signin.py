@@ -52,7 +52,10 @@ def signin_docx(meeting: Meeting, people: list[Member]) -> bytes:
     table = doc.add_table(rows=1, cols=5)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    widths = (Cm(1.2), Cm(5.6), Cm(5.4), Cm(3.2), Cm(2.4))
+    widths = (Cm(1.2), Cm(5.6), Cm(4.6), Cm(3.2), Cm(2.4))
+    table.autofit = False
+    for col, w in zip(table.columns, widths):  # the grid LibreOffice and Word lay out by
+        col.width = w
     for c, (h, w) in enumerate(zip(("STT", "Họ và tên", "Nơi công tác", "Ký tên", "Ghi chú"), widths)):
         cl = table.rows[0].cells[c]
         cl.width = w
@@ -69,14 +72,15 @@ def signin_docx(meeting: Meeting, people: list[Member]) -> bytes:
     foot = doc.add_paragraph()
     foot.paragraph_format.space_before = Pt(12)
     _run(foot, f"Tổng số đảng viên: {len(people)}.   Có mặt: ……   Vắng: ……", size=12)
-    sign = doc.add_paragraph()
-    sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    block = doc.add_table(rows=1, cols=2)
+    sign = block.rows[0].cells[1].paragraphs[0]
+    sign.alignment = WD_ALIGN_PARAGRAPH.CENTER
     sign.paragraph_format.space_before = Pt(12)
     _run(sign, "T/M CHI ỦY", bold=True)
     sign.add_run().add_break()
     _run(sign, "BÍ THƯ", bold=True)
     if cell.secretary_name:
-        for _ in range(4):
+        for _ in range(3):
             sign.add_run().add_break()
         _run(sign, cell.secretary_name, bold=True)
     out = io.BytesIO()
