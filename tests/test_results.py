@@ -162,3 +162,26 @@ def test_attendance_preselected_counts_and_sign_in_sheet(app, sess, orgs, make_u
     if app.backend == "sqlite":  # the PDF through LibreOffice once is enough
         pdf = sec.get(f"/meetings/{mid}/sign-in.pdf")
         assert pdf.status_code == 200 and pdf.get_data().startswith(b"%PDF")
+
+
+def test_api_report_and_certification(app, sess, orgs, make_user, login):
+    u = people(make_user, orgs)
+    w = rw.world(sess, orgs, u["staff"], u["sec"], YEAR)
+    staff, sec, other = login(u["staff"]), login(u["sec"]), login(u["other"])
+    url = f"/api/absence-requests/{w['req_ok'].id}/certify"
+    refused = sec.post(url)
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
+    assert other.post(url).status_code == 403
+    ok = staff.post(url)
+    assert ok.status_code == 200 and ok.get_json()["certified"] and ok.get_json()["certified_by"] == u["staff"].id
+    again = staff.post(url)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_certified"
+    assert other.get(f"/api/reports/{orgs['tax_cell'].id}?year={YEAR}").status_code == 403
+    body = staff.get(f"/api/reports/{orgs['tax_cell'].id}?year={YEAR}").get_json()
+    rows = {r["full_name"]: r for r in body["rows"]}
+    assert body["sent"] == 4 and body["returned"] == 3
+    assert rows["Nguyễn Văn Có Đơn"]["flagged"] is False and rows["Nguyễn Văn Có Đơn"]["absences"][0]["excused"] is True
+    assert rows["Trần Thị Chưa Xác Nhận"]["flagged"] is True
+    assert rows["Lê Văn Đủ"]["items"]["3"] == "Tham gia chưa đầy đủ" and rows["Lê Văn Đủ"]["source"] == "scan"
+    bad = staff.get(f"/api/reports/{orgs['tax_cell'].id}?year=1800")
+    assert bad.status_code == 400

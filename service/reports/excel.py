@@ -91,6 +91,7 @@ def _figures(ws, report: CellReport) -> None:
         chart.add_data(Reference(ws, min_col=4, min_row=2, max_row=row - 1), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=row - 1))
         chart.legend = None
+        chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 leaves axes hidden in recent Excel
         ws.add_chart(chart, "F2")
         charts += 1
     row = max(row + 1, 20)
@@ -109,6 +110,7 @@ def _figures(ws, report: CellReport) -> None:
         chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
         chart.legend = None
         chart.height, chart.width = 6, 14
+        chart.x_axis.delete = chart.y_axis.delete = False
         ws.add_chart(chart, f"F{row}")
         charts += 1
         row = max(last + 2, row + 13)

@@ -155,6 +155,8 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("POST", "/meetings/requests/<int:request_id>/certify"): allow(*A),  # the member's workplace committee only
     ("GET", "/meetings/absences"): allow(*ALL),  # each sees the absences of their own members
     ("GET", "/meetings/absences.xlsx"): allow(*ALL),
+    ("GET", "/api/reports/<int:org_id>"): allow(*A),
+    ("POST", "/api/absence-requests/<int:request_id>/certify"): allow(*A),
     # pages: results for the rating (workplace committees)
     ("GET", "/reports/"): allow(*STAFF),
     ("GET", "/reports/<int:org_id>.xlsx"): allow(*A),
