@@ -27,6 +27,7 @@ def test_member_page_shows_labels_of_an_exempt_v1_sheet_and_pending_remark(app, 
     m = rw.member(sess, "Phạm Thị Miễn", "E-1", orgs["tax_cell"], orgs["cell2"], status="exempt_meetings")
     page = rw.return_sheet(sess, u["staff"], m, YEAR - 1, rw.EXEMPT, "Công tác xa, thường xuyên liên lạc qua điện thoại")
     rw.return_sheet(sess, u["staff"], m, YEAR, rw.EXEMPT)
+    rw.return_sheet(sess, u["staff"], m, YEAR - 2, rw.EXEMPT, typed=True)
     now = sess.query(Evaluation).filter_by(member_id=m.id, year=YEAR).one()
     now.remarks_status = "pending"  # the handwriting of item 4 waits for a person to type it
     sess.commit()
@@ -41,6 +42,7 @@ def test_member_page_shows_labels_of_an_exempt_v1_sheet_and_pending_remark(app, 
         assert key not in results
     assert "Công tác xa, thường xuyên liên lạc qua điện thoại" in last_year
     assert f'href="/scans/pages/{page.id}"' in last_year and "Bản quét" in last_year
+    assert "Bản điện tử" in results.split(f'data-year="{YEAR - 2}"')[1]  # filled in on a computer
     this_year = results.split(f'data-year="{YEAR}"')[1].split("data-year")[0]
     assert "Mục 4: đang chờ nhập" in this_year and f"/scans/transcriptions/{now.id}/crop.png" in this_year
 
@@ -185,3 +187,15 @@ def test_api_report_and_certification(app, sess, orgs, make_user, login):
     assert rows["Lê Văn Đủ"]["items"]["3"] == "Tham gia chưa đầy đủ" and rows["Lê Văn Đủ"]["source"] == "scan"
     bad = staff.get(f"/api/reports/{orgs['tax_cell'].id}?year=1800")
     assert bad.status_code == 400
+
+
+def test_absence_rule_switched_off_flags_nobody(app, sess, orgs, make_user, login):
+    u = people(make_user, orgs)
+    rw.world(sess, orgs, u["staff"], u["sec"], YEAR)
+    app.config["ABSENCE_RULE"] = False  # NOICUTRU_ABSENCE_RULE=0: a province without the rule
+    client = login(u["staff"])
+    ws = load_workbook(io.BytesIO(client.get(f"/reports/{orgs['tax_cell'].id}.xlsx?year={YEAR}").get_data()))["Kết quả"]
+    head = [c.value for c in ws[4]]
+    rows = {r[1]: dict(zip(head, r)) for r in ws.iter_rows(min_row=5, values_only=True)}
+    assert not rows["Trần Thị Chưa Xác Nhận"]["Lưu ý khi xếp loại"]
+    assert rows["Trần Thị Chưa Xác Nhận"]["Vắng không có lý do"] == 1  # the absence is still listed

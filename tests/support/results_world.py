@@ -25,8 +25,9 @@ def member(sess, name: str, card: str, workplace, cell, status: str = "active") 
     return m
 
 
-def return_sheet(sess, user, m: Member, year: int, answers: dict, remarks: str = "") -> ScanPage:
-    """The member's sheet of ``year``, returned by scan and applied by ``user`` (a reviewer)."""
+def return_sheet(sess, user, m: Member, year: int, answers: dict, remarks: str = "", typed: bool = False) -> ScanPage:
+    """The member's sheet of ``year``, returned by scan and applied by ``user`` (a reviewer);
+    ``typed``: a sheet filled in on a computer (its answers read from the PDF's text layer)."""
     ev = ensure_sheet(sess, m, year)
     batch = ScanBatch(created_by=user.id, auto_apply=False, page_count=1)
     sess.add(batch)
@@ -36,7 +37,8 @@ def return_sheet(sess, user, m: Member, year: int, answers: dict, remarks: str =
     sess.flush()
     page = ScanPage(batch_id=batch.id, scan_file_id=f.id, page_no=1, source_key=f"k-{m.id}-{year}",
                     kind="evaluation_sheet", reading={"answers": answers}, member_id=m.id, year=year,
-                    sheet_serial=ev.sheet_serial, status="review", problems=[])
+                    sheet_serial=ev.sheet_serial, status="review",
+                    problems=[{"code": "text_layer", "message_vi": "Phiếu điền trên máy tính."}] if typed else [])
     sess.add(page)
     sess.commit()
     apply_page(sess, page, user, answers, remarks)
