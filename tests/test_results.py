@@ -3,7 +3,6 @@ requests and their certification, the per-cell report (Excel with charts, Word),
 attendance preselected with counts and a printable sign-in sheet."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 import zipfile
 

@@ -12,7 +12,7 @@ from sqlalchemy import extract, select
 from sqlalchemy.orm import Session
 
 from ..members.export import FORMULA_STARTS
-from ..models import AbsenceRequest, Attendance, Meeting, Member, User
+from ..models import AbsenceRequest, Meeting, Member, User
 from ..permissions import can_write, scope_members
 from .logic import RULE_TEXT, Absence, year_absences
 

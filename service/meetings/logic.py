@@ -7,7 +7,6 @@ committee; every other absence counts for the absence rule (forms-213.md §7).
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable, Optional
 

@@ -16,7 +16,7 @@ from .. import db
 from . import logic as meetings
 from ..api_schema import int_arg, year_arg
 from ..auth import current
-from ..errors import Forbidden, NotFound, ServiceError
+from ..errors import NotFound, ServiceError
 from ..models import AbsenceRequest, Meeting
 from .absences import absence_rows, absences_xlsx
 from .signin import signin_docx

@@ -13,7 +13,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import Forbidden, NotFound, ServiceError
+from ..errors import Forbidden, NotFound
 from ..meetings.logic import RULE_TEXT, Absence, flagged as rule_applies, year_absences
 from ..models import Evaluation, Member, Organisation, User
 from ..permissions import subtree_ids
@@ -146,12 +146,6 @@ def report_org(sess: Session, user: User, org_id: int) -> Organisation:
             or org.id not in set(subtree_ids(sess, user.organisation_id)):
         raise Forbidden("Chỉ đảng ủy nơi công tác xem kết quả nhận xét của đảng viên mình.")
     return org
-
-
-def check_year(year: Optional[int]) -> int:
-    if year is None or not 2000 <= year <= 2100:
-        raise ServiceError("invalid_year", "Năm báo cáo không hợp lệ (cần từ 2000 đến 2100).", {"field": "year"})
-    return year
 
 
 def build_report(sess: Session, user: User, org: Organisation, year: int, rule_on: bool = True) -> CellReport:
