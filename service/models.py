@@ -46,8 +46,8 @@ ROLES = {
 
 ATTENDANCE = {
     "present": "Có mặt",
-    "excused": "Vắng có lý do (có đơn được xác nhận)",
-    "absent": "Vắng không có lý do",
+    "excused": "Vắng (báo có đơn xin vắng)",  # older marks; excused only by a certified request
+    "absent": "Vắng",
 }
 
 
@@ -671,3 +671,39 @@ class AnswerCode(Base):
 
     evaluation: Mapped[Evaluation] = relationship()
     issuer: Mapped[User] = relationship()
+
+
+# --- absence requests ---
+
+class AbsenceRequest(Base):
+    """A member's written request (đơn xin vắng) not to attend one residence meeting, with its reason.
+
+    Only a request certified by the member's workplace committee (who, when) makes the absence
+    excused; an absence without one counts for the year-end absence rule (meetings.logic).
+    """
+    __tablename__ = "absence_requests"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_absence_request"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    written_on: Mapped[Optional[dt.date]] = mapped_column(Date)  # the date on the request
+    recorded_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    certified_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    certified_at: Mapped[Optional[dt.datetime]] = mapped_column(DateTime)
+
+    meeting: Mapped[Meeting] = relationship()
+    member: Mapped[Member] = relationship()
+    certifier: Mapped[Optional[User]] = relationship(foreign_keys=[certified_by])
+
+    @property
+    def certified(self) -> bool:
+        return self.certified_at is not None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"meeting_id": self.meeting_id, "member_id": self.member_id, "reason": self.reason,
+                "written_on": self.written_on.isoformat() if self.written_on else None,
+                "certified_by": self.certified_by,
+                "certified_at": self.certified_at.isoformat() if self.certified_at else None}

@@ -75,11 +75,15 @@ def can_edit_member(sess: Session, user: User, member: Member) -> bool:
 # anyone else are never applied and say so without naming the member. The scan apply also checks
 # the uploader: a page is only applied when the member is in the write scope of whoever uploaded it.
 #
+# Members ("absence"): record an absence request (đơn xin vắng) of the member: the staff of the
+# member's workplace committee and the secretary of the member's residence cell, who receives it.
+# Members ("certify_absence"): certify it: the staff of the member's workplace committee only.
+#
 # Organisations ("edit"): administrators. ("meetings": record a meeting and its attendance):
 # administrators and the secretary of that residence cell. Users, templates: administrators.
 # API tokens ("own_tokens" on a user): the user themselves, and administrators.
 
-MEMBER_ACTIONS = ("edit", "return")
+MEMBER_ACTIONS = ("edit", "return", "absence", "certify_absence")
 
 
 def _in_subtree(sess: Session, user: User, org_id: Optional[int]) -> bool:
@@ -105,7 +109,7 @@ def can_write(sess: Session, user: Optional[User], target, action: str = "edit")
             return False
         if user.role == "workplace_staff":
             return _in_subtree(sess, user, target.workplace_org_id)
-        if user.role == "cell_secretary" and action == "return":
+        if user.role == "cell_secretary" and action in ("return", "absence"):
             return _in_subtree(sess, user, target.residence_cell_id)
         return False
     if isinstance(target, Meeting):

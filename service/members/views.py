@@ -66,10 +66,14 @@ def detail(member_id: int):
     audit = sess.scalars(select(AuditEntry).where(AuditEntry.member_id == member.id)
                          .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())).all()
     from ..meetings import logic as meetings
+    from ..reports.results import member_results
     flagged = meetings.unexcused_absences(sess, user, dt.date.today().year, member.id) \
         if current_app.config.get("ABSENCE_RULE", True) else []
+    absences = {a.meeting.id: a for year in {mt.held_on.year for _a, mt in attendance}
+                for rows in meetings.year_absences(sess, year, [member.id]).values() for a in rows}
     return render_template("members/detail.html", m=member, absence_flag=flagged[0][1] if flagged else 0, intros=intros, attendance=attendance,
-                           evaluations=evaluations, audit=audit, labels=FIELD_LABELS,
+                           evaluations=evaluations, audit=audit, labels=FIELD_LABELS, absences=absences,
+                           results=member_results(sess, member.id),
                            can_edit=can_edit_member(sess, user, member), this_year=dt.date.today().year)
 
 

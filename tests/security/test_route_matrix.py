@@ -25,7 +25,8 @@ from service.db import Base
 from service.documents.letters import issue_introduction
 from service.documents.sheets import ensure_sheet
 from service.documents.templates_store import sync_builtin
-from service.models import (DocumentTemplate, ImportBatch, Job, Meeting, Member, ScanBatch, ScanFile, ScanPage)
+from service.models import (AbsenceRequest, DocumentTemplate, ImportBatch, Job, Meeting, Member, ScanBatch, ScanFile,
+                            ScanPage)
 
 CALLERS = ("anon", "admin", "staff_a", "staff_b", "cell_in", "cell_out")
 SIGNED = CALLERS[1:]
@@ -160,6 +161,18 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("POST", "/meetings/"): allow(*CELL),
     ("GET", "/meetings/<int:meeting_id>"): allow(*CELL),
     ("POST", "/meetings/<int:meeting_id>"): allow(*CELL),
+    ("GET", "/meetings/<int:meeting_id>/sign-in.<fmt>"): allow(*CELL),
+    ("POST", "/meetings/<int:meeting_id>/requests"): allow(*A_CELL),  # the member's committee, or their cell
+    ("POST", "/meetings/requests/<int:request_id>/certify"): allow(*A),  # the member's workplace committee only
+    ("GET", "/meetings/absences"): allow(*ALL),  # each sees the absences of their own members
+    ("GET", "/meetings/absences.xlsx"): allow(*ALL),
+    ("GET", "/api/reports/<int:org_id>"): allow(*A),
+    ("POST", "/api/absence-requests/<int:request_id>/certify"): allow(*A),
+    # pages: results for the rating (workplace committees)
+    ("GET", "/reports/"): allow(*STAFF),
+    ("GET", "/reports/<int:org_id>.xlsx"): allow(*A),
+    ("GET", "/reports/<int:org_id>.docx"): allow(*A),
+    ("GET", "/reports/<int:org_id>/charts"): allow(*A),
     # pages: scans
     ("GET", "/scans/"): allow(*ALL),
     ("POST", "/scans/"): allow(*ALL),
@@ -219,6 +232,9 @@ def world(sess, orgs, make_user, login):
     meeting = Meeting(residence_cell_id=orgs["cell1"].id, held_on=dt.date(2026, 3, 1), title="Sinh hoạt")
     sess.add_all([page, meeting])
     sess.commit()
+    absence = AbsenceRequest(meeting_id=meeting.id, member_id=m.id, reason="Ốm", recorded_by=staff_a.id)
+    sess.add(absence)
+    sess.commit()
     sync_builtin(sess)
     template = sess.scalars(select(DocumentTemplate).order_by(DocumentTemplate.id)).first()
     _secret, token = new_api_token(sess, staff_a, "ma tran")
@@ -226,7 +242,7 @@ def world(sess, orgs, make_user, login):
     ids = {"member_id": m.id, "ev_id": ev.id, "intro_id": intro.id, "job_id": job.id, "org_id": orgs["tax"].id,
            "page_id": page.id, "template_id": template.id, "user_id": staff_a.id, "meeting_id": meeting.id,
            "fmt": "docx", "name": "name", "filename": "style.css", "import_batch": ib.id, "scan_batch": sb.id,
-           "token_id": token.id, "serial": ev.sheet_serial}
+           "token_id": token.id, "serial": ev.sheet_serial, "request_id": absence.id}
     clients = {c: login(u) for c, u in users.items()}
     clients["anon"] = None
     return {"ids": ids, "users": users, "clients": clients, "orgs": orgs, "member": m}
@@ -256,6 +272,8 @@ def body_of(method: str, rule: str, w: dict):
         return {"cell_id": orgs["cell1"].id, "held_on": "01/04/2026", "title": "Sinh hoạt tháng 4"}
     if rule == "/meetings/<int:meeting_id>":
         return {f"s_{m.id}": "present"}
+    if rule == "/meetings/<int:meeting_id>/requests":
+        return {"member_id": m.id, "reason": "Đi công tác"}
     if rule.endswith("/void"):
         return {"reason": "Phiếu bị rách"}
     if rule == "/api/documents/bulk":
