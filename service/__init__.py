@@ -10,7 +10,8 @@ from flask import Flask
 FEATURES_WITH_JOBS = ("importing", "documents", "scans")
 # the pages of each feature: module with a blueprint ``bp`` (the JSON API is registered by service.api)
 PAGE_MODULES = ("web", "members.views", "organisations.views", "importing.views", "jobs.views", "users.views",
-                "documents.views", "scans.views", "scans.transcriptions", "meetings.views", "users.account")
+                "documents.views", "scans.views", "scans.transcriptions", "meetings.views", "users.account",
+                "campaigns.views")
 
 
 def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:

@@ -23,11 +23,13 @@ from .members import api as members_api
 from .organisations import api as organisations_api
 from .scans import api as scans_api
 from .jobs import api as jobs_api
+from .campaigns import api as campaigns_api
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-FEATURE_APIS = (members_api, organisations_api, importing_api, jobs_api, documents_api, scans_api)
+FEATURE_APIS = (members_api, organisations_api, importing_api, jobs_api, documents_api, scans_api,
+               campaigns_api)
 for _feature in FEATURE_APIS:
     bp.register_blueprint(_feature.bp)
 
