@@ -440,7 +440,7 @@ def issue_reminder(sess: Session, user: User, campaign: Campaign, cell_id: int, 
                                 created_by=user.id)
     sess.add(reminder)
     sess.flush()
-    data = render_reminder(sess, campaign, cell, missing, reminder)
+    data = render_reminder(sess, campaign, _ward_of(cell), cell, missing, reminder)
     audit.record(sess, "campaign", campaign, "reminder", None,
                  {"cell_id": cell.id, "number": number, "missing": reminder.missing}, user=user, source=source)
     sess.commit()

@@ -14,12 +14,11 @@ KIND = "reminder_letter"
 EXTENSION_DAYS = 10  # the new deadline the letter asks for, counted from its date
 
 
-def render_reminder(sess: Session, campaign: Campaign, cell: Organisation, missing: list, reminder: CampaignReminder) -> bytes:
+def render_reminder(sess: Session, campaign: Campaign, ward: Organisation | None, cell: Organisation, missing: list,
+                    reminder: CampaignReminder) -> bytes:
     """The letter as .docx: ``missing`` are the campaign's sheet rows of the cell not returned."""
-    from .logic import _ward_of
     sync_builtin(sess)
     committee = campaign.workplace_org
-    ward = _ward_of(cell)
     first = missing[0].member
     sent = sess.scalar(select(func.min(CampaignSheet.sent_on)).where(
         CampaignSheet.campaign_id == campaign.id, CampaignSheet.member_id.in_([r.member.id for r in missing])))
