@@ -74,6 +74,8 @@ def upload_scans(client, files) -> dict:
                        content_type="multipart/form-data")
     assert resp.status_code == 202, resp.get_json()
     run_pending()
+    job = client.get(f"/api/jobs/{resp.get_json()['job_id']}").get_json()
+    assert job["title"] == f"Đọc bản quét — lô #{resp.get_json()['id']}, {len(files)} tệp"  # each job says what it is
     return client.get(f"/api/scans/{resp.get_json()['id']}").get_json()
 
 
@@ -234,3 +236,10 @@ def test_campaign_permissions_and_duplicates(app, sess, orgs, people, staff, mak
     run_pending()
     ev = sess.query(Evaluation).filter_by(member_id=people["mien"].id, year=YEAR + 1).one()
     assert ev.variant == "exempt"
+    # A bulk run started from the documents page also says what it is, and the job list shows it.
+    resp = staff.post("/api/documents/bulk", json={"kind": "introduction_letter", "year": YEAR,
+                                                   "selection": {"workplace_org_id": orgs["tax"].id}})
+    assert resp.status_code == 202, resp.get_json()
+    job = staff.get(f"/api/jobs/{resp.get_json()['id']}").get_json()
+    assert job["title"] == "Giấy giới thiệu 2026 — Đảng ủy Cục Thuế tỉnh"
+    assert "Giấy giới thiệu 2026 — Đảng ủy Cục Thuế tỉnh" in staff.get("/jobs/").get_data(as_text=True)
