@@ -178,6 +178,12 @@ def test_campaign_end_to_end(app, sess, orgs, people, staff):
     listed = only_cell1.split('id="missing-list"')[1]
     assert "Lê Đức Thắng" in listed and "Hoàng Minh Hải" not in listed
 
+    # Every sheet with the date of each step and how it came back.
+    every = staff.get(f"/campaigns/{campaign_id}?state=all").get_data(as_text=True).split('id="missing-list"')[1]
+    row = lambda k: every.split(f'data-member="{people[k].id}"')[1].split("</tr>")[0]  # noqa: E731
+    assert "05/11/2026" in row("dung") and "20/11/2026 (Nhận tay)" in row("dung") and "Đã cập nhật" in row("dung")
+    assert "(Bản quét)" in row("anh") and "Đã gửi, chưa nhận lại" in row("lan")
+
     # The cell secretary's name and phone (a formula-looking name stays text in Excel).
     resp = staff.post(f"/campaigns/cells/{orgs['cell1'].id}/contact",
                       data={"name": "=HYPERLINK(\"http://x\")", "phone": "0912 345 678", "campaign_id": campaign_id})

@@ -316,6 +316,8 @@ def by_cell(sess: Session, rows: list[SheetRow]) -> list[CellSummary]:
 def filter_rows(rows: list[SheetRow], *, cell_id: Optional[int] = None, ward_id: Optional[int] = None,
                 state: Optional[str] = None, not_returned: bool = True) -> list[SheetRow]:
     out = []
+    if state in ("all", SheetState.RETURNED, SheetState.APPLIED):
+        not_returned = False
     for r in rows:
         if not_returned and r.returned:
             continue
@@ -325,7 +327,7 @@ def filter_rows(rows: list[SheetRow], *, cell_id: Optional[int] = None, ward_id:
             continue
         if state == "overdue" and not r.overdue:
             continue
-        if state and state != "overdue" and r.state != state:
+        if state and state not in ("overdue", "all") and r.state != state:
             continue
         out.append(r)
     return out
