@@ -11,7 +11,6 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from service import db
 from service.documents.contexts import evaluation_data
 from service.jobs.inprocess import run_pending
 from service.models import (AuditEntry, Campaign, CampaignReminder, CampaignSheet, Evaluation, Job, Member)
