@@ -115,7 +115,9 @@ def test_campaign_end_to_end(app, sess, orgs, people, staff):
     batch = upload_scans(staff, [("anh.jpg", jpeg(img_a)), ("huong.jpg", jpeg(img_h))])
     assert [p["status"] for p in batch["pages"]] == ["applied", "applied"], batch["pages"]
 
-    # One comes back by hand (cell 2), typed in from the paper; one paper is received, not yet typed.
+    # One comes back by hand (cell 2), typed in from the paper: the form has the sheet's own items.
+    form = staff.get(f"/campaigns/{campaign_id}/members/{people['dung'].id}/return").get_data(as_text=True)
+    assert "Phạm Thị Dung" in form and all(f'name="a_{k}"' in form for k in truth_a["answers"])
     items = [k for k in truth_a["answers"]]
     answers = {f"a_{k}": v for k, v in truth_a["answers"].items()}
     resp = staff.post(f"/campaigns/{campaign_id}/members/{people['dung'].id}/return",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..errors import NotFound, ServiceError
@@ -224,7 +224,8 @@ def _live_sheets(sess: Session, member_ids: list[int], year: int) -> dict[int, E
 def sheet_rows(sess: Session, campaign: Campaign, today: Optional[dt.date] = None) -> list[SheetRow]:
     """Every sheet of the campaign with its state, dates and return method."""
     today = today or dt.date.today()
-    sheets = list(sess.scalars(select(CampaignSheet).where(CampaignSheet.campaign_id == campaign.id)))
+    sheets = list(sess.scalars(select(CampaignSheet).where(CampaignSheet.campaign_id == campaign.id)
+                               .options(selectinload(CampaignSheet.member).selectinload(Member.residence_cell))))
     evs = _live_sheets(sess, [s.member_id for s in sheets], campaign.year)
     wards: dict[Optional[int], Optional[Organisation]] = {}
     rows = []

@@ -84,7 +84,7 @@ def detail(campaign_id: int):
                            filters=f, states=logic.SheetState, exempt=logic.exempt_members(sess, campaign),
                            reminders=logic.reminders_of(sess, campaign), packets_url=_packets_url(campaign),
                            can_write=can_write(sess, user, campaign.workplace_org, "campaign"),
-                           items_for=_items_cache(sess), today=dt.date.today())
+                           today=dt.date.today())
 
 
 @bp.route("/<int:campaign_id>/missing.xlsx")
@@ -118,11 +118,19 @@ def sent(campaign_id: int):
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
 
-@bp.route("/<int:campaign_id>/members/<int:member_id>/return", methods=["POST"])
+@bp.route("/<int:campaign_id>/members/<int:member_id>/return", methods=["GET", "POST"])
 @login_required
 def hand_return(campaign_id: int, member_id: int):
+    """A sheet returned without a scan: the form (the sheet's own items and options), and recording it."""
     sess, user = db.session(), current()
     campaign = logic.get_campaign(sess, user, campaign_id)
+    if request.method == "GET":
+        row = next((r for r in logic.sheet_rows(sess, campaign) if r.member.id == member_id), None)
+        if row is None:
+            abort(404)
+        return render_template("campaigns/return.html", campaign=campaign, title=logic.title(campaign), row=row,
+                               items=_items_cache(sess)(row.ev) if row.ev else [], today=dt.date.today(),
+                               methods={k: v for k, v in logic.RETURN_METHODS.items() if k != "scan"})
     answers = {k[2:]: v for k, v in request.form.items() if k.startswith("a_")}
     try:
         logic.record_by_hand(sess, user, campaign, member_id, answers, request.form.get("other_remarks"),

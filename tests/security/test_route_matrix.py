@@ -73,6 +73,7 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("GET", "/campaigns/<int:campaign_id>"): allow(*A),
     ("GET", "/campaigns/<int:campaign_id>/missing.xlsx"): allow(*A),
     ("POST", "/campaigns/<int:campaign_id>/sent"): allow(*A),
+    ("GET", "/campaigns/<int:campaign_id>/members/<int:member_id>/return"): allow(*A),
     ("POST", "/campaigns/<int:campaign_id>/members/<int:member_id>/return"): allow(*A),
     ("POST", "/campaigns/<int:campaign_id>/cells/<int:cell_id>/reminder"): allow(*A),
     ("POST", "/campaigns/cells/<int:cell_id>/contact"): allow(*A_CELL),
