@@ -250,10 +250,10 @@ def sheet_rows(sess: Session, campaign: Campaign, today: Optional[dt.date] = Non
         else:
             state = SheetState.GENERATED
         applied_on = None
-        if state == SheetState.APPLIED:
-            applied_on = max(d for d in (ev.returned_on,
-                                         ev.remarks_transcribed_at.date() if ev.remarks_transcribed_at else None,
-                                         returned_on) if d is not None) if (ev.returned_on or returned_on) else None
+        if state == SheetState.APPLIED:  # the answers applied, and the remark typed (or closed) if it waited
+            dates = [d for d in (ev.returned_on, ev.remarks_transcribed_at.date() if ev.remarks_transcribed_at else None)
+                     if d is not None]
+            applied_on = max(dates) if dates else None
         overdue = state in (SheetState.GENERATED, SheetState.SENT, SheetState.NOT_GENERATED) and today > campaign.deadline
         rows.append(SheetRow(member=m, cell=cell, ward=ward, sheet=s, ev=ev, state=state, overdue=overdue,
                              method=method if state in (SheetState.RETURNED, SheetState.APPLIED) else None,

@@ -56,7 +56,8 @@ def describe_result(job: Job) -> tuple[str, list[str]]:
 
 
 def job_to_dict(job: Job) -> dict:
-    return {"id": job.id, "title": job_title(job), "kind": job.kind, "kind_label": JOB_KINDS.get(job.kind, job.kind), "state": job.state,
+    return {"id": job.id, "title": job_title(job), "kind": job.kind, "kind_label": JOB_KINDS.get(job.kind, job.kind),
+            "state": job.state,
             "state_label": job.state_label, "progress": {"done": job.progress_done, "total": job.progress_total},
             "percent": job.percent, "message": job.message, "result": job.result, "error": job.error,
             "has_file": job.result_file_id is not None,
