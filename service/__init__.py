@@ -11,7 +11,7 @@ FEATURES_WITH_JOBS = ("importing", "documents", "scans")
 # the pages of each feature: module with a blueprint ``bp`` (the JSON API is registered by service.api)
 PAGE_MODULES = ("web", "members.views", "organisations.views", "importing.views", "jobs.views", "users.views",
                 "documents.views", "scans.views", "scans.transcriptions", "meetings.views", "users.account",
-                "digital.views", "reports.views")
+                "digital.views", "reports.views", "campaigns.views")
 
 
 def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:

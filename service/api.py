@@ -24,12 +24,13 @@ from .organisations import api as organisations_api
 from .scans import api as scans_api
 from .jobs import api as jobs_api
 from .reports import api as reports_api
+from .campaigns import api as campaigns_api
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 FEATURE_APIS = (members_api, organisations_api, importing_api, jobs_api, documents_api, scans_api,
-                reports_api)
+                reports_api, campaigns_api)
 for _feature in FEATURE_APIS:
     bp.register_blueprint(_feature.bp)
 

@@ -171,7 +171,7 @@ def serve_cmd(host, port, threads, demo):
 
 COMMANDS = [db_upgrade_cmd, rotate_keys_cmd, revoke_key_cmd, backup_cmd, restore_cmd, serve_cmd, audit_verify_cmd]
 # each feature's commands live in its package (``<feature>/cli.py``, a COMMANDS list)
-FEATURE_CLIS = ("users", "importing", "documents", "scans", "jobs")
+FEATURE_CLIS = ("users", "importing", "documents", "scans", "jobs", "campaigns")
 
 
 def register(app) -> None:

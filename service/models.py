@@ -707,3 +707,69 @@ class AbsenceRequest(Base):
                 "written_on": self.written_on.isoformat() if self.written_on else None,
                 "certified_by": self.certified_by,
                 "certified_at": self.certified_at.isoformat() if self.certified_at else None}
+
+
+# --- year-end campaign ---
+
+class Campaign(Base):
+    """A workplace committee's year-end round of evaluation sheets: generated, sent, returned, applied."""
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("workplace_org_id", "year", name="uq_campaign_org_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workplace_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[dt.date] = mapped_column(Date)  # the return deadline printed and chased
+    include_exempt: Mapped[bool] = mapped_column(Boolean, default=False)  # HD 33: exempt members left out by default
+    job_id: Mapped[Optional[int]] = mapped_column(ForeignKey("jobs.id"))  # the bulk generation
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    workplace_org: Mapped[Organisation] = relationship()
+    sheets: Mapped[list["CampaignSheet"]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
+
+
+class CampaignSheet(Base):
+    """One member's sheet in a campaign, with the steps the evaluation itself does not record.
+
+    Generated: the evaluation's ``created_at``; returned by scan: its ``returned_on`` and source page;
+    applied: answers present and no remark pending.  Kept here: sent (printed and posted or handed
+    over), and a return recorded by hand (paper received, typed in) or digitally."""
+    __tablename__ = "campaign_sheets"
+    __table_args__ = (UniqueConstraint("campaign_id", "member_id", name="uq_campaign_member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    sent_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    received_on: Mapped[Optional[dt.date]] = mapped_column(Date)  # paper received by hand (not yet typed in)
+    received_via: Mapped[Optional[str]] = mapped_column(String(16))  # scan, digital, hand
+
+    campaign: Mapped[Campaign] = relationship(back_populates="sheets")
+    member: Mapped[Member] = relationship()
+
+
+class CampaignReminder(Base):
+    """A reminder letter sent to a late residence cell, numbered like the committee's other letters."""
+    __tablename__ = "campaign_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    residence_cell_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    missing: Mapped[list] = mapped_column(JSON)  # the sheet serials it lists
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CellContact(Base):
+    """Who to call about a residence cell's returns: the secretary's name and phone."""
+    __tablename__ = "cell_contacts"
+
+    residence_cell_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    name: Mapped[Optional[str]] = mapped_column(String(200))
+    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    updated_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -79,7 +79,10 @@ def can_edit_member(sess: Session, user: User, member: Member) -> bool:
 # member's workplace committee and the secretary of the member's residence cell, who receives it.
 # Members ("certify_absence"): certify it: the staff of the member's workplace committee only.
 #
-# Organisations ("edit"): administrators. ("meetings": record a meeting and its attendance):
+# Organisations ("edit"): administrators. ("campaign": run a workplace committee's year-end campaign):
+# administrators and that committee's staff. ("contact": a residence cell's secretary name and phone):
+# administrators, that cell's secretary, and staff of a committee with members living in the cell.
+# ("meetings": record a meeting and its attendance):
 # administrators and the secretary of that residence cell. Users, templates: administrators.
 # API tokens ("own_tokens" on a user): the user themselves, and administrators.
 
@@ -112,6 +115,16 @@ def can_write(sess: Session, user: Optional[User], target, action: str = "edit")
         if user.role == "cell_secretary" and action in ("return", "absence"):
             return _in_subtree(sess, user, target.residence_cell_id)
         return False
+    if isinstance(target, Organisation) and action == "campaign":  # a committee's year-end campaign
+        return user.role == "workplace_staff" and target.kind == "workplace_committee" and \
+            _in_subtree(sess, user, target.id)
+    if isinstance(target, Organisation) and action == "contact":  # a residence cell's contact for returns
+        return target.kind == "residence_cell" and (
+            (user.role == "cell_secretary" and _in_subtree(sess, user, target.id))
+            or (user.role == "workplace_staff" and user.organisation_id is not None and sess.scalar(
+                select(Member.id).where(Member.residence_cell_id == target.id,
+                                        Member.workplace_org_id.in_(subtree_ids(sess, user.organisation_id)))
+                .limit(1)) is not None))
     if isinstance(target, Meeting):
         target, action = target.residence_cell or sess.get(Organisation, target.residence_cell_id), "meetings"
     if isinstance(target, Organisation) and action == "meetings":

@@ -58,5 +58,7 @@ def index():
     scoped = scope_members(sess, user, select(Member.id, Member.status)).subquery()
     total = sess.scalar(select(func.count()).select_from(scoped)) or 0
     by_status = sess.execute(select(scoped.c.status, func.count()).group_by(scoped.c.status)).all()
+    from .campaigns.home import needs  # what needs this user now (campaigns, late cells, receipt slips, sheets)
     return render_template("index.html", counts={"members": total, "by_status": sorted(by_status)},
-                           statuses=MEMBER_STATUSES, jobs=recent_jobs(sess, user, 10), kinds=JOB_KINDS)
+                           statuses=MEMBER_STATUSES, jobs=recent_jobs(sess, user, 10), kinds=JOB_KINDS,
+                           needs=needs(sess, user))

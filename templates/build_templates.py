@@ -687,6 +687,83 @@ def _prune_styles(doc: Document) -> None:
         styles.remove(latent)
 
 
+# ----------------------------------------------------------------------------
+# reminder letter to a late residence cell (year-end campaign; project form)
+# ----------------------------------------------------------------------------
+
+def build_reminder_letter() -> Document:
+    """Công văn đề nghị gửi lại phiếu nhận xét: from the workplace committee to a residence cell
+    that has not returned every sheet by the deadline, listing the sheets still missing.
+
+    The list is a table row repeated over ``missing_sheets`` (rows with ``no``, ``full_name``,
+    ``date_of_birth``, ``sheet_serial``), passed by the service with the other fields."""
+    doc = new_document("Công văn đề nghị gửi lại phiếu nhận xét")
+    B = {"bold": True}
+    letterhead(
+        doc,
+        [
+            ("{{ upper_body_name_upper }}", {}),
+            ("{{ issuing_committee_name_upper }}", {"bold": True}),
+            ("*", {}),
+            ("Số {{ letter_number }}-{{ letter_code }}", {}),
+            ([("V/v đề nghị gửi lại phiếu nhận xét đảng viên năm {{ year }}", {"italic": True, "size": 11})], {}),
+        ],
+        [
+            ([("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True, "size": 14})], {"after": 8}),
+            ("{{ place }}, {{ issue_date_long }}", {"italic": True}),
+        ],
+    )
+    tabs = [(45, WD_TAB_ALIGNMENT.LEFT, WD_TAB_LEADER.SPACES)]
+    p = para(doc, ["Kính gửi:\t- {{ ward_committee_name }}"], tabs=tabs, indent_left=45, before=12, after=0)
+    p.paragraph_format.first_line_indent = Mm(-20)
+    para(doc, "- {{ residence_cell_name }}", indent_left=45, after=8)
+    kw = dict(align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, line=1.2, after=4)
+    para(doc, LEGAL_BASIS, **kw)
+    para(doc, ["Ngày {{ sent_date }}, ", ("{{ issuing_committee_name }}", B), " đã gửi đến chi ủy chi bộ "
+               "phiếu nhận xét năm {{ year }} của các đảng viên đang công tác tại đơn vị và cư trú tại địa "
+               "phương, đề nghị gửi lại trước ngày {{ deadline }}. Đến nay, đơn vị chưa nhận được "
+               "{{ missing_count }} phiếu của các đồng chí có tên dưới đây:"], **kw)
+    t = doc.add_table(rows=3, cols=4)
+    set_table_fixed(t, (14, 75, 32, 44))
+    set_table_borders(t, "single", 4)
+    set_cell_margins(t, 1, 1, 0.5, 0.5)
+    for cell, text in zip(t.rows[0].cells, ("STT", "Họ và tên", "Ngày sinh", "Số phiếu")):
+        cell_para(cell, [(text, B)], align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
+    cell_para(t.rows[1].cells[0], "{%tr for row in missing_sheets %}", size=12)
+    for cell, text, align in zip(t.rows[2].cells, ("{{ row.no }}", "{{ row.full_name }}", "{{ row.date_of_birth }}",
+                                                   "{{ row.sheet_serial }}"),
+                                 (WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.CENTER,
+                                  WD_ALIGN_PARAGRAPH.CENTER)):
+        cell_para(cell, text, align=align, size=12)
+    end = t.add_row()
+    cell_para(end.cells[0], "{%tr endfor %}", size=12)
+    para(doc, ["Đề nghị chi ủy chi bộ quan tâm, chỉ đạo hoàn thành việc nhận xét và gửi lại phiếu về ",
+               ("{{ issuing_committee_name }}", B), " trước ngày ", ("{{ new_deadline }}", B),
+               " để kịp tổng hợp, phục vụ đánh giá, xếp loại chất lượng đảng viên cuối năm. Phiếu bị thất lạc "
+               "xin báo lại để đơn vị gửi phiếu thay thế."], before=6, **kw)
+    para(doc, ["Mọi thông tin xin liên hệ: {{ contact_line }}."], **kw)
+    para(doc, "Trân trọng cảm ơn sự phối hợp của các đồng chí.", **kw)
+    signature_table(
+        doc,
+        [
+            ([("Nơi nhận:", {"bold": True, "italic": True, "underline": True, "size": 12})],
+             {"align": WD_ALIGN_PARAGRAPH.LEFT}),
+            ("- Như trên,", {"size": 11, "align": WD_ALIGN_PARAGRAPH.LEFT}),
+            ("- Lưu văn phòng.", {"size": 11, "align": WD_ALIGN_PARAGRAPH.LEFT}),
+        ],
+        [
+            ("{{ signer_on_behalf }}", {"bold": True}),
+            ("{{ signer_title }}", {"bold": True}),
+            ("", {}),
+            ("", {}),
+            ("", {}),
+            ("{{ signer_name }}", {"bold": True}),
+        ],
+    )
+    end_paragraph(doc)
+    return doc
+
+
 def save_deterministic(doc: Document, path: Path) -> None:
     _drop_extras(doc)
     _prune_styles(doc)
@@ -707,6 +784,7 @@ def save_deterministic(doc: Document, path: Path) -> None:
 BUILDERS = {
     "introduction_letter.v1.docx": build_introduction_letter,
     "evaluation_sheet.v1.docx": build_evaluation_sheet,
+    "reminder_letter.v1.docx": build_reminder_letter,
 }
 
 

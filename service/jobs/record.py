@@ -23,6 +23,16 @@ JobFunction = Callable[["JobContext", dict], Optional[dict]]
 REGISTRY: dict[str, JobFunction] = {}
 
 JOB_KINDS = {"import_members": "Nhập danh sách đảng viên từ Excel"}
+#: kind -> fn(sess, params) -> what this job is, as a person says it ("Phiếu nhận xét 2026 — Đảng ủy Bệnh
+#: viện tỉnh"); declared by the feature (``job_title``), kept in ``params["title"]`` when the job is enqueued
+JOB_TITLES: dict[str, Callable[[Any, dict], Optional[str]]] = {}
+
+
+def job_title(kind: str):
+    def deco(fn):
+        JOB_TITLES[kind] = fn
+        return fn
+    return deco
 
 
 def job_function(kind: str, label: Optional[str] = None):
@@ -78,6 +88,8 @@ class JobContext:
 def enqueue(sess, kind: str, params: dict, user_id: Optional[int] = None, total: int = 0) -> Job:
     if kind not in REGISTRY:
         raise ValueError(f"unknown job kind {kind!r}")
+    if not params.get("title") and kind in JOB_TITLES:
+        params = {**params, "title": JOB_TITLES[kind](sess, params)}
     job = Job(kind=kind, params=params, created_by=user_id, state="queued", progress_total=total)
     sess.add(job)
     sess.flush()

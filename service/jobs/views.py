@@ -24,6 +24,19 @@ def recent_jobs(sess, user: User, limit: int = 100) -> list[Job]:
     return list(sess.scalars(own_rows(user, select(Job), Job).order_by(Job.id.desc()).limit(limit)))
 
 
+ACTIVE_STATES = ("queued", "running", "finishing")  # the page keeps following the job through these
+
+
+def job_title(job: Job) -> str:
+    """What the job is, as a person says it: the title its feature gave ("Phiếu nhận xét 2026 — Đảng ủy
+    Bệnh viện tỉnh"), else its kind (and year)."""
+    params = job.params or {}
+    if params.get("title"):
+        return str(params["title"])
+    label = JOB_KINDS.get(job.kind, job.kind)
+    return f"{label} {params['year']}" if params.get("year") else label
+
+
 def describe_result(job: Job) -> tuple[str, list[str]]:
     """What a finished job did, in one Vietnamese sentence, and the problems it met, named."""
     r = job.result or {}
@@ -43,7 +56,8 @@ def describe_result(job: Job) -> tuple[str, list[str]]:
 
 
 def job_to_dict(job: Job) -> dict:
-    return {"id": job.id, "kind": job.kind, "kind_label": JOB_KINDS.get(job.kind, job.kind), "state": job.state,
+    return {"id": job.id, "title": job_title(job), "kind": job.kind, "kind_label": JOB_KINDS.get(job.kind, job.kind),
+            "state": job.state,
             "state_label": job.state_label, "progress": {"done": job.progress_done, "total": job.progress_total},
             "percent": job.percent, "message": job.message, "result": job.result, "error": job.error,
             "has_file": job.result_file_id is not None,
@@ -63,7 +77,8 @@ def detail(job_id: int):
     sess, user = db.session(), current()
     job = visible_job(sess, user, job_id)
     summary, problems = describe_result(job) if job.state == "done" else ("", [])
-    return render_template("jobs/detail.html", job=job, kinds=JOB_KINDS, summary=summary, problems=problems)
+    return render_template("jobs/detail.html", job=job, kinds=JOB_KINDS, summary=summary, problems=problems,
+                           title=job_title(job), active=ACTIVE_STATES)
 
 
 @bp.route("/<int:job_id>/cancel", methods=["POST"])

@@ -6,5 +6,5 @@ The service never parses images itself: every page goes through ``ocr.read_page`
 
 
 def register_jobs() -> None:
-    """Declare this feature's job kinds: the scan batch job (``pipeline``)."""
-    from . import pipeline  # noqa: F401
+    """Declare this feature's job kinds: the scan batch job (``pipeline``), and what each job is (``job_titles``)."""
+    from . import pipeline, job_titles  # noqa: F401

@@ -133,3 +133,16 @@ def transcription_save(ev_id: int, body: scan_models.TranscriptionInput):
         abort(404)
     remarks.transcribe(sess, ev, user, body.text, source="api")
     return jsonify(remarks.to_dict(ev))
+
+
+@bp.post("/transcriptions/<int:ev_id>/unreadable")
+@login_required
+@operation("Đánh dấu «Nhận xét khác» không đọc được (giữ ảnh trên hồ sơ, không còn chờ nhập)",
+           ok_schema=scan_models.TranscriptionOut, errors=(409,))
+def transcription_unreadable(ev_id: int):
+    sess, user = db.session(), current()
+    ev = sess.get(Evaluation, ev_id)
+    if ev is None:
+        abort(404)
+    remarks.mark_unreadable(sess, ev, user, source="api")
+    return jsonify(remarks.to_dict(ev))

@@ -24,7 +24,9 @@ from ..errors import ServiceError
 from ..models import Evaluation, Member, ScanPage, User, utcnow
 from ..permissions import require_write, scope_members
 
-PENDING, TRANSCRIBED = "pending", "transcribed"
+PENDING, TRANSCRIBED, UNREADABLE = "pending", "transcribed", "unreadable"
+#: what the record shows for a remark a reviewer could not read (the crop stays on the record)
+UNREADABLE_TEXT = "(Không đọc được chữ viết tay, xem ảnh phần «Nhận xét khác» của phiếu)"
 MAX_LENGTH = 4000
 # A "no writing" reading below the reader's confidence bar still keeps the crop: a person looks.
 PRESENCE_CONFIDENT = CONFIDENT
@@ -101,6 +103,27 @@ def transcribe(sess: Session, ev: Evaluation, user: User, text: object, *, sourc
     sess.flush()
     audit.record(sess, "evaluation", ev, "evaluation_remarks", before, ev.snapshot(), user=user, source=source,
                  source_ref=f"Nhập «Nhận xét khác» phiếu số {ev.sheet_serial}")
+    sess.commit()
+    return ev
+
+
+def mark_unreadable(sess: Session, ev: Evaluation, user: User, *, source: str = "ui") -> Evaluation:
+    """Close a pending remark nobody can read: the crop stays on the record (it is the remark), the
+    remark says it could not be read, and the sheet no longer waits (a write: permission and audit)."""
+    require_write(sess, user, ev.member, message="Bạn không có quyền nhập nhận xét cho đảng viên này.")
+    if ev.remarks_file_id is None:
+        raise ServiceError("no_remark_crop", f"Phiếu số {ev.sheet_serial} không có phần «Nhận xét khác» viết tay "
+                                             "cần nhập.", {"evaluation_id": ev.id}, status=409)
+    if ev.remarks_status != PENDING:
+        raise ServiceError("remark_not_pending", f"«Nhận xét khác» của phiếu số {ev.sheet_serial} đã được xử lý.",
+                           {"evaluation_id": ev.id}, status=409)
+    before = ev.snapshot()
+    ev.remarks_status = UNREADABLE
+    ev.other_remarks = ev.other_remarks or UNREADABLE_TEXT
+    ev.remarks_transcribed_by, ev.remarks_transcribed_at = user.id, utcnow()
+    sess.flush()
+    audit.record(sess, "evaluation", ev, "evaluation_remarks", before, ev.snapshot(), user=user, source=source,
+                 source_ref=f"«Nhận xét khác» phiếu số {ev.sheet_serial}: không đọc được, giữ ảnh")
     sess.commit()
     return ev
 

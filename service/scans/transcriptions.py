@@ -63,3 +63,23 @@ def save(ev_id: int):
         return redirect(url_for("transcriptions.queue", after=ev_id - 1))
     flash(f"Đã lưu «Nhận xét khác» của phiếu số {ev.sheet_serial}.", "success")
     return redirect(url_for("transcriptions.queue", after=ev_id))
+
+
+@bp.route("/<int:ev_id>/unreadable", methods=["POST"])
+@login_required
+def unreadable(ev_id: int):
+    """«Không đọc được»: the crop stays on the record and the remark no longer waits."""
+    sess, user = db.session(), current()
+    ev = sess.get(Evaluation, ev_id)
+    if ev is None:
+        abort(404)
+    try:
+        remarks.mark_unreadable(sess, ev, user, source="ui")
+    except ServiceError as err:
+        sess.rollback()
+        if err.status == 403:
+            raise
+        flash(err.message, "error")
+        return redirect(url_for("transcriptions.queue", after=ev_id - 1))
+    flash(f"Đã ghi «Nhận xét khác» của phiếu số {ev.sheet_serial} là không đọc được (giữ ảnh trên hồ sơ).", "info")
+    return redirect(url_for("transcriptions.queue", after=ev_id))

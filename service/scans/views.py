@@ -11,7 +11,7 @@ from .. import db, storage
 from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
-from ..models import Evaluation, Member, ScanBatch, ScanFile, ScanPage, ScanPageStatus
+from ..models import Evaluation, Job, Member, ScanBatch, ScanFile, ScanPage, ScanPageStatus
 from ..permissions import scope_members
 from . import intake
 from .access import can_decide, get_batch, get_page, page_to_decide, visible_pages
@@ -53,7 +53,8 @@ def batch(batch_id: int):
     files = sess.scalars(select(ScanFile).where(ScanFile.batch_id == b.id).order_by(ScanFile.id)).all()
     pages = sess.scalars(select(ScanPage).where(ScanPage.batch_id == b.id)
                          .order_by(ScanPage.scan_file_id, ScanPage.page_no)).all()
-    return render_template("scans/batch.html", b=b, files=files, pages=pages)
+    job = sess.get(Job, b.job_id) if b.job_id else None  # followed live by static/job_progress.js
+    return render_template("scans/batch.html", b=b, files=files, pages=pages, job=job)
 
 
 @bp.route("/review")

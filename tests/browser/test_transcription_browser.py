@@ -47,8 +47,11 @@ def test_transcription_queue_by_keyboard(live_server, page, tmp_path, monkeypatc
     page.set_input_files("input[type=file]", scans)
     page.click("text=Tải lên và đọc")
     page.wait_for_url(re.compile(r"/scans/batches/\d+"))
-    page.click("text=Tiến độ đọc")
+    # The batch page follows its reading job by itself and shows the pages when it is done.
     page.wait_for_selector("#job-state[data-state=done]", timeout=180000)
+    assert page.locator("#pages tbody tr").count() == 2
+    page.click("text=Tiến độ đọc")
+    page.wait_for_selector("#job-state[data-state=done]")
     with app.app_context():
         evs = [db.session().get(Evaluation, i) for i in ev_ids]
         assert [(e.status, e.remarks_status) for e in evs] == [("returned", "pending")] * 2

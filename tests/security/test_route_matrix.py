@@ -25,8 +25,8 @@ from service.db import Base
 from service.documents.letters import issue_introduction
 from service.documents.sheets import ensure_sheet
 from service.documents.templates_store import sync_builtin
-from service.models import (AbsenceRequest, DocumentTemplate, ImportBatch, Job, Meeting, Member, ScanBatch, ScanFile,
-                            ScanPage)
+from service.models import (AbsenceRequest, Campaign, CampaignSheet, DocumentTemplate, ImportBatch, Job, Meeting, Member,
+                            ScanBatch, ScanFile, ScanPage)
 
 CALLERS = ("anon", "admin", "staff_a", "staff_b", "cell_in", "cell_out")
 SIGNED = CALLERS[1:]
@@ -77,6 +77,21 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("GET", "/scans/transcriptions/<int:ev_id>/crop.png"): allow(any_=A_CELL),
     ("POST", "/api/transcriptions/<int:ev_id>"): allow(*A),  # no crop to transcribe: 409 for the allowed
     ("POST", "/scans/transcriptions/<int:ev_id>"): allow(*A),
+    ("POST", "/api/transcriptions/<int:ev_id>/unreadable"): allow(*A),  # no crop: 409 for the allowed
+    ("POST", "/scans/transcriptions/<int:ev_id>/unreadable"): allow(*A),
+    # the year-end campaign: its committee's staff; a cell's contact: also that cell's secretary
+    ("GET", "/campaigns/"): allow(*ALL),
+    ("POST", "/campaigns/"): allow(*A),  # the second caller finds the campaign made: 409, still allowed
+    ("GET", "/campaigns/<int:campaign_id>"): allow(*A),
+    ("GET", "/campaigns/<int:campaign_id>/missing.xlsx"): allow(*A),
+    ("POST", "/campaigns/<int:campaign_id>/sent"): allow(*A),
+    ("GET", "/campaigns/<int:campaign_id>/members/<int:member_id>/return"): allow(*A),
+    ("POST", "/campaigns/<int:campaign_id>/members/<int:member_id>/return"): allow(*A),
+    ("POST", "/campaigns/<int:campaign_id>/cells/<int:cell_id>/reminder"): allow(*A),
+    ("POST", "/campaigns/cells/<int:cell_id>/contact"): allow(*A_CELL),
+    ("GET", "/api/campaigns"): allow(*ALL),
+    ("GET", "/api/campaigns/<int:campaign_id>"): allow(*A),
+    ("POST", "/api/campaigns"): allow(*A),
     ("DELETE", "/api/tokens/<int:token_id>"): allow(*OWN),  # staff A's token: staff A and administrators
     ("GET", "/account/"): allow(*ALL),
     ("POST", "/account/"): allow(*ALL),  # a token (or a password) of one's own
@@ -230,7 +245,11 @@ def world(sess, orgs, make_user, login):
     page = ScanPage(batch_id=sb.id, scan_file_id=sf.id, page_no=1, source_key="k" * 64, kind="evaluation_sheet",
                     reading={"answers": {}}, member_id=m.id, year=2026, status="review", problems=[])
     meeting = Meeting(residence_cell_id=orgs["cell1"].id, held_on=dt.date(2026, 3, 1), title="Sinh hoạt")
-    sess.add_all([page, meeting])
+    campaign = Campaign(workplace_org_id=orgs["tax"].id, year=2026, deadline=dt.date(2026, 12, 1),
+                        created_by=staff_a.id)
+    sess.add_all([page, meeting, campaign])
+    sess.flush()
+    sess.add(CampaignSheet(campaign_id=campaign.id, member_id=m.id, sent_on=dt.date(2026, 11, 2)))
     sess.commit()
     absence = AbsenceRequest(meeting_id=meeting.id, member_id=m.id, reason="Ốm", recorded_by=staff_a.id)
     sess.add(absence)
@@ -242,7 +261,8 @@ def world(sess, orgs, make_user, login):
     ids = {"member_id": m.id, "ev_id": ev.id, "intro_id": intro.id, "job_id": job.id, "org_id": orgs["tax"].id,
            "page_id": page.id, "template_id": template.id, "user_id": staff_a.id, "meeting_id": meeting.id,
            "fmt": "docx", "name": "name", "filename": "style.css", "import_batch": ib.id, "scan_batch": sb.id,
-           "token_id": token.id, "serial": ev.sheet_serial, "request_id": absence.id}
+           "token_id": token.id, "serial": ev.sheet_serial, "request_id": absence.id, "campaign_id": campaign.id,
+           "cell_id": orgs["cell1"].id}
     clients = {c: login(u) for c, u in users.items()}
     clients["anon"] = None
     return {"ids": ids, "users": users, "clients": clients, "orgs": orgs, "member": m}
@@ -276,6 +296,12 @@ def body_of(method: str, rule: str, w: dict):
         return {"member_id": m.id, "reason": "Đi công tác"}
     if rule.endswith("/void"):
         return {"reason": "Phiếu bị rách"}
+    if rule == "/campaigns/":
+        return {"workplace_org_id": orgs["tax"].id, "year": "2027", "deadline": "15/12/2027"}
+    if rule == "/api/campaigns":
+        return {"workplace_org_id": orgs["tax"].id, "year": 2028, "deadline": "15/12/2028"}
+    if rule == "/campaigns/cells/<int:cell_id>/contact":
+        return {"name": "Nguyễn Văn Bí", "phone": "0912 345 678"}
     if rule == "/api/documents/bulk":
         return {"kind": "evaluation_sheet", "year": 2026, "selection": {}}
     if rule == "/documents/":

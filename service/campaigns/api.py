@@ -1,0 +1,42 @@
+"""JSON API of the year-end campaign (under /api/, registered by service.api)."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from flask_login import login_required
+
+from .. import db
+from ..api_models import campaigns as models
+from ..api_schema import operation
+from ..auth import current
+from . import logic
+
+bp = Blueprint("campaigns", __name__)
+
+
+@bp.get("/campaigns")
+@login_required
+@operation("Các đợt nhận xét cuối năm trong phạm vi")
+def campaigns_list():
+    sess, user = db.session(), current()
+    return jsonify({"items": [{"id": c.id, "title": logic.title(c), "year": c.year,
+                               "workplace_org_id": c.workplace_org_id, "deadline": c.deadline.isoformat()}
+                              for c in logic.visible_campaigns(sess, user)]})
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@login_required
+@operation("Tiến độ một đợt nhận xét: tổng số và từng chi bộ nơi cư trú", ok_schema=models.CampaignOut)
+def campaign_get(campaign_id: int):
+    sess, user = db.session(), current()
+    return jsonify(logic.to_dict(sess, logic.get_campaign(sess, user, campaign_id)))
+
+
+@bp.post("/campaigns")
+@login_required
+@operation("Lập đợt nhận xét và tạo phiếu (công việc nền)", body=models.CampaignInput, ok=201,
+           ok_schema=models.CampaignOut, errors=(400, 401, 403, 404, 409, 429))
+def campaign_create(body: models.CampaignInput):
+    sess, user = db.session(), current()
+    campaign = logic.create(sess, user, body.workplace_org_id, body.year, body.deadline,
+                            include_exempt=body.include_exempt, source="api")
+    return jsonify(logic.to_dict(sess, campaign)), 201
