@@ -8,7 +8,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from .. import db
-from . import logic as meetings
+from . import logic
 from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
@@ -21,10 +21,10 @@ bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 @login_required
 def index():
     sess, user = db.session(), current()
-    cells = meetings.cells_for(sess, user)
+    cells = logic.cells_for(sess, user)
     if request.method == "POST":
         try:
-            m = meetings.create_meeting(sess, user, int_arg(request.form, "cell_id") or 0,
+            m = logic.create_meeting(sess, user, int_arg(request.form, "cell_id") or 0,
                                         request.form.get("held_on", ""), request.form.get("title", ""))
         except ServiceError as err:
             sess.rollback()
@@ -36,7 +36,7 @@ def index():
     rows = sess.scalars(select(Meeting).where(Meeting.residence_cell_id.in_([c.id for c in cells]))
                         .order_by(Meeting.held_on.desc()).limit(200)).all() if cells else []
     year = year_arg(request.args) or dt.date.today().year
-    flagged = meetings.unexcused_absences(sess, user, year) if current_app.config.get("ABSENCE_RULE", True) else []
+    flagged = logic.unexcused_absences(sess, user, year) if current_app.config.get("ABSENCE_RULE", True) else []
     return render_template("meetings/index.html", cells=cells, meetings=rows, flagged=flagged, year=year)
 
 
@@ -45,14 +45,14 @@ def index():
 def detail(meeting_id: int):
     sess, user = db.session(), current()
     m = sess.get(Meeting, meeting_id) or abort(404)
-    if not meetings.can_record(sess, user, m.residence_cell_id):
+    if not logic.can_record(sess, user, m.residence_cell_id):
         abort(403)
-    people = meetings.attendees(sess, m)
+    people = logic.attendees(sess, m)
     if request.method == "POST":
         marks = {p.id: (request.form.get(f"s_{p.id}", ""), request.form.get(f"n_{p.id}", ""))
                  for p in people if request.form.get(f"s_{p.id}")}
         try:
-            n = meetings.record_attendance(sess, user, m, marks)
+            n = logic.record_attendance(sess, user, m, marks)
             flash(f"Đã lưu điểm danh {n} đảng viên.", "success")
         except ServiceError as err:
             sess.rollback()

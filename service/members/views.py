@@ -65,8 +65,8 @@ def detail(member_id: int):
                                .order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
     audit = sess.scalars(select(AuditEntry).where(AuditEntry.member_id == member.id)
                          .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())).all()
-    from ..meetings import logic as meetings
-    flagged = meetings.unexcused_absences(sess, user, dt.date.today().year, member.id) \
+    from ..meetings.logic import unexcused_absences
+    flagged = unexcused_absences(sess, user, dt.date.today().year, member.id) \
         if current_app.config.get("ABSENCE_RULE", True) else []
     return render_template("members/detail.html", m=member, absence_flag=flagged[0][1] if flagged else 0, intros=intros, attendance=attendance,
                            evaluations=evaluations, audit=audit, labels=FIELD_LABELS,

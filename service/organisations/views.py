@@ -11,7 +11,7 @@ from ..errors import ServiceError
 from ..models import ORG_KINDS, Member, Organisation
 from ..permissions import get_organisation, require_write, subtree_ids, visible_org_ids
 from ..members.registry import MemberFilters, list_members, org_snapshot
-from ..text import checked_text as checked, clean
+from ..text import checked_text, clean
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -55,8 +55,8 @@ def create_organisation(sess, user, data: dict) -> Organisation:
     if not name or kind not in ORG_KINDS:
         raise ServiceError("invalid_organisation", "Cần tên và loại tổ chức đảng hợp lệ.", {"kinds": list(ORG_KINDS)})
     org = Organisation(kind=kind, parent_id=parent_of(sess, data.get("parent_id")),
-                       place=checked_text(data.get("place"), "place") or None)
-    org.set_name(checked_text(name, "name"))
+                       place=org_text(data.get("place"), "place") or None)
+    org.set_name(org_text(name, "name"))
     sess.add(org)
     audit.record(sess, "organisation", org, "create", None, org_snapshot(org), user=user)
     sess.commit()
@@ -92,9 +92,9 @@ FIELD_LABELS = {"name": "Tên tổ chức đảng", "place": "Địa danh", "sec
                 "parent_id": "Tổ chức cấp trên"}
 
 
-def checked_text(value, field: str) -> str:
+def org_text(value, field: str) -> str:
     """Cleaned text that fits its column, or 400 invalid_organisation naming the field."""
-    return checked(value, Organisation.__table__.columns[field].type.length, FIELD_LABELS[field],
+    return checked_text(value, Organisation.__table__.columns[field].type.length, FIELD_LABELS[field],
                    "invalid_organisation", field)
 
 
@@ -114,13 +114,13 @@ def update_organisation(sess, user, org: Organisation, data: dict) -> Organisati
     require_write(sess, user, org, message="Chỉ quản trị viên được sửa tổ chức đảng.")
     before = org_snapshot(org)
     if "name" in data:
-        name = checked_text(data["name"], "name")
+        name = org_text(data["name"], "name")
         if not name:
             raise ServiceError("invalid_organisation", "Tên tổ chức đảng không được để trống.")
         org.set_name(name)
     for field in ("place", "secretary_name"):
         if field in data:
-            setattr(org, field, checked_text(data[field], field) or None)
+            setattr(org, field, org_text(data[field], field) or None)
     if "parent_id" in data:
         parent_id = parent_of(sess, data["parent_id"])
         if parent_id is not None and parent_id in subtree_ids(sess, org.id):
