@@ -26,7 +26,7 @@ from ..models import Member, User
 from ..permissions import require_write, scope_members, subtree_ids
 from .contexts import residence_of
 from .cover import cover_list
-from .letters import issue_introduction
+from .letters import issue_introduction, reference
 from .render import record_data
 from .sheets import ensure_sheet
 from .templates_store import KIND_LABELS, renderer, template_version
@@ -121,7 +121,7 @@ class BulkDocuments:
                 "row": {"full_name": member.full_name,
                         "date_of_birth": member.date_of_birth.strftime("%d/%m/%Y") if member.date_of_birth else "",
                         "workplace": member.workplace_org.name if member.workplace_org else "",
-                        "reference": record.sheet_serial if kind == "evaluation_sheet" else f"{record.number}-GGT/ĐU"},
+                        "reference": record.sheet_serial if kind == "evaluation_sheet" else reference(record)},
             }
 
     @staticmethod

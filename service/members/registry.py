@@ -201,9 +201,11 @@ def member_to_dict(m: Member) -> dict[str, Any]:
 def org_snapshot(o: Organisation) -> dict[str, Any]:
     """What the audit log keeps of an organisation."""
     return {"name": o.name, "kind": o.kind, "parent_id": o.parent_id, "place": o.place,
-            "secretary_name": o.secretary_name}
+            "secretary_name": o.secretary_name, "upper_body_name": o.upper_body_name,
+            "document_code": o.document_code}
 
 
 def org_to_dict(o: Organisation) -> dict[str, Any]:
     return {"id": o.id, "name": o.name, "kind": o.kind, "kind_label": o.kind_label, "parent_id": o.parent_id,
-            "place": o.place, "secretary_name": o.secretary_name}
+            "place": o.place, "secretary_name": o.secretary_name, "upper_body_name": o.upper_body_name,
+            "document_code": o.document_code}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 import io
 
 from .. import db
+from ..documents.letters import issue_warnings, reference
 from ..auth import current
 from ..errors import ServiceError
 from .export import export_members
@@ -70,6 +71,8 @@ def detail(member_id: int):
         if current_app.config.get("ABSENCE_RULE", True) else []
     return render_template("members/detail.html", m=member, absence_flag=flagged[0][1] if flagged else 0, intros=intros, attendance=attendance,
                            evaluations=evaluations, audit=audit, labels=FIELD_LABELS,
+                           intro_refs={i.id: reference(i) for i in intros},
+                           issue_warnings=issue_warnings(member) if can_edit_member(sess, user, member) else [],
                            can_edit=can_edit_member(sess, user, member), this_year=dt.date.today().year)
 
 

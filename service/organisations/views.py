@@ -1,6 +1,8 @@
 """Organisation pages: the tree and one organisation with its members."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
@@ -89,7 +91,9 @@ def edit(org_id: int):
 
 
 FIELD_LABELS = {"name": "Tên tổ chức đảng", "place": "Địa danh", "secretary_name": "Họ tên bí thư",
-                "parent_id": "Tổ chức cấp trên"}
+                "parent_id": "Tổ chức cấp trên", "upper_body_name": "Tên cấp ủy cấp trên in trên văn bản",
+                "document_code": "Ký hiệu cơ quan trong số văn bản"}
+DOCUMENT_CODE = re.compile(r"^[A-ZĐ0-9][A-ZĐ0-9\-]{0,19}$")
 
 
 def org_text(value, field: str) -> str:
@@ -118,9 +122,16 @@ def update_organisation(sess, user, org: Organisation, data: dict) -> Organisati
         if not name:
             raise ServiceError("invalid_organisation", "Tên tổ chức đảng không được để trống.")
         org.set_name(name)
-    for field in ("place", "secretary_name"):
+    for field in ("place", "secretary_name", "upper_body_name"):
         if field in data:
             setattr(org, field, org_text(data[field], field) or None)
+    if "document_code" in data:
+        code = org_text(data["document_code"], "document_code").upper()
+        if code and not DOCUMENT_CODE.match(code):
+            raise ServiceError("invalid_organisation",
+                               f"Ký hiệu cơ quan trong số văn bản không hợp lệ: «{code}»; chỉ gồm chữ in hoa và "
+                               "chữ số, không dấu cách, không dấu «/», ví dụ ĐU hoặc CB.", {"field": "document_code"})
+        org.document_code = code or None
     if "parent_id" in data:
         parent_id = parent_of(sess, data["parent_id"])
         if parent_id is not None and parent_id in subtree_ids(sess, org.id):
