@@ -515,7 +515,7 @@ def _letter_v2_header(doc) -> None:
             ("Số {{ letter_number_text }}-{{ letter_code }}", sz),
         ],
         [
-            ([("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True, "size": 15})], {"after": 10}),
+            ([("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True, "size": 15})], {"after": 6}),
             ("{{ place }}, {{ issue_date_long }}", {"italic": True, "size": 13.5}),
         ],
         widths=(LETTER_V2_LEFT, TEXT_W - LETTER_V2_LEFT),
@@ -527,17 +527,17 @@ def build_introduction_letter_v2() -> Document:
     receipt block with room for a signature and a 3.5–4 cm seal, a slip with its own signer and
     date, the number zero-padded and the code suffix from the issuing body."""
     doc = new_document("Giấy giới thiệu (mẫu 1-213)")
-    doc.sections[0].top_margin, doc.sections[0].bottom_margin = Mm(12), Mm(10)
+    doc.sections[0].top_margin, doc.sections[0].bottom_margin = Mm(10), Mm(8)
     pt = LETTER_V2_PT
     B = {"bold": True}
     _letter_v2_header(doc)
-    para(doc, "GIẤY GIỚI THIỆU", align=WD_ALIGN_PARAGRAPH.CENTER, size=16, bold=True, before=4, after=4)
+    para(doc, "GIẤY GIỚI THIỆU", align=WD_ALIGN_PARAGRAPH.CENTER, size=16, bold=True, before=2, after=2)
     tabs = [(45, WD_TAB_ALIGNMENT.LEFT, WD_TAB_LEADER.SPACES)]
     p = para(doc, ["Kính gửi:\t- {{ ward_committee_name }}"], tabs=tabs, indent_left=45, size=pt)
     p.paragraph_format.first_line_indent = Mm(-20)
-    para(doc, "- {{ residence_cell_name }}", indent_left=45, after=4, size=pt)
-    para(doc, LEGAL_BASIS, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=2, size=pt)
-    para(doc, "{{ issuing_committee_name }}", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, after=2, size=pt)
+    para(doc, "- {{ residence_cell_name }}", indent_left=45, after=2, size=pt)
+    para(doc, LEGAL_BASIS, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, size=pt)
+    para(doc, "{{ issuing_committee_name }}", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=pt)
     kw = dict(indent_first=10, size=pt)
     tab2 = [(120, WD_TAB_ALIGNMENT.LEFT, WD_TAB_LEADER.SPACES)]
     para(doc, ["Giới thiệu đồng chí: ", ("{{ member_full_name }}", B), "\tNam, nữ: {{ member_gender }}"],
@@ -555,7 +555,7 @@ def build_introduction_letter_v2() -> Document:
     para(doc, "{%p endif %}")
     para(doc, ["Đề nghị các đồng chí tiếp nhận và tạo điều kiện cho đảng viên ",
                ("{{ member_full_name }}", B), " hoàn thành nhiệm vụ."],
-         align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=4, size=pt)
+         align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=2, size=pt)
     t = signature_table(
         doc,
         [
@@ -573,11 +573,11 @@ def build_introduction_letter_v2() -> Document:
     )
     # the signer's name at the foot of the right cell, below the room for a signature and a seal
     right = t.rows[0].cells[1]
-    cell_para(right, "{{ signer_name }}", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=pt, before=137)
-    row_height(t.rows[0], 69, exact=False)  # ≥ 4 cm under "BÍ THƯ" on both sides: signature and seal
+    cell_para(right, "{{ signer_name }}", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=pt, before=133)
+    row_height(t.rows[0], 67, exact=False)  # ≥ 4 cm under "BÍ THƯ" on both sides: signature and seal
     # ---- cut line and the receipt slip (phiếu báo đã nhận) ----
     p = para(doc, ["✂ ", ("Cắt theo đường này: phiếu báo đã nhận, nơi cư trú gửi lại nơi giới thiệu",
-                          {"italic": True})], align=WD_ALIGN_PARAGRAPH.CENTER, size=9, before=4, after=4)
+                          {"italic": True})], align=WD_ALIGN_PARAGRAPH.CENTER, size=9, before=2, after=2)
     para_border(p, "top", "dashed", 8)
     # slip header: the QR that identifies this letter when the slip comes back scanned | ward | heading
     t = doc.add_table(rows=1, cols=3)
@@ -594,10 +594,10 @@ def build_introduction_letter_v2() -> Document:
               align=WD_ALIGN_PARAGRAPH.CENTER, size=12, after=2)
     cell_para(heading_cell, "…………, ngày …… tháng …… năm ……", align=WD_ALIGN_PARAGRAPH.CENTER, size=12,
               italic=True)
-    para(doc, "PHIẾU BÁO ĐÃ NHẬN ĐẢNG VIÊN", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=13, before=4,
-         after=2)
+    para(doc, "PHIẾU BÁO ĐÃ NHẬN ĐẢNG VIÊN", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=13, before=2,
+         after=0)
     skw = dict(size=12, indent_first=10, line=1.1)
-    para(doc, ["Kính gửi: {{ issuing_committee_name }}"], align=WD_ALIGN_PARAGRAPH.CENTER, size=12, after=2)
+    para(doc, ["Kính gửi: {{ issuing_committee_name }}"], align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
     para(doc, ["{{ ward_committee_name }} đã nhận đồng chí ", ("{{ member_full_name }}", B),
                ", sinh ngày {{ member_date_of_birth }}, theo Giấy giới thiệu số "
                "{{ letter_number_text }}-{{ letter_code }} ngày {{ issue_date }}, "
