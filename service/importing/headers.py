@@ -75,6 +75,7 @@ _FUZZY_CHOICES = [a for a in _EXACT if len(a) >= 6]
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _GENDER_CHILD = {"nam": "date_of_birth_male", "nu": "date_of_birth_female"}
+_GENDER_MARK = {"nam": "gender_male", "nu": "gender_female"}  # "x" under "Giới tính" / "Nam" | "Nữ"
 
 
 def header_key(value: Any) -> str:
@@ -100,6 +101,8 @@ def match_combined(parent: Any, child: Any) -> Optional[str]:
     if p and c:
         if c in _GENDER_CHILD and match_header(p) == "date_of_birth":
             return _GENDER_CHILD[c]
+        if c in _GENDER_MARK and match_header(p) == "gender":
+            return _GENDER_MARK[c]
         for text in (f"{c} {p}", f"{p} {c}"):
             fld = match_header(text)
             if fld:

@@ -481,6 +481,8 @@ class _RowReader:
                 out.values[fld] = None
                 out.errors.append(row_error(exc.code, rowno, fld, col, value))
         v = out.values
+        if "gender_male" in cols or "gender_female" in cols:
+            _gender_marks(out, cols, raw)
         if "date_of_birth_male" in cols or "date_of_birth_female" in cols:
             _gender_split(out, cols, raw)
         for fld in ("workplace_cell", "workplace_committee"):  # "Chi bộ X - Đảng ủy Y" in one cell
@@ -503,6 +505,26 @@ class _RowReader:
     def finish(self) -> None:
         self.sheet.unmapped = [{"letter": c.letter, "header": c.header, "values": self.unmapped_counts[c.letter]}
                                for c in self.unmapped if self.unmapped_counts[c.letter]]
+
+
+def _gender_marks(out: ParsedRow, cols: dict[str, Column], raw: dict[str, Any]) -> None:
+    """Gender as an "x" under "Giới tính" / "Nam" | "Nữ": the gender of the marked column, one column only."""
+    v = out.values
+    male, female = v.pop("gender_male", None), v.pop("gender_female", None)
+    if male and female:
+        c = cols["gender_female"]
+        out.errors.append(row_error("gender_marks_both", out.row, "gender_female", c, raw.get("gender_female"),
+                                    "Giới tính được đánh dấu ở cả cột Nam và cột Nữ; chỉ đánh dấu một cột"))
+        return
+    if not (male or female):
+        return
+    implied = "male" if male else "female"
+    if v.get("gender") and v["gender"] != implied:
+        out.errors.append(row_error("gender_conflict", out.row, "gender", cols.get("gender"), raw.get("gender"),
+                                    f"Giới tính «{display(raw.get('gender'))}» không khớp với cột đánh dấu "
+                                    f"({'Nam' if implied == 'male' else 'Nữ'})"))
+        return
+    v["gender"] = implied
 
 
 def _gender_split(out: ParsedRow, cols: dict[str, Column], raw: dict[str, Any]) -> None:

@@ -30,7 +30,7 @@ class MemberField:
     """
     name: str
     label: str
-    kind: str = "text"  # text, date, card, phone, gender, status, commune, org
+    kind: str = "text"  # text, date, card, phone, gender, status, commune, org, mark (an "x" in a column)
     max_length: Optional[int] = None
     column: Optional[str] = None
     record: bool = True
@@ -47,6 +47,8 @@ FIELDS: tuple[MemberField, ...] = (
     MemberField("date_of_birth_male", "Ngày sinh (cột Nam)", "date", record=False),
     MemberField("date_of_birth_female", "Ngày sinh (cột Nữ)", "date", record=False),
     MemberField("gender", "Giới tính", "gender", 10),
+    MemberField("gender_male", "Giới tính (cột Nam, đánh dấu x)", "mark", record=False),
+    MemberField("gender_female", "Giới tính (cột Nữ, đánh dấu x)", "mark", record=False),
     MemberField("admission_date", "Ngày vào Đảng", "date"),
     MemberField("full_member_date", "Ngày chính thức", "date"),
     MemberField("workplace_org_id", "Nơi công tác", "org"),
@@ -321,7 +323,15 @@ def place_of(ward_name: str) -> str:
     return text
 
 
+def parse_mark(value: Any) -> Optional[bool]:
+    """A column marked with "x" (or ✓, 1, any text): True; an empty cell: None."""
+    if value is None or value is False or (isinstance(value, str) and not clean(value)):
+        return None
+    return True
+
+
 PARSERS_BY_KIND: dict[str, Callable[[Any], Any]] = {
+    "mark": parse_mark,
     "text": parse_text, "date": parse_date, "card": parse_card, "phone": parse_phone, "gender": parse_gender,
     "status": parse_status, "commune": parse_commune,
 }
