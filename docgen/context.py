@@ -115,6 +115,33 @@ def _derive_evaluation_sheet(ctx: dict, raw: dict, definition: FormDefinition, m
         ctx["ward_committee_name_upper"] = name.upper()
 
 
+def balanced_lines(text: str, limit: int) -> tuple[str, str]:
+    """``text`` on one line when it fits in ``limit`` characters, else on two lines of nearly equal length
+    (cut between words, never leaving one word alone when a better cut exists)."""
+    words = text.split()
+    if len(text) <= limit or len(words) < 2:
+        return text, ""
+    best = min(range(1, len(words)), key=lambda i: (max(len(" ".join(words[:i])), len(" ".join(words[i:]))),
+                                                     -i))
+    if best == len(words) - 1 and len(words) > 2:  # a lone last word: move one more word down
+        best -= 1
+    return " ".join(words[:best]), " ".join(words[best:])
+
+
+HEADER_LINE_CHARS = {"upper_body": 30, "issuer": 26}  # capitals at 14 pt in the letter's 88 mm block
+
+
+def _derive_introduction_letter(ctx: dict, raw: dict, definition: FormDefinition, mark_key, images: dict) -> None:
+    """Version 2 names: the number zero-padded ("01"), each header block on one or two balanced lines."""
+    names = {f.name for f in definition.fields}
+    if "letter_number_text" in names and not ctx.get("letter_number_text") and ctx.get("letter_number") != "":
+        ctx["letter_number_text"] = f"{int(ctx['letter_number']):02d}"
+    for prefix, source in (("upper_body", "upper_body_name_upper"), ("issuer", "issuing_committee_name_upper")):
+        if f"{prefix}_line1" in names and not ctx.get(f"{prefix}_line1"):
+            ctx[f"{prefix}_line1"], ctx[f"{prefix}_line2"] = balanced_lines(ctx.get(source, ""),
+                                                                          HEADER_LINE_CHARS[prefix])
+
+
 def _make_qr(ctx: dict, definition: FormDefinition, mark_key, images: dict) -> None:
     mk = definition.marks
     if not mk.qr:
@@ -141,6 +168,7 @@ def _make_qr(ctx: dict, definition: FormDefinition, mark_key, images: dict) -> N
 
 KIND_HOOKS: dict[str, Callable] = {
     "evaluation_sheet": _derive_evaluation_sheet,
+    "introduction_letter": _derive_introduction_letter,
 }
 
 

@@ -112,6 +112,11 @@ class Organisation(Base):
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
     place: Mapped[Optional[str]] = mapped_column(String(120))  # địa danh printed on documents
     secretary_name: Mapped[Optional[str]] = mapped_column(String(200))  # signs documents (bí thư)
+    # what the documents print (letter side of #12, migration 0012): the direct superior body's name in the
+    # letterhead ("Đảng bộ tỉnh Quảng Ninh"; default: the parent's name) and the suffix of document numbers
+    # ("ĐU" in "Số 01-GGT/ĐU"; default: ĐU for a đảng ủy, CB for a chi bộ cơ sở)
+    upper_body_name: Mapped[Optional[str]] = mapped_column(String(255))
+    document_code: Mapped[Optional[str]] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     parent: Mapped[Optional["Organisation"]] = relationship(remote_side=[id], back_populates="children")

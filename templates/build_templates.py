@@ -492,6 +492,130 @@ def build_introduction_letter() -> Document:
     return doc
 
 
+LETTER_V2_PT = 14  # HD 36: body 14–15 pt, header blocks 14 pt, "ĐẢNG CỘNG SẢN VIỆT NAM" 15 pt
+LETTER_V2_LEFT = 88  # mm: the issuing body's block (balanced on two lines by the service when longer)
+
+
+def _letter_v2_header(doc) -> None:
+    """Left: upper body, issuing body (each on at most two balanced lines), star, number.
+    Right: the party heading and the place/date line, which stays on one line."""
+    sz = {"size": LETTER_V2_PT}
+    letterhead(
+        doc,
+        [
+            ("{{ upper_body_line1 }}", sz),
+            ("{%p if upper_body_line2 %}", {}),
+            ("{{ upper_body_line2 }}", sz),
+            ("{%p endif %}", {}),
+            ("{{ issuer_line1 }}", {"bold": True, **sz}),
+            ("{%p if issuer_line2 %}", {}),
+            ("{{ issuer_line2 }}", {"bold": True, **sz}),
+            ("{%p endif %}", {}),
+            ("*", sz),
+            ("Số {{ letter_number_text }}-{{ letter_code }}", sz),
+        ],
+        [
+            ([("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True, "size": 15})], {"after": 6}),
+            ("{{ place }}, {{ issue_date_long }}", {"italic": True, "size": 13.5}),
+        ],
+        widths=(LETTER_V2_LEFT, TEXT_W - LETTER_V2_LEFT),
+    )
+
+
+def build_introduction_letter_v2() -> Document:
+    """Mẫu 1-213, version 2 (#12): 14 pt body, balanced headers, the place/date on one line, a
+    receipt block with room for a signature and a 3.5–4 cm seal, a slip with its own signer and
+    date, the number zero-padded and the code suffix from the issuing body."""
+    doc = new_document("Giấy giới thiệu (mẫu 1-213)")
+    doc.sections[0].top_margin, doc.sections[0].bottom_margin = Mm(10), Mm(8)
+    pt = LETTER_V2_PT
+    B = {"bold": True}
+    _letter_v2_header(doc)
+    para(doc, "GIẤY GIỚI THIỆU", align=WD_ALIGN_PARAGRAPH.CENTER, size=16, bold=True, before=2, after=2)
+    tabs = [(45, WD_TAB_ALIGNMENT.LEFT, WD_TAB_LEADER.SPACES)]
+    p = para(doc, ["Kính gửi:\t- {{ ward_committee_name }}"], tabs=tabs, indent_left=45, size=pt)
+    p.paragraph_format.first_line_indent = Mm(-20)
+    para(doc, "- {{ residence_cell_name }}", indent_left=45, after=2, size=pt)
+    para(doc, LEGAL_BASIS, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, size=pt)
+    para(doc, "{{ issuing_committee_name }}", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=pt)
+    kw = dict(indent_first=10, size=pt)
+    tab2 = [(120, WD_TAB_ALIGNMENT.LEFT, WD_TAB_LEADER.SPACES)]
+    para(doc, ["Giới thiệu đồng chí: ", ("{{ member_full_name }}", B), "\tNam, nữ: {{ member_gender }}"],
+         tabs=tab2, **kw)
+    para(doc, ["Sinh ngày: {{ member_date_of_birth }}"], **kw)
+    para(doc, ["Kết nạp vào Đảng ngày: {{ member_admission_date }}"], **kw)
+    para(doc, "{%p if member_full_member_date %}")
+    para(doc, ["Công nhận đảng viên chính thức ngày: {{ member_full_member_date }}"], **kw)
+    para(doc, "{%p endif %}")
+    para(doc, ["Đang sinh hoạt đảng tại: {{ workplace_cell_name }}"], **kw)
+    para(doc, ["Hiện cư trú tại: {{ residence_address }}"], align=WD_ALIGN_PARAGRAPH.JUSTIFY, **kw)
+    para(doc, "{%p if exempt_from_meetings %}")
+    para(doc, ["Thuộc đối tượng: ", ("Giới thiệu nhưng được miễn sinh hoạt nơi cư trú", {"italic": True}), "."],
+         **kw)
+    para(doc, "{%p endif %}")
+    para(doc, ["Đề nghị các đồng chí tiếp nhận và tạo điều kiện cho đảng viên ",
+               ("{{ member_full_name }}", B), " hoàn thành nhiệm vụ."],
+         align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=2, size=pt)
+    t = signature_table(
+        doc,
+        [
+            ("ĐẢNG ỦY NƠI CƯ TRÚ", {"bold": True, "size": 13}),
+            ("Tiếp nhận ngày …… tháng …… năm ……", {"italic": True, "size": 13}),
+            ("Đã giới thiệu về sinh hoạt tại Chi bộ", {"size": 13}),
+            ("…………………………………………", {"size": 13, "after": 2}),
+            ("T/M ĐẢNG ỦY", {"bold": True, "size": 13}),
+            ("BÍ THƯ", {"bold": True, "size": 13}),
+        ],
+        [
+            ("{{ signer_on_behalf }}", {"bold": True, "size": pt}),
+            ("{{ signer_title }}", {"bold": True, "size": pt}),
+        ],
+    )
+    # the signer's name at the foot of the right cell, below the room for a signature and a seal
+    right = t.rows[0].cells[1]
+    cell_para(right, "{{ signer_name }}", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=pt, before=133)
+    row_height(t.rows[0], 67, exact=False)  # ≥ 4 cm under "BÍ THƯ" on both sides: signature and seal
+    # ---- cut line and the receipt slip (phiếu báo đã nhận) ----
+    p = para(doc, ["✂ ", ("Cắt theo đường này: phiếu báo đã nhận, nơi cư trú gửi lại nơi giới thiệu",
+                          {"italic": True})], align=WD_ALIGN_PARAGRAPH.CENTER, size=9, before=2, after=2)
+    para_border(p, "top", "dashed", 8)
+    # slip header: the QR that identifies this letter when the slip comes back scanned | ward | heading
+    t = doc.add_table(rows=1, cols=3)
+    set_table_fixed(t, (18, 70, TEXT_W - 88))
+    set_cell_margins(t, 0, 0)
+    cant_split(t.rows[0])
+    qr_cell, ward_cell, heading_cell = t.rows[0].cells
+    run = qr_cell.paragraphs[0].add_run()
+    name_picture(run.add_picture(io.BytesIO(qr_placeholder_png()), width=Mm(15), height=Mm(15)), QR_PIC_NAME)
+    qr_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    for parts, fmt in (("{{ ward_committee_name_upper }}", {"bold": True}), ("*", {})):
+        cell_para(ward_cell, parts, align=WD_ALIGN_PARAGRAPH.CENTER, size=12, **fmt)
+    cell_para(heading_cell, [("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True})],
+              align=WD_ALIGN_PARAGRAPH.CENTER, size=12, after=2)
+    cell_para(heading_cell, "…………, ngày …… tháng …… năm ……", align=WD_ALIGN_PARAGRAPH.CENTER, size=12,
+              italic=True)
+    para(doc, "PHIẾU BÁO ĐÃ NHẬN ĐẢNG VIÊN", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=13, before=2,
+         after=0)
+    skw = dict(size=12, indent_first=10, line=1.1)
+    para(doc, ["Kính gửi: {{ issuing_committee_name }}"], align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
+    para(doc, ["{{ ward_committee_name }} đã nhận đồng chí ", ("{{ member_full_name }}", B),
+               ", sinh ngày {{ member_date_of_birth }}, theo Giấy giới thiệu số "
+               "{{ letter_number_text }}-{{ letter_code }} ngày {{ issue_date }}, "
+               "và đã giới thiệu về sinh hoạt tại Chi bộ ……………………………………"],
+         align=WD_ALIGN_PARAGRAPH.JUSTIFY, **skw)
+    signature_table(
+        doc,
+        [("", {})],
+        [
+            ("T/M ĐẢNG ỦY", {"bold": True, "size": 12}),
+            ("BÍ THƯ", {"bold": True, "size": 12}),
+            ("(Ký, ghi rõ họ tên, đóng dấu)", {"italic": True, "size": 11}),
+        ],
+    )
+    end_paragraph(doc)
+    return doc
+
+
 # ----------------------------------------------------------------------------
 # phiếu nhận xét (mẫu 3-213, phần B)
 # ----------------------------------------------------------------------------
@@ -783,6 +907,7 @@ def save_deterministic(doc: Document, path: Path) -> None:
 
 BUILDERS = {
     "introduction_letter.v1.docx": build_introduction_letter,
+    "introduction_letter.v2.docx": build_introduction_letter_v2,
     "evaluation_sheet.v1.docx": build_evaluation_sheet,
     "reminder_letter.v1.docx": build_reminder_letter,
 }

@@ -60,18 +60,18 @@ def test_letter_holds_every_field_and_a_reprint_keeps_its_number(app, sess, orgs
     first = staff.post(f"/api/members/{m.id}/introductions")
     assert first.status_code == 201
     intro = first.get_json()
-    assert intro["number"] == 1 and intro["reference"] == "1-GGT/ĐU"
+    assert intro["number"] == 1 and intro["reference"] == "01-GGT/ĐU" and intro["warnings"] == []
     again = staff.post(f"/api/members/{m.id}/introductions").get_json()
     assert again["id"] == intro["id"] and again["number"] == 1  # a reprint keeps its number
     text = doc_text(staff.get(f"/api/introductions/{intro['id']}/document").data)
-    for expected in ("GIẤY GIỚI THIỆU", "ĐẢNG CỘNG SẢN VIỆT NAM", "Số 1-GGT/ĐU", "Nguyễn Thị Ánh Tuyết", "02/09/1985",
+    for expected in ("GIẤY GIỚI THIỆU", "ĐẢNG CỘNG SẢN VIỆT NAM", "Số 01-GGT/ĐU", "Nguyễn Thị Ánh Tuyết", "02/09/1985",
                      "19/05/2010", "Chi bộ Phòng Kiểm tra", "ĐẢNG ỦY PHƯỜNG HỒNG HÀ", "Chi bộ khu phố 1",
                      "Số 18 đường Nguyễn Văn Cừ", "Trần Quốc Huy", "ĐẢNG ỦY CỤC THUẾ TỈNH", "Hạ Long", "213-QĐ/TW"):
         assert expected in text, expected
     import unicodedata
     assert unicodedata.normalize("NFC", text) == text
     page = staff.get(f"/members/{m.id}").get_data(as_text=True)
-    assert "1-GGT/ĐU" in page  # in the member's history
+    assert "01-GGT/ĐU" in page  # in the member's history
 
 
 def test_letter_numbers_have_no_gap_or_duplicate_under_concurrency(app, sess, orgs):
@@ -310,3 +310,73 @@ def test_job_page_names_members_that_failed(app, sess, orgs, staff):
     page = staff.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert "Đã tạo 1 văn bản; 1 đảng viên không tạo được." in page
     assert "Đinh Thị Thiếu Ngày" in page and "Tải kết quả" in page
+
+
+def test_letter_v2_prints_what_the_organisation_page_sets(app, sess, orgs, make_user, login, staff):
+    admin = login(make_user("quantri"))
+    resp = admin.post(f"/organisations/{orgs['tax'].id}/edit", data={
+        "place": "thành phố hạ long", "secretary_name": "Trần Quốc Huy",
+        "upper_body_name": "Đảng bộ Khối các cơ quan tỉnh", "document_code": "đu"})
+    assert resp.status_code == 302
+    page = admin.get(f"/organisations/{orgs['tax'].id}").get_data(as_text=True)
+    for hint in ("In ở dòng ngày tháng", "In sau dấu «/» ở dòng số văn bản", "In bằng chữ in hoa ở dòng đầu"):
+        assert hint in page, hint
+    m = add_member(sess, orgs, "Nguyễn Thị Ánh Tuyết", "1001")
+    intro = staff.post(f"/api/members/{m.id}/introductions").get_json()
+    assert intro["template_version"] == 2 and intro["reference"] == "01-GGT/ĐU"
+    text = doc_text(staff.get(f"/api/introductions/{intro['id']}/document").data)
+    assert "ĐẢNG BỘ KHỐI CÁC CƠ QUAN TỈNH" in text and "Số 01-GGT/ĐU" in text
+    assert "Hạ Long, ngày " in text and "thành phố" not in text  # the place name, capitalised, no unit word
+    assert "PHIẾU BÁO ĐÃ NHẬN ĐẢNG VIÊN" in text and "cuống" not in text.lower()
+    assert text.count("BÍ THƯ") == 3 and "Trần Quốc Huy" in text  # issuer, residence receipt, slip
+
+
+def test_number_suffix_comes_from_the_issuing_body(app, sess, orgs, staff, make_user, login):
+    from service.models import Organisation
+    grassroots_cell = Organisation(kind="workplace_committee", parent_id=orgs["province"].id, secretary_name="Lê Văn Ba")
+    grassroots_cell.set_name("Chi bộ Trường Tiểu học Hồng Hà")
+    sess.add(grassroots_cell)
+    sess.commit()
+    m = add_member(sess, orgs, "Phạm Văn Cơ", "2002", workplace="tax_cell")
+    m.workplace_org_id = grassroots_cell.id
+    sess.commit()
+    admin = login(make_user("quantri"))
+    intro = admin.post(f"/api/members/{m.id}/introductions").get_json()
+    assert intro["reference"] == "01-GGT/CB"
+    bad = admin.patch(f"/api/organisations/{grassroots_cell.id}", json={"document_code": "CB/X"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_organisation"
+    assert "Ký hiệu cơ quan trong số văn bản không hợp lệ: «CB/X»" in bad.get_json()["error"]["message"]
+    sess.expire_all()
+    assert sess.get(Organisation, grassroots_cell.id).document_code is None  # nothing changed
+    assert admin.patch(f"/api/organisations/{grassroots_cell.id}", json={"document_code": "CBTH"}).status_code == 200
+    assert admin.get(f"/api/introductions/{intro['id']}/document").status_code == 200
+    assert admin.post(f"/api/members/{m.id}/introductions").get_json()["reference"] == "01-GGT/CBTH"
+
+
+def test_warning_before_issuing_when_nobody_signs(app, sess, orgs, staff):
+    m = add_member(sess, orgs, "Đỗ Thị Ký", "3003")
+    check = staff.get(f"/api/members/{m.id}/introductions/check")
+    assert check.status_code == 200
+    warnings = check.get_json()["warnings"]
+    assert [w["code"] for w in warnings] == ["no_signer"]
+    assert warnings[0]["message"].startswith("Đảng ủy Cục Thuế tỉnh chưa có họ tên bí thư")
+    page = staff.get(f"/members/{m.id}").get_data(as_text=True)
+    assert 'id="issue-warning-no_signer"' in page and "data-confirm=" in page
+    issued = staff.post(f"/api/members/{m.id}/introductions").get_json()
+    assert [w["code"] for w in issued["warnings"]] == ["no_signer"]
+    orgs["tax"].secretary_name = "Trần Quốc Huy"
+    sess.commit()
+    assert staff.get(f"/api/members/{m.id}/introductions/check").get_json()["warnings"] == []
+    assert "issue-warning-no_signer" not in staff.get(f"/members/{m.id}").get_data(as_text=True)
+
+
+def test_v1_letters_keep_their_template(app, sess, orgs, staff):
+    orgs["tax"].secretary_name = "Trần Quốc Huy"
+    sess.commit()
+    m = add_member(sess, orgs, "Nguyễn Văn Cũ", "4004")
+    intro = staff.post(f"/api/members/{m.id}/introductions").get_json()
+    row = sess.get(Introduction, intro["id"])
+    row.template_version = 1  # issued before version 2 was released
+    sess.commit()
+    text = doc_text(staff.get(f"/api/introductions/{intro['id']}/document").data)
+    assert "PHIẾU BÁO ĐÃ TIẾP NHẬN ĐẢNG VIÊN" in text  # the v1 layout, as it was printed

@@ -40,7 +40,7 @@ def test_export_layout(sess, make_user, orgs):
     m = Member(card_number="0012345", status="exempt_meetings", gender="female",
                date_of_birth=dt.date(1985, 7, 9), admission_date=dt.date(2010, 1, 2),
                workplace_org_id=orgs["tax_cell"].id, residence_cell_id=orgs["cell1"].id,
-               commune="Phường Hồng Hà", phone="0912345678")
+               commune="Phường Hồng Hà", phone="0912345678", employer="Cục Thuế tỉnh Quảng Ninh")
     m.set_name("Dương Thị Thu Hương")
     sess.add(m)
     sess.commit()
@@ -60,6 +60,7 @@ def test_export_layout(sess, make_user, orgs):
     assert row["Đảng ủy nơi công tác"].value == "Đảng ủy Cục Thuế tỉnh"
     assert row["Chi bộ nơi công tác"].value == "Chi bộ Phòng Kiểm tra"
     assert row["Chi bộ nơi cư trú"].value == "Chi bộ khu phố 1"
+    assert row["Cơ quan, đơn vị công tác"].value == "Cục Thuế tỉnh Quảng Ninh"  # kept apart from the party body
     name_width = ws.column_dimensions["A"].width
     assert len("Dương Thị Thu Hương") <= name_width <= 60
 

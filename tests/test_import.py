@@ -38,9 +38,12 @@ def xlsx(rows, *, title_rows=(), sheet="Sheet1", extra_sheets=()) -> bytes:
     return buf.getvalue()
 
 
-def member_row(n, name="Nguyễn Văn An", card=None, dob="01/02/1980", gender="Nam",
+def member_row(n, name="Nguyễn Văn An", card=None, dob=None, gender="Nam",
                committee="Đảng ủy Cục Thuế tỉnh", cell="Chi bộ Phòng Kiểm tra", ward="Phường Hồng Hà",
                residence="Chi bộ khu phố 1", phone="0912345678", status="Đang sinh hoạt"):
+    """Row ``n`` of a list; namesakes are born on different days (the same name and birth date twice in
+    one file is flagged as one person)."""
+    dob = dob or f"{(n - 1) % 28 + 1:02d}/02/1980"
     return [n, name, card or f"1000{n:04d}", dob, gender, committee, cell, ward, residence, phone, status]
 
 

@@ -27,8 +27,11 @@ def xlsx(rows) -> bytes:
     return buf.getvalue()
 
 
-def row(n, name="Nguyễn Văn An", card=None, dob=dt.date(1980, 2, 1), ward="Phường Hồng Hà",
+def row(n, name="Nguyễn Văn An", card=None, dob=None, ward="Phường Hồng Hà",
         cell="Chi bộ khu phố 1", home="Quảng Bình"):
+    """Row ``n`` of a list; namesakes are born on different days (the same name and birth date twice in
+    one file is flagged as one person)."""
+    dob = dob or dt.date(1980, 2, 1) + dt.timedelta(days=n - 1)
     return [n, name, card or f"12.00{n:04d}", dob, "Nam", dt.date(2005, 5, 5), "Đảng ủy Cục Thuế tỉnh", ward, cell,
             f"Số {n} đường Lê Lợi", home]
 
@@ -292,3 +295,52 @@ def test_the_secretary_can_give_a_new_ward_another_place_name(sess, admin, orgs,
     sess.expire_all()
     apply(sess, admin, sess.get(ImportBatch, batch.id))
     assert sess.scalars(select(Organisation).where(Organisation.name == "Đảng ủy xã Đông Ngũ")).one().place == "Tiên Yên"
+
+
+def _gender_marks_file(rows) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["STT", "Họ và tên", "Số thẻ", "Giới tính", None, "Ngày sinh"])
+    ws.append([None, None, None, "Nam", "Nữ", None])
+    ws.merge_cells("D1:E1")
+    for col in "ABCF":
+        ws.merge_cells(f"{col}1:{col}2")
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_gender_marked_with_x_under_nam_nu_is_stored(sess, admin, orgs):
+    data = _gender_marks_file([[1, "Lê Văn Nam", "12.000001", "x", None, dt.date(1980, 1, 2)],
+                               [2, "Trần Thị Nữ", "12.000002", None, "X", dt.date(1981, 3, 4)]])
+    batch = importing.preview_upload(sess, admin, data, "ds.xlsx")
+    assert batch.status == "previewed", batch.preview["rows"]
+    assert batch.preview["unmapped_columns"] == []  # both columns used, none dropped
+    apply(sess, admin, batch)
+    genders = dict(sess.execute(select(Member.full_name, Member.gender)).all())
+    assert genders == {"Lê Văn Nam": "male", "Trần Thị Nữ": "female"}
+
+
+def test_gender_marked_in_both_columns_is_refused_with_its_cell(sess, admin, orgs):
+    data = _gender_marks_file([[1, "Lê Văn Hai", "12.000003", "x", "x", dt.date(1980, 1, 2)]])
+    batch = importing.preview_upload(sess, admin, data, "ds.xlsx")
+    (err,) = batch.preview["rows"][0]["errors"]
+    assert batch.status == "rejected" and err["code"] == "gender_marks_both" and err["column"] == "E"
+    assert err["message"] == ("Giới tính được đánh dấu ở cả cột Nam và cột Nữ; chỉ đánh dấu một cột (dòng 3, cột E)")
+    assert sess.scalar(select(func.count()).select_from(Member)) == 0
+
+
+def test_same_name_and_birth_date_twice_in_one_file_is_flagged(sess, admin, orgs, app, login):
+    rows = [HEAD, row(1, name="Nguyễn Văn An", card="12.000001"), row(2, name="Nguyễn Văn Bình", card="12.000002"),
+            row(3, name="NGUYỄN VĂN AN", card="12.000003", dob=dt.date(1980, 2, 1))]  # the same person, another card
+    batch = importing.preview_upload(sess, admin, xlsx(rows), "ds.xlsx")
+    plans = {r["row"]: r for r in batch.preview["rows"]}
+    assert plans[2]["action"] == "create" and plans[3]["action"] == "create"
+    assert plans[4]["action"] == "duplicate" and plans[4]["duplicate_of"]["row"] == 2
+    assert plans[4]["duplicate_of"]["card_number"] == "12.000001"
+    page = login(admin).get(f"/import/{batch.id}").get_data(as_text=True)
+    assert "Có thể trùng với dòng 2 trong tệp" in page
+    apply(sess, admin, batch)
+    assert sess.scalar(select(func.count()).select_from(Member)) == 2  # the duplicate row was not created

@@ -87,13 +87,13 @@ def test_edit_records_audit_with_before_and_after(app, make_user, login, people,
     entries = sess.query(AuditEntry).filter_by(member_id=member.id).all()
     assert len(entries) == 1
     entry = entries[0]
-    assert entry.before["phone"] is None and entry.after["phone"] == "0912 345 678"
+    assert entry.before["phone"] is None and entry.after["phone"] == "0912345678"  # normalised as the import does
     assert entry.source == "ui" and entry.user_id == admin.id
     page = client.get(f"/members/{member.id}").get_data(as_text=True)
-    assert "Số điện thoại" in page and "0912 345 678" in page and "Giao diện web" in page
-    # Saving the same values again adds no entry.
-    client.post(f"/members/{member.id}/edit", data={"full_name": "Nguyễn Văn Á", "phone": "0912 345 678",
-                                                    "date_of_birth": "02/05/1980", "status": "active"})
+    assert "Số điện thoại" in page and "0912345678" in page and "Giao diện web" in page
+    # Saving the same values again (spelled another way) adds no entry.
+    client.post(f"/members/{member.id}/edit", data={"full_name": "Nguyễn Văn Á", "phone": "+84 912.345.678",
+                                                    "date_of_birth": "2-5-1980", "status": "active"})
     assert sess.query(AuditEntry).filter_by(member_id=member.id).count() == 1
 
 
@@ -119,8 +119,8 @@ def test_workplace_staff_cannot_move_member_out_of_their_organisation(app, make_
     staff = login(make_user("thue", role="workplace_staff", organisation=orgs["tax"]))
     resp = staff.patch(f"/api/members/{people['a'].id}", json={"workplace_org_id": orgs["hospital"].id})
     assert resp.status_code == 403
-    resp = staff.patch(f"/api/members/{people['a'].id}", json={"phone": "0987"})
-    assert resp.status_code == 200 and resp.get_json()["phone"] == "0987"
+    resp = staff.patch(f"/api/members/{people['a'].id}", json={"phone": "0987 654 321"})
+    assert resp.status_code == 200 and resp.get_json()["phone"] == "0987654321"
 
 
 def test_member_page_shows_full_history_sections(app, make_user, login, people):
@@ -168,3 +168,54 @@ def test_admin_edits_an_organisation(app, make_user, login, orgs):
     assert "Hạ Long" in page and "Trần Quốc Huy" in page
     staff = login(make_user("thue", role="workplace_staff", organisation=orgs["tax"]))
     assert staff.patch(f"/api/organisations/{orgs['tax'].id}", json={"place": "X"}).status_code == 403
+
+
+def test_phone_typed_in_the_api_is_normalised_or_refused_like_the_import(app, make_user, login, people, sess):
+    client = login(make_user("admin"))
+    member = people["a"]
+    ok = client.patch(f"/api/members/{member.id}", json={"phone": "+84 930 775 789", "employer": "Sở Tài chính"})
+    assert ok.status_code == 200
+    assert ok.get_json()["phone"] == "0930775789" and ok.get_json()["employer"] == "Sở Tài chính"
+    bad = client.patch(f"/api/members/{member.id}", json={"phone": "0912 34", "notes": "không được lưu"})
+    assert bad.status_code == 400
+    err = bad.get_json()["error"]
+    assert err["code"] == "invalid_member"
+    assert err["details"]["phone"] == ("Số điện thoại không hợp lệ: «0912 34» (ô «Số điện thoại»); "
+                                       "cần 10 chữ số, dạng 0912345678")
+    sess.expire_all()
+    assert sess.get(Member, member.id).phone == "0930775789" and sess.get(Member, member.id).notes is None
+
+
+def test_member_form_refuses_a_bad_phone_and_keeps_what_was_typed(app, make_user, login, people, sess):
+    client = login(make_user("admin"))
+    member = people["a"]
+    resp = client.post(f"/members/{member.id}/edit", data={"full_name": "Nguyễn Văn Á", "phone": "09123abc",
+                                                           "status": "active", "house": "12 Lê Lợi"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Số điện thoại không hợp lệ: «09123abc»" in page
+    assert 'value="12 Lê Lợi"' in page
+    sess.expire_all()
+    assert sess.get(Member, member.id).house is None and sess.get(Member, member.id).phone is None
+
+
+def test_one_vocabulary_for_form_api_import_and_export(app):
+    from service.api_models.members import MemberInput, MemberOut
+    from service.importing.headers import FIELD_LABELS, match_header
+    from service.members import fields
+    from service.members.export import COLUMNS
+
+    record = [n for n in Member.AUDITED]
+    assert list(fields.MEMBER_LABELS) == record  # the form edits every audited field
+    assert list(MemberInput.model_fields) == record and set(MemberOut.model_fields) >= set(record)
+    schema = MemberInput.model_json_schema()["properties"]
+    for name in record:  # the API's limits are the columns' limits
+        length = getattr(Member.__table__.columns[name].type, "length", None)
+        if length:
+            assert fields.BY_NAME[name].max_length == length, name
+            prop = schema[name]
+            limits = [p["maxLength"] for p in prop.get("anyOf", [prop]) if "maxLength" in p]
+            assert all(limit <= length for limit in limits), name
+    assert schema["employer"]["anyOf"][0]["maxLength"] == 255
+    assert FIELD_LABELS is fields.COLUMN_LABELS
+    for name in COLUMNS:  # every exported header is read back as its own field
+        assert match_header(fields.COLUMN_LABELS[name]) == name, name

@@ -30,7 +30,8 @@ def rendered():
     return render_all()
 
 
-@pytest.mark.parametrize("name", ["introduction_letter", "introduction_letter_exempt", "evaluation_sheet",
+@pytest.mark.parametrize("name", ["introduction_letter_v1", "introduction_letter", "introduction_letter_exempt",
+                                  "evaluation_sheet",
                                   "evaluation_sheet_exempt"])
 def test_template_matches_reference_picture(rendered, name):
     pages = rendered[name]
@@ -46,3 +47,50 @@ def test_the_comparison_sees_a_real_change(rendered):
     reference = np.asarray(Image.open(HERE / "introduction_letter-p1.png").convert("L"))
     mean, share = difference(rendered["introduction_letter_exempt"][0], reference)
     assert mean >= MEAN_TOLERANCE or share >= PIXEL_TOLERANCE
+
+
+LETTER_CASES = {  # the letter's longest content: exempt line, two-line headers, a long address
+    "short": {},
+    "exempt_long": {"exempt_from_meetings": True, "issuing_committee_name": "Đảng ủy Bệnh viện Đa khoa tỉnh",
+                    "upper_body_name": "Đảng bộ Khối các cơ quan và doanh nghiệp tỉnh", "letter_number": 7,
+                    "residence_address": "Số 118, ngách 4/12, ngõ 4, đường Nguyễn Văn Cừ, tổ 12, khu 3, "
+                                         "phường Hồng Hà, tỉnh Quảng Ninh"},
+    "no_signer": {"signer_name": "", "letter_number": 3},
+}
+
+
+def lone_lines(text: str) -> list[str]:
+    """Lines that hold one word alone (the star under a committee's name excepted) or a lone "……"."""
+    out = []
+    for line in (ln.strip() for ln in text.splitlines()):
+        words = line.split()
+        if line == "*" or not words:
+            continue
+        dots_only = set(line) <= {"…", ".", " "}
+        if (len(words) == 1 and not dots_only) or (dots_only and len(line) < 12):
+            out.append(line)
+    return out
+
+
+def test_letter_v2_lines_never_leave_a_word_alone_and_fit_one_page():
+    import pypdfium2 as pdfium
+    from docgen import find_template, render_document
+    from docgen import samples as s
+    from docgen.pdf import convert_to_pdf
+    template = find_template("introduction_letter", 2).template_path
+    docs = [(f"{name}.docx", render_document(template, s.introduction_letter(**over), mark_key=s.MARK_KEY_FOR_TESTS))
+            for name, over in LETTER_CASES.items()]
+    for (name, _), pdf in zip(docs, convert_to_pdf(docs)):
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            assert len(doc) == 1, (name, "the letter and its slip fit on one A4 page")
+            text = doc[0].get_textpage().get_text_range()
+        finally:
+            doc.close()
+        assert lone_lines(text) == [], (name, lone_lines(text))
+        date_line = next(ln for ln in text.splitlines() if ", ngày " in ln and "tháng" in ln)
+        assert date_line.strip().startswith("Hạ Long, ngày ") and date_line.strip().endswith("năm 2026"), name
+
+
+def test_the_lone_word_check_sees_a_lone_word():
+    assert lone_lines("ĐẢNG ỦY BỆNH VIỆN ĐA KHOA\nTỈNH\n*\nHạ Long, ngày …… tháng …… năm\n……") == ["TỈNH", "……"]

@@ -46,6 +46,11 @@ class BulkInput(Body):
     outputs: Optional[Annotated[list[Output], Field(min_length=1, max_length=4)]] = None
 
 
+class IssueWarning(BaseModel):
+    code: str
+    message: str
+
+
 class IntroductionOut(BaseModel):
     id: int
     member_id: int
@@ -57,6 +62,12 @@ class IntroductionOut(BaseModel):
     residence_cell_id: Optional[int] = None
     received_on: Optional[str] = None
     template_version: Optional[int] = None
+    warnings: list[IssueWarning] = []
+
+
+class IssueCheckOut(BaseModel):
+    """What to know before issuing; an empty list: nothing to add."""
+    warnings: list[IssueWarning]
 
 
 class SheetOut(BaseModel):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..api_schema import Body, Id, Query, text
 from ..models import ORG_KINDS
@@ -27,6 +27,10 @@ class OrgPatch(Body):
     place: Optional[text(120)] = None
     secretary_name: Optional[text(200)] = None
     parent_id: Optional[Id] = None
+    upper_body_name: Optional[text(255)] = Field(None, description="Tên cấp ủy cấp trên in ở đầu văn bản (để trống: "
+                                                                   "tên tổ chức cấp trên)")
+    document_code: Optional[text(20)] = Field(None, description="Ký hiệu sau dấu «/» trong số văn bản, ví dụ ĐU "
+                                                                "(để trống: ĐU cho đảng ủy, CB cho chi bộ cơ sở)")
 
 
 class OrgOut(BaseModel):
@@ -37,3 +41,5 @@ class OrgOut(BaseModel):
     parent_id: Optional[int] = None
     place: Optional[str] = None
     secretary_name: Optional[str] = None
+    upper_body_name: Optional[str] = None
+    document_code: Optional[str] = None

@@ -26,7 +26,7 @@ bp = Blueprint("documents", __name__)
 
 def _intro_dict(i) -> dict:
     return {"id": i.id, "member_id": i.member_id, "number": i.number, "year": i.year,
-            "reference": f"{i.number}-GGT/ĐU", "issued_on": i.issued_on.isoformat(),
+            "reference": letters.reference(i), "issued_on": i.issued_on.isoformat(),
             "issuing_org_id": i.issuing_org_id, "residence_cell_id": i.residence_cell_id,
             "received_on": i.received_on.isoformat() if i.received_on else None,
             "template_version": i.template_version}
@@ -45,7 +45,20 @@ def introduction_issue(member_id: int):
     sess, user = db.session(), current()
     member = get_member(sess, user, member_id)
     require_issue(sess, user, member)
-    return jsonify(_intro_dict(letters.issue_introduction(sess, user, member))), 201
+    out = _intro_dict(letters.issue_introduction(sess, user, member))
+    out["warnings"] = letters.issue_warnings(member)
+    return jsonify(out), 201
+
+
+@bp.get("/members/<int:member_id>/introductions/check")
+@login_required
+@operation("Kiểm tra trước khi lập giấy giới thiệu (ví dụ: tổ chức chưa có bí thư ký văn bản)",
+           ok_schema=doc_models.IssueCheckOut)
+def introduction_check(member_id: int):
+    sess, user = db.session(), current()
+    member = get_member(sess, user, member_id)
+    require_issue(sess, user, member)
+    return jsonify({"warnings": letters.issue_warnings(member)})
 
 
 @bp.get("/introductions/<int:intro_id>/document")

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 from .. import db, storage
 from ..errors import ServiceError
 from ..jobs.items import ItemRejected, failures, item_job
-from ..jobs.record import JobFailed
+from ..jobs.record import JobFailed, enqueue, notify
 from ..models import Member, User
 from ..permissions import require_write, scope_members, subtree_ids
 from .contexts import residence_of
 from .cover import cover_list
-from .letters import issue_introduction
+from .letters import issue_introduction, reference
 from .render import record_data
 from .sheets import ensure_sheet
 from .templates_store import KIND_LABELS, renderer, template_version
@@ -59,7 +59,6 @@ def resolve_selection(sess: Session, user: User, selection: dict[str, Any]) -> l
 
 def start(sess: Session, user: User, kind: str, year: int, selection: dict, outputs: list[str]):
     """Validate a bulk request and enqueue it. Returns the job."""
-    from ..jobs import record as jobs
     if kind not in KIND_LABELS:
         raise ServiceError("invalid_kind", "Loại văn bản không hợp lệ.", {"kinds": list(KIND_LABELS)})
     outputs = [o for o in outputs if o in OUTPUTS]
@@ -71,12 +70,12 @@ def start(sess: Session, user: User, kind: str, year: int, selection: dict, outp
     if not member_ids:
         raise ServiceError("no_members", "Không có đảng viên nào trong lựa chọn này (cần đảng viên đang sinh hoạt).",
                            {"selection": selection})
-    job = jobs.enqueue(sess, "bulk_documents", {"kind": kind, "year": int(year), "member_ids": member_ids,
+    job = enqueue(sess, "bulk_documents", {"kind": kind, "year": int(year), "member_ids": member_ids,
                                                 "outputs": outputs, "user_id": user.id,
                                                 "issued_on": dt.date.today().isoformat()},
                        user_id=user.id, total=len(member_ids))
     sess.commit()
-    jobs.notify()
+    notify()
     return job
 
 
@@ -122,7 +121,7 @@ class BulkDocuments:
                 "row": {"full_name": member.full_name,
                         "date_of_birth": member.date_of_birth.strftime("%d/%m/%Y") if member.date_of_birth else "",
                         "workplace": member.workplace_org.name if member.workplace_org else "",
-                        "reference": record.sheet_serial if kind == "evaluation_sheet" else f"{record.number}-GGT/ĐU"},
+                        "reference": record.sheet_serial if kind == "evaluation_sheet" else reference(record)},
             }
 
     @staticmethod

@@ -7,6 +7,7 @@ from flask import current_app, has_app_context
 
 from ..errors import ServiceError
 from ..models import Evaluation, Introduction, Member, Organisation
+from ..text import clean, search_key
 
 WORKPLACE_COMMITTEE_KINDS = ("workplace_committee",)
 # Members who get no letter and no sheet, and why (said with their name).
@@ -61,6 +62,8 @@ def party_body_name(committee_name: str) -> str:
 
 
 def _upper_body(committee: Organisation, member: Member) -> str:
+    if committee.upper_body_name:  # set on the organisation page
+        return committee.upper_body_name
     if committee.parent is not None:
         return committee.parent.name
     if member.province:
@@ -73,6 +76,50 @@ def _place(*candidates: Optional[str]) -> str:
     return next((c for c in candidates if c), "")
 
 
+_PLACE_UNITS = ("thanh pho ", "tinh ", "phuong ", "xa ", "dac khu ", "thi tran ", "thi xa ", "quan ", "huyen ")
+
+
+def place_name(text: Optional[str]) -> str:
+    """The place name (địa danh) as a date line prints it: "thành phố hạ long" -> "Hạ Long"."""
+    text = clean(text or "")
+    key = search_key(text)
+    for unit in _PLACE_UNITS:
+        if key.startswith(unit) and len(key) > len(unit):
+            text = text[len(unit):].strip()
+            break
+    return " ".join(w[:1].upper() + w[1:] for w in text.split())
+
+
+def issuing_place(committee: Organisation, member: Member) -> str:
+    """The issuing body's place name, or the nearest one set above it, else the member's province."""
+    org: Optional[Organisation] = committee
+    while org is not None:
+        if org.place:
+            return place_name(org.place)
+        org = org.parent
+    return place_name(member.province)
+
+
+def number_suffix(committee: Organisation) -> str:
+    """The body's code after "/" in a document number: as set on the organisation page, else ĐU for a
+    đảng ủy and CB for a chi bộ cơ sở."""
+    if committee.document_code:
+        return committee.document_code
+    return "CB" if search_key(committee.name).startswith("chi bo") else "ĐU"
+
+
+def missing_signer(member: Member) -> Optional[str]:
+    """The warning to show before issuing a letter when its body has no signing secretary, else None."""
+    try:
+        committee = issuing_committee(member)
+    except ServiceError:
+        return None
+    if committee.secretary_name:
+        return None
+    return (f"{committee.name} chưa có họ tên bí thư (người ký): giấy giới thiệu sẽ in trống tên người ký. "
+            "Nhập họ tên bí thư ở trang tổ chức đảng trước khi lập, hoặc ký và ghi tên bằng tay.")
+
+
 def introduction_data(intro: Introduction) -> dict:
     member = intro.member
     committee = intro.issuing_org
@@ -81,8 +128,8 @@ def introduction_data(intro: Introduction) -> dict:
         "upper_body_name": _upper_body(committee, member),
         "issuing_committee_name": committee.name,
         "letter_number": intro.number,
-        "letter_code": "GGT/ĐU",
-        "place": _place(committee.place, member.province),
+        "letter_code": f"GGT/{number_suffix(committee)}",
+        "place": issuing_place(committee, member),
         "issue_date": intro.issued_on,
         "ward_committee_name": ward.name,
         "residence_cell_name": cell.name,

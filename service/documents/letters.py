@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..models import Introduction, Member, User
-from .contexts import check_documentable, issuing_committee, residence_of
+from .contexts import check_documentable, issuing_committee, missing_signer, number_suffix, residence_of
 from .numbering import next_number
 from .templates_store import active_template
 
@@ -22,6 +22,17 @@ def current_introduction(sess: Session, member: Member, year: int) -> Optional[I
                                                   Introduction.issuing_org_id == committee.id,
                                                   Introduction.year == year)
                        .order_by(Introduction.id.desc()))
+
+
+def reference(intro: Introduction) -> str:
+    """The letter's number as printed: "01-GGT/ĐU" (two digits at least, the issuing body's suffix)."""
+    return f"{intro.number:02d}-GGT/{number_suffix(intro.issuing_org)}"
+
+
+def issue_warnings(member: Member) -> list[dict]:
+    """What the person issuing a letter should know first (nothing blocks the issue)."""
+    message = missing_signer(member)
+    return [{"code": "no_signer", "message": message}] if message else []
 
 
 def intro_snapshot(intro: Introduction) -> dict:

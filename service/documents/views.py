@@ -117,7 +117,9 @@ def issue_introduction(member_id: int):
     member = get_member(sess, user, member_id)
     require_issue(sess, user, member)
     intro = letters.issue_introduction(sess, user, member)
-    flash(f"Giấy giới thiệu số {intro.number}-GGT/ĐU năm {intro.year}.", "success")
+    flash(f"Giấy giới thiệu số {letters.reference(intro)} năm {intro.year}.", "success")
+    for warning in letters.issue_warnings(member):
+        flash(warning["message"], "warning")
     return redirect(url_for("members.detail", member_id=member.id))
 
 

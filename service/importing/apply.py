@@ -11,9 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit, db, storage
-from ..jobs import record as jobs
 from ..errors import Forbidden, ServiceError
-from ..jobs.record import JobContext, JobFailed, job_function
+from ..jobs.record import Cancelled, Job, JobContext, JobFailed, enqueue, job_function, notify
 from ..models import ImportBatch, Member, Organisation, StoredFile, User
 from ..permissions import can_import, require_write
 from ..members.registry import org_snapshot
@@ -130,7 +129,7 @@ def set_places(sess: Session, user: User, batch: ImportBatch, places: dict[str, 
     return batch
 
 
-def confirm(sess: Session, user: User, batch: ImportBatch) -> jobs.Job:
+def confirm(sess: Session, user: User, batch: ImportBatch) -> Job:
     """Queue the import of a previewed batch (its mapping is saved for the organisation). Commits,
     then wakes the worker."""
     if not can_import(user) or (user.role != "admin" and batch.created_by != user.id):
@@ -149,10 +148,10 @@ def confirm(sess: Session, user: User, batch: ImportBatch) -> jobs.Job:
                            {"batch_id": batch.id, "status": batch.status, "job_id": batch.job_id}, status=409)
     total = len((batch.preview or {}).get("rows", []))
     remember(sess, user, batch.preview or {})
-    job = jobs.enqueue(sess, "import_members", {"batch_id": batch.id, "user_id": user.id}, user.id, total)
+    job = enqueue(sess, "import_members", {"batch_id": batch.id, "user_id": user.id}, user.id, total)
     batch.status, batch.job_id = "queued", job.id
     sess.commit()
-    jobs.notify()
+    notify()
     return job
 
 
@@ -216,7 +215,7 @@ def import_members(ctx: JobContext, params: dict) -> dict:
         _set_batch(batch_id, "failed")
         raise JobFailed("import_conflict", "Dữ liệu bị thay đổi đồng thời trong lúc nhập; không ghi gì. "
                         "Hãy thử lại.", {"batch_id": batch_id, "detail": str(exc.orig)[:500]}) from None
-    except jobs.Cancelled:
+    except Cancelled:
         _set_batch(batch_id, "previewed")  # nothing was written: it can be confirmed again
         raise
     except BaseException:

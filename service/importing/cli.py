@@ -39,7 +39,9 @@ def import_cmd(path, username, yes):
             click.echo(f"  - {e['message']}")
         if row.get("duplicate_of"):
             d = row["duplicate_of"]
-            click.echo(f"  ? Dòng {row['row']}: có thể trùng với {d['full_name']} (số thẻ {d['card_number']}), không nhập.")
+            where = f"dòng {d['row']} trong tệp: " if d.get("in_file") else ""
+            click.echo(f"  ? Dòng {row['row']}: có thể trùng với {where}{d['full_name']} (số thẻ {d['card_number']}), "
+                       "không nhập.")
     if batch.status != "previewed":
         raise click.ClickException("Tệp có dòng lỗi: không có dữ liệu nào được ghi.")
     if not yes and not click.confirm("Nhập dữ liệu?"):

@@ -11,39 +11,14 @@ from typing import Any, Iterable, Optional
 
 from rapidfuzz import fuzz, process
 
-from ..members.fields import ValueProblem, parse_card, parse_date, parse_phone
+from ..members.fields import COLUMN_LABELS, ValueProblem, parse_card, parse_date, parse_phone
 from ..text import search_key
 from .orgnames import core_key  # the one organisation-name key
 
 IGNORED = "_ignored"  # an STT (row number) column: known, never imported
 
-# field -> Vietnamese label, as the mapping step and the messages show it
-FIELD_LABELS: dict[str, str] = {
-    "full_name": "Họ và tên",
-    "card_number": "Số thẻ đảng viên",
-    "date_of_birth": "Ngày sinh",
-    "date_of_birth_male": "Ngày sinh (cột Nam)",
-    "date_of_birth_female": "Ngày sinh (cột Nữ)",
-    "gender": "Giới tính",
-    "admission_date": "Ngày vào Đảng",
-    "full_member_date": "Ngày chính thức",
-    "workplace_org": "Đảng bộ/Chi bộ nơi công tác",
-    "workplace_committee": "Đảng ủy nơi công tác",
-    "workplace_cell": "Chi bộ nơi công tác",
-    "employer": "Cơ quan, đơn vị công tác",
-    "party_position": "Chức vụ Đảng",
-    "government_position": "Chức vụ chính quyền",
-    "mass_org_position": "Chức vụ đoàn thể",
-    "house": "Số nhà",
-    "residential_group": "Tổ",
-    "neighbourhood": "Khu phố/Thôn/Tổ dân phố",
-    "commune": "Xã/Phường",
-    "province": "Tỉnh/Thành phố",
-    "residence_cell": "Chi bộ nơi cư trú",
-    "phone": "Số điện thoại",
-    "status": "Tình trạng",
-    "notes": "Ghi chú",
-}
+# field -> Vietnamese label, as the mapping step and the messages show it (the one member vocabulary)
+FIELD_LABELS: dict[str, str] = COLUMN_LABELS
 REQUIRED = ("full_name", "card_number")
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -100,6 +75,7 @@ _FUZZY_CHOICES = [a for a in _EXACT if len(a) >= 6]
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _GENDER_CHILD = {"nam": "date_of_birth_male", "nu": "date_of_birth_female"}
+_GENDER_MARK = {"nam": "gender_male", "nu": "gender_female"}  # "x" under "Giới tính" / "Nam" | "Nữ"
 
 
 def header_key(value: Any) -> str:
@@ -125,6 +101,8 @@ def match_combined(parent: Any, child: Any) -> Optional[str]:
     if p and c:
         if c in _GENDER_CHILD and match_header(p) == "date_of_birth":
             return _GENDER_CHILD[c]
+        if c in _GENDER_MARK and match_header(p) == "gender":
+            return _GENDER_MARK[c]
         for text in (f"{c} {p}", f"{p} {c}"):
             fld = match_header(text)
             if fld:

@@ -376,7 +376,27 @@ def make_plan(sess: Session, user: Optional[User], sheet: ParsedSheet,
         rows.append(planner.plan_row(pr))
         if progress:
             progress(i)
+    _same_person_in_file(sheet, rows)
     return Plan(sheet, rows, planner.orgs.new_list)
+
+
+def _same_person_in_file(sheet: ParsedSheet, plans: list[RowPlan]) -> None:
+    """A new member whose name and date of birth an earlier row of the file already has (another card
+    number): likely the same person typed twice, shown as a duplicate of that row and not created."""
+    first: dict[tuple, tuple[ParsedRow, RowPlan]] = {}
+    for pr, plan in zip(sheet.rows, plans):
+        v = pr.values
+        if plan.action not in ("create", "update", "unchanged") or not v.get("full_name") or not v.get("date_of_birth"):
+            continue
+        key = (search_key(v["full_name"]), v["date_of_birth"])
+        if key not in first:
+            first[key] = (pr, plan)
+        elif plan.action == "create":
+            earlier, earlier_plan = first[key]
+            plan.action = "duplicate"
+            plan.duplicate_of = {"row": earlier.row, "full_name": earlier_plan.full_name,
+                                 "card_number": earlier_plan.card_number,
+                                 "date_of_birth": v["date_of_birth"].isoformat(), "in_file": True}
 
 
 FIELD_LABELS_ALL = dict(FIELD_LABELS, workplace_org="Đơn vị công tác", residence_cell="Chi bộ nơi cư trú")

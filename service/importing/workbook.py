@@ -22,8 +22,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from ..errors import ServiceError
-from ..members.fields import (DATE_FIELDS, MAX_TEXT, ValueProblem, display, parse_card, parse_commune, parse_date,
-                             parse_gender, parse_phone, parse_status, parse_text)
+from ..members.fields import PARSERS, ValueProblem, display, problem_message
 from ..safe_files import check_upload, unreadable_workbook_errors
 from ..text import clean, search_key
 from .headers import (FIELD_LABELS, IGNORED, REQUIRED, header_key, match_combined, match_header,  # noqa: F401
@@ -32,11 +31,6 @@ from .headers import (FIELD_LABELS, IGNORED, REQUIRED, header_key, match_combine
 HEADER_SCAN_ROWS = 30
 MAX_COLUMNS = 256  # columns read from a sheet (Excel 2003's limit; a member list has about 25)
 SAMPLE_ROWS = 40  # rows under the header used for value-based suggestions and samples
-
-PARSERS: dict[str, Callable[[Any], Any]] = {f: parse_text for f in FIELD_LABELS}
-PARSERS.update({f: parse_date for f in DATE_FIELDS + ("date_of_birth_male", "date_of_birth_female")})
-PARSERS.update(card_number=parse_card, phone=parse_phone, status=parse_status, gender=parse_gender,
-               commune=parse_commune)
 
 SKIP_REASONS = {
     "total": "dòng tổng cộng",
@@ -47,17 +41,6 @@ SKIP_REASONS = {
     "repeated_header": "dòng tiêu đề lặp lại",
 }
 
-_PROBLEM_TEXT = {
-    "invalid_date": "{label} không hợp lệ: {value}",
-    "year_only_date": "{label} chỉ ghi năm: {value} ({where}); cần ghi đủ ngày/tháng/năm",
-    "invalid_card": "Số thẻ đảng viên không hợp lệ: «{value}» ({where}); số thẻ có 8 chữ số, dạng 22.668517",
-    "invalid_phone": "Số điện thoại không hợp lệ: «{value}» ({where}); cần 10 chữ số, dạng 0912345678",
-    "unknown_status": "Tình trạng không nhận ra: «{value}» ({where}); ghi một trong: Đang sinh hoạt, "
-                      "Miễn sinh hoạt, Miễn giới thiệu, Đã chuyển, Đã ra khỏi Đảng",
-    "unknown_gender": "Giới tính không nhận ra: «{value}» ({where}); ghi Nam hoặc Nữ",
-    "too_long": "{label} quá dài (tối đa {limit} ký tự)",
-    "missing_required": "Thiếu {label_lower}",
-}
 
 
 def where(row: int, letter: Optional[str]) -> str:
@@ -68,10 +51,7 @@ def row_error(code: str, row: int, fld: Optional[str], column: Optional["Column"
               message: Optional[str] = None) -> dict:
     label = FIELD_LABELS.get(fld or "", "")
     if message is None:
-        template = _PROBLEM_TEXT.get(code, "{label} không hợp lệ: {value}")
-        limit = 40 if fld == "phone" else (32 if fld == "card_number" else MAX_TEXT)
-        message = template.format(label=label, label_lower=label[:1].lower() + label[1:], value=display(value),
-                                  limit=limit, where="{where}")
+        message = problem_message(code, fld or "", value, label=label)
     place = where(row, column.letter if column else None)
     message = message.replace("{where}", place) if "{where}" in message else f"{message} ({place})"
     return {"column": column.letter if column else None, "header": column.header if column else label,
@@ -501,6 +481,8 @@ class _RowReader:
                 out.values[fld] = None
                 out.errors.append(row_error(exc.code, rowno, fld, col, value))
         v = out.values
+        if "gender_male" in cols or "gender_female" in cols:
+            _gender_marks(out, cols, raw)
         if "date_of_birth_male" in cols or "date_of_birth_female" in cols:
             _gender_split(out, cols, raw)
         for fld in ("workplace_cell", "workplace_committee"):  # "Chi bộ X - Đảng ủy Y" in one cell
@@ -523,6 +505,26 @@ class _RowReader:
     def finish(self) -> None:
         self.sheet.unmapped = [{"letter": c.letter, "header": c.header, "values": self.unmapped_counts[c.letter]}
                                for c in self.unmapped if self.unmapped_counts[c.letter]]
+
+
+def _gender_marks(out: ParsedRow, cols: dict[str, Column], raw: dict[str, Any]) -> None:
+    """Gender as an "x" under "Giới tính" / "Nam" | "Nữ": the gender of the marked column, one column only."""
+    v = out.values
+    male, female = v.pop("gender_male", None), v.pop("gender_female", None)
+    if male and female:
+        c = cols["gender_female"]
+        out.errors.append(row_error("gender_marks_both", out.row, "gender_female", c, raw.get("gender_female"),
+                                    "Giới tính được đánh dấu ở cả cột Nam và cột Nữ; chỉ đánh dấu một cột"))
+        return
+    if not (male or female):
+        return
+    implied = "male" if male else "female"
+    if v.get("gender") and v["gender"] != implied:
+        out.errors.append(row_error("gender_conflict", out.row, "gender", cols.get("gender"), raw.get("gender"),
+                                    f"Giới tính «{display(raw.get('gender'))}» không khớp với cột đánh dấu "
+                                    f"({'Nam' if implied == 'male' else 'Nữ'})"))
+        return
+    v["gender"] = implied
 
 
 def _gender_split(out: ParsedRow, cols: dict[str, Column], raw: dict[str, Any]) -> None:

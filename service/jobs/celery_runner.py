@@ -7,11 +7,11 @@ with ``noicutru worker``. The database is the truth; messages only say "look at 
 late, or to a second worker does no harm.
 
 - ``start_job(job_id)`` takes the job (queued -> running, one UPDATE). A plain job runs here
-  (``record.run_job``). An item job is planned (``job_items.ensure_planned``) and one
+  (``record.run_job``). An item job is planned (``items.ensure_planned``) and one
   ``run_job_item`` message is sent per pending item.
-- ``run_job_item(item_id)`` runs one item (``job_items.run_item``); a passing failure is
+- ``run_job_item(item_id)`` runs one item (``items.run_item``); a passing failure is
   retried later (``self.retry``); after closing an item it tries to finish the job
-  (``job_items.try_finish``, exactly once), and the job is closed by ``record.conclude``, the
+  (``items.try_finish``, exactly once), and the job is closed by ``record.conclude``, the
   one way a job ends whatever the runner.
 - Each worker process renews the leases of what it holds (``leases.renew_leases``), and each
   worker runs ``sweep`` now and then: an item or job held by a dead process (this host) or
@@ -32,7 +32,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select, update
 
 from .. import db
-from . import items as job_items
+from . import items
 from . import leases, record
 from ..models import Job, JobItem, utcnow
 
@@ -75,17 +75,17 @@ def start_job(job_id: int) -> str:
     if took is None:  # cancelled, or taken by another worker (a message sent twice)
         return "not_queued"
     kind = took[0]
-    if kind not in job_items.ITEM_JOBS:
+    if kind not in items.ITEM_JOBS:
         record.run_job(job_id)
         return "ran"
 
     def plan_and_dispatch() -> Optional[dict]:
-        job_items.ensure_planned(job_id)
-        pending = job_items.pending_items(job_id)
+        items.ensure_planned(job_id)
+        pending = items.pending_items(job_id)
         for item_id in pending:
             run_job_item.delay(item_id)
         if not pending:  # nothing to do item by item: finish now
-            return job_items.try_finish(job_id, name)
+            return items.try_finish(job_id, name)
         return None
 
     record.conclude(job_id, plan_and_dispatch, none_is_pending=True)
@@ -106,8 +106,8 @@ def run_job_item(self: Task, item_id: int) -> str:
         record.close_job(job_id, "cancelled")
         return "cancelled"
     try:
-        state = job_items.run_item(item_id, leases.lease_name(), may_take=leases.lease_stale)
-    except job_items.ItemRetry as exc:
+        state = items.run_item(item_id, leases.lease_name(), may_take=leases.lease_stale)
+    except items.ItemRetry as exc:
         raise self.retry(countdown=current_app.config.get("JOB_RETRY_SECONDS", 5), exc=exc)
     if state in ("done", "failed"):
         finish(job_id)
@@ -121,7 +121,7 @@ def finish_job(job_id: int) -> Optional[str]:
 
 def finish(job_id: int) -> Optional[str]:
     """Assemble and close the job if every item is closed (exactly once, whoever calls)."""
-    return record.conclude(job_id, lambda: job_items.try_finish(job_id, leases.lease_name()), none_is_pending=True)
+    return record.conclude(job_id, lambda: items.try_finish(job_id, leases.lease_name()), none_is_pending=True)
 
 
 # --------------------------------------------------------------------------- sending and sweeping
@@ -152,7 +152,7 @@ def sweep(full: bool = False, retrying: bool = True) -> dict:
         open_jobs = sess.execute(select(Job.id, Job.kind, Job.state, Job.worker, Job.cancel_requested)
                                  .where(Job.state.in_(("running", "finishing"))).order_by(Job.id)).all()
     for job_id, kind, state, holder, cancel_requested in open_jobs:
-        if cancel_requested and state == "running" and kind in job_items.ITEM_JOBS:
+        if cancel_requested and state == "running" and kind in items.ITEM_JOBS:
             record.close_job(job_id, "cancelled")  # its remaining items are not sent again
             continue
         if state == "finishing":
@@ -161,20 +161,20 @@ def sweep(full: bool = False, retrying: bool = True) -> dict:
                 counts["finishes_sent"] += 1
             continue
         with db.new_session() as sess:
-            items = sess.execute(select(JobItem.id, JobItem.state, JobItem.worker, JobItem.attempts)
+            open_items = sess.execute(select(JobItem.id, JobItem.state, JobItem.worker, JobItem.attempts)
                                  .where(JobItem.job_id == job_id, JobItem.state.in_(("queued", "running")))
                                  .order_by(JobItem.seq)).all()
             planned = sess.scalar(select(func.count()).select_from(JobItem).where(JobItem.job_id == job_id))
-        if kind not in job_items.ITEM_JOBS or not planned:  # a plain job, or an item job not planned yet
+        if kind not in items.ITEM_JOBS or not planned:  # a plain job, or an item job not planned yet
             if leases.lease_stale(holder) and _put_back(Job, job_id, "running", holder, "queued"):
                 start_job.delay(job_id)
                 counts["jobs_sent"] += 1
             continue
-        if not items:  # every item closed, but nobody finished (the closer died)
+        if not open_items:  # every item closed, but nobody finished (the closer died)
             finish_job.delay(job_id)
             counts["finishes_sent"] += 1
             continue
-        for item_id, item_state, item_holder, attempts in items:
+        for item_id, item_state, item_holder, attempts in open_items:
             if item_state == "running":
                 if leases.lease_stale(item_holder) and _put_back(JobItem, item_id, "running", item_holder, "queued"):
                     run_job_item.delay(item_id)

@@ -13,7 +13,7 @@ import docgen
 from docgen.pdf import convert_to_pdf
 
 from .. import db
-from . import logic as meetings
+from . import logic
 from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import NotFound, ServiceError
@@ -32,10 +32,10 @@ def index():
     sess, user = db.session(), current()
     if user.role == "workplace_staff" and request.method == "GET":  # their "Sinh hoạt": the absence list
         return redirect(url_for("meetings.absences"))
-    cells = meetings.cells_for(sess, user)
+    cells = logic.cells_for(sess, user)
     if request.method == "POST":
         try:
-            m = meetings.create_meeting(sess, user, int_arg(request.form, "cell_id") or 0,
+            m = logic.create_meeting(sess, user, int_arg(request.form, "cell_id") or 0,
                                         request.form.get("held_on", ""), request.form.get("title", ""))
         except ServiceError as err:
             sess.rollback()
@@ -47,9 +47,9 @@ def index():
     rows = sess.scalars(select(Meeting).where(Meeting.residence_cell_id.in_([c.id for c in cells]))
                         .order_by(Meeting.held_on.desc()).limit(200)).all() if cells else []
     year = year_arg(request.args) or dt.date.today().year
-    flagged = meetings.unexcused_absences(sess, user, year) if current_app.config.get("ABSENCE_RULE", True) else []
+    flagged = logic.unexcused_absences(sess, user, year) if current_app.config.get("ABSENCE_RULE", True) else []
     return render_template("meetings/index.html", cells=cells, meetings=rows, flagged=flagged, year=year,
-                           counts=meetings.meeting_counts(sess, [m.id for m in rows]))
+                           counts=logic.meeting_counts(sess, [m.id for m in rows]))
 
 
 @bp.route("/<int:meeting_id>", methods=["GET", "POST"])
@@ -57,21 +57,21 @@ def index():
 def detail(meeting_id: int):
     sess, user = db.session(), current()
     m = sess.get(Meeting, meeting_id) or abort(404)
-    if not meetings.can_record(sess, user, m.residence_cell_id):
+    if not logic.can_record(sess, user, m.residence_cell_id):
         abort(403)
-    people = meetings.attendees(sess, m)
+    people = logic.attendees(sess, m)
     if request.method == "POST":
         marks = {p.id: (request.form.get(f"s_{p.id}", ""), request.form.get(f"n_{p.id}", ""))
                  for p in people if request.form.get(f"s_{p.id}")}
         try:
-            n = meetings.record_attendance(sess, user, m, marks)
+            n = logic.record_attendance(sess, user, m, marks)
             flash(f"Đã lưu điểm danh {n} đảng viên.", "success")
         except ServiceError as err:
             sess.rollback()
             flash(err.message, "error")
         return redirect(url_for("meetings.detail", meeting_id=m.id))
     marks = {a.member_id: a for a in m.attendances}
-    requests = meetings.requests_for_meeting(sess, m)
+    requests = logic.requests_for_meeting(sess, m)
     # what each radio starts on: the saved mark; else absent when a request was made; else present
     chosen = {p.id: (marks[p.id].status if p.id in marks else "absent" if p.id in requests else "present")
               for p in people}
@@ -85,11 +85,11 @@ def detail(meeting_id: int):
 def signin(meeting_id: int, fmt: str):
     sess, user = db.session(), current()
     m = sess.get(Meeting, meeting_id) or abort(404)
-    if not meetings.can_record(sess, user, m.residence_cell_id):
+    if not logic.can_record(sess, user, m.residence_cell_id):
         abort(403)
     if fmt not in ("docx", "pdf"):
         abort(404)
-    data = signin_docx(m, meetings.attendees(sess, m))
+    data = signin_docx(m, logic.attendees(sess, m))
     name = docgen.safe_filename(f"Danh sách ký tên sinh hoạt {m.held_on:%d-%m-%Y} {m.residence_cell.name}", fmt)
     if fmt == "pdf":
         try:
@@ -109,7 +109,7 @@ def add_request(meeting_id: int):
     member_id = int_arg(request.form, "member_id") or 0
     back = request.form.get("back") == "absences"
     try:
-        meetings.record_absence_request(sess, user, m, member_id, request.form.get("reason", ""),
+        logic.record_absence_request(sess, user, m, member_id, request.form.get("reason", ""),
                                         request.form.get("written_on", ""), certify=request.form.get("certify") == "1")
         flash("Đã ghi nhận đơn xin vắng.", "success")
     except ServiceError as err:
@@ -130,7 +130,7 @@ def certify(request_id: int):
     if row is None:
         raise NotFound("Không tìm thấy đơn xin vắng.")
     try:
-        meetings.certify_absence_request(sess, user, row)
+        logic.certify_absence_request(sess, user, row)
         flash(f"Đã xác nhận đơn xin vắng của {row.member.full_name}: buổi vắng ngày "
               f"{row.meeting.held_on:%d/%m/%Y} được tính là vắng có lý do.", "success")
     except ServiceError as err:

@@ -12,15 +12,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from ..importing.workbook import FIELD_LABELS
 from ..models import GENDERS, MEMBER_STATUSES, Member
+from .fields import COLUMN_LABELS, EXPORT_COLUMNS
 
-COLUMNS = (
-    "full_name", "card_number", "date_of_birth", "gender", "admission_date", "full_member_date",
-    "workplace_committee", "workplace_cell", "party_position", "government_position", "mass_org_position",
-    "house", "residential_group", "neighbourhood", "commune", "province", "residence_cell", "phone",
-    "status", "notes",
-)
+COLUMNS = EXPORT_COLUMNS  # the member vocabulary's list columns, each re-imported as the same field
 DATE_FORMAT = "dd/mm/yyyy"
 SHEET_TITLE = "Danh sách đảng viên"
 WIDTH_SAMPLE = 2000  # rows kept in memory to size the columns; the rest are streamed
@@ -38,6 +33,7 @@ def member_row(m: Member) -> list[Any]:
         "full_name": m.full_name, "card_number": m.card_number, "date_of_birth": m.date_of_birth,
         "gender": GENDERS.get(m.gender or ""), "admission_date": m.admission_date,
         "full_member_date": m.full_member_date, "workplace_committee": committee, "workplace_cell": cell,
+        "employer": m.employer,
         "party_position": m.party_position, "government_position": m.government_position,
         "mass_org_position": m.mass_org_position, "house": m.house, "residential_group": m.residential_group,
         "neighbourhood": m.neighbourhood, "commune": m.commune, "province": m.province,
@@ -79,7 +75,7 @@ def export_members(members: Iterable[Member]) -> bytes:
     ws = wb.create_sheet(SHEET_TITLE)
     rows = iter(members)
     sample = [member_row(m) for m in itertools.islice(rows, WIDTH_SAMPLE)]
-    headers = [FIELD_LABELS[c] for c in COLUMNS]
+    headers = [COLUMN_LABELS[c] for c in COLUMNS]
     for j, header in enumerate(headers):
         width = max([len(header)] + [_width(r[j]) for r in sample])
         ws.column_dimensions[get_column_letter(j + 1)].width = min(MAX_WIDTH, max(MIN_WIDTH, width + 2))

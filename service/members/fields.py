@@ -12,36 +12,104 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 from ..text import clean, search_key
 
 MAX_TEXT = 200
 
-# The member record's editable fields, with the Vietnamese label a user reads.
-MEMBER_LABELS = {
-    "full_name": "Họ và tên",
-    "date_of_birth": "Ngày sinh",
-    "gender": "Giới tính",
-    "card_number": "Số thẻ đảng viên",
-    "admission_date": "Ngày vào Đảng",
-    "full_member_date": "Ngày chính thức",
-    "workplace_org_id": "Nơi công tác",
-    "employer": "Cơ quan, đơn vị công tác",
-    "party_position": "Chức vụ Đảng",
-    "government_position": "Chức vụ chính quyền",
-    "mass_org_position": "Chức vụ đoàn thể",
-    "house": "Số nhà, đường",
-    "residential_group": "Tổ",
-    "neighbourhood": "Thôn, khu phố, tổ dân phố",
-    "commune": "Xã, phường, đặc khu",
-    "province": "Tỉnh, thành phố",
-    "residence_cell_id": "Chi bộ nơi cư trú",
-    "phone": "Số điện thoại",
-    "status": "Tình trạng",
-    "notes": "Ghi chú",
+@dataclass(frozen=True)
+class MemberField:
+    """One member field: what a user reads, how a value is checked, how long it may be.
+
+    ``kind`` says how a value is parsed (see ``PARSERS_BY_KIND``, and the registry for ``org``);
+    ``column`` is the header of the field in a member list (import mapping, export) when it differs
+    from the form label; ``record`` is False for a list column that the import turns into record
+    fields (the date of birth under "Nam"/"Nữ", the workplace organisation's committee and cell).
+    """
+    name: str
+    label: str
+    kind: str = "text"  # text, date, card, phone, gender, status, commune, org, mark (an "x" in a column)
+    max_length: Optional[int] = None
+    column: Optional[str] = None
+    record: bool = True
+
+    @property
+    def column_label(self) -> str:
+        return self.column or self.label
+
+
+FIELDS: tuple[MemberField, ...] = (
+    MemberField("full_name", "Họ và tên", max_length=200),
+    MemberField("card_number", "Số thẻ đảng viên", "card", 32),
+    MemberField("date_of_birth", "Ngày sinh", "date"),
+    MemberField("date_of_birth_male", "Ngày sinh (cột Nam)", "date", record=False),
+    MemberField("date_of_birth_female", "Ngày sinh (cột Nữ)", "date", record=False),
+    MemberField("gender", "Giới tính", "gender", 10),
+    MemberField("gender_male", "Giới tính (cột Nam, đánh dấu x)", "mark", record=False),
+    MemberField("gender_female", "Giới tính (cột Nữ, đánh dấu x)", "mark", record=False),
+    MemberField("admission_date", "Ngày vào Đảng", "date"),
+    MemberField("full_member_date", "Ngày chính thức", "date"),
+    MemberField("workplace_org_id", "Nơi công tác", "org"),
+    MemberField("workplace_org", "Đảng bộ/Chi bộ nơi công tác", max_length=MAX_TEXT, record=False),
+    MemberField("workplace_committee", "Đảng ủy nơi công tác", max_length=MAX_TEXT, record=False),
+    MemberField("workplace_cell", "Chi bộ nơi công tác", max_length=MAX_TEXT, record=False),
+    MemberField("employer", "Cơ quan, đơn vị công tác", max_length=255),
+    MemberField("party_position", "Chức vụ Đảng", max_length=200),
+    MemberField("government_position", "Chức vụ chính quyền", max_length=200),
+    MemberField("mass_org_position", "Chức vụ đoàn thể", max_length=200),
+    MemberField("house", "Số nhà, đường", max_length=200, column="Số nhà"),
+    MemberField("residential_group", "Tổ", max_length=120),
+    MemberField("neighbourhood", "Thôn, khu phố, tổ dân phố", max_length=120, column="Khu phố/Thôn/Tổ dân phố"),
+    MemberField("commune", "Xã, phường, đặc khu", "commune", 120, column="Xã/Phường"),
+    MemberField("province", "Tỉnh, thành phố", max_length=120, column="Tỉnh/Thành phố"),
+    MemberField("residence_cell_id", "Chi bộ nơi cư trú", "org"),
+    MemberField("residence_cell", "Chi bộ nơi cư trú", max_length=MAX_TEXT, record=False),
+    MemberField("phone", "Số điện thoại", "phone", 40),
+    MemberField("status", "Tình trạng", "status", 32),
+    MemberField("notes", "Ghi chú", max_length=4000),
+)
+BY_NAME = {f.name: f for f in FIELDS}
+# The member record's editable fields (in the order of the member form), with the label a user reads.
+RECORD_FIELDS = ("full_name", "date_of_birth", "gender", "card_number", "admission_date", "full_member_date",
+                 "workplace_org_id", "employer", "party_position", "government_position", "mass_org_position",
+                 "house", "residential_group", "neighbourhood", "commune", "province", "residence_cell_id",
+                 "phone", "status", "notes")
+MEMBER_LABELS = {name: BY_NAME[name].label for name in RECORD_FIELDS}
+# The columns of a member list (import mapping step), with the header a list shows.
+COLUMN_LABELS = {f.name: f.column_label for f in FIELDS if f.kind != "org"}
+# The columns of an exported list, in order: each re-imports as the same field.
+EXPORT_COLUMNS = ("full_name", "card_number", "date_of_birth", "gender", "admission_date", "full_member_date",
+                  "workplace_committee", "workplace_cell", "employer", "party_position", "government_position",
+                  "mass_org_position", "house", "residential_group", "neighbourhood", "commune", "province",
+                  "residence_cell", "phone", "status", "notes")
+DATE_FIELDS = tuple(name for name in RECORD_FIELDS if BY_NAME[name].kind == "date")
+
+# What a user reads when a value cannot be stored ({where}: the cell, or the form field).
+PROBLEM_TEXT = {
+    "invalid_date": "{label} không hợp lệ: {value}",
+    "year_only_date": "{label} chỉ ghi năm: {value} ({where}); cần ghi đủ ngày/tháng/năm",
+    "invalid_card": "Số thẻ đảng viên không hợp lệ: «{value}» ({where}); số thẻ có 8 chữ số, dạng 22.668517",
+    "invalid_phone": "Số điện thoại không hợp lệ: «{value}» ({where}); cần 10 chữ số, dạng 0912345678",
+    "unknown_status": "Tình trạng không nhận ra: «{value}» ({where}); ghi một trong: Đang sinh hoạt, "
+                      "Miễn sinh hoạt, Miễn giới thiệu, Đã chuyển, Đã ra khỏi Đảng",
+    "unknown_gender": "Giới tính không nhận ra: «{value}» ({where}); ghi Nam hoặc Nữ",
+    "too_long": "{label} quá dài (tối đa {limit} ký tự)",
+    "missing_required": "Thiếu {label_lower}",
 }
-DATE_FIELDS = ("date_of_birth", "admission_date", "full_member_date")
+
+
+def problem_message(code: str, field: str, value: Any, where: str = "{where}", label: Optional[str] = None) -> str:
+    """The Vietnamese message for a value of ``field`` refused with ``code``."""
+    label = label if label is not None else (BY_NAME[field].label if field in BY_NAME else "")
+    limit = BY_NAME[field].max_length if field in BY_NAME and BY_NAME[field].max_length else MAX_TEXT
+    template = PROBLEM_TEXT.get(code, "{label} không hợp lệ: {value}")
+    if "{where}" not in template and code != "too_long":
+        template += " ({where})"
+    return template.format(label=label, label_lower=label[:1].lower() + label[1:], value=display(value),
+                           limit=limit, where=where)
+
 
 STATUS_WORDS = (  # first match wins; compared with search_key
     ("mien sinh hoat", "exempt_meetings"),
@@ -253,3 +321,19 @@ def place_of(ward_name: str) -> str:
                 text = text[len(prefix):].strip()
                 break
     return text
+
+
+def parse_mark(value: Any) -> Optional[bool]:
+    """A column marked with "x" (or ✓, 1, any text): True; an empty cell: None."""
+    if value is None or value is False or (isinstance(value, str) and not clean(value)):
+        return None
+    return True
+
+
+PARSERS_BY_KIND: dict[str, Callable[[Any], Any]] = {
+    "mark": parse_mark,
+    "text": parse_text, "date": parse_date, "card": parse_card, "phone": parse_phone, "gender": parse_gender,
+    "status": parse_status, "commune": parse_commune,
+}
+# field -> the parser of a list cell (the import); the registry's form and API use the same parsers.
+PARSERS: dict[str, Callable[[Any], Any]] = {f.name: PARSERS_BY_KIND[f.kind] for f in FIELDS if f.kind != "org"}

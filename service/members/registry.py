@@ -12,13 +12,11 @@ from .. import audit
 from ..errors import ServiceError
 from ..models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
 from ..permissions import require_write, scope_members, subtree_ids, visible_org_ids
-from .fields import (DATE_FIELDS as MEMBER_DATE_FIELDS, MEMBER_LABELS, ValueProblem, canonical_card,
-                            card_spellings, parse_date)
 from ..text import CONTROL_CHARS, clean, search_key, text_problem
+from .fields import BY_NAME, MEMBER_LABELS, PARSERS, ValueProblem, canonical_card, card_spellings, problem_message
 
-# Editable member fields, with the Vietnamese label a user reads (one vocabulary: member_fields).
+# Editable member fields, with the Vietnamese label a user reads (the one vocabulary: members.fields).
 FIELD_LABELS = MEMBER_LABELS
-DATE_FIELDS = set(MEMBER_DATE_FIELDS)
 _ID_TEXT = re.compile(r"^[0-9]{1,9}$")
 ORG_FIELDS = {"workplace_org_id": ("workplace_committee", "workplace_cell"), "residence_cell_id": ("residence_cell",)}
 
@@ -101,19 +99,8 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
         if problem:
             errors[field] = problem
             continue
-        if field in DATE_FIELDS:
-            if text in ("", None):
-                values[field] = None
-                continue
-            try:
-                parsed = parse_date(str(text))
-            except ValueProblem:
-                parsed = None
-            if parsed is None:
-                errors[field] = f"{label} không hợp lệ: {text} (định dạng dd/mm/yyyy)"
-            else:
-                values[field] = parsed
-        elif field in ORG_FIELDS:
+        kind = BY_NAME[field].kind
+        if kind == "org":
             if text in ("", None):
                 values[field] = None
                 continue
@@ -122,18 +109,21 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
                 errors[field] = f"{label} không hợp lệ."
             else:
                 values[field] = org.id
-        elif field == "gender":
-            if text and text not in GENDERS:
-                errors[field] = "Giới tính phải là Nam hoặc Nữ."
-            values[field] = text or None
-        elif field == "card_number":
+        elif kind == "card":
             values[field] = canonical_card(text)  # 22668517 and 22.668517 are one card
-        elif field == "status":
-            if text not in MEMBER_STATUSES:
-                errors[field] = "Tình trạng không hợp lệ."
+        elif kind == "gender" and text in GENDERS:
             values[field] = text
-        else:
-            values[field] = text or None
+        elif kind == "status" and text in MEMBER_STATUSES:
+            values[field] = text
+        elif kind == "text":
+            values[field] = text or None  # its length is checked above against its column
+        else:  # the parser the import uses: dates in every style, phones as 0xxxxxxxxx, "Nam"/"Nữ"
+            try:
+                values[field] = PARSERS[field](str(text) if isinstance(text, int) and kind != "phone" else text)
+            except ValueProblem as exc:
+                errors[field] = clean(problem_message(exc.code, field, text, where=f"ô «{label}»"))
+    if "status" in values and values["status"] is None and "status" not in errors:
+        errors["status"] = "Tình trạng không hợp lệ."  # a member always has a status
     if not partial or "full_name" in values:
         if not values.get("full_name"):
             errors["full_name"] = "Họ và tên không được để trống."
@@ -211,9 +201,11 @@ def member_to_dict(m: Member) -> dict[str, Any]:
 def org_snapshot(o: Organisation) -> dict[str, Any]:
     """What the audit log keeps of an organisation."""
     return {"name": o.name, "kind": o.kind, "parent_id": o.parent_id, "place": o.place,
-            "secretary_name": o.secretary_name}
+            "secretary_name": o.secretary_name, "upper_body_name": o.upper_body_name,
+            "document_code": o.document_code}
 
 
 def org_to_dict(o: Organisation) -> dict[str, Any]:
     return {"id": o.id, "name": o.name, "kind": o.kind, "kind_label": o.kind_label, "parent_id": o.parent_id,
-            "place": o.place, "secretary_name": o.secretary_name}
+            "place": o.place, "secretary_name": o.secretary_name, "upper_body_name": o.upper_body_name,
+            "document_code": o.document_code}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 import io
 
 from .. import db
+from ..documents.letters import issue_warnings, reference
 from ..auth import current
 from ..errors import ServiceError
 from .export import export_members
@@ -65,15 +66,17 @@ def detail(member_id: int):
                                .order_by(Evaluation.year.desc(), Evaluation.id.desc())).all()
     audit = sess.scalars(select(AuditEntry).where(AuditEntry.member_id == member.id)
                          .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())).all()
-    from ..meetings import logic as meetings
+    from ..meetings.logic import unexcused_absences, year_absences
     from ..reports.results import member_results
-    flagged = meetings.unexcused_absences(sess, user, dt.date.today().year, member.id) \
+    flagged = unexcused_absences(sess, user, dt.date.today().year, member.id) \
         if current_app.config.get("ABSENCE_RULE", True) else []
     absences = {a.meeting.id: a for year in {mt.held_on.year for _a, mt in attendance}
-                for rows in meetings.year_absences(sess, year, [member.id]).values() for a in rows}
+                for rows in year_absences(sess, year, [member.id]).values() for a in rows}
     return render_template("members/detail.html", m=member, absence_flag=flagged[0][1] if flagged else 0, intros=intros, attendance=attendance,
                            evaluations=evaluations, audit=audit, labels=FIELD_LABELS, absences=absences,
                            results=member_results(sess, member.id),
+                           intro_refs={i.id: reference(i) for i in intros},
+                           issue_warnings=issue_warnings(member) if can_edit_member(sess, user, member) else [],
                            can_edit=can_edit_member(sess, user, member), this_year=dt.date.today().year)
 
 

@@ -1,6 +1,8 @@
 """Organisation pages: the tree and one organisation with its members."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
@@ -11,7 +13,7 @@ from ..errors import ServiceError
 from ..models import ORG_KINDS, Member, Organisation
 from ..permissions import get_organisation, require_write, subtree_ids, visible_org_ids
 from ..members.registry import MemberFilters, list_members, org_snapshot
-from ..text import checked_text as checked, clean
+from ..text import checked_text, clean
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -55,8 +57,8 @@ def create_organisation(sess, user, data: dict) -> Organisation:
     if not name or kind not in ORG_KINDS:
         raise ServiceError("invalid_organisation", "Cần tên và loại tổ chức đảng hợp lệ.", {"kinds": list(ORG_KINDS)})
     org = Organisation(kind=kind, parent_id=parent_of(sess, data.get("parent_id")),
-                       place=checked_text(data.get("place"), "place") or None)
-    org.set_name(checked_text(name, "name"))
+                       place=org_text(data.get("place"), "place") or None)
+    org.set_name(org_text(name, "name"))
     sess.add(org)
     audit.record(sess, "organisation", org, "create", None, org_snapshot(org), user=user)
     sess.commit()
@@ -89,12 +91,14 @@ def edit(org_id: int):
 
 
 FIELD_LABELS = {"name": "Tên tổ chức đảng", "place": "Địa danh", "secretary_name": "Họ tên bí thư",
-                "parent_id": "Tổ chức cấp trên"}
+                "parent_id": "Tổ chức cấp trên", "upper_body_name": "Tên cấp ủy cấp trên in trên văn bản",
+                "document_code": "Ký hiệu cơ quan trong số văn bản"}
+DOCUMENT_CODE = re.compile(r"^[A-ZĐ0-9][A-ZĐ0-9\-]{0,19}$")
 
 
-def checked_text(value, field: str) -> str:
+def org_text(value, field: str) -> str:
     """Cleaned text that fits its column, or 400 invalid_organisation naming the field."""
-    return checked(value, Organisation.__table__.columns[field].type.length, FIELD_LABELS[field],
+    return checked_text(value, Organisation.__table__.columns[field].type.length, FIELD_LABELS[field],
                    "invalid_organisation", field)
 
 
@@ -114,13 +118,20 @@ def update_organisation(sess, user, org: Organisation, data: dict) -> Organisati
     require_write(sess, user, org, message="Chỉ quản trị viên được sửa tổ chức đảng.")
     before = org_snapshot(org)
     if "name" in data:
-        name = checked_text(data["name"], "name")
+        name = org_text(data["name"], "name")
         if not name:
             raise ServiceError("invalid_organisation", "Tên tổ chức đảng không được để trống.")
         org.set_name(name)
-    for field in ("place", "secretary_name"):
+    for field in ("place", "secretary_name", "upper_body_name"):
         if field in data:
-            setattr(org, field, checked_text(data[field], field) or None)
+            setattr(org, field, org_text(data[field], field) or None)
+    if "document_code" in data:
+        code = org_text(data["document_code"], "document_code").upper()
+        if code and not DOCUMENT_CODE.match(code):
+            raise ServiceError("invalid_organisation",
+                               f"Ký hiệu cơ quan trong số văn bản không hợp lệ: «{code}»; chỉ gồm chữ in hoa và "
+                               "chữ số, không dấu cách, không dấu «/», ví dụ ĐU hoặc CB.", {"field": "document_code"})
+        org.document_code = code or None
     if "parent_id" in data:
         parent_id = parent_of(sess, data["parent_id"])
         if parent_id is not None and parent_id in subtree_ids(sess, org.id):

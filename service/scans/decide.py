@@ -15,7 +15,7 @@ from .. import audit
 from ..text import checked_text, text_problem
 from ..models import Evaluation, Introduction, Member, ScanBatch, ScanPage, User, utcnow
 from ..permissions import can_write, require_write
-from ..documents.letters import mark_received
+from ..documents.letters import mark_received, reference
 from ..documents.sheets import ensure_sheet
 from ..documents.templates_store import active_template, form_definition, template_version
 from ..documents.sheets import sheet_variant
@@ -73,7 +73,7 @@ def initial_status(sess: Session, page: ScanPage, reading: dict) -> tuple[str, l
                                "message_vi": "Không tìm thấy giấy giới thiệu ứng với phần cuống này."}]
         if intro.received_on is not None:
             return "duplicate", [{"code": "already_received", "message_vi":
-                                  f"Giấy giới thiệu số {intro.number}-GGT/ĐU đã được ghi nhận tiếp nhận ngày "
+                                  f"Giấy giới thiệu số {reference(intro)} đã được ghi nhận tiếp nhận ngày "
                                   f"{intro.received_on:%d/%m/%Y}."}]
         return "review", problems
     if reading["kind"] != "evaluation_sheet" or not reading.get("qr_valid"):

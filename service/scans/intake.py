@@ -7,7 +7,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from .. import storage
-from ..jobs import record as jobs
+from ..jobs import record
 from ..errors import ServiceError
 from ..models import ScanBatch, ScanFile, User
 
@@ -59,8 +59,8 @@ def start_batch(sess: Session, user: User, files: Iterable[tuple[str, bytes]], a
         sess.add(ScanFile(batch_id=batch.id, stored_file_id=stored.id if stored else None, name=name,
                           page_count=pages, error=error))
     sess.flush()
-    job = jobs.enqueue(sess, "scan_batch", {"batch_id": batch.id, "user_id": user.id}, user_id=user.id, total=total)
+    job = record.enqueue(sess, "scan_batch", {"batch_id": batch.id, "user_id": user.id}, user_id=user.id, total=total)
     batch.job_id = job.id
     sess.commit()
-    jobs.notify()
+    record.notify()
     return batch

@@ -14,9 +14,11 @@ HERE = Path(__file__).resolve().parent
 DPI = 50
 
 
-def samples() -> dict[str, tuple[str, dict]]:
+def samples() -> dict[str, tuple]:
+    """name -> (kind, data[, version]); without a version, the kind's latest template."""
     from docgen import samples as s
     return {
+        "introduction_letter_v1": ("introduction_letter", s.introduction_letter(), 1),
         "introduction_letter": ("introduction_letter", s.introduction_letter()),
         "introduction_letter_exempt": ("introduction_letter", s.introduction_letter(exempt_from_meetings=True)),
         "evaluation_sheet": ("evaluation_sheet", s.evaluation_sheet(1)),
@@ -31,9 +33,9 @@ def render_all() -> dict[str, list[np.ndarray]]:
     from docgen import samples as s
     from docgen.pdf import convert_to_pdf
     items = samples()
-    docs = [(f"{name}.docx", render_document(find_template(kind).template_path, data,
+    docs = [(f"{name}.docx", render_document(find_template(kind, *version).template_path, data,
                                              mark_key=s.MARK_KEY_FOR_TESTS))
-            for name, (kind, data) in items.items()]
+            for name, (kind, data, *version) in items.items()]
     out = {}
     for (name, _), pdf in zip(docs, convert_to_pdf(docs)):
         doc = pdfium.PdfDocument(pdf)

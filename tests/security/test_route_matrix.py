@@ -124,6 +124,7 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("POST", "/api/members"): allow(*A),
     ("PATCH", "/api/members/<int:member_id>"): allow(*A),
     ("POST", "/api/members/<int:member_id>/introductions"): allow(*A),
+    ("GET", "/api/members/<int:member_id>/introductions/check"): allow(*A),
     ("POST", "/api/members/<int:member_id>/evaluations"): allow(*A),
     ("POST", "/api/evaluations/<int:ev_id>/void"): allow(*A),
     ("POST", "/api/organisations"): allow(*ADMIN),
