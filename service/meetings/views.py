@@ -77,7 +77,7 @@ def detail(meeting_id: int):
               for p in people}
     chosen = {k: ("absent" if v == "excused" else v) for k, v in chosen.items()}
     return render_template("meetings/detail.html", m=m, people=people, marks=marks, chosen=chosen,
-                           statuses=meetings.MARKS, requests=requests, saved=bool(marks))
+                           statuses=logic.MARKS, requests=requests, saved=bool(marks))
 
 
 @bp.route("/<int:meeting_id>/sign-in.<fmt>")
