@@ -13,6 +13,9 @@ Vietnamese way and adds derived names:
 * ``correction_hint``     -> how to correct a mark (from the definition)
 * ``prefilled_remarks``   -> lines printed ahead of the hand-writing lines of a free-text item
 
+With ``data["preview"] = True`` a missing required value prints as a gap
+("……") instead of raising: a preview of a letter not issued yet has no number.
+
 It returns ``(context, images)``; ``images`` maps picture names in the
 template (e.g. ``"qr_code"``) to PNG bytes that replace them.
 """
@@ -31,6 +34,7 @@ from .definitions import as_definition
 from .errors import DefinitionError, DocgenError, InvalidFieldError, MissingFieldError
 
 BLANK_DATE_LONG = "ngày …… tháng …… năm ……"
+PREVIEW_GAP = "……"  # a required value a preview does not have yet (``data["preview"] = True``)
 _CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
@@ -166,11 +170,18 @@ def prepare_context(definition: FormDefinition | dict, data: dict, *,
     if not isinstance(data, dict):
         raise DocgenError("context must be a dict", "Dữ liệu văn bản phải là một từ điển")
     ctx: dict[str, Any] = {}
+    preview = data.get("preview") is True
     for field in definition.fields:
         name, ftype = field.name, field.type
         value = data.get(name)
         if _is_empty(value):
             value = field.default
+        if _is_empty(value) and field.required and preview:
+            # a preview of a document not issued yet: a gap where the number or serial will be
+            ctx[name] = ctx[name + "_upper"] = PREVIEW_GAP
+            if ftype == "date":
+                ctx[name + "_long"] = BLANK_DATE_LONG
+            continue
         if _is_empty(value):
             if field.required:
                 raise MissingFieldError(name, field.label)

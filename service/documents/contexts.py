@@ -1,10 +1,14 @@
 """Registry records -> the plain data dicts docgen renders (keys as in the form definitions)."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 
+from sqlalchemy import extract, select
+from sqlalchemy.orm import Session, object_session
+
 from ..errors import ServiceError
-from ..models import Evaluation, Introduction, Member, Organisation
+from ..models import Attendance, Evaluation, Introduction, Meeting, Member, Organisation
 
 WORKPLACE_COMMITTEE_KINDS = ("workplace_committee",)
 # Members who get no letter and no sheet, and why (said with their name).
@@ -71,6 +75,57 @@ def _place(*candidates: Optional[str]) -> str:
     return next((c for c in candidates if c), "")
 
 
+# Unit words that start an administrative name ("phường Hồng Hà"); a document's place (địa danh) is the
+# name without them (HD 36: "Hồng Hà, ngày … tháng … năm …").
+_UNIT_WORDS = ("thành phố", "thị trấn", "thị xã", "đặc khu", "phường", "quận", "huyện", "tỉnh", "xã", "tp.", "tp")
+_BODY_PREFIX = re.compile(r"^(đảng (ủy|uỷ|bộ)|chi (bộ|ủy|uỷ))\s+", re.IGNORECASE)
+
+
+def place_name(text: Optional[str]) -> str:
+    """'phường Hồng Hà' / 'Đảng ủy phường Hồng Hà' -> 'Hồng Hà': the place as a document's date line prints it."""
+    s = " ".join((text or "").split())
+    s = _BODY_PREFIX.sub("", s)
+    low = s.lower()
+    for unit in _UNIT_WORDS:
+        if low.startswith(unit + " ") and len(s) > len(unit) + 1:
+            s = s[len(unit) + 1:].strip()
+            break
+    return s[:1].upper() + s[1:]
+
+
+def sheet_place(ward: Organisation, cell: Organisation, member: Member) -> str:
+    """The issuing body's place: the ward's (or cell's) own place, else the ward's name without its unit word."""
+    return place_name(_place(ward.place, cell.place, ward.name, member.commune, member.province))
+
+
+PREFILLED_MAX_LINES = 3  # item 7 keeps at least one empty line for the cell's own remarks
+_REMARK_NOTE_CHARS = 60
+
+
+def absence_remarks(sess: Session, member: Member, year: int) -> list[str]:
+    """Item 7's pre-filled lines: the meetings of the member's residence cell in ``year`` the member missed,
+    with the reason recorded (at most :data:`PREFILLED_MAX_LINES` lines; the rest summed up)."""
+    if member.residence_cell_id is None or member.id is None:
+        return []
+    rows = sess.execute(
+        select(Meeting.held_on, Attendance.status, Attendance.note).join(Attendance.meeting)
+        .where(Attendance.member_id == member.id, Attendance.status.in_(("absent", "excused")),
+               Meeting.residence_cell_id == member.residence_cell_id,
+               extract("year", Meeting.held_on) == year)
+        .order_by(Meeting.held_on)).all()
+    lines = []
+    for held_on, status, note in rows:
+        reason = " ".join((note or "").split())
+        if len(reason) > _REMARK_NOTE_CHARS:
+            reason = reason[:_REMARK_NOTE_CHARS - 1].rstrip() + "…"
+        kind = "có lý do" if status == "excused" else "không có lý do"
+        lines.append(f"Vắng họp chi bộ ngày {held_on:%d/%m/%Y} ({kind})" + (f": {reason}" if reason else ""))
+    if len(lines) > PREFILLED_MAX_LINES:
+        rest = len(lines) - (PREFILLED_MAX_LINES - 1)
+        lines = lines[:PREFILLED_MAX_LINES - 1] + [f"Vắng thêm {rest} buổi họp chi bộ khác trong năm {year}"]
+    return lines
+
+
 def introduction_data(intro: Introduction) -> dict:
     member = intro.member
     committee = intro.issuing_org
@@ -108,7 +163,7 @@ def evaluation_data(ev: Evaluation) -> dict:
         "ward_party_body_name": party_body_name(ward.name),
         "ward_committee_name": ward.name,
         "residence_cell_name": cell.name,
-        "place": _place(ward.place, cell.place, member.commune, member.province),
+        "place": sheet_place(ward, cell, member),
         "year": ev.year,
         "member_full_name": member.full_name,
         "member_date_of_birth": member.date_of_birth,
@@ -119,4 +174,5 @@ def evaluation_data(ev: Evaluation) -> dict:
         "variant": ev.variant,
         "member_id": str(member.id),
         "cell_secretary_name": cell.secretary_name or "",
+        "prefilled_remarks": absence_remarks(sess, member, ev.year) if (sess := object_session(member)) else [],
     }
