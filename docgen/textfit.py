@@ -79,3 +79,27 @@ def balanced_lines(text: str, width_mm: float, size_pt: float, *, bold: bool = F
         if best and not best[0][0]:
             break
     return [" ".join(words[i:j]) for i, j in best[1]]
+
+
+def shorten_to_width(text: str, width_mm: float, size_pt: float, *, bold: bool = False,
+                     italic: bool = False) -> str:
+    """``text``, cut and ended with "…" when it is wider than ``width_mm`` (one printed line);
+    the cut falls between words when one ends near it."""
+    width = width_mm * 72 / 25.4
+
+    def fits(t: str) -> bool:
+        return text_width_pt(t, size_pt, bold=bold, italic=italic) <= width
+    if fits(text):
+        return text
+    lo, hi = 0, len(text)  # the longest prefix that fits with its "…"
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(text[:mid].rstrip() + "…"):
+            lo = mid
+        else:
+            hi = mid - 1
+    cut = text[:lo]
+    space = cut.rfind(" ")
+    if space >= max(1, lo - 15):
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"

@@ -99,7 +99,8 @@ def sheet_place(ward: Organisation, cell: Organisation, member: Member) -> str:
 
 
 PREFILLED_MAX_LINES = 3  # item 7 keeps at least one empty line for the cell's own remarks
-_REMARK_NOTE_CHARS = 60
+# a pre-filled line must stay ONE printed line ("- " + text, 13 pt italic, within the 165 mm text width)
+PREFILLED_LINE_MM, PREFILLED_LINE_PT = 158, 13
 
 
 def absence_remarks(sess: Session, member: Member, year: int) -> list[str]:
@@ -113,13 +114,13 @@ def absence_remarks(sess: Session, member: Member, year: int) -> list[str]:
                Meeting.residence_cell_id == member.residence_cell_id,
                extract("year", Meeting.held_on) == year)
         .order_by(Meeting.held_on)).all()
+    from docgen.textfit import shorten_to_width
     lines = []
     for held_on, status, note in rows:
         reason = " ".join((note or "").split())
-        if len(reason) > _REMARK_NOTE_CHARS:
-            reason = reason[:_REMARK_NOTE_CHARS - 1].rstrip() + "…"
         kind = "có lý do" if status == "excused" else "không có lý do"
-        lines.append(f"Vắng họp chi bộ ngày {held_on:%d/%m/%Y} ({kind})" + (f": {reason}" if reason else ""))
+        line = f"Vắng họp chi bộ ngày {held_on:%d/%m/%Y} ({kind})" + (f": {reason}" if reason else "")
+        lines.append(shorten_to_width(line, PREFILLED_LINE_MM, PREFILLED_LINE_PT, italic=True))
     if len(lines) > PREFILLED_MAX_LINES:
         rest = len(lines) - (PREFILLED_MAX_LINES - 1)
         lines = lines[:PREFILLED_MAX_LINES - 1] + [f"Vắng thêm {rest} buổi họp chi bộ khác trong năm {year}"]
