@@ -117,6 +117,27 @@ def test_invalid_definition_says_what_and_where_in_vietnamese():
     assert "x.form.json" in str(exc.value)
 
 
+def test_qr_payload_takes_the_kind_code_from_the_definition_and_previews_never_verify():
+    from forms import qrpayload
+    key = qrpayload.SigningKey("ABC", b"k" * 32)
+    v2 = load(SHEET_V2)
+    text = qrpayload.sign_for(v2, "2026-000001-1", "7", 2026, key)
+    assert text.split(":")[2:4] == ["ES", "2"] and qrpayload.verify(text, key).kind == "evaluation_sheet"
+    other = FormDefinition.from_dict(dict(json.loads(SHEET_V2.read_text(encoding="utf-8")), kind_code="PN"))
+    text = qrpayload.sign_for(other, "2026-000001-1", "7", 2026, key)
+    assert text.split(":")[2] == "PN"
+    assert qrpayload.verify(text, key).kind == "PN"  # a code nobody declared is not taken for a sheet
+    assert qrpayload.verify(text, key, {"PN": "evaluation_sheet"}).kind == "evaluation_sheet"
+    # a preview's code: well-formed, refused whatever keys the verifier holds
+    preview = qrpayload.sign_preview(v2, "XEM-TRUOC", "7", 2026)
+    assert qrpayload.parse(preview).kid == qrpayload.PREVIEW_KID
+    ring = qrpayload.Keyring([key, qrpayload.SigningKey(qrpayload.PREVIEW_KID, b"p" * 32)], "ABC")
+    with pytest.raises(qrpayload.InvalidPayloadError) as exc:
+        qrpayload.verify(preview, ring)
+    assert exc.value.code == "preview"
+    assert all(qrpayload.new_kid() != qrpayload.PREVIEW_KID for _ in range(2000))
+
+
 def test_docgen_errors_stay_docgen_errors():
     import docgen
     with pytest.raises(docgen.DocgenError):
