@@ -10,6 +10,11 @@ Vietnamese way and adds derived names:
 * ``<text field>_upper``  -> upper-cased (Vietnamese-aware ``str.upper``)
 * ``items``               -> the items of the chosen variant (from the definition)
 * ``qr_payload``          -> signed QR payload (evaluation sheets)
+* ``correction_hint``     -> how to correct a mark (from the definition)
+* ``prefilled_remarks``   -> lines printed ahead of the hand-writing lines of a free-text item
+
+With ``data["preview"] = True`` a missing required value prints as a gap
+("……") instead of raising: a preview of a letter not issued yet has no number.
 
 It returns ``(context, images)``; ``images`` maps picture names in the
 template (e.g. ``"qr_code"``) to PNG bytes that replace them.
@@ -29,6 +34,7 @@ from .definitions import as_definition
 from .errors import DefinitionError, DocgenError, InvalidFieldError, MissingFieldError
 
 BLANK_DATE_LONG = "ngày …… tháng …… năm ……"
+PREVIEW_GAP = "……"  # a required value a preview does not have yet (``data["preview"] = True``)
 _CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
@@ -105,7 +111,17 @@ def _convert(field: Field, value: Any) -> Any:
     raise DocgenError(f"unknown field type {ftype!r}")
 
 
+# Usable width (mm) and size (pt) of the sheet's heading blocks (templates from version 2 print
+# ``header_lines``: each block already broken into balanced lines, see docgen.textfit).
+SHEET_HEADINGS = {
+    "upper_body": ("ward_party_body_name_upper", 74, 14, False),
+    "issuing_body": ("residence_cell_name_upper", 74, 14, True),
+    "ward_confirm": ("ward_confirm_upper", 81, 14, True),
+}
+
+
 def _derive_evaluation_sheet(ctx: dict, raw: dict, definition: FormDefinition, mark_key, images: dict) -> None:
+    from .textfit import balanced_lines
     if not ctx.get("ward_committee_name"):
         body = ctx.get("ward_party_body_name", "")
         name = body
@@ -113,6 +129,9 @@ def _derive_evaluation_sheet(ctx: dict, raw: dict, definition: FormDefinition, m
             name = ("ĐẢNG ỦY" if body[:7].isupper() else "Đảng ủy") + body[7:]
         ctx["ward_committee_name"] = name
         ctx["ward_committee_name_upper"] = name.upper()
+    texts = dict(ctx, ward_confirm_upper="XÁC NHẬN CỦA " + ctx.get("ward_committee_name_upper", ""))
+    ctx["header_lines"] = {block: balanced_lines(texts.get(name) or "", width, size, bold=bold)
+                           for block, (name, width, size, bold) in SHEET_HEADINGS.items()}
 
 
 def balanced_lines(text: str, limit: int) -> tuple[str, str]:
@@ -158,12 +177,12 @@ def _make_qr(ctx: dict, definition: FormDefinition, mark_key, images: dict) -> N
         if mark_key is None:
             raise DocgenError("mark_key is required to sign the QR payload",
                               "Thiếu khóa bí mật để ký mã QR")
-        payload = qrpayload.sign(definition.kind, definition.version,
-                                 ctx["sheet_serial"], ctx["member_id"], int(ctx["year"]), mark_key)
+        payload = qrpayload.sign_for(definition, ctx["sheet_serial"], ctx["member_id"], int(ctx["year"]), mark_key)
     ctx["qr_payload"] = payload
     # with a link base (the installation's answer page), a phone camera opens the sheet online
     link_base = ctx.get("qr_link_base")
-    images[picture] = marks.qr_png(qrpayload.as_link(payload, link_base) if link_base else payload)
+    images[picture] = marks.qr_png(qrpayload.as_link(payload, link_base) if link_base else payload,
+                                   border=mk.qr_quiet_modules)
 
 
 KIND_HOOKS: dict[str, Callable] = {
@@ -182,11 +201,18 @@ def prepare_context(definition: FormDefinition | dict, data: dict, *,
     if not isinstance(data, dict):
         raise DocgenError("context must be a dict", "Dữ liệu văn bản phải là một từ điển")
     ctx: dict[str, Any] = {}
+    preview = data.get("preview") is True
     for field in definition.fields:
         name, ftype = field.name, field.type
         value = data.get(name)
         if _is_empty(value):
             value = field.default
+        if _is_empty(value) and field.required and preview:
+            # a preview of a document not issued yet: a gap where the number or serial will be
+            ctx[name] = ctx[name + "_upper"] = PREVIEW_GAP
+            if ftype == "date":
+                ctx[name + "_long"] = BLANK_DATE_LONG
+            continue
         if _is_empty(value):
             if field.required:
                 raise MissingFieldError(name, field.label)
@@ -221,6 +247,12 @@ def prepare_context(definition: FormDefinition | dict, data: dict, *,
     ctx["form_version"] = definition.version
     ctx["form_code"] = definition.code
     ctx["form_title"] = definition.title
+    ctx["correction_hint"] = definition.correction_hint
+    remarks = data.get("prefilled_remarks") or []
+    if isinstance(remarks, str) or not all(isinstance(r, str) for r in remarks):
+        raise InvalidFieldError("prefilled_remarks", "Nội dung ghi sẵn", "expected a list of lines",
+                                "phải là danh sách các dòng chữ")
+    ctx["prefilled_remarks"] = [clean_text(r) for r in remarks if clean_text(r)]
     images: dict[str, bytes] = {}
     hook = KIND_HOOKS.get(definition.kind)
     if hook:

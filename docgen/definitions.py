@@ -23,7 +23,8 @@ DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 # Context names every template may use besides the declared fields.
 GLOBAL_NAMES = {
     "items", "variant", "variant_label", "form_kind", "form_version", "form_code",
-    "form_title", "qr_payload",
+    "form_title", "qr_payload", "correction_hint", "prefilled_remarks",
+    "header_lines",
 }
 # Names that only exist inside the template's own loops.
 LOOP_NAMES = {"item", "opt", "loop", "line", "range"}

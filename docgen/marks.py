@@ -3,8 +3,10 @@
 * A QR code (error correction level H) of the signed payload made by
   :mod:`forms.qrpayload` (the one codec: make, sign, parse, verify).
   The QR sits in the title row of the sheet (top left).
-* Four solid black 5 mm squares at the corners of the printed area (in the
+* Four solid black squares at the corners of the printed area (in the
   header and footer of the template) so a scan can be deskewed and scaled.
+  Their size, the QR's printed size and quiet zone and the tick-box size are
+  data of the form definition (``FormDefinition.marks``), not constants here.
 * The sheet serial printed in small text next to the title.
 """
 from __future__ import annotations

@@ -6,7 +6,12 @@ template file, the context fields (name, Vietnamese label, type, required),
 the machine-readable marks it carries (QR code, corner marks: the names of
 their pictures in the template) and, for forms with ticked items, one or more
 *variants* each listing its items: choice items with their options (best
-first) and free-text items with their number of lines.
+first) and free-text items with their number of lines.  The kind's short code
+in the QR payload (``kind_code``), the geometry of the marks (``marks.box_mm``,
+``qr_mm``, ``qr_quiet_modules``, ``corner_mark_mm`` ...) and the line telling
+how to correct a mark (``correction_hint``) are data here too; a file without
+them (version 1) gets the values its forms were printed with, and its content
+and hash stay as released.
 
 :func:`load` / :meth:`FormDefinition.from_dict` validate a definition once and
 return a frozen :class:`FormDefinition`; rendering (docgen), the tick-box
@@ -23,6 +28,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +40,16 @@ ITEM_TYPES = ("choice", "free_text")
 DEFAULT_FREE_TEXT_LINES = 4
 # Keys that document a definition without changing any printed or read form: not hashed.
 UNHASHED_KEYS = ("notes",)
+# Kind codes of the definitions written before ``kind_code`` was a key of the file (version 1 files):
+# a definition without the key takes its code from here, so their content (and hash) stays as released.
+# A new definition states its own ``kind_code``; an unknown kind without one is written in full.
+LEGACY_KIND_CODES = {"evaluation_sheet": "ES", "introduction_letter": "IL", "evaluation_request": "ER"}
+KIND_CODE_RE = r"^[A-Z][A-Z0-9]{1,3}$"
+# Geometry of the marks (millimetres, QR modules) when a definition does not state it: what the
+# version 1 templates were built with.
+DEFAULT_GEOMETRY = {"box_mm": 6.0, "label_mm": 47.0, "qr_mm": 22.0, "qr_quiet_modules": 4, "corner_mark_mm": 5.0}
+GEOMETRY_LIMITS = {"box_mm": (3.0, 12.0), "label_mm": (20.0, 80.0), "qr_mm": (12.0, 40.0),
+                   "qr_quiet_modules": (2, 8), "corner_mark_mm": (3.0, 8.0)}
 
 
 class DefinitionError(ValueError):
@@ -121,6 +137,19 @@ class Marks:
     qr_picture: str | None = None
     corner_marks: bool = False
     corner_picture: str | None = None
+    #: side of a printed tick box and width of its option label (mm)
+    box_mm: float = DEFAULT_GEOMETRY["box_mm"]
+    label_mm: float = DEFAULT_GEOMETRY["label_mm"]
+    #: printed side of the QR picture, quiet zone included (mm), and the quiet zone in modules
+    qr_mm: float = DEFAULT_GEOMETRY["qr_mm"]
+    qr_quiet_modules: int = DEFAULT_GEOMETRY["qr_quiet_modules"]
+    #: side of the four solid corner marks (mm)
+    corner_mark_mm: float = DEFAULT_GEOMETRY["corner_mark_mm"]
+
+    @staticmethod
+    def pt(mm: float) -> float:
+        """Millimetres in PDF points."""
+        return mm * 72.0 / 25.4
 
 
 @dataclass(frozen=True)
@@ -131,6 +160,10 @@ class FormDefinition:
     template: str
     code: str = ""
     notes: str = ""
+    #: the short code of the kind in the QR payload ("ES"); see :data:`LEGACY_KIND_CODES`
+    kind_code: str = ""
+    #: how to correct a mark, printed under the instruction (Vietnamese; empty: not printed)
+    correction_hint: str = ""
     fields: tuple[Field, ...] = ()
     marks: Marks = Marks()
     variants: tuple[Variant, ...] = ()
@@ -151,8 +184,9 @@ class FormDefinition:
                              f.get("default"), tuple(f.get("choices") or ()), bool(f.get("upper", False)))
                        for f in data["fields"])
         mk = data.get("marks") or {}
+        geometry = {k: type(v)(mk.get(k, v)) for k, v in DEFAULT_GEOMETRY.items()}
         marks = Marks(mk.get("qr", False), mk.get("qr_picture"), bool(mk.get("corner_marks", False)),
-                      mk.get("corner_picture"))
+                      mk.get("corner_picture"), **geometry)
         variants = tuple(
             Variant(name, v.get("label", name), tuple(
                 Item(i["number"], i["key"], i["label"], i["type"],
@@ -161,7 +195,9 @@ class FormDefinition:
                 for i in v["items"]))
             for name, v in (data.get("variants") or {}).items())
         return cls(kind=data["kind"], version=data["version"], title=data["title"], template=data["template"],
-                   code=data.get("code", ""), notes=data.get("notes", ""), fields=fields, marks=marks,
+                   code=data.get("code", ""), notes=data.get("notes", ""),
+                   kind_code=data.get("kind_code") or LEGACY_KIND_CODES.get(data["kind"], data["kind"]),
+                   correction_hint=data.get("correction_hint", ""), fields=fields, marks=marks,
                    variants=variants, data=data, hash=content_hash(data))
 
     @classmethod
@@ -216,6 +252,11 @@ class FormDefinition:
         """The items of a variant as the template sees them (``item.label``, ``opt.label``...)."""
         v = self.variant(variant)
         return list(self.data["variants"][v.name]["items"]) if v else []
+
+
+def kind_codes(definitions) -> dict[str, str]:
+    """{kind code: kind} of some definitions, for reading QR payloads (see :func:`forms.qrpayload.parse`)."""
+    return {d.kind_code: d.kind for d in definitions}
 
 
 def content_hash(data: Mapping[str, Any]) -> str:
@@ -275,9 +316,11 @@ def _validated(data: Any, source: str) -> dict:
             problems.append(f"missing key '{key}'")
         elif not isinstance(data[key], typ) or isinstance(data[key], bool):
             problems.append(f"'{key}' must be {typ.__name__}")
-    for key in ("code", "notes"):
+    for key in ("code", "notes", "correction_hint"):
         if key in data and not isinstance(data[key], str):
             problems.append(f"'{key}' must be str")
+    if "kind_code" in data and not (isinstance(data["kind_code"], str) and re.match(KIND_CODE_RE, data["kind_code"])):
+        problems.append("'kind_code' must be 2-4 upper-case letters or digits, starting with a letter")
     names: set[str] = set()
     for i, f in enumerate(data.get("fields") if isinstance(data.get("fields"), list) else []):
         where = f"fields[{i}]"
@@ -306,6 +349,13 @@ def _validated(data: Any, source: str) -> dict:
         for key in ("qr_picture", "corner_picture"):
             if key in marks and not (isinstance(marks[key], str) and marks[key].strip()):
                 problems.append(f"marks: '{key}' must be a picture name")
+        for key, (lo, hi) in GEOMETRY_LIMITS.items():
+            if key not in marks:
+                continue
+            v = marks[key]
+            ok_type = isinstance(v, int) if isinstance(lo, int) else isinstance(v, (int, float))
+            if isinstance(v, bool) or not ok_type or not lo <= v <= hi:
+                problems.append(f"marks: '{key}' must be a number from {lo} to {hi}")
     variants = data.get("variants", {})
     if not isinstance(variants, dict):
         problems.append("'variants' must be an object")

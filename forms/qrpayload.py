@@ -15,9 +15,13 @@ the key of id :data:`LEGACY_KID`)::
     NCT1:ES:1:2026-000123:4521:2026:<26 base32 chars>
 
 The MAC is HMAC-SHA256 over everything before the last ``:`` (so the key id
-is covered too), truncated to 16 bytes, base32 without padding.  Kind codes:
-ES = evaluation_sheet, IL = introduction_letter, ER = evaluation_request; an
-unknown kind is written in full.  Fields may not contain ``:``, ``|`` or
+is covered too), truncated to 16 bytes, base32 without padding.  Kind codes
+come from the form definitions (``FormDefinition.kind_code``; the version 1
+files' codes are :data:`forms.definition.LEGACY_KIND_CODES`: ES, IL, ER); a
+kind without a code is written in full.
+
+Previews carry a payload signed with a throwaway secret under the reserved key
+id :data:`PREVIEW_KID`: it decodes, but :func:`verify` always refuses it.  Fields may not contain ``:``, ``|`` or
 control characters.  With digits, upper-case letters and ``-`` the payload is
 in the QR alphanumeric set (a version 5 code at level H for usual serials).
 """
@@ -29,16 +33,18 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Union
+from typing import Iterable, Mapping, Optional, Union
 from urllib.parse import parse_qs, quote, urlsplit
+
+from .definition import LEGACY_KIND_CODES
 
 PREFIX = "NC2"
 LEGACY_PREFIX = "NCT1"
 LEGACY_KID = "legacy"  # never valid inside a version 2 payload (ids there are upper case)
 SEP = ":"
 LINK_PARAM = "c"  # the payload inside a link (see as_link)
-KIND_CODES = {"evaluation_sheet": "ES", "introduction_letter": "IL", "evaluation_request": "ER"}
-CODE_KINDS = {v: k for k, v in KIND_CODES.items()}
+CODE_KINDS = {v: k for k, v in LEGACY_KIND_CODES.items()}  # codes read when the caller names none
+PREVIEW_KID = "PRV"  # never issued (see new_kid); verify refuses it whatever the keys
 MAC_BYTES = 16
 MAC_LEN = 26  # base32 of 16 bytes, padding removed
 KID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -77,7 +83,10 @@ class SigningKey:
 
 
 def new_kid() -> str:
-    return "".join(secrets.choice(KID_ALPHABET) for _ in range(KID_LEN))
+    while True:
+        kid = "".join(secrets.choice(KID_ALPHABET) for _ in range(KID_LEN))
+        if kid != PREVIEW_KID:
+            return kid
 
 
 def new_secret() -> bytes:
@@ -154,14 +163,17 @@ def _check(name: str, value) -> str:
     return value
 
 
-def _body(p: Payload) -> str:
+def _body(p: Payload, kind_code: Optional[str] = None) -> str:
     if not _KIND_RE.match(p.kind):
         raise ValueError(f"bad form kind {p.kind!r}")
     if not isinstance(p.version, int) or isinstance(p.version, bool) or p.version < 1:
         raise ValueError(f"bad template version {p.version!r}")
     if not isinstance(p.year, int) or isinstance(p.year, bool) or not 1900 <= p.year <= 9999:
         raise ValueError(f"bad year {p.year!r}")
-    fields = [KIND_CODES.get(p.kind, p.kind), str(p.version), _check("sheet_serial", p.sheet_serial),
+    if kind_code is not None and not re.match(r"^[A-Z][A-Z0-9]{1,3}$", kind_code):
+        raise ValueError(f"bad kind code {kind_code!r}")
+    code = kind_code or LEGACY_KIND_CODES.get(p.kind, p.kind)
+    fields = [code, str(p.version), _check("sheet_serial", p.sheet_serial),
               _check("member_id", p.member_id), str(p.year)]
     head = [LEGACY_PREFIX] if p.kid == LEGACY_KID else [PREFIX, p.kid]
     return SEP.join(head + fields)
@@ -172,10 +184,14 @@ def _mac(body: str, secret: bytes) -> str:
     return base64.b32encode(digest).decode("ascii").rstrip("=")
 
 
-def sign(kind: str, version: int, sheet_serial: str, member_id, year: int, key: KeyLike) -> str:
-    """The signed payload text of a sheet, under ``key`` (a ring signs with its current key)."""
+def sign(kind: str, version: int, sheet_serial: str, member_id, year: int, key: KeyLike, *,
+         kind_code: Optional[str] = None) -> str:
+    """The signed payload text of a sheet, under ``key`` (a ring signs with its current key).
+
+    ``kind_code``: the kind's code from its form definition (default: the version 1 codes).
+    """
     k = as_signing_key(key)
-    body = _body(Payload(kind, version, str(sheet_serial), str(member_id), year, k.kid))
+    body = _body(Payload(kind, version, str(sheet_serial), str(member_id), year, k.kid), kind_code)
     return body + SEP + _mac(body, k.secret)
 
 
@@ -192,8 +208,30 @@ def _unlink(text: str) -> str:
     return values[0]
 
 
-def _split(text) -> tuple[Payload, str, str]:
-    """(payload, signed body, MAC) of a text, or InvalidPayloadError."""
+def sign_for(definition, sheet_serial: str, member_id, year: int, key: KeyLike) -> str:
+    """:func:`sign` for a form definition: its kind, version and kind code."""
+    return sign(definition.kind, definition.version, sheet_serial, member_id, year, key,
+                kind_code=definition.kind_code)
+
+
+def preview_key() -> SigningKey:
+    """A throwaway key under the reserved preview id: what it signs never verifies."""
+    return SigningKey(PREVIEW_KID, new_secret())
+
+
+def sign_preview(definition, sheet_serial: str, member_id, year: int) -> str:
+    """The QR payload of a preview: well-formed, but refused by :func:`verify` (reserved key id)."""
+    return sign_for(definition, sheet_serial, member_id, year, preview_key())
+
+
+KindCodes = Optional[Mapping[str, str]]
+
+
+def _split(text, kind_codes: KindCodes = None) -> tuple[Payload, str, str]:
+    """(payload, signed body, MAC) of a text, or InvalidPayloadError.
+
+    ``kind_codes``: {code: kind} of the known definitions (see :func:`forms.definition.kind_codes`);
+    the version 1 codes are always known."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -213,25 +251,29 @@ def _split(text) -> tuple[Payload, str, str]:
         raise InvalidPayloadError("not_ours", "not a noicutru sheet mark",
                                   "Mã QR không phải của phiếu do hệ thống phát hành")
     kind, version, serial, member_id, year = fields
+    codes = dict(CODE_KINDS, **(kind_codes or {}))
     try:
-        payload = Payload(CODE_KINDS.get(kind, kind), int(version), serial, member_id, int(year), kid)
+        payload = Payload(codes.get(kind, kind), int(version), serial, member_id, int(year), kid)
     except ValueError:
         raise InvalidPayloadError("malformed", "malformed mark fields",
                                   "Mã QR có trường không hợp lệ: phiếu bị sửa đổi hoặc không do hệ thống phát hành") from None
     return payload, SEP.join(parts[:-1]), parts[-1]
 
 
-def parse(text) -> Optional[Payload]:
+def parse(text, kind_codes: KindCodes = None) -> Optional[Payload]:
     """The fields of a payload WITHOUT checking its MAC (None when it is not one of ours)."""
     try:
-        return _split(text)[0]
+        return _split(text, kind_codes)[0]
     except InvalidPayloadError:
         return None
 
 
-def verify(text, keys: KeyLike) -> Payload:
+def verify(text, keys: KeyLike, kind_codes: KindCodes = None) -> Payload:
     """The fields of a payload whose MAC matches the key it names; else InvalidPayloadError."""
-    payload, body, mac = _split(text)
+    payload, body, mac = _split(text, kind_codes)
+    if payload.kid == PREVIEW_KID:
+        raise InvalidPayloadError("preview", "mark of a preview (never valid)",
+                                  "Mã QR của bản xem trước: bản xem trước không phải phiếu đã phát hành")
     key = as_keyring(keys).get(payload.kid)
     if key is None:
         raise InvalidPayloadError(

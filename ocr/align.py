@@ -102,6 +102,9 @@ def _mark_candidates(th: np.ndarray) -> list[tuple[float, float, float]]:
     return out
 
 
+OPPOSITE_SIDES_MIN = 0.75
+
+
 def _pick_corners(cands, img_shape, expected_ratio: float):
     if len(cands) < 4:
         return None
@@ -125,6 +128,11 @@ def _pick_corners(cands, img_shape, expected_ratio: float):
     bottom = np.linalg.norm(pts[2] - pts[3])
     left = np.linalg.norm(pts[3] - pts[0])
     right = np.linalg.norm(pts[2] - pts[1])
+    # opposite sides of similar length (a photo's keystone is mild): a solid filled tick box picked as
+    # one corner when that mark was lost in a shadow makes one side far shorter than its opposite
+    if min(top, bottom) < OPPOSITE_SIDES_MIN * max(top, bottom) or \
+            min(left, right) < OPPOSITE_SIDES_MIN * max(left, right):
+        return None
     horiz, vert = (top + bottom) / 2, (left + right) / 2
     ratio = min(horiz, vert) / max(horiz, vert)
     if not expected_ratio * 0.75 < ratio < min(1.0, expected_ratio * 1.3):

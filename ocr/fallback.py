@@ -14,6 +14,7 @@ import numpy as np
 
 from . import align
 from . import boxes as bx
+from .layout import kind_codes_of
 from .qr import module_count
 from .result import PageReading, problem
 from .sheet import locate_boxes, png, qr_problem_and_payload, read_areas, read_boxes
@@ -21,7 +22,7 @@ from .sheet import locate_boxes, png, qr_problem_and_payload, read_areas, read_b
 
 def read_by_qr_only(bgr, gray, has_colour, lays, key, qr_hit, members_hint, t0, want_images):
     text, corners, _orient = qr_hit
-    payload, valid, probs = qr_problem_and_payload(text, key)
+    payload, valid, probs = qr_problem_and_payload(text, key, kind_codes_of(lays))
     r = PageReading(kind="evaluation_sheet", qr=payload, qr_valid=valid, qr_text=text,
                     problems=probs + [problem("marks_missing")])
     if payload and payload.get("kind") == "introduction_letter":
@@ -37,7 +38,7 @@ def read_by_qr_only(bgr, gray, has_colour, lays, key, qr_hit, members_hint, t0, 
     best = None
     for lay in cands:
         x, y, w, h = align.box_to_canon(lay, lay.qr)
-        m = w / (n + 8)
+        m = w / (n + 2 * lay.qr_quiet_modules)
         sx, sy, s = x + 4 * m, y + 4 * m, n * m
         dst = np.float32([[sx, sy], [sx + s, sy], [sx + s, sy + s], [sx, sy + s]])
         A, _inl = cv2.estimateAffinePartial2D(corners.astype(np.float32), dst)

@@ -87,6 +87,13 @@ class Layout:
     regions: dict  # name -> box (member_full_name, member_date_of_birth, each free-text item's key, signature_cell, signature_ward, stamp_ward)
     box_border: float = 1.0
     source_hash: str = ""
+    kind_code: str = ""  # the kind's code in the QR payload (from the definition)
+    qr_quiet_modules: int = 4  # quiet zone of the printed QR picture, in modules (from the definition)
+
+    def __post_init__(self):
+        if not self.kind_code:
+            from forms.definition import LEGACY_KIND_CODES
+            self.kind_code = LEGACY_KIND_CODES.get(self.kind, self.kind)
 
     # -- geometry helpers -------------------------------------------------
     def choice_items(self) -> list[ItemLayout]:
@@ -116,7 +123,8 @@ class Layout:
                 "label_box": list(i.label_box) if i.label_box else None,
             } for i in self.items],
             "regions": {k: list(v) for k, v in self.regions.items()},
-            "box_border": self.box_border, "source_hash": self.source_hash,
+            "box_border": self.box_border, "source_hash": self.source_hash, "kind_code": self.kind_code,
+            "qr_quiet_modules": self.qr_quiet_modules,
         }
 
     def to_json(self) -> str:
@@ -136,7 +144,12 @@ class Layout:
         return cls(d["kind"], d["version"], d["variant"], t(d["page_size"]), t(d["origin"]),
                    {k: t(v) for k, v in d["marks"].items()}, d["mark_size"], t(d.get("qr")), items,
                    {k: t(v) for k, v in d["regions"].items()}, d.get("box_border", 1.0),
-                   d.get("source_hash", ""))
+                   d.get("source_hash", ""), d.get("kind_code", ""), d.get("qr_quiet_modules", 4))
+
+
+def kind_codes_of(layouts: list[Layout]) -> dict[str, str]:
+    """{kind code: kind} of the layouts' definitions: how their QR payloads name their kind."""
+    return {lay.kind_code: lay.kind for lay in layouts}
 
 
 def as_layouts(layouts: Any) -> list[Layout]:
@@ -157,14 +170,17 @@ def as_layouts(layouts: Any) -> list[Layout]:
 # building from a rendered PDF
 # ---------------------------------------------------------------------------
 
-def _squares_from_lines(page) -> list[tuple[float, float, float, float]]:
-    """Squares drawn as four lines (Word cell borders) or as rects: (x0, top, x1, bottom)."""
+def _squares_from_lines(page, side_pt: float = 17.0) -> list[tuple[float, float, float, float]]:
+    """Squares drawn as four lines (Word cell borders) or as rects: (x0, top, x1, bottom).
+
+    ``side_pt``: the tick-box side the definition prints; squares from half to 2.3 times it are kept."""
+    lo, hi = 0.5 * side_pt, 2.3 * side_pt
     hs = [ln for ln in page.lines if abs(ln["top"] - ln["bottom"]) < 0.8]
     vs = [ln for ln in page.lines if abs(ln["x0"] - ln["x1"]) < 0.8]
     found = []
     for i, a in enumerate(hs):
         la = a["x1"] - a["x0"]
-        if not 8 <= la <= 40:
+        if not lo <= la <= hi:
             continue
         for b in hs[i + 1:]:
             if abs(b["x0"] - a["x0"]) > 1.5 or abs(b["x1"] - a["x1"]) > 1.5:
@@ -182,7 +198,7 @@ def _squares_from_lines(page) -> list[tuple[float, float, float, float]]:
                 found.append((left[0]["x0"], top, right[0]["x0"], bot))
     for r in page.rects:
         w, h = r["x1"] - r["x0"], r["bottom"] - r["top"]
-        if 8 <= w <= 40 and abs(w - h) < 0.25 * w and not r.get("fill"):
+        if lo <= w <= hi and abs(w - h) < 0.25 * w and not r.get("fill"):
             found.append((r["x0"], r["top"], r["x1"], r["bottom"]))
     # dedupe
     out: list = []
@@ -192,13 +208,16 @@ def _squares_from_lines(page) -> list[tuple[float, float, float, float]]:
     return out
 
 
-def _find_marks(page) -> tuple[dict, float, tuple | None]:
+def _find_marks(page, mark_pt: float = 14.17, qr_pt: float = 62.36) -> tuple[dict, float, tuple | None]:
+    """Corner marks (squares of about ``mark_pt``) and the QR picture (about ``qr_pt``), as the
+    definition prints them."""
+    lo, hi = 0.55 * mark_pt, 1.75 * mark_pt
     imgs = [(i["x0"], i["top"], i["x1"], i["bottom"]) for i in page.images]
-    small = [b for b in imgs if 8 <= b[2] - b[0] <= 25 and abs((b[2] - b[0]) - (b[3] - b[1])) < 1.5]
+    small = [b for b in imgs if lo <= b[2] - b[0] <= hi and abs((b[2] - b[0]) - (b[3] - b[1])) < 1.5]
     if len(small) < 4:
         # filled rects as marks
         small += [(r["x0"], r["top"], r["x1"], r["bottom"]) for r in page.rects
-                  if r.get("fill") and 8 <= r["x1"] - r["x0"] <= 25
+                  if r.get("fill") and lo <= r["x1"] - r["x0"] <= hi
                   and abs((r["x1"] - r["x0"]) - (r["bottom"] - r["top"])) < 1.5]
     if len(small) < 4:
         raise LayoutError("corner marks not found in the rendered template",
@@ -210,7 +229,7 @@ def _find_marks(page) -> tuple[dict, float, tuple | None]:
     bl = min(cs, key=lambda c: c[0] - c[1])
     marks = {"tl": tl[:2], "tr": tr[:2], "bl": bl[:2], "br": br[:2]}
     size = sum(c[2] for c in (tl, tr, bl, br)) / 4
-    big = [b for b in imgs if b[2] - b[0] > 30 and abs((b[2] - b[0]) - (b[3] - b[1])) < 2]
+    big = [b for b in imgs if b[2] - b[0] > max(hi, 0.5 * qr_pt) and abs((b[2] - b[0]) - (b[3] - b[1])) < 2]
     qr = min(big, key=lambda b: b[0] + b[1]) if big else None
     return marks, size, qr
 
@@ -272,8 +291,9 @@ def build_layout(definition: FormDefinition | dict, pdf_bytes: bytes, *, variant
     with pdfplumber.open(io.BytesIO(pdf_bytes)) as pdf:
         page = pdf.pages[page_number]
         pw, ph = float(page.width), float(page.height)
-        marks_abs, mark_size, qr_abs = _find_marks(page)
-        squares = _squares_from_lines(page)
+        mk = definition.marks
+        marks_abs, mark_size, qr_abs = _find_marks(page, mk.pt(mk.corner_mark_mm), mk.pt(mk.qr_mm))
+        squares = _squares_from_lines(page, mk.pt(mk.box_mm))
         words = [dict(w, text=_nfc(w["text"])) for w in page.extract_words(keep_blank_chars=False)]
     ox, oy = marks_abs["tl"]
     lines = _lines_of_words(words)
@@ -402,4 +422,5 @@ def build_layout(definition: FormDefinition | dict, pdf_bytes: bytes, *, variant
         page_size=(round(pw, 2), round(ph, 2)), origin=(round(ox, 2), round(oy, 2)),
         marks={k: (round(v[0] - ox, 2), round(v[1] - oy, 2)) for k, v in marks_abs.items()},
         mark_size=round(mark_size, 2), qr=rel(qr_abs) if qr_abs else None, items=items,
-        regions=regions, box_border=border, source_hash=h)
+        regions=regions, box_border=border, source_hash=h, kind_code=definition.kind_code,
+        qr_quiet_modules=definition.marks.qr_quiet_modules)

@@ -46,18 +46,20 @@ def decode(gray: np.ndarray, *, try_harder: bool = False) -> list[tuple[str, np.
     return out
 
 
-def parse_unverified(text: str) -> dict | None:
-    """The fields of a noicutru payload without checking its MAC (None if not ours)."""
-    p = qrpayload.parse(text)
+def parse_unverified(text: str, kind_codes=None) -> dict | None:
+    """The fields of a noicutru payload without checking its MAC (None if not ours).
+
+    ``kind_codes``: {code: kind} of the known form definitions (see ocr.layout.kind_codes_of)."""
+    p = qrpayload.parse(text, kind_codes)
     return p.as_dict() if p else None
 
 
-def verify(text: str, keys) -> tuple[dict | None, bool, str | None]:
+def verify(text: str, keys, kind_codes=None) -> tuple[dict | None, bool, str | None]:
     """(payload dict or None, valid, Vietnamese message when invalid); ``keys``: see qrpayload.as_keyring."""
     try:
-        return qrpayload.verify(text, keys).as_dict(), True, None
+        return qrpayload.verify(text, keys, kind_codes).as_dict(), True, None
     except qrpayload.InvalidPayloadError as exc:
-        return parse_unverified(text), False, exc.message_vi
+        return parse_unverified(text, kind_codes), False, exc.message_vi
 
 
 def module_count(text: str) -> int:

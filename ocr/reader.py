@@ -28,7 +28,7 @@ from . import align, boxes as bx, qr as qrmod  # noqa: E402
 from .fallback import read_by_qr_only  # noqa: E402
 from .foreign import read_foreign  # noqa: E402
 from .identify import propose_member  # noqa: E402
-from .layout import Layout, as_layouts  # noqa: E402
+from .layout import Layout, as_layouts, kind_codes_of  # noqa: E402
 from .result import FieldReading, PageReading, problem  # noqa: E402
 from .sheet import box_side_pt, locate_boxes, png, qr_problem_and_payload, read_member_lines, read_areas, read_boxes  # noqa: E402
 
@@ -161,7 +161,7 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
         if rot is not None:
             break
     t_qr = time.perf_counter()
-    payload, qr_valid, probs = qr_problem_and_payload(qr_text, hmac_key)
+    payload, qr_valid, probs = qr_problem_and_payload(qr_text, hmac_key, kind_codes_of(lays))
     reading = PageReading(kind="evaluation_sheet", qr=payload, qr_valid=qr_valid, qr_text=qr_text,
                           problems=list(probs))
     if payload and payload.get("kind") == "introduction_letter":
@@ -239,7 +239,7 @@ def _read_without_marks(bgr, gray, has_colour, lays, key, members_hint, ink_frac
     """No corner marks: maybe our sheet with marks cut off (QR still there), a retyped form,
     or something else."""
     res = qrmod.decode(gray, try_harder=False) or qrmod.decode(gray, try_harder=True)
-    ours = [(t, c, o) for t, c, o in res if qrmod.parse_unverified(t)]
+    ours = [(t, c, o) for t, c, o in res if qrmod.parse_unverified(t, kind_codes_of(lays))]
     if ours and lays:
         return read_by_qr_only(bgr, gray, has_colour, lays, key, ours[0], members_hint, t0, want_images)
     return read_foreign(bgr, gray, lays, members_hint, ink_frac, mid_frac, t0, want_images)

@@ -48,10 +48,10 @@ def locate_boxes(finder: bx.BoxFinder, lay: Layout, *, r: int = 5, dx_range=(0, 
     return dy, located, found / len(allb)
 
 
-def qr_problem_and_payload(text: str | None, key):
+def qr_problem_and_payload(text: str | None, key, kind_codes=None):
     if text is None:
         return None, False, [problem("qr_missing")]
-    payload, valid, msg = qrmod.verify(text, key)
+    payload, valid, msg = qrmod.verify(text, key, kind_codes)
     if valid:
         return payload, True, []
     return payload, False, [problem("qr_invalid", msg and

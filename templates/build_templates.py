@@ -1,6 +1,6 @@
 """Build the Word templates of the project (reproducibly) with python-docx.
 
-    python templates/build_templates.py            # writes templates/*.v1.docx
+    python templates/build_templates.py            # writes templates/*.docx
 
 The templates hold docxtpl (Jinja) placeholders.  The item and option rows of
 the evaluation sheet are NOT written here: the template only holds a loop over
@@ -347,8 +347,8 @@ def dotted_line(container, leading="", **kw):
                 line=1.3, **kw)
 
 
-def corner_marks(part_container, mark_png: bytes, bottom=False):
-    """Header/footer row with a solid 5 mm square at the left and right edges."""
+def corner_marks(part_container, mark_png: bytes, bottom=False, size_mm: float = 5):
+    """Header/footer row with a solid ``size_mm`` square at the left and right edges."""
     t = part_container.add_table(rows=1, cols=2, width=Mm(TEXT_W))
     set_table_fixed(t, (TEXT_W / 2, TEXT_W / 2))
     set_cell_margins(t, 0, 0)
@@ -359,7 +359,7 @@ def corner_marks(part_container, mark_png: bytes, bottom=False):
         p.paragraph_format.space_after = Pt(0)
         p.paragraph_format.line_spacing = 1.0
         run = p.add_run()
-        pic = run.add_picture(io.BytesIO(mark_png), width=Mm(5), height=Mm(5))
+        pic = run.add_picture(io.BytesIO(mark_png), width=Mm(size_mm), height=Mm(size_mm))
         name_picture(pic, CORNER_PIC_NAME)
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM if bottom else WD_CELL_VERTICAL_ALIGNMENT.TOP
     return t
@@ -620,9 +620,16 @@ def build_introduction_letter_v2() -> Document:
 # phiếu nhận xét (mẫu 3-213, phần B)
 # ----------------------------------------------------------------------------
 
-def option_cell_content(cell):
-    """Inside one option cell: a nested table [tick box 6x6 mm | label]."""
-    box_mm, label_mm = 6, 47
+def sheet_definition(version: int):
+    """The form definition an evaluation sheet template is built for (its mark geometry is data there)."""
+    sys.path.insert(0, str(HERE.parent))
+    from forms.definition import load
+    return load(HERE / f"evaluation_sheet.v{version}.form.json")
+
+
+def option_cell_content(cell, marks=None, label_pt=BODY_PT):
+    """Inside one option cell: a nested table [tick box | label], sizes from the definition's marks."""
+    box_mm, label_mm = (marks.box_mm, marks.label_mm) if marks is not None else (6, 47)
     inner = cell.add_table(rows=1, cols=2)
     set_table_fixed(inner, (box_mm, label_mm))
     set_cell_margins(inner, 0, 0)
@@ -642,7 +649,7 @@ def option_cell_content(cell):
     lp = label.paragraphs[0]
     lp.paragraph_format.left_indent = Mm(1.5)
     r = lp.add_run("{{ opt.label }}")
-    _set_run_font(r, size=BODY_PT)
+    _set_run_font(r, size=label_pt)
     # python-docx adds the paragraph Word needs after a nested table: keep it tiny.
     p = cell.paragraphs[-1]
     p.paragraph_format.space_after = Pt(0)
@@ -653,16 +660,32 @@ def option_cell_content(cell):
     return inner
 
 
-def build_evaluation_sheet() -> Document:
+def _sheet_corner_marks(doc, marks) -> None:
+    mark_png = corner_mark_png()
+    sec = doc.sections[0]
+    corner_marks(sec.header, mark_png, bottom=False, size_mm=marks.corner_mark_mm)
+    _trim_part(sec.header)
+    # footer: the corner-mark table must be the last thing in the footer
+    fp = sec.footer.paragraphs[0]
+    corner_marks(sec.footer, mark_png, bottom=True, size_mm=marks.corner_mark_mm)
+    # move the empty first paragraph after the table (Word requires a final p)
+    tbl = sec.footer._element.findall(qn("w:tbl"))[-1]
+    fp._p.addprevious(tbl)
+    _trim_part(sec.footer)
+
+
+def build_evaluation_sheet(definition=None) -> Document:
+    definition = definition or sheet_definition(1)
+    mk = definition.marks
     doc = new_document("Phiếu nhận xét đảng viên nơi cư trú (mẫu 3-213)")
     B = {"bold": True}
     mark_png = corner_mark_png()
     sec = doc.sections[0]
-    corner_marks(sec.header, mark_png, bottom=False)
+    corner_marks(sec.header, mark_png, bottom=False, size_mm=mk.corner_mark_mm)
     _trim_part(sec.header)
     # footer: the corner-mark table must be the last thing in the footer
     fp = sec.footer.paragraphs[0]
-    corner_marks(sec.footer, mark_png, bottom=True)
+    corner_marks(sec.footer, mark_png, bottom=True, size_mm=mk.corner_mark_mm)
     # move the empty first paragraph after the table (Word requires a final p)
     tbl = sec.footer._element.findall(qn("w:tbl"))[-1]
     fp._p.addprevious(tbl)
@@ -689,7 +712,7 @@ def build_evaluation_sheet() -> Document:
     qp = qr_cell.paragraphs[0]
     qp.alignment = WD_ALIGN_PARAGRAPH.LEFT
     run = qp.add_run()
-    pic = run.add_picture(io.BytesIO(qr_placeholder_png()), width=Mm(22), height=Mm(22))
+    pic = run.add_picture(io.BytesIO(qr_placeholder_png()), width=Mm(mk.qr_mm), height=Mm(mk.qr_mm))
     name_picture(pic, QR_PIC_NAME)
     qr_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     title_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
@@ -727,7 +750,7 @@ def build_evaluation_sheet() -> Document:
     cant_split(t.rows[0])
     c_for, c_opt, c_end = t.rows[0].cells
     cell_para(c_for, "{%tc for opt in item.options %}", size=8)
-    option_cell_content(c_opt)
+    option_cell_content(c_opt, mk)
     # remove the (now superfluous) empty first paragraph before the nested table
     first = c_opt.paragraphs[0]
     if not first.runs:
@@ -756,6 +779,127 @@ def build_evaluation_sheet() -> Document:
             ("{{ cell_secretary_name }}", {"bold": True}),
         ],
     )
+    end_paragraph(doc)
+    return doc
+
+
+def _lines_para(cell, block: str, **fmt):
+    """A heading block printed as the balanced lines docgen computed (``header_lines[block]``)."""
+    cell_para(cell, "{%p for line in header_lines." + block + " %}", align=WD_ALIGN_PARAGRAPH.CENTER, size=8)
+    cell_para(cell, "{{ line }}", align=WD_ALIGN_PARAGRAPH.CENTER, **fmt)
+    cell_para(cell, "{%p endfor %}", align=WD_ALIGN_PARAGRAPH.CENTER, size=8)
+
+
+SHEET_V2_PT = 14  # body size of version 2 (HD 36: body 14–15 pt)
+WRITING_LINE_PT = 19  # exact height of item 7's lines, printed remarks and dotted lines alike
+
+
+def build_evaluation_sheet_v2(definition=None) -> Document:
+    """Version 2 of the sheet: 14 pt, HD 36 heading sizes, balanced headings, the date line on one line
+    with the issuing body's place and the year, the correction line, pre-filled remarks in item 7."""
+    definition = definition or sheet_definition(2)
+    mk = definition.marks
+    size = SHEET_V2_PT
+    doc = new_document("Phiếu nhận xét đảng viên nơi cư trú (mẫu 3-213)")
+    doc.styles["Normal"].font.size = Pt(size)
+    B = {"bold": True}
+    _sheet_corner_marks(doc, mk)
+
+    t = doc.add_table(rows=1, cols=2)
+    set_table_fixed(t, (75, TEXT_W - 75))
+    set_cell_margins(t, 0.5, 0.5)
+    left, right = t.rows[0].cells
+    _lines_para(left, "upper_body", size=14)
+    _lines_para(left, "issuing_body", size=14, bold=True)
+    cell_para(left, "*", align=WD_ALIGN_PARAGRAPH.CENTER, size=size)
+    cell_para(right, [("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True})],
+              align=WD_ALIGN_PARAGRAPH.CENTER, size=15, after=8)
+    cell_para(right, "{{ place }}, {% if sign_date %}{{ sign_date_long }}{% else %}ngày …… tháng …… năm "
+                     "{{ year }}{% endif %}", align=WD_ALIGN_PARAGRAPH.CENTER, size=14, italic=True)
+
+    # title row: QR code (left) | title | sheet serial (right)
+    qr_w, serial_w = mk.qr_mm + 4, 30
+    t = doc.add_table(rows=1, cols=3)
+    set_table_fixed(t, (qr_w, TEXT_W - qr_w - serial_w, serial_w))
+    set_cell_margins(t, 0, 0)
+    cant_split(t.rows[0])
+    qr_cell, title_cell, serial_cell = t.rows[0].cells
+    qp = qr_cell.paragraphs[0]
+    qp.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    run = qp.add_run()
+    pic = run.add_picture(io.BytesIO(qr_placeholder_png()), width=Mm(mk.qr_mm), height=Mm(mk.qr_mm))
+    name_picture(pic, QR_PIC_NAME)
+    qr_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    title_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    cell_para(title_cell, "PHIẾU NHẬN XÉT", align=WD_ALIGN_PARAGRAPH.CENTER, size=16, bold=True, before=4)
+    cell_para(title_cell, "Đảng viên đang công tác thường xuyên giữ mối liên hệ với tổ chức đảng "
+                          "và nhân dân nơi cư trú", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=size)
+    cell_para(title_cell, "Năm {{ year }}", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=size, after=2)
+    serial_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    cell_para(serial_cell, "Số phiếu:", align=WD_ALIGN_PARAGRAPH.RIGHT, size=11)
+    cell_para(serial_cell, "{{ sheet_serial }}", align=WD_ALIGN_PARAGRAPH.RIGHT, size=11, bold=True)
+
+    kw = dict(line=1.1, after=1, size=size)
+    tab2 = [(108, WD_TAB_ALIGNMENT.LEFT, WD_TAB_LEADER.SPACES)]
+    para(doc, ["Họ và tên đảng viên: ", ("{{ member_full_name }}", B), "\tNgày sinh: {{ member_date_of_birth }}"],
+         tabs=tab2, before=4, **kw)
+    para(doc, ["Đang sinh hoạt tại: {{ workplace_cell_name }}, {{ workplace_committee_name }}"], **kw)
+    para(doc, ["Nơi cư trú: {{ residence_address }}"], **kw)
+    para(doc, ["Chi ủy sau khi họp với ban công tác mặt trận thôn, bản, khu dân cư, tổ dân phố thống nhất "
+               "nhận xét về đảng viên ", ("{{ member_full_name }}", B), " như sau:"],
+         align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, before=2, line=1.1, after=0, size=size)
+    para(doc, "(Đánh dấu X vào một ô phù hợp ở mỗi nội dung)", align=WD_ALIGN_PARAGRAPH.CENTER,
+         italic=True, size=12, after=0)
+    para(doc, "{%p if correction_hint %}", size=8)
+    para(doc, "({{ correction_hint }})", align=WD_ALIGN_PARAGRAPH.CENTER, italic=True, size=12, after=1)
+    para(doc, "{%p endif %}", size=8)
+
+    # ---- items, rendered from the form definition ----
+    para(doc, "{%p for item in items %}")
+    para(doc, "{%p if item.type == 'choice' %}")
+    para(doc, [("{{ item.number }}. {{ item.label }}", B)], before=2, after=1, keep_next=True, size=size)
+    col_w = TEXT_W / 3
+    t = doc.add_table(rows=1, cols=3)
+    set_table_fixed(t, (col_w, col_w, col_w))
+    set_cell_margins(t, 0, 0.5)
+    cant_split(t.rows[0])
+    c_for, c_opt, c_end = t.rows[0].cells
+    cell_para(c_for, "{%tc for opt in item.options %}", size=8)
+    option_cell_content(c_opt, mk, label_pt=size)
+    first = c_opt.paragraphs[0]
+    if not first.runs:
+        first._p.getparent().remove(first._p)
+    cell_para(c_end, "{%tc endfor %}", size=8)
+    para(doc, "{%p else %}")
+    para(doc, [("{{ item.number }}. {{ item.label }}:", B)], before=2, keep_next=True, size=size)
+    writing = dict(tabs=[(TEXT_W - 0.5, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)])
+    para(doc, "{%p for line in prefilled_remarks %}", size=8)
+    p = para(doc, ["- {{ line }}\t"], italic=True, size=13, **writing)
+    p.paragraph_format.line_spacing = Pt(WRITING_LINE_PT)
+    para(doc, "{%p endfor %}", size=8)
+    para(doc, "{%p for line in range(item.lines or 4) %}", size=8)
+    para(doc, "{%p if loop.index > prefilled_remarks|length %}", size=8)
+    p = para(doc, ["\t"], size=size, **writing)
+    p.paragraph_format.line_spacing = Pt(WRITING_LINE_PT)
+    para(doc, "{%p endif %}", size=8)
+    para(doc, "{%p endfor %}", size=8)
+    para(doc, "{%p endif %}")
+    para(doc, "{%p endfor %}")
+
+    para(doc, "", size=4)
+    sig = doc.add_table(rows=1, cols=2)
+    set_table_fixed(sig, (TEXT_W / 2, TEXT_W / 2))
+    set_cell_margins(sig, 0.5, 0.5)
+    cant_split(sig.rows[0])
+    left, right = sig.rows[0].cells
+    _lines_para(left, "ward_confirm", size=size, bold=True)
+    cell_para(left, "T/M ĐẢNG ỦY", align=WD_ALIGN_PARAGRAPH.CENTER, size=size, bold=True)
+    cell_para(left, "(Ký tên, đóng dấu)", align=WD_ALIGN_PARAGRAPH.CENTER, size=12, italic=True)
+    cell_para(right, "T/M CHI ỦY", align=WD_ALIGN_PARAGRAPH.CENTER, size=size, bold=True)
+    cell_para(right, "BÍ THƯ", align=WD_ALIGN_PARAGRAPH.CENTER, size=size, bold=True)
+    for _ in range(4):
+        cell_para(right, "", align=WD_ALIGN_PARAGRAPH.CENTER, size=size)
+    cell_para(right, "{{ cell_secretary_name }}", align=WD_ALIGN_PARAGRAPH.CENTER, size=size, bold=True)
     end_paragraph(doc)
     return doc
 
@@ -910,6 +1054,7 @@ BUILDERS = {
     "introduction_letter.v2.docx": build_introduction_letter_v2,
     "evaluation_sheet.v1.docx": build_evaluation_sheet,
     "reminder_letter.v1.docx": build_reminder_letter,
+    "evaluation_sheet.v2.docx": build_evaluation_sheet_v2,
 }
 
 

@@ -246,6 +246,92 @@ def test_preview_renders_without_issuing(app, sess, orgs, staff):
     assert sess.query(Evaluation).count() == 0 and sess.query(Introduction).count() == 0
 
 
+def _qr_texts(docx: bytes) -> list[str]:
+    import zxingcpp
+    from PIL import Image
+    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
+        images = [zf.read(n) for n in zf.namelist() if n.startswith("word/media/")]
+    return [r.text for img in images for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(img)).convert("L"))]
+
+
+def _document_xml(docx: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
+        return zf.read("word/document.xml").decode("utf-8")
+
+
+@pytest.mark.parametrize("kind", ["evaluation_sheet", "introduction_letter"])
+def test_preview_says_so_across_the_page_and_its_qr_never_verifies(app, sess, orgs, staff, kind):
+    from forms import qrpayload
+    m = add_member(sess, orgs, "Dương Văn Thử", "9002")
+    data = staff.get(f"/api/documents/preview?kind={kind}&member_id={m.id}&format=docx").data
+    assert "BẢN XEM TRƯỚC" in _document_xml(data)
+    text = doc_text(data)
+    assert "Dương Văn Thử" in text
+    assert "Số 0" not in text and "-000000-0" not in text and f"{YEAR}-{m.id:06d}-0" not in text
+    codes = _qr_texts(data)
+    assert codes, "the preview still carries a QR code"
+    with pytest.raises(qrpayload.InvalidPayloadError) as exc:
+        qrpayload.verify(codes[0], keyring())
+    assert exc.value.code == "preview" and "bản xem trước" in exc.value.message_vi
+    # the same code on a real, issued document verifies
+    if kind == "evaluation_sheet":
+        ev = staff.post(f"/api/members/{m.id}/evaluations", json={"year": YEAR}).get_json()
+        issued = staff.get(f"/api/evaluations/{ev['id']}/document").data
+        assert "BẢN XEM TRƯỚC" not in _document_xml(issued)
+        assert qrpayload.verify(_qr_texts(issued)[0], keyring()).sheet_serial == ev["sheet_serial"]
+        again = staff.get(f"/api/documents/preview?kind={kind}&member_id={m.id}&format=docx").data
+        assert ev["sheet_serial"] in doc_text(again)  # an issued sheet's preview shows its serial...
+        with pytest.raises(qrpayload.InvalidPayloadError):  # ...but its QR is still a preview's
+            qrpayload.verify(_qr_texts(again)[0], keyring())
+
+
+def test_sheet_prints_the_place_the_secretary_and_the_years_absences(app, sess, orgs, staff):
+    from service.models import Attendance, Meeting
+    orgs["cell1"].secretary_name = "Đỗ Văn Bí Thư"
+    m = add_member(sess, orgs, "Trịnh Thị Vắng", "9003")
+    other = add_member(sess, orgs, "Trịnh Văn Đủ", "9004")
+
+    def meeting(cell, day, member, status, note):
+        mt = Meeting(residence_cell_id=orgs[cell].id, held_on=day, title="Họp chi bộ")
+        sess.add(mt)
+        sess.flush()
+        sess.add(Attendance(meeting_id=mt.id, member_id=member.id, status=status, note=note))
+    meeting("cell1", dt.date(YEAR, 3, 15), m, "excused", "Đi công tác tỉnh ngoài")
+    meeting("cell1", dt.date(YEAR, 9, 20), m, "absent", None)
+    meeting("cell1", dt.date(YEAR, 6, 1), m, "present", None)
+    meeting("cell1", dt.date(YEAR - 1, 9, 20), m, "absent", "Năm trước")
+    meeting("cell2", dt.date(YEAR, 4, 2), m, "absent", "Chi bộ khác")
+    meeting("cell1", dt.date(YEAR, 5, 5), other, "absent", "Người khác")
+    sess.commit()
+    ev = staff.post(f"/api/members/{m.id}/evaluations", json={"year": YEAR}).get_json()
+    text = doc_text(staff.get(f"/api/evaluations/{ev['id']}/document").data)
+    assert f"Hồng Hà, ngày …… tháng …… năm {YEAR}" in text  # the ward's place, no "phường", the year
+    assert "Đỗ Văn Bí Thư" in text
+    assert f"- Vắng họp chi bộ ngày 15/03/{YEAR} (có lý do): Đi công tác tỉnh ngoài" in text
+    assert f"- Vắng họp chi bộ ngày 20/09/{YEAR} (không có lý do)" in text
+    for elsewhere in ("Năm trước", "Chi bộ khác", "Người khác", "06/"):
+        assert elsewhere not in text.split("Nhận xét khác")[1], elsewhere
+
+
+def test_absences_beyond_the_lines_of_item_7_are_summed_up(app, sess, orgs):
+    from docgen.textfit import text_width_pt
+    from service.documents.contexts import PREFILLED_MAX_LINES, absence_remarks
+    from service.models import Attendance, Meeting
+    m = add_member(sess, orgs, "Mai Văn Bận", "9005")
+    for month in range(1, 6):
+        mt = Meeting(residence_cell_id=orgs["cell1"].id, held_on=dt.date(YEAR, month, 10))
+        sess.add(mt)
+        sess.flush()
+        sess.add(Attendance(meeting_id=mt.id, member_id=m.id, status="absent", note="x" * 200))
+    sess.commit()
+    lines = absence_remarks(sess, m, YEAR)
+    assert len(lines) == PREFILLED_MAX_LINES
+    # a long reason is cut so that its line stays one printed line of item 7 (165 mm, 13 pt italic)
+    assert lines[0].startswith(f"Vắng họp chi bộ ngày 10/01/{YEAR} (không có lý do): xxx") and lines[0].endswith("…")
+    assert text_width_pt("- " + lines[0], 13, italic=True) <= 163 * 72 / 25.4
+    assert lines[-1] == f"Vắng thêm 3 buổi họp chi bộ khác trong năm {YEAR}"
+
+
 def _docx_with(text: str) -> bytes:
     doc = Document()
     doc.add_paragraph(text)
@@ -258,7 +344,7 @@ def test_custom_template_upload_is_checked_and_versioned(app, sess, orgs, make_u
     admin = login(make_user("admin"))
     m = add_member(sess, orgs, "Hồ Văn Cũ", "9101")
     old = admin.post(f"/api/members/{m.id}/evaluations", json={"year": YEAR}).get_json()
-    assert old["template_version"] == 1
+    assert old["template_version"] == 2  # the built-in version 2 is the active one
 
     def upload(data, name):
         return admin.post("/api/templates", data={"kind": "evaluation_sheet", "file": (io.BytesIO(data), name)},
@@ -273,15 +359,16 @@ def test_custom_template_upload_is_checked_and_versioned(app, sess, orgs, make_u
     assert "ten_la" in err["message"]
     macro = upload(_docx_with("{{ member_full_name }}"), "mau.docm")
     assert any(p["code"] == "macro_enabled" for p in macro.get_json()["error"]["details"])
-    assert [t["version"] for t in admin.get("/api/templates").get_json()["items"] if t["kind"] == "evaluation_sheet"] == [1]
+    assert sorted(t["version"] for t in admin.get("/api/templates").get_json()["items"]
+                  if t["kind"] == "evaluation_sheet") == [1, 2]
 
-    good = upload((TEMPLATES_DIR / "evaluation_sheet.v1.docx").read_bytes(), "phieu-tinh.docx")
-    assert good.status_code == 201 and good.get_json()["version"] == 2
+    good = upload((TEMPLATES_DIR / "evaluation_sheet.v2.docx").read_bytes(), "phieu-tinh.docx")
+    assert good.status_code == 201 and good.get_json()["version"] == 3
     other = add_member(sess, orgs, "Hồ Văn Mới", "9102")
     new = admin.post(f"/api/members/{other.id}/evaluations", json={"year": YEAR}).get_json()
-    assert new["template_version"] == 2
+    assert new["template_version"] == 3
     sess.expire_all()
-    assert sess.get(Evaluation, old["id"]).template_version == 1  # a sheet keeps the version it was made with
+    assert sess.get(Evaluation, old["id"]).template_version == 2  # a sheet keeps the version it was made with
     assert "Hồ Văn Cũ" in doc_text(admin.get(f"/api/evaluations/{old['id']}/document").data)
 
 

@@ -21,6 +21,9 @@ from service.models import DocumentTemplate, Evaluation, Member, ScanBatch, Scan
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 SHEET_DEF = TEMPLATES / "evaluation_sheet.v1.form.json"
+SHEET_V2 = TEMPLATES / "evaluation_sheet.v2.form.json"
+# the hash version 1 was released with (stored in every installed database and on every v1 sheet)
+V1_RELEASED_HASH = "37f83f77c840c071186b24c8b4393f6891616c4f425d83355322bf45695105b0"
 EXEMPT_ONLY = "Thực hiện các nhiệm vụ khác của đảng viên ở nơi cư trú"
 STANDARD_ONLY = "Tham gia các cuộc họp định kỳ của chi bộ nơi cư trú"
 
@@ -64,6 +67,43 @@ def test_hash_follows_the_content_not_its_spelling():
     assert FormDefinition.from_dict(dict(raw, marks=dict(raw["marks"], corner_marks=False))).hash != h
 
 
+def test_version_1_keeps_its_released_hash_and_gets_the_old_codes_and_geometry():
+    d = load(SHEET_DEF)
+    assert d.hash == V1_RELEASED_HASH
+    assert "kind_code" not in d.data and "correction_hint" not in d.data and "box_mm" not in d.data["marks"]
+    assert (d.kind_code, d.correction_hint) == ("ES", "")
+    assert (d.marks.box_mm, d.marks.label_mm, d.marks.qr_mm, d.marks.qr_quiet_modules, d.marks.corner_mark_mm) == \
+        (6.0, 47.0, 22.0, 4, 5.0)
+    assert load(TEMPLATES / "introduction_letter.v1.form.json").kind_code == "IL"
+
+
+def test_version_2_loads_with_its_codes_geometry_and_correction_line():
+    d = load(SHEET_V2)
+    assert (d.kind, d.version, d.kind_code, d.template) == ("evaluation_sheet", 2, "ES", "evaluation_sheet.v2.docx")
+    assert d.correction_hint.startswith("Muốn sửa: gạch chéo kín ô đã đánh dấu")
+    assert d.correction_hint == unicodedata.normalize("NFC", d.correction_hint)
+    assert d.marks.label_mm == 48.5 and d.marks.box_mm == 6.0
+    assert d.hash != V1_RELEASED_HASH
+    assert [i.key for i in d.items("standard")] == [i.key for i in load(SHEET_DEF).items("standard")]
+    # the new keys are hashed: a changed code, box or correction line is another form
+    raw = json.loads(SHEET_V2.read_text(encoding="utf-8"))
+    assert FormDefinition.from_dict(dict(raw, kind_code="EV")).hash != d.hash
+    assert FormDefinition.from_dict(dict(raw, correction_hint="Khác")).hash != d.hash
+    assert FormDefinition.from_dict(dict(raw, marks=dict(raw["marks"], box_mm=7))).hash != d.hash
+
+
+def test_bad_codes_and_geometry_are_refused_with_where():
+    raw = json.loads(SHEET_V2.read_text(encoding="utf-8"))
+    raw["kind_code"] = "es:"
+    raw["marks"]["box_mm"] = 40
+    raw["marks"]["qr_quiet_modules"] = 2.5
+    with pytest.raises(DefinitionError) as exc:
+        FormDefinition.from_dict(raw, source="v2.form.json")
+    msg = exc.value.message_vi
+    assert "'kind_code'" in msg and "marks: 'box_mm' must be a number from 3.0 to 12.0" in msg
+    assert "marks: 'qr_quiet_modules'" in msg
+
+
 def test_invalid_definition_says_what_and_where_in_vietnamese():
     raw = _raw()
     raw["variants"]["exempt"]["items"][1]["options"] = [{"key": "a", "label": "A"}]
@@ -75,6 +115,27 @@ def test_invalid_definition_says_what_and_where_in_vietnamese():
     assert "variant 'exempt' item[1]: a choice item needs at least 2 options" in msg
     assert "marks: 'qr'" in msg
     assert "x.form.json" in str(exc.value)
+
+
+def test_qr_payload_takes_the_kind_code_from_the_definition_and_previews_never_verify():
+    from forms import qrpayload
+    key = qrpayload.SigningKey("ABC", b"k" * 32)
+    v2 = load(SHEET_V2)
+    text = qrpayload.sign_for(v2, "2026-000001-1", "7", 2026, key)
+    assert text.split(":")[2:4] == ["ES", "2"] and qrpayload.verify(text, key).kind == "evaluation_sheet"
+    other = FormDefinition.from_dict(dict(json.loads(SHEET_V2.read_text(encoding="utf-8")), kind_code="PN"))
+    text = qrpayload.sign_for(other, "2026-000001-1", "7", 2026, key)
+    assert text.split(":")[2] == "PN"
+    assert qrpayload.verify(text, key).kind == "PN"  # a code nobody declared is not taken for a sheet
+    assert qrpayload.verify(text, key, {"PN": "evaluation_sheet"}).kind == "evaluation_sheet"
+    # a preview's code: well-formed, refused whatever keys the verifier holds
+    preview = qrpayload.sign_preview(v2, "XEM-TRUOC", "7", 2026)
+    assert qrpayload.parse(preview).kid == qrpayload.PREVIEW_KID
+    ring = qrpayload.Keyring([key, qrpayload.SigningKey(qrpayload.PREVIEW_KID, b"p" * 32)], "ABC")
+    with pytest.raises(qrpayload.InvalidPayloadError) as exc:
+        qrpayload.verify(preview, ring)
+    assert exc.value.code == "preview"
+    assert all(qrpayload.new_kid() != qrpayload.PREVIEW_KID for _ in range(2000))
 
 
 def test_docgen_errors_stay_docgen_errors():
@@ -92,7 +153,7 @@ def templates_copy(tmp_path, monkeypatch):
     """The shipped templates in a folder of their own, used by the service instead of templates/."""
     folder = tmp_path / "templates"
     folder.mkdir()
-    for p in TEMPLATES.glob("*.v1.*"):
+    for p in TEMPLATES.glob("*.v1.*"):  # as installed before version 2 of the sheet
         shutil.copy(p, folder / p.name)
     monkeypatch.setattr(templates_store, "TEMPLATES_DIR", folder)
     return folder
@@ -106,12 +167,13 @@ def _rows(sess) -> dict:
 def test_template_versions_and_printed_sheets_keep_their_hash(app, sess, orgs):
     templates_store.sync_builtin(sess, force=True)
     rows = _rows(sess)
-    assert rows[("evaluation_sheet", 1)].definition_hash == load(SHEET_DEF).hash
+    assert rows[("evaluation_sheet", 1)].definition_hash == load(SHEET_DEF).hash == V1_RELEASED_HASH
+    assert rows[("evaluation_sheet", 2)].definition_hash == load(SHEET_V2).hash
     assert rows[("introduction_letter", 1)].definition_hash == \
         load(TEMPLATES / "introduction_letter.v1.form.json").hash
     m = _member(sess, orgs, "exempt_meetings")
-    ev = ensure_sheet(sess, m, 2026)
-    assert (ev.variant, ev.template_version, ev.definition_hash) == ("exempt", 1, load(SHEET_DEF).hash)
+    ev = ensure_sheet(sess, m, 2026)  # new sheets are printed on version 2
+    assert (ev.variant, ev.template_version, ev.definition_hash) == ("exempt", 2, load(SHEET_V2).hash)
 
 
 def test_edited_released_version_is_refused_at_start_up(app, sess, templates_copy):
@@ -229,12 +291,12 @@ def test_review_of_an_older_version_shows_that_version(app, sess, orgs, make_use
 def test_uploaded_definition_must_be_an_object_and_gets_its_hash(app, sess, make_user):
     from service.errors import ServiceError
     admin = make_user("quantri")
-    data = (TEMPLATES / "evaluation_sheet.v1.docx").read_bytes()
+    data = (TEMPLATES / "evaluation_sheet.v2.docx").read_bytes()
     with pytest.raises(ServiceError) as exc:
         templates_store.upload_template(sess, admin, "evaluation_sheet", data, "moi.docx", [1, 2])
     assert exc.value.code == "invalid_definition" and "đối tượng JSON" in exc.value.message
-    assert sess.scalar(select(DocumentTemplate).where(DocumentTemplate.kind == "evaluation_sheet",
-                                                DocumentTemplate.version == 2)) is None
+    assert sess.scalar(select(DocumentTemplate).where(DocumentTemplate.version == 3)) is None
     row = templates_store.upload_template(sess, admin, "evaluation_sheet", data, "moi.docx")
     fd = templates_store.form_definition(row)
-    assert (row.version, fd.version, fd.template, row.definition_hash) == (2, 2, "moi.docx", fd.hash)
+    assert (row.version, fd.version, fd.template, row.definition_hash) == (3, 3, "moi.docx", fd.hash)
+    assert fd.kind_code == "ES" and fd.correction_hint == load(SHEET_V2).correction_hint

@@ -158,7 +158,12 @@ def test_sheets_printed_before_a_rotation_are_still_applied_and_unknown_keys_ref
     staff = login(make_user("thue", role="workplace_staff", organisation=orgs["tax"]))
     evs = [sess.query(Evaluation).filter_by(member_id=m.id).one() for m in members]
     ev0 = evs[0]
-    # printed before this version: no key id, signed with the key derived from the session secret
+    # printed before key ids, on version 1 of the sheet: no key id, signed with the key derived from the session secret
+    from forms.definition import load
+    from service.documents.templates_store import TEMPLATES_DIR
+    v1_template = TEMPLATES_DIR / "evaluation_sheet.v1.docx"
+    ev0.template_version, ev0.definition_hash = 1, load(TEMPLATES_DIR / "evaluation_sheet.v1.form.json").hash
+    sess.commit()
     legacy_text = qrpayload.sign("evaluation_sheet", 1, ev0.sheet_serial, members[0].id, YEAR, _old_sheet_key(app))
     before_kid = qrkeys.signing_key().kid
     assert app.test_cli_runner().invoke(args=["rotate-keys"]).exit_code == 0
@@ -168,7 +173,8 @@ def test_sheets_printed_before_a_rotation_are_still_applied_and_unknown_keys_ref
     assert qrpayload.parse(sources[1].qr_payload).kid == after.kid  # a new sheet has the new key id
     stranger = qrpayload.sign("evaluation_sheet", 1, evs[2].sheet_serial, members[2].id, YEAR,
                               SigningKey("QQQ", b"q" * 32))
-    old_img, old_truth = synthetic.make_page(sources[0], seed=3, level="light",
+    old_source = synthetic.render_sources([evaluation_data(ev0)], mark_key=after, template_path=v1_template)[0]
+    old_img, old_truth = synthetic.make_page(old_source, seed=3, level="light",
                                                fill_kw={"qr_payload": legacy_text, **CLEAN_MARKS})
     new_img, new_truth = synthetic.make_page(sources[1], seed=4, level="light", fill_kw=CLEAN_MARKS)
     bad_img, _ = synthetic.make_page(sources[2], seed=5, level="light",

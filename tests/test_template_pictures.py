@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.reference.render_samples import HERE, render_all
+from tests.reference.render_samples import HERE, SHEET_V2_OVER, pictures, render_pdfs
+from tests.support.wrap_check import bad_pieces, pieces, segments
 
 if not shutil.which("soffice") and os.environ.get("CI") != "true":
     pytest.skip(reason="LibreOffice (soffice) is not installed: scripts/install.sh installs it", allow_module_level=True)
@@ -26,13 +27,18 @@ def difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def rendered():
-    return render_all()
+def pdfs():
+    return render_pdfs()
+
+
+@pytest.fixture(scope="module")
+def rendered(pdfs):
+    return pictures(pdfs)
 
 
 @pytest.mark.parametrize("name", ["introduction_letter_v1", "introduction_letter", "introduction_letter_exempt",
-                                  "evaluation_sheet",
-                                  "evaluation_sheet_exempt"])
+                                  "evaluation_sheet", "evaluation_sheet_exempt", "evaluation_sheet_v2",
+                                  "evaluation_sheet_v2_exempt"])
 def test_template_matches_reference_picture(rendered, name):
     pages = rendered[name]
     references = sorted(HERE.glob(f"{name}-p*.png"))
@@ -94,3 +100,30 @@ def test_letter_v2_lines_never_leave_a_word_alone_and_fit_one_page():
 
 def test_the_lone_word_check_sees_a_lone_word():
     assert lone_lines("ĐẢNG ỦY BỆNH VIỆN ĐA KHOA\nTỈNH\n*\nHạ Long, ngày …… tháng …… năm\n……") == ["TỈNH", "……"]
+
+
+def test_sheet_v2_prints_its_date_line_on_one_line_and_balanced_headings(pdfs):
+    segs = segments(pdfs["evaluation_sheet_v2"])
+    texts = [s for _t, _x, s in segs]
+    # the issuing body's place, capitalised, with the year: on ONE line
+    assert "Hồng Hà, ngày …… tháng …… năm 2026" in texts
+    # headings that need two lines break into balanced lines: never a lone word, never a lone "……"
+    for heading in ("ĐẢNG BỘ BỆNH VIỆN ĐA KHOA TỈNH", "XÁC NHẬN CỦA ĐẢNG ỦY PHƯỜNG HỒNG HÀ",
+                    "Hồng Hà, ngày …… tháng …… năm 2026", "CHI BỘ TỔ DÂN PHỐ SỐ 12"):
+        got = pieces(segs, heading)
+        assert got, (heading, texts[:12])
+        assert not bad_pieces(got), (heading, got)
+    assert len(pieces(segs, "ĐẢNG BỘ BỆNH VIỆN ĐA KHOA TỈNH")) == 2
+    # the correction line under the instruction, the pre-filled absence, the secretary, a readable serial
+    assert any(t.startswith("(Muốn sửa: gạch chéo kín ô đã đánh dấu") for t in texts)
+    assert "- " + SHEET_V2_OVER["prefilled_remarks"][0] in " ".join(texts)
+    assert "Vũ Thị Lan" in texts and "2026-000123-1" in texts
+
+
+def test_the_wrap_check_sees_a_lone_word():
+    """What Word makes of a long heading in a narrow block, and what the check says of it."""
+    segs = [(10.0, 40.0, "ĐẢNG ỦY BỆNH VIỆN ĐA KHOA"), (26.0, 80.0, "TỈNH"), (10.0, 300.0, "Hạ Long, ngày …… tháng"),
+            (26.0, 330.0, "…… năm 2026")]
+    assert bad_pieces(pieces(segs, "ĐẢNG ỦY BỆNH VIỆN ĐA KHOA TỈNH")) == ["TỈNH"]
+    assert bad_pieces(pieces(segs, "Hạ Long, ngày …… tháng …… năm 2026")) == []
+    assert bad_pieces(["Hạ Long, ngày …… tháng", "……"]) == ["……"]

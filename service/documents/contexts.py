@@ -1,12 +1,15 @@
 """Registry records -> the plain data dicts docgen renders (keys as in the form definitions)."""
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from flask import current_app, has_app_context
+from sqlalchemy import extract, select
+from sqlalchemy.orm import Session, object_session
 
 from ..errors import ServiceError
-from ..models import Evaluation, Introduction, Member, Organisation
+from ..models import Attendance, Evaluation, Introduction, Meeting, Member, Organisation
 from ..text import clean, search_key
 
 WORKPLACE_COMMITTEE_KINDS = ("workplace_committee",)
@@ -76,12 +79,17 @@ def _place(*candidates: Optional[str]) -> str:
     return next((c for c in candidates if c), "")
 
 
-_PLACE_UNITS = ("thanh pho ", "tinh ", "phuong ", "xa ", "dac khu ", "thi tran ", "thi xa ", "quan ", "huyen ")
+# Unit words that start an administrative name ("phường Hồng Hà"); a document's place (địa danh) is the
+# name without them (HD 36: "Hồng Hà, ngày … tháng … năm …"), compared without diacritics.
+_PLACE_UNITS = ("thanh pho ", "tinh ", "phuong ", "xa ", "dac khu ", "thi tran ", "thi xa ", "quan ", "huyen ",
+                "tp. ", "tp ")
+_BODY_PREFIX = re.compile(r"^(đảng (ủy|uỷ|bộ)|chi (bộ|ủy|uỷ))\s+", re.IGNORECASE)
 
 
 def place_name(text: Optional[str]) -> str:
-    """The place name (địa danh) as a date line prints it: "thành phố hạ long" -> "Hạ Long"."""
-    text = clean(text or "")
+    """The place name (địa danh) as a date line prints it: "thành phố hạ long" -> "Hạ Long",
+    "Đảng ủy phường Hồng Hà" -> "Hồng Hà"."""
+    text = _BODY_PREFIX.sub("", clean(text or ""))
     key = search_key(text)
     for unit in _PLACE_UNITS:
         if key.startswith(unit) and len(key) > len(unit):
@@ -118,6 +126,39 @@ def missing_signer(member: Member) -> Optional[str]:
         return None
     return (f"{committee.name} chưa có họ tên bí thư (người ký): giấy giới thiệu sẽ in trống tên người ký. "
             "Nhập họ tên bí thư ở trang tổ chức đảng trước khi lập, hoặc ký và ghi tên bằng tay.")
+
+
+def sheet_place(ward: Organisation, cell: Organisation, member: Member) -> str:
+    """The issuing body's place: the ward's (or cell's) own place, else the ward's name without its unit word."""
+    return place_name(_place(ward.place, cell.place, ward.name, member.commune, member.province))
+
+
+PREFILLED_MAX_LINES = 3  # item 7 keeps at least one empty line for the cell's own remarks
+# a pre-filled line must stay ONE printed line ("- " + text, 13 pt italic, within the 165 mm text width)
+PREFILLED_LINE_MM, PREFILLED_LINE_PT = 158, 13
+
+
+def absence_remarks(sess: Session, member: Member, year: int) -> list[str]:
+    """Item 7's pre-filled lines: the meetings of the member's residence cell in ``year`` the member missed
+    (what counts as an absence everywhere: ``meetings.logic.year_absences``), each with whether it is
+    excused (only a request certified by the workplace committee excuses it) and the reason given
+    (at most :data:`PREFILLED_MAX_LINES` lines; the rest summed up)."""
+    if member.residence_cell_id is None or member.id is None:
+        return []
+    from docgen.textfit import shorten_to_width
+    from ..meetings.logic import year_absences
+    lines = []
+    for absence in year_absences(sess, year, [member.id]).get(member.id, []):
+        if absence.meeting.residence_cell_id != member.residence_cell_id:
+            continue
+        reason = " ".join(((absence.request.reason if absence.request else None) or (absence.attendance.note if absence.attendance else None) or "").split())
+        kind = "có lý do" if absence.excused else "không có lý do được xác nhận"
+        line = f"Vắng họp chi bộ ngày {absence.meeting.held_on:%d/%m/%Y} ({kind})" + (f": {reason}" if reason else "")
+        lines.append(shorten_to_width(line, PREFILLED_LINE_MM, PREFILLED_LINE_PT, italic=True))
+    if len(lines) > PREFILLED_MAX_LINES:
+        rest = len(lines) - (PREFILLED_MAX_LINES - 1)
+        lines = lines[:PREFILLED_MAX_LINES - 1] + [f"Vắng thêm {rest} buổi họp chi bộ khác trong năm {year}"]
+    return lines
 
 
 def introduction_data(intro: Introduction) -> dict:
@@ -157,7 +198,7 @@ def evaluation_data(ev: Evaluation) -> dict:
         "ward_party_body_name": party_body_name(ward.name),
         "ward_committee_name": ward.name,
         "residence_cell_name": cell.name,
-        "place": _place(ward.place, cell.place, member.commune, member.province),
+        "place": sheet_place(ward, cell, member),
         "year": ev.year,
         "member_full_name": member.full_name,
         "member_date_of_birth": member.date_of_birth,
@@ -169,4 +210,5 @@ def evaluation_data(ev: Evaluation) -> dict:
         "member_id": str(member.id),
         "cell_secretary_name": cell.secretary_name or "",
         "qr_link_base": current_app.config.get("QR_LINK_BASE", "") if has_app_context() else "",
+        "prefilled_remarks": absence_remarks(sess, member, ev.year) if (sess := object_session(member)) else [],
     }

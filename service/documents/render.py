@@ -5,12 +5,14 @@ from typing import Union
 
 import docgen
 from docgen.pdf import convert_to_pdf
+from docgen.preview import watermark
+from forms import qrpayload
 from sqlalchemy.orm import Session
 
 from ..errors import ServiceError
 from ..models import Evaluation, Introduction
 from .contexts import evaluation_data, introduction_data
-from .templates_store import renderer, template_version
+from .templates_store import form_definition, renderer, template_version
 
 Record = Union[Introduction, Evaluation]
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -33,6 +35,32 @@ def render_record(sess: Session, record: Record) -> bytes:
         code = exc.code if exc.code in ("template_limit", "template_forbidden") else "render_failed"
         raise ServiceError(code, f"Không tạo được văn bản cho đảng viên {member}: {exc.message_vi}.",
                            {"member_id": record.member_id, "member": member})
+
+
+PREVIEW_SERIAL = "XEM-TRUOC"  # the sheet serial inside a preview's (never valid) QR
+
+
+def render_preview(sess: Session, record: Record) -> bytes:
+    """The .docx of a preview: "BẢN XEM TRƯỚC" across the page, a QR that never verifies (signed under
+    the reserved preview key id) and, for a record not issued yet, a gap instead of its number."""
+    kind, data = record_data(record)
+    row = template_version(sess, kind, record.template_version or 1)
+    fd = form_definition(row)
+    data["preview"] = True
+    if isinstance(record, Introduction) and record.id is None:
+        data["letter_number"] = None
+    if isinstance(record, Evaluation) and record.id is None:
+        data["sheet_serial"] = None
+    if fd.marks.qr:
+        data["qr_payload"] = qrpayload.sign_preview(fd, PREVIEW_SERIAL, record.member_id or record.member.id,
+                                                    record.year)
+    try:
+        docx = renderer(sess, row).render(data)
+    except docgen.DocgenError as exc:
+        member = record.member.full_name
+        raise ServiceError("render_failed", f"Không tạo được bản xem trước cho đảng viên {member}: "
+                           f"{exc.message_vi}.", {"member_id": record.member_id, "member": member})
+    return watermark(docx)
 
 
 def to_pdf(name: str, docx: bytes) -> bytes:

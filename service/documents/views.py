@@ -16,7 +16,7 @@ from ..auth import current
 from ..errors import ServiceError
 from ..members.fields import ValueProblem, parse_date
 from . import bulk, letters, sheets
-from .render import DOCX_MIME, file_name, render_record, to_pdf
+from .render import DOCX_MIME, file_name, render_preview, render_record, to_pdf
 from .templates_store import (KIND_LABELS, active_template, set_template_active, sync_builtin,
                                          upload_template)
 from ..models import DocumentTemplate, Evaluation, Introduction
@@ -31,8 +31,8 @@ def require_issue(sess, user, member) -> None:
     require_write(sess, user, member, message="Chỉ đảng ủy nơi công tác của đảng viên được lập văn bản này.")
 
 
-def send_record(sess, record, fmt: str):
-    docx = render_record(sess, record)
+def send_record(sess, record, fmt: str, *, preview: bool = False):
+    docx = render_preview(sess, record) if preview else render_record(sess, record)
     if fmt == "pdf":
         return send_file(io.BytesIO(to_pdf(file_name(record, "docx"), docx)), mimetype="application/pdf",
                          download_name=file_name(record, "pdf"), as_attachment=False)
@@ -105,7 +105,7 @@ def preview():
             member=member, year=year, sheet_serial=f"{year}-{member.id:06d}-0",
             variant=sheets.sheet_variant(member), template_version=active_template(sess, "evaluation_sheet").version)
     try:
-        return send_record(sess, record, query.format or "png")
+        return send_record(sess, record, query.format or "png", preview=True)
     finally:
         sess.rollback()  # a draft is never saved
 

@@ -41,8 +41,11 @@ def _variants(definition: FormDefinition) -> list[str]:
 
 
 def _layout(definition: FormDefinition, variant: str, render) -> dict:
+    # the shortest content: every printed line of the sample fits on one line, so on a real sheet whose
+    # longer names or address wrap the items only move down (the reader searches downward shifts)
     data = samples.evaluation_sheet(1, variant=variant, year=dt.date.today().year, sheet_serial="2000-000001-1",
-                                    member_id="1")
+                                    member_id="1", workplace_cell_name="Chi bộ A", workplace_committee_name="Đảng ủy A",
+                                    residence_address="Số 1")
     pdf = convert_to_pdf([("layout.docx", render(data))])[0]
     return ocr.build_layout(definition, pdf, variant=variant).to_dict()
 

@@ -183,7 +183,7 @@ def test_two_ticked_and_none_ticked_are_unsure(standard, layouts):
 def test_exempt_variant_detected(exempt, layouts):
     img, truth = syn.make_page(exempt, 100, "medium", degrade_kw=dict(orientation=0))
     r = read(img, layouts, want_images=False, ocr_name=False)
-    assert r.layout_key == ("evaluation_sheet", 1, "exempt")
+    assert r.layout_key == ("evaluation_sheet", 2, "exempt") == exempt.layout.key
     assert set(r.answers) == {it.key for it in exempt.layout.choice_items()}
     assert_answers(r, truth)
 

@@ -308,7 +308,7 @@ def replace_qr(img: np.ndarray, source: SheetSource, payload: str) -> None:
     """Paste a QR of ``payload`` over the sheet's QR picture (same size and quiet zone)."""
     from docgen import marks as dmarks
     x, y, w, h = source.box_px(source.layout.qr)
-    png = dmarks.qr_png(payload, scale=8, border=4)
+    png = dmarks.qr_png(payload, scale=8, border=source.layout.qr_quiet_modules)
     q = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
     q = cv2.resize(q, (int(round(w)), int(round(h))), interpolation=cv2.INTER_AREA)
     x0, y0 = int(round(x)), int(round(y))
@@ -342,13 +342,13 @@ def fill(source: SheetSource, seed: int, *, answers: dict | None = None, styles:
     if member_id is not None:
         rec = source.record
         payload = qrpayload.sign(lay.kind, lay.version, rec["sheet_serial"], member_id,
-                                 int(rec["year"]), mark_key)
+                                 int(rec["year"]), mark_key, kind_code=lay.kind_code)
     if qr_payload is not None:
         payload = qr_payload
     if payload != source.qr_payload:
         replace_qr(img, source, payload)
     from ocr.qr import parse_unverified
-    pu = parse_unverified(payload) or {}
+    pu = parse_unverified(payload, {lay.kind_code: lay.kind}) or {}
     truth["member_id"] = pu.get("member_id")
     truth["qr_payload"] = payload
     colour = _pen(rng)
