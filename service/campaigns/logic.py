@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..errors import NotFound, ServiceError
-from ..models import (Campaign, CampaignReminder, CampaignSheet, CellContact, Evaluation, Member, Organisation,
+from ..models import (Campaign, CampaignReminder, CampaignSheet, CellContact, Evaluation, Member, Organisation, ScanPage,
                       TitledState, User, utcnow)
 from ..permissions import require_write, subtree_ids, visible_org_ids
 from ..text import checked_text
@@ -221,12 +221,24 @@ def _live_sheets(sess: Session, member_ids: list[int], year: int) -> dict[int, E
     return out
 
 
+def _answered_online(sess: Session, page_ids: list[int]) -> set[int]:
+    """Those of the pages that are answers typed online by the cell (service.digital), not scans."""
+    out: set[int] = set()
+    for i in range(0, len(page_ids), 500):
+        for page_id, reading in sess.execute(select(ScanPage.id, ScanPage.reading)
+                                             .where(ScanPage.id.in_(page_ids[i:i + 500]))):
+            if (reading or {}).get("source") == "digital":
+                out.add(page_id)
+    return out
+
+
 def sheet_rows(sess: Session, campaign: Campaign, today: Optional[dt.date] = None) -> list[SheetRow]:
     """Every sheet of the campaign with its state, dates and return method."""
     today = today or dt.date.today()
     sheets = list(sess.scalars(select(CampaignSheet).where(CampaignSheet.campaign_id == campaign.id)
                                .options(selectinload(CampaignSheet.member).selectinload(Member.residence_cell))))
     evs = _live_sheets(sess, [s.member_id for s in sheets], campaign.year)
+    online = _answered_online(sess, [ev.source_page_id for ev in evs.values() if ev.source_page_id])
     wards: dict[Optional[int], Optional[Organisation]] = {}
     rows = []
     for s in sheets:
@@ -237,7 +249,8 @@ def sheet_rows(sess: Session, campaign: Campaign, today: Optional[dt.date] = Non
         ward = wards.get(cell.id) if cell is not None else None
         applied = ev is not None and ev.status == "returned" and bool(ev.answers)
         pending = ev is not None and ev.remarks_status == "pending"
-        method = "scan" if ev is not None and ev.status == "returned" and ev.source_page_id else s.received_via
+        method = (("digital" if ev.source_page_id in online else "scan")
+                  if ev is not None and ev.status == "returned" and ev.source_page_id else s.received_via)
         returned_on = (ev.returned_on if ev is not None and ev.status == "returned" else None) or s.received_on
         if ev is None:
             state = SheetState.NOT_GENERATED
@@ -368,7 +381,7 @@ def record_by_hand(sess: Session, user: User, campaign: Campaign, member_id: int
                    source: str = "ui") -> CampaignSheet:
     """A sheet returned by hand (or digitally): with its answers, it is applied to the evaluation
     (items checked against the sheet's own form); without, the paper is recorded as received."""
-    from ..scans.decide import _check_answers, items_of
+    from ..scans.decide import check_answers, items_of
     sheet = sess.scalar(select(CampaignSheet).where(CampaignSheet.campaign_id == campaign.id,
                                                     CampaignSheet.member_id == member_id))
     if sheet is None:
@@ -387,7 +400,7 @@ def record_by_hand(sess: Session, user: User, campaign: Campaign, member_id: int
                                                "cập nhật trước đó; muốn sửa hãy hoàn tác bản đã cập nhật.", status=409)
     remarks = checked_text(other_remarks or "", 2000, "Nhận xét khác", field="other_remarks") or ""
     if answers:
-        clean = _check_answers(sess, ev, answers)
+        clean = check_answers(sess, ev, answers)
         valid_items = {i.key for i in items_of(sess, ev)}
         unknown = sorted(set(answers) - valid_items)
         if unknown:
