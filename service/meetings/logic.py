@@ -11,7 +11,7 @@ from ..errors import ServiceError
 from ..members.fields import ValueProblem, parse_date
 from ..models import ATTENDANCE, Attendance, Meeting, Member, Organisation, User
 from ..permissions import can_write, require_write, scope_members, subtree_ids
-from ..text import checked_text
+from ..text import checked_text, vi_sorted_names
 
 
 def cells_for(sess: Session, user: User) -> list[Organisation]:
@@ -20,7 +20,7 @@ def cells_for(sess: Session, user: User) -> list[Organisation]:
         stmt = stmt.where(Organisation.id.in_(subtree_ids(sess, user.organisation_id)))
     elif user.role != "admin":
         return []
-    return list(sess.scalars(stmt))
+    return vi_sorted_names(sess.scalars(stmt))
 
 
 def can_record(sess: Session, user: User, cell_id: int) -> bool:
@@ -52,7 +52,7 @@ def create_meeting(sess: Session, user: User, cell_id: int, held_on: str, title:
 def attendees(sess: Session, meeting: Meeting) -> list[Member]:
     return list(sess.scalars(select(Member).where(Member.residence_cell_id == meeting.residence_cell_id,
                                                   Member.status.in_(("active", "exempt_meetings")))
-                             .order_by(Member.search_name)))
+                             .order_by(Member.sort_name, Member.id)))
 
 
 def record_attendance(sess: Session, user: User, meeting: Meeting, marks: dict[int, tuple[str, str]]) -> int:
@@ -82,7 +82,7 @@ def unexcused_absences(sess: Session, user: User, year: int, member_id: Optional
     stmt = (select(Member, func.count(Attendance.id)).join(Attendance, Attendance.member_id == Member.id)
             .join(Meeting, Meeting.id == Attendance.meeting_id)
             .where(Attendance.status == "absent", extract("year", Meeting.held_on) == year)
-            .group_by(Member.id).order_by(Member.search_name))
+            .group_by(Member.id).order_by(Member.sort_name, Member.id))
     if member_id is not None:
         stmt = stmt.where(Member.id == member_id)
     stmt = scope_members(sess, user, stmt)

@@ -14,7 +14,7 @@ from ..models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
 from ..permissions import require_write, scope_members, subtree_ids, visible_org_ids
 from .fields import (DATE_FIELDS as MEMBER_DATE_FIELDS, MEMBER_LABELS, ValueProblem, canonical_card,
                             card_spellings, parse_date)
-from ..text import CONTROL_CHARS, clean, search_key, text_problem
+from ..text import CONTROL_CHARS, clean, search_key, text_problem, vi_sorted_names
 
 # Editable member fields, with the Vietnamese label a user reads (one vocabulary: member_fields).
 FIELD_LABELS = MEMBER_LABELS
@@ -66,13 +66,13 @@ def member_query(sess: Session, user: User, f: MemberFilters):
 def list_members(sess: Session, user: User, f: MemberFilters) -> tuple[list[Member], int]:
     stmt = member_query(sess, user, f)
     total = sess.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = list(sess.scalars(stmt.order_by(Member.search_name, Member.id)
+    items = list(sess.scalars(stmt.order_by(Member.sort_name, Member.id)
                               .offset((f.page - 1) * f.per_page).limit(f.per_page)))
     return items, total or 0
 
 
 def all_members(sess: Session, user: User, f: MemberFilters) -> list[Member]:
-    return list(sess.scalars(member_query(sess, user, f).order_by(Member.search_name, Member.id)))
+    return list(sess.scalars(member_query(sess, user, f).order_by(Member.sort_name, Member.id)))
 
 
 def organisations_for(sess: Session, user: User, kinds: tuple[str, ...]) -> list[Organisation]:
@@ -82,7 +82,7 @@ def organisations_for(sess: Session, user: User, kinds: tuple[str, ...]) -> list
         stmt = stmt.where(or_(Organisation.id.in_(ids), Organisation.kind.in_(("ward_committee", "residence_cell"))))
     elif ids is not None:
         stmt = stmt.where(Organisation.id.in_(ids))
-    return list(sess.scalars(stmt))
+    return vi_sorted_names(sess.scalars(stmt))
 
 
 def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dict[str, Any]:

@@ -87,8 +87,11 @@ def test_upload_review_correct_apply_undo(live_server, page, tmp_path, monkeypat
     # Undo brings back the sheet as it was.
     page.goto(review_url)
     assert page.get_attribute("#page-status", "data-status") == "applied"
+    dialogs: list[str] = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
     page.click("#undo")
     page.wait_for_selector("#page-status[data-status=review]")
     with app.app_context():
         ev = db.session().get(Evaluation, ev_id)
         assert ev.status == "issued" and ev.answers is None
+    assert dialogs and "trở lại như trước" in dialogs[0]  # undo asked first, saying what happens
