@@ -41,7 +41,19 @@ def vn_time(value, fmt: str = "%d/%m/%Y %H:%M") -> str:
     return value.astimezone(VIETNAM).strftime(fmt)
 
 
+def iso_date(value) -> str:
+    """A typed date (d/m/yyyy, d-m-yyyy, yyyy-mm-dd: members.fields.parse_date) as the yyyy-mm-dd value of
+    ``<input type=date>``; "" when it is not a date (the form then shows the text as typed)."""
+    from .members.fields import ValueProblem, parse_date
+    try:
+        day = parse_date(value)
+    except ValueProblem:
+        return ""
+    return day.isoformat() if day else ""
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(iso_date, "iso_date")
     app.add_template_filter(display_value, "vi")
     app.add_template_filter(vn_time, "vn_time")
     from .text import vi_name_key

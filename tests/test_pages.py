@@ -69,3 +69,23 @@ def test_review_screen_names_items_and_states_in_vietnamese(app, sess, sources, 
     assert len(re.findall(r'<option value="(\d+)"', everyone)) == len(members)
     # reject and undo ask first and say what will happen
     assert re.search(r'id="reject-form" data-confirm="Loại trang #\d+\? Trang sẽ không được dùng', html)
+
+
+def test_member_form_keeps_what_was_typed_and_accepts_every_date_spelling(app, sess, orgs, login, make_user):
+    client = login(make_user("quantri"))
+    typed = {"full_name": "Đặng Thị Hồng", "card_number": "93001", "date_of_birth": "31/02/1985",
+             "admission_date": "2010-05-19", "phone": "0912 345 678", "house": "Số 12 Trần Phú",
+             "residence_cell_id": str(orgs["cell1"].id), "status": "active", "notes": "Chuyển về từ Hà Nội"}
+    resp = client.post("/members/new", data=typed)
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert sess.query(Member).filter_by(card_number="93001").count() == 0  # nothing recorded
+    for value in ("Đặng Thị Hồng", "93001", "31/02/1985", "0912 345 678", "Số 12 Trần Phú", "Chuyển về từ Hà Nội"):
+        assert value in page, value
+    assert '<input type="date" name="admission_date" value="2010-05-19">' in page  # the picker keeps its date
+    assert f'<option value="{orgs["cell1"].id}" selected' in page
+    # d-m-yyyy typed, and the picker's yyyy-mm-dd, are both dates
+    resp = client.post("/members/new", data={**typed, "date_of_birth": "2-9-1985"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    m = sess.query(Member).filter_by(card_number="93001").one()
+    assert m.date_of_birth == dt.date(1985, 9, 2) and m.admission_date == dt.date(2010, 5, 19)

@@ -138,8 +138,9 @@ def introduction_received(intro_id: int):
         day = parse_date(request.form.get("received_on", ""))
     except ValueProblem:
         day = None
-    if day is None:
-        raise ServiceError("invalid_date", "Ngày tiếp nhận không hợp lệ (dd/mm/yyyy).")
+    if day is None:  # the page keeps the member's page; nothing is recorded
+        flash("Ngày tiếp nhận không hợp lệ: nhập ngày/tháng/năm (ví dụ 02/09/2026) hoặc chọn trên lịch.", "error")
+        return redirect(url_for("members.detail", member_id=intro.member_id))
     letters.mark_received(sess, user, intro, day)
     flash("Đã ghi nhận nơi cư trú tiếp nhận.", "success")
     return redirect(url_for("members.detail", member_id=intro.member_id))
