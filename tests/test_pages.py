@@ -89,3 +89,32 @@ def test_member_form_keeps_what_was_typed_and_accepts_every_date_spelling(app, s
     assert resp.status_code == 302, resp.get_data(as_text=True)
     m = sess.query(Member).filter_by(card_number="93001").one()
     assert m.date_of_birth == dt.date(1985, 9, 2) and m.admission_date == dt.date(2010, 5, 19)
+
+
+def test_bulk_generation_by_name_or_card_shows_the_count_before_starting(app, sess, orgs, login, make_user):
+    from service.models import Job
+    for i, (name, card) in enumerate([("Hoàng Văn Bình", "01.000101"), ("Hoàng Văn Bình", "01.000102"),
+                                      ("Ngô Thị Lan", "01.000103"), ("Trịnh Minh Châu", "01.000104")]):
+        m = Member(card_number=card, residence_cell_id=orgs["cell1"].id, workplace_org_id=orgs["tax_cell"].id,
+                   status="active", date_of_birth=dt.date(1980 + i, 1, 2))
+        m.set_name(name)
+        sess.add(m)
+    sess.commit()
+    client = login(make_user("quantri"))
+    page = client.get("/documents/").get_data(as_text=True)
+    # the committee, then its cells
+    assert page.index("Đảng ủy Cục Thuế tỉnh</option>") < page.index("Chi bộ Phòng Kiểm tra</option>")
+    form = {"kind": "evaluation_sheet", "year": "2026", "outputs": "zip", "members": "Hoàng Văn Bình\nngo thi lan"}
+    # a name two people share: both are shown with their card numbers, nothing starts, the text stays
+    page = client.post("/documents/", data={**form, "step": "start"}).get_data(as_text=True)
+    assert "«Hoàng Văn Bình»: có 2 người cùng họ tên (số thẻ 01.000101" in page and "01.000102" in page
+    assert "Hoàng Văn Bình\nngo thi lan</textarea>" in page and sess.query(Job).count() == 0
+    # names and card numbers: the count first, then the start
+    form["members"] = "01.000102\nngo thi lan"
+    page = client.post("/documents/", data={**form, "step": "count"}).get_data(as_text=True)
+    assert "Sẽ lập 2 phiếu nhận xét đảng viên nơi cư trú năm 2026 cho 2 đảng viên" in page
+    assert 'id="bulk-start"' in page and sess.query(Job).count() == 0
+    resp = client.post("/documents/", data={**form, "step": "start"})
+    assert resp.status_code == 302
+    job = sess.query(Job).one()
+    assert job.progress_total == 2
