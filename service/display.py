@@ -54,6 +54,8 @@ def iso_date(value) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(iso_date, "iso_date")
+    from .text import join_clauses
+    app.add_template_filter(join_clauses, "clauses")
     app.add_template_filter(display_value, "vi")
     app.add_template_filter(vn_time, "vn_time")
     from .text import vi_name_key

@@ -116,3 +116,9 @@ def vi_sort_string(full_name: object) -> str:
 def vi_sorted_names(rows, key=lambda row: row.name):
     """Organisations and other named things in Vietnamese dictionary order of ``key(row)``."""
     return sorted(rows, key=lambda row: vi_collation_key(key(row) or ""))
+
+
+def join_clauses(parts, sep: str = "; ") -> str:
+    """Messages joined into one sentence: "A; B; C." (no ".;" where a part ended with its own full stop)."""
+    clauses = [clean(p).rstrip(" .;") for p in parts if clean(p).rstrip(" .;")]
+    return sep.join(clauses) + ("." if clauses else "")

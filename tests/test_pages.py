@@ -118,3 +118,22 @@ def test_bulk_generation_by_name_or_card_shows_the_count_before_starting(app, se
     assert resp.status_code == 302
     job = sess.query(Job).one()
     assert job.progress_total == 2
+
+
+def test_receipt_slip_under_review_takes_the_date_written_on_it(app, sess, members, staff):
+    from service.documents.render import render_record, to_pdf
+    from service.models import Introduction
+    intro_id = staff.post(f"/api/members/{members[0].id}/introductions").get_json()["id"]
+    intro = sess.get(Introduction, intro_id)
+    pdf = to_pdf("giay.docx", render_record(sess, intro))
+    page = upload(staff, [("phieu-bao.pdf", pdf)], auto="0")["pages"][0]
+    assert page["kind"] == "introduction_receipt" and page["status"] == "review", page
+    html = staff.get(f"/scans/pages/{page['id']}").get_data(as_text=True)
+    assert 'name="received_on"' in html and "Ngày tiếp nhận ghi trên phiếu báo" in html
+    bad = staff.post(f"/scans/pages/{page['id']}/apply", data={"received_on": "31/02/2026"}, follow_redirects=True)
+    assert "Ngày tiếp nhận ghi trên phiếu báo không hợp lệ" in bad.get_data(as_text=True)
+    sess.refresh(intro)
+    assert intro.received_on is None  # nothing recorded
+    staff.post(f"/scans/pages/{page['id']}/apply", data={"received_on": "2026-11-20"})
+    sess.refresh(intro)
+    assert intro.received_on == dt.date(2026, 11, 20)

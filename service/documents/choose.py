@@ -12,7 +12,7 @@ from ..errors import ServiceError
 from ..members.fields import ValueProblem, card_spellings, parse_card
 from ..models import Member, Organisation, User
 from ..permissions import scope_members
-from ..text import clean, search_key, vi_collation_key
+from ..text import clean, join_clauses, search_key, vi_collation_key
 
 _SPLIT = re.compile(r"[\n;,]+")
 
@@ -55,7 +55,7 @@ def members_named(sess: Session, user: User, text: str) -> list[int]:
         elif found[0].id not in ids:
             ids.append(found[0].id)
     if problems:
-        raise ServiceError("unknown_members", "Không xác định được đảng viên: " + "; ".join(problems) + ".",
+        raise ServiceError("unknown_members", "Không xác định được đảng viên: " + join_clauses(problems),
                            {"field": "members"})
     return ids
 

@@ -14,7 +14,7 @@ from ..models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
 from ..permissions import require_write, scope_members, subtree_ids, visible_org_ids
 from .fields import (DATE_FIELDS as MEMBER_DATE_FIELDS, MEMBER_LABELS, ValueProblem, canonical_card,
                             card_spellings, parse_date)
-from ..text import CONTROL_CHARS, clean, search_key, text_problem, vi_sorted_names
+from ..text import CONTROL_CHARS, clean, join_clauses, search_key, text_problem, vi_sorted_names
 
 # Editable member fields, with the Vietnamese label a user reads (one vocabulary: member_fields).
 FIELD_LABELS = MEMBER_LABELS
@@ -140,7 +140,7 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
     if not partial and not values.get("card_number"):
         errors["card_number"] = "Số thẻ đảng viên không được để trống."
     if errors:
-        raise ServiceError("invalid_member", "Dữ liệu đảng viên không hợp lệ: " + "; ".join(errors.values()), errors)
+        raise ServiceError("invalid_member", "Dữ liệu đảng viên không hợp lệ: " + join_clauses(errors.values()), errors)
     return values
 
 

@@ -11,6 +11,7 @@ from .. import db, storage
 from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
+from ..members.fields import ValueProblem, parse_date
 from ..text import vi_sorted
 from ..models import Evaluation, Member, ScanBatch, ScanFile, ScanPage, ScanPageStatus
 from ..permissions import scope_members
@@ -18,6 +19,7 @@ from . import intake
 from .access import can_decide, get_batch, get_page, page_to_decide, visible_pages
 from .decide import apply_page, items_for_page, reject_page, sheet_of, undo_page
 from . import review_text
+from .policy import slip_warnings
 
 bp = Blueprint("scans", __name__, url_prefix="/scans")
 OPEN = ("review", "conflict")
@@ -91,7 +93,9 @@ def page(page_id: int):
     fields = [{**f, "label": review_text.field_label(f.get("name", ""), items),
                "shown": review_text.field_value(f, items)} for f in reading.get("fields") or []]
     return render_template("scans/page.html", p=p, r=reading, ev=ev, items=items, fields=fields,
-                           problem_lines=review_text.problem_lines(p.problems, items, reading), show_all=show_all,
+                           problem_lines=review_text.problem_lines(
+                               slip_warnings(p.problems) if p.kind == "introduction_receipt" else p.problems, items, reading),
+                           show_all=show_all,
                            answers=answers, candidates=candidates, can_decide=can_decide(sess, user, p),
                            statuses={s.value: s.title for s in ScanPageStatus}, doubt_items={pr["item"] for pr in doubts},
                            doubt_boxes={b for pr in doubts for b in pr.get("boxes") or []})
@@ -132,8 +136,15 @@ def form_answers(form) -> dict:
 def apply(page_id: int):
     sess, user, p = _decide(page_id)
     try:
+        received_on = None
+        if request.form.get("received_on"):
+            try:
+                received_on = parse_date(request.form["received_on"])
+            except ValueProblem:
+                raise ServiceError("invalid_date", "Ngày tiếp nhận ghi trên phiếu báo không hợp lệ: nhập ngày/tháng/năm "
+                                                   "hoặc chọn trên lịch.", {"field": "received_on"})
         apply_page(sess, p, user, form_answers(request.form), request.form.get("other_remarks"),
-                   int_arg(request.form, "member_id"), year_arg(request.form))
+                   int_arg(request.form, "member_id"), year_arg(request.form), received_on=received_on)
     except ServiceError as err:
         sess.rollback()
         if err.status in (403, 404):
