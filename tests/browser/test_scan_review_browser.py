@@ -70,6 +70,10 @@ def test_upload_review_correct_apply_undo(live_server, page, tmp_path, monkeypat
     assert page.get_attribute("#page-status", "data-status") == "review"
     review_url = page.url
     page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+    # in Vietnamese only, the doubtful item named: no keys, box states or True/None
+    from tests.browser.page_checks import english_words
+    assert english_words(page) == []
+    assert page.locator(f".problem:has-text('Mục {unsure_item.number} ({unsure_item.label}): có hai ô được đánh dấu')").count() == 1
 
     # Correct the unsure item from the keyboard-friendly form and apply.
     chosen = unsure_item.options[1].key
