@@ -83,6 +83,9 @@ def test_member_form_keeps_what_was_typed_and_accepts_every_date_spelling(app, s
     for value in ("Đặng Thị Hồng", "93001", "31/02/1985", "0912 345 678", "Số 12 Trần Phú", "Chuyển về từ Hà Nội"):
         assert value in page, value
     assert '<input type="date" name="admission_date" value="2010-05-19">' in page  # the picker keeps its date
+    two = client.post("/members/new", data={**typed, "full_name": "", "gender": "nam"}).get_data(as_text=True)
+    message = re.search(r'<div class="flash error"[^>]*>([^<]+)</div>', two).group(1)
+    assert message.count(";") >= 1 and ".;" not in message and message.endswith(".")  # one sentence, two faults
     assert f'<option value="{orgs["cell1"].id}" selected' in page
     # d-m-yyyy typed, and the picker's yyyy-mm-dd, are both dates
     resp = client.post("/members/new", data={**typed, "date_of_birth": "2-9-1985"})

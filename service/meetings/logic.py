@@ -39,7 +39,7 @@ def create_meeting(sess: Session, user: User, cell_id: int, held_on: str, title:
     except ValueProblem:
         day = None
     if day is None:
-        raise ServiceError("invalid_date", f"Ngày sinh hoạt không hợp lệ: {held_on} (dd/mm/yyyy).")
+        raise ServiceError("invalid_date", f"Ngày sinh hoạt không hợp lệ: {held_on} (ghi ngày/tháng/năm, ví dụ 02/09/2026, hoặc chọn trên lịch).")
     meeting = Meeting(residence_cell_id=cell_id, held_on=day,
                       title=checked_text(title, 255, "Tiêu đề buổi sinh hoạt", field="title") or None)
     sess.add(meeting)

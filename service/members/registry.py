@@ -110,7 +110,7 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
             except ValueProblem:
                 parsed = None
             if parsed is None:
-                errors[field] = f"{label} không hợp lệ: {text} (định dạng dd/mm/yyyy)"
+                errors[field] = f"{label} không hợp lệ: {text} (ghi ngày/tháng/năm, ví dụ 02/09/1985, hoặc chọn trên lịch)"
             else:
                 values[field] = parsed
         elif field in ORG_FIELDS:
