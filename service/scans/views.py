@@ -85,7 +85,8 @@ def page(page_id: int):
     stmt = scope_members(sess, user, select(Member))
     if not show_all:
         stmt = stmt.where(Member.id == p.member_id)
-    candidates = vi_sorted(sess.scalars(stmt.limit(3000)).all(), key=lambda m: m.full_name)
+    candidates = vi_sorted(sess.scalars(stmt.order_by(Member.sort_name, Member.id).limit(3000)).all(),
+                           key=lambda m: m.full_name)
     answers = (p.applied_values or {}).get("answers") or (p.reading or {}).get("answers") or {}
     doubts = [pr for pr in p.problems or [] if pr.get("item")]
     items = items_for_page(sess, p, ev)
