@@ -36,4 +36,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[test]"
+# axe-core for the accessibility pass of the browser tests (version pinned in tests/browser/axe/package.json)
+if command -v npm >/dev/null 2>&1; then
+  npm install --prefix tests/browser/axe --no-audit --no-fund --silent >/dev/null
+else
+  echo "npm not found: the accessibility pass of the browser tests will be skipped (apt-get install npm)" >&2
+fi
 echo "noicutru and its dependencies are installed in .venv"

@@ -11,7 +11,7 @@ FEATURES_WITH_JOBS = ("importing", "documents", "scans")
 # the pages of each feature: module with a blueprint ``bp`` (the JSON API is registered by service.api)
 PAGE_MODULES = ("web", "members.views", "organisations.views", "importing.views", "jobs.views", "users.views",
                 "documents.views", "scans.views", "scans.transcriptions", "meetings.views", "users.account",
-                "digital.views", "reports.views", "campaigns.views")
+                "digital.views", "reports.views", "campaigns.views", "guide")
 
 
 def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
@@ -43,6 +43,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     for name in PAGE_MODULES:
         app.register_blueprint(importlib.import_module(f"{__name__}.{name}").bp)
-    from . import api, display
+    from . import api, display, guide
     api.register(app)
     display.init_app(app)
+    guide.init_app(app)

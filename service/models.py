@@ -11,7 +11,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base
-from .text import search_key
+from .text import search_key, vi_sort_string
 
 
 def utcnow() -> dt.datetime:
@@ -137,6 +137,8 @@ class Member(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(200))
     search_name: Mapped[str] = mapped_column(String(200), index=True)
+    # Vietnamese order (given name, then family name; text.vi_sort_string): lists sort on it in SQL
+    sort_name: Mapped[Optional[str]] = mapped_column(String(255), index=True)
     date_of_birth: Mapped[Optional[dt.date]] = mapped_column(Date)
     gender: Mapped[Optional[str]] = mapped_column(String(10))
     card_number: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
@@ -172,6 +174,7 @@ class Member(Base):
     def set_name(self, name: str) -> None:
         self.full_name = name
         self.search_name = search_key(name)
+        self.sort_name = vi_sort_string(name)
 
     def snapshot(self) -> dict[str, Any]:
         out = {}

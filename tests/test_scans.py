@@ -182,7 +182,7 @@ def test_returned_receipt_slip_marks_the_introduction_received(app, sess, member
     intro = sess.get(Introduction, intro_id)
     pdf = to_pdf("giay.docx", render_record(sess, intro))  # the whole letter, slip included, scanned back
     page = upload(staff, [("phan-cuong.pdf", pdf)])["pages"][0]
-    assert page["kind"] == "introduction_receipt" and page["status"] == "applied", page
+    assert page["kind"] == "introduction_receipt" and page["status"] == "applied", page["problems"]
     sess.refresh(intro)
     assert intro.received_on == dt.date.today()
     html = staff.get(f"/members/{members[0].id}").get_data(as_text=True)

@@ -42,7 +42,7 @@ ZIP_MIME = "application/zip"
 
 def resolve_selection(sess: Session, user: User, selection: dict[str, Any]) -> list[int]:
     """Member ids of a selection, within what the user may see, in packet order (cell, then name)."""
-    stmt = scope_members(sess, user, select(Member.id, Member.residence_cell_id, Member.search_name))
+    stmt = scope_members(sess, user, select(Member.id, Member.residence_cell_id, Member.sort_name))
     if selection.get("member_ids"):
         stmt = stmt.where(Member.id.in_([int(i) for i in selection["member_ids"]]))
     if selection.get("workplace_org_id"):
@@ -53,7 +53,7 @@ def resolve_selection(sess: Session, user: User, selection: dict[str, Any]) -> l
         stmt = stmt.where(Member.residence_cell_id.in_(subtree_ids(sess, int(selection["ward_id"]))))
     stmt = stmt.where(Member.status.in_(("active", "exempt_meetings")))
     rows = sess.execute(stmt).all()
-    rows.sort(key=lambda r: (r.residence_cell_id or 0, r.search_name, r.id))
+    rows.sort(key=lambda r: (r.residence_cell_id or 0, r.sort_name or "", r.id))
     return [r.id for r in rows]
 
 

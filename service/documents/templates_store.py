@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit, db, qrkeys, safe_files, storage
 from ..errors import NotFound, ServiceError
+from ..text import join_clauses
 from ..models import DocumentTemplate, StoredFile, User, utcnow
 from ..permissions import require_write
 
@@ -171,7 +172,7 @@ def upload_template(sess: Session, user: User, kind: str, data: bytes, filename:
         details = [{"code": p.code, "message": p.message, "name": p.name, "paragraph": p.paragraph, "part": p.part}
                    for p in problems]
         raise ServiceError("invalid_template",
-                           f"Mẫu {filename} không dùng được: " + "; ".join(p.message for p in problems), details)
+                           f"Mẫu {filename} không dùng được: " + join_clauses(p.message for p in problems), details)
     layouts = {}
     if kind == "evaluation_sheet":  # built now, in the sandbox; a scan never renders a template
         from ..scans.layouts import build_uploaded_layouts

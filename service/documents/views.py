@@ -15,7 +15,7 @@ from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
 from ..members.fields import ValueProblem, parse_date
-from . import bulk, letters, sheets
+from . import bulk, choose, letters, sheets
 from .render import DOCX_MIME, file_name, render_preview, render_record, to_pdf
 from .templates_store import (KIND_LABELS, active_template, set_template_active, sync_builtin,
                                          upload_template)
@@ -65,24 +65,28 @@ def index():
     if user.role not in ("admin", "workplace_staff"):
         abort(403)
     year = dt.date.today().year
+    form, count = request.form, None
     if request.method == "POST":
-        f = request.form
+        # first "Xem số lượng" (step=count): the page shows how many documents; then "Bắt đầu trộn"
         try:
-            selection = {k: int_arg(f, k) for k in ("workplace_org_id", "residence_cell_id", "ward_id") if f.get(k)}
-            ids = [int_arg({"member_ids": i}, "member_ids") for i in f.get("member_ids", "").replace(",", " ").split()]
-            if ids:
-                selection["member_ids"] = ids
-            job = bulk.start(sess, user, f.get("kind", ""), year_arg(f) or year, selection, f.getlist("outputs"))
+            selection = {k: int_arg(form, k) for k in ("workplace_org_id", "residence_cell_id", "ward_id") if form.get(k)}
+            if form.get("members", "").strip():
+                selection["member_ids"] = choose.members_named(sess, user, form.get("members", ""))
+            if form.get("step") == "start":
+                job = bulk.start(sess, user, form.get("kind", ""), year_arg(form) or year, selection,
+                                 form.getlist("outputs"))
+                flash(f"Đã bắt đầu trộn văn bản cho {job.progress_total} đảng viên.", "success")
+                return redirect(url_for("jobs.detail", job_id=job.id))
+            count = len(bulk.resolve_selection(sess, user, selection))
         except ServiceError as err:
             sess.rollback()
             flash(err.message, "error")
-            return redirect(url_for("documents.index"))
-        flash(f"Đã bắt đầu trộn văn bản cho {job.progress_total} đảng viên.", "success")
-        return redirect(url_for("jobs.detail", job_id=job.id))
     return render_template("documents/index.html", kinds=KIND_LABELS, outputs=bulk.OUTPUTS, year=year,
-                           workplaces=organisations_for(sess, user, ("workplace_committee", "workplace_cell")),
-                           cells=organisations_for(sess, user, ("residence_cell",)),
-                           wards=organisations_for(sess, user, ("ward_committee",)))
+                           form=form, count=count,
+                           workplaces=choose.tree_order(organisations_for(sess, user, ("workplace_committee",
+                                                                                       "workplace_cell"))),
+                           cells=choose.tree_order(organisations_for(sess, user, ("residence_cell",))),
+                           wards=choose.tree_order(organisations_for(sess, user, ("ward_committee",))))
 
 
 @bp.route("/preview")
@@ -140,8 +144,9 @@ def introduction_received(intro_id: int):
         day = parse_date(request.form.get("received_on", ""))
     except ValueProblem:
         day = None
-    if day is None:
-        raise ServiceError("invalid_date", "Ngày tiếp nhận không hợp lệ (dd/mm/yyyy).")
+    if day is None:  # the page keeps the member's page; nothing is recorded
+        flash("Ngày tiếp nhận không hợp lệ: nhập ngày/tháng/năm (ví dụ 02/09/2026) hoặc chọn trên lịch.", "error")
+        return redirect(url_for("members.detail", member_id=intro.member_id))
     letters.mark_received(sess, user, intro, day)
     flash("Đã ghi nhận nơi cư trú tiếp nhận.", "success")
     return redirect(url_for("members.detail", member_id=intro.member_id))

@@ -16,7 +16,7 @@ from ..jobs.record import Cancelled, Job, JobContext, JobFailed, enqueue, job_fu
 from ..models import ImportBatch, Member, Organisation, StoredFile, User
 from ..permissions import can_import, require_write
 from ..members.registry import org_snapshot
-from ..text import clean
+from ..text import clean, join_clauses
 from .mapping import org_kinds, recall_for, remember
 from .orgnames import NewOrg, OrgRef
 from .plan import Plan, make_plan
@@ -141,7 +141,7 @@ def confirm(sess: Session, user: User, batch: ImportBatch) -> Job:
     if batch.status == "needs_mapping":
         raise ServiceError("invalid_mapping",
                            f"Lần nhập #{batch.id} ({batch.file_name}) chưa ghép đủ cột: "
-                           + "; ".join(batch.preview.get("mapping_problems") or []) + ".", {"batch_id": batch.id})
+                           + join_clauses(batch.preview.get("mapping_problems") or []), {"batch_id": batch.id})
     if batch.status != "previewed":
         raise ServiceError("import_already_confirmed",
                            f"Lần nhập #{batch.id} ({batch.file_name}) đã được xác nhận trước đó.",

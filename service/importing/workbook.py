@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from ..errors import ServiceError
 from ..members.fields import PARSERS, ValueProblem, display, problem_message
 from ..safe_files import check_upload, unreadable_workbook_errors
-from ..text import clean, search_key
+from ..text import clean, join_clauses, search_key
 from .headers import (FIELD_LABELS, IGNORED, REQUIRED, header_key, match_combined, match_header,  # noqa: F401
                       similar_header, suggest_from_values)
 
@@ -288,7 +288,7 @@ def apply_mapping(sheet: ParsedSheet, mapping: Optional[dict[str, str]],
         sheet.mapping_problems = problems  # only proposed: the mapping step completes it
         return
     if problems:
-        raise ServiceError("invalid_mapping", "Cách ghép cột chưa dùng được: " + "; ".join(problems) + ".",
+        raise ServiceError("invalid_mapping", "Cách ghép cột chưa dùng được: " + join_clauses(problems),
                            {"problems": problems, "mapping": sheet.mapping()})
     sheet.columns = {c.field: c for c in sheet.all_columns if c.field}
 

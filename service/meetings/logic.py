@@ -18,7 +18,7 @@ from ..errors import ServiceError
 from ..members.fields import ValueProblem, parse_date
 from ..models import ATTENDANCE, AbsenceRequest, Attendance, Meeting, Member, Organisation, User, utcnow
 from ..permissions import can_write, require_write, scope_members, subtree_ids
-from ..text import checked_text
+from ..text import checked_text, vi_sorted_names
 
 #: the marks a secretary chooses on the attendance page (an absence is excused by a certified request,
 #: not by the mark)
@@ -33,7 +33,7 @@ def cells_for(sess: Session, user: User) -> list[Organisation]:
         stmt = stmt.where(Organisation.id.in_(subtree_ids(sess, user.organisation_id)))
     elif user.role != "admin":
         return []
-    return list(sess.scalars(stmt))
+    return vi_sorted_names(sess.scalars(stmt))
 
 
 def can_record(sess: Session, user: User, cell_id: int) -> bool:
@@ -52,7 +52,7 @@ def create_meeting(sess: Session, user: User, cell_id: int, held_on: str, title:
     except ValueProblem:
         day = None
     if day is None:
-        raise ServiceError("invalid_date", f"Ngày sinh hoạt không hợp lệ: {held_on} (dd/mm/yyyy).")
+        raise ServiceError("invalid_date", f"Ngày sinh hoạt không hợp lệ: {held_on} (ghi ngày/tháng/năm, ví dụ 02/09/2026, hoặc chọn trên lịch).")
     meeting = Meeting(residence_cell_id=cell_id, held_on=day,
                       title=checked_text(title, 255, "Tiêu đề buổi sinh hoạt", field="title") or None)
     sess.add(meeting)
@@ -65,7 +65,7 @@ def create_meeting(sess: Session, user: User, cell_id: int, held_on: str, title:
 def attendees(sess: Session, meeting: Meeting) -> list[Member]:
     return list(sess.scalars(select(Member).where(Member.residence_cell_id == meeting.residence_cell_id,
                                                   Member.status.in_(("active", "exempt_meetings")))
-                             .order_by(Member.search_name)))
+                             .order_by(Member.sort_name, Member.id)))
 
 
 def record_attendance(sess: Session, user: User, meeting: Meeting, marks: dict[int, tuple[str, str]]) -> int:
@@ -103,7 +103,7 @@ def unexcused_absences(sess: Session, user: User, year: int, member_id: Optional
             .outerjoin(AbsenceRequest, _uncertified())
             .where(Attendance.status.in_(ABSENT_STATUSES), AbsenceRequest.id.is_(None),
                    extract("year", Meeting.held_on) == year)
-            .group_by(Member.id).order_by(Member.search_name))
+            .group_by(Member.id).order_by(Member.sort_name, Member.id))
     if member_id is not None:
         stmt = stmt.where(Member.id == member_id)
     stmt = scope_members(sess, user, stmt)

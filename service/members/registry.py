@@ -12,7 +12,7 @@ from .. import audit
 from ..errors import ServiceError
 from ..models import GENDERS, MEMBER_STATUSES, Member, Organisation, User
 from ..permissions import require_write, scope_members, subtree_ids, visible_org_ids
-from ..text import CONTROL_CHARS, clean, search_key, text_problem
+from ..text import CONTROL_CHARS, clean, join_clauses, search_key, text_problem, vi_sorted_names
 from .fields import BY_NAME, MEMBER_LABELS, PARSERS, ValueProblem, canonical_card, card_spellings, problem_message
 
 # Editable member fields, with the Vietnamese label a user reads (the one vocabulary: members.fields).
@@ -64,13 +64,13 @@ def member_query(sess: Session, user: User, f: MemberFilters):
 def list_members(sess: Session, user: User, f: MemberFilters) -> tuple[list[Member], int]:
     stmt = member_query(sess, user, f)
     total = sess.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = list(sess.scalars(stmt.order_by(Member.search_name, Member.id)
+    items = list(sess.scalars(stmt.order_by(Member.sort_name, Member.id)
                               .offset((f.page - 1) * f.per_page).limit(f.per_page)))
     return items, total or 0
 
 
 def all_members(sess: Session, user: User, f: MemberFilters) -> list[Member]:
-    return list(sess.scalars(member_query(sess, user, f).order_by(Member.search_name, Member.id)))
+    return list(sess.scalars(member_query(sess, user, f).order_by(Member.sort_name, Member.id)))
 
 
 def organisations_for(sess: Session, user: User, kinds: tuple[str, ...]) -> list[Organisation]:
@@ -80,7 +80,7 @@ def organisations_for(sess: Session, user: User, kinds: tuple[str, ...]) -> list
         stmt = stmt.where(or_(Organisation.id.in_(ids), Organisation.kind.in_(("ward_committee", "residence_cell"))))
     elif ids is not None:
         stmt = stmt.where(Organisation.id.in_(ids))
-    return list(sess.scalars(stmt))
+    return vi_sorted_names(sess.scalars(stmt))
 
 
 def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dict[str, Any]:
@@ -130,7 +130,7 @@ def parse_member_data(sess: Session, data: dict[str, Any], partial: bool) -> dic
     if not partial and not values.get("card_number"):
         errors["card_number"] = "Số thẻ đảng viên không được để trống."
     if errors:
-        raise ServiceError("invalid_member", "Dữ liệu đảng viên không hợp lệ: " + "; ".join(errors.values()), errors)
+        raise ServiceError("invalid_member", "Dữ liệu đảng viên không hợp lệ: " + join_clauses(errors.values()), errors)
     return values
 
 

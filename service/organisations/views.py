@@ -13,7 +13,7 @@ from ..errors import ServiceError
 from ..models import ORG_KINDS, Member, Organisation
 from ..permissions import get_organisation, require_write, subtree_ids, visible_org_ids
 from ..members.registry import MemberFilters, list_members, org_snapshot
-from ..text import checked_text, clean
+from ..text import checked_text, clean, vi_sorted_names
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -23,7 +23,7 @@ def _visible(sess, user):
     stmt = select(Organisation).order_by(Organisation.search_name)
     if ids is not None:
         stmt = stmt.where(Organisation.id.in_(ids))
-    return list(sess.scalars(stmt))
+    return vi_sorted_names(sess.scalars(stmt))
 
 
 @bp.route("/")

@@ -159,7 +159,8 @@ def _target_member(sess: Session, page: ScanPage, member_id: Optional[int]) -> O
 
 def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dict[str, Any],
                other_remarks: Optional[str] = None, member_id: Optional[int] = None,
-               year: Optional[int] = None, *, job_id: Optional[int] = None) -> Optional[Evaluation]:
+               year: Optional[int] = None, *, job_id: Optional[int] = None,
+               received_on: Optional[dt.date] = None) -> Optional[Evaluation]:
     """Write a page's answers into the member's evaluation for the year, with audit and undo data.
 
     ``user`` decides (a reviewer, or for the automatic apply the uploader, with the ``job_id``).
@@ -180,7 +181,8 @@ def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dic
         intro = introduction_of(sess, page)
         if intro is None:
             raise ServiceError("introduction_unknown", "Không tìm thấy giấy giới thiệu ứng với phần cuống này.")
-        mark_receipt(sess, page, intro, dt.date.today(), user, job_id=job_id)
+        # the date written on the slip when the reviewer copies it, else the day the slip is read
+        mark_receipt(sess, page, intro, received_on or dt.date.today(), user, job_id=job_id)
         return None
     printed = sheet_of(sess, page)
     if printed is not None and printed.status == "voided":

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from .. import storage
 from ..jobs import record
 from ..errors import ServiceError
+from ..text import join_clauses
 from ..models import ScanBatch, ScanFile, User
 
 
@@ -44,7 +45,7 @@ def start_batch(sess: Session, user: User, files: Iterable[tuple[str, bytes]], a
     if all(error is not None for _, _, _, error in checked):  # nothing to read: no batch, each file's reason
         errors = [error for _, _, _, error in checked]
         raise ServiceError("no_readable_files", "Không tệp nào đọc được, chưa tạo lô quét: "
-                           + "; ".join(e["message"] for e in errors) + ".", errors)
+                           + join_clauses(e["message"] for e in errors), errors)
     total = sum(p for _, _, p, _ in checked)
     if total > limit:
         raise ServiceError("too_many_pages", f"Lô có {total} trang, vượt quá giới hạn {limit} trang mỗi lần tải lên. "

@@ -104,7 +104,8 @@ class ScanBatchJob:
             auto = sess.get(ScanBatch, params["batch_id"]).auto_apply
             if status == "review" and auto and (
                     policy.may_apply_automatically(rd, page.problems)
-                    or (rd["kind"] == "introduction_receipt" and rd["qr_valid"] and not problems)):
+                    or (rd["kind"] == "introduction_receipt" and rd["qr_valid"] and not policy.slip_warnings(page.problems))):
+                # a receipt slip with any warning of the reader (or of the service) waits for a person
                 # done as the uploader (the audit entry names them), through the same checks as a review
                 apply_page(sess, page, uploader, rd["answers"], None, job_id=ctx.job_id)
             return {"page_id": page.id, "status": page.status, "kind": page.kind}

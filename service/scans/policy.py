@@ -213,3 +213,13 @@ def review_reasons_for_page(sess: Session, page: ScanPage, reading: dict) -> lis
     if ev is None:
         return []
     return review_reasons(reading, items_of(sess, ev), sess.get(Member, ev.member_id))
+
+
+# The letter prints no corner marks (introduction_letter.*.form.json: corner_marks false): the reader
+# saying so about its receipt slip is no warning.
+NOT_A_SLIP_WARNING = {"marks_missing"}
+
+
+def slip_warnings(problems) -> list[dict]:
+    """The problems of a receipt slip's page that keep it for a person (every one but NOT_A_SLIP_WARNING)."""
+    return [p for p in problems or [] if p.get("code") not in NOT_A_SLIP_WARNING]

@@ -11,11 +11,15 @@ from .. import db, storage
 from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
+from ..members.fields import ValueProblem, parse_date
+from ..text import vi_sorted
 from ..models import Evaluation, Job, Member, ScanBatch, ScanFile, ScanPage, ScanPageStatus
 from ..permissions import scope_members
 from . import intake
 from .access import can_decide, get_batch, get_page, page_to_decide, visible_pages
 from .decide import apply_page, items_for_page, reject_page, sheet_of, undo_page
+from . import review_text
+from .policy import slip_warnings
 
 bp = Blueprint("scans", __name__, url_prefix="/scans")
 OPEN = ("review", "conflict")
@@ -77,10 +81,23 @@ def page(page_id: int):
     sess, user = db.session(), current()
     p = get_page(sess, user, page_id)
     ev = sess.get(Evaluation, p.evaluation_id) if p.evaluation_id else sheet_of(sess, p)
-    candidates = sess.scalars(scope_members(sess, user, select(Member)).order_by(Member.search_name).limit(3000)).all()
+    # the QR's member only, unless the reviewer asks for every member in their scope
+    show_all = bool(request.args.get("all_members")) or not p.member_id
+    stmt = scope_members(sess, user, select(Member))
+    if not show_all:
+        stmt = stmt.where(Member.id == p.member_id)
+    candidates = vi_sorted(sess.scalars(stmt.order_by(Member.sort_name, Member.id).limit(3000)).all(),
+                           key=lambda m: m.full_name)
     answers = (p.applied_values or {}).get("answers") or (p.reading or {}).get("answers") or {}
     doubts = [pr for pr in p.problems or [] if pr.get("item")]
-    return render_template("scans/page.html", p=p, r=p.reading or {}, ev=ev, items=items_for_page(sess, p, ev),
+    items = items_for_page(sess, p, ev)
+    reading = p.reading or {}
+    fields = [{**f, "label": review_text.field_label(f.get("name", ""), items),
+               "shown": review_text.field_value(f, items)} for f in reading.get("fields") or []]
+    return render_template("scans/page.html", p=p, r=reading, ev=ev, items=items, fields=fields,
+                           problem_lines=review_text.problem_lines(
+                               slip_warnings(p.problems) if p.kind == "introduction_receipt" else p.problems, items, reading),
+                           show_all=show_all,
                            answers=answers, candidates=candidates, can_decide=can_decide(sess, user, p),
                            statuses={s.value: s.title for s in ScanPageStatus}, doubt_items={pr["item"] for pr in doubts},
                            doubt_boxes={b for pr in doubts for b in pr.get("boxes") or []})
@@ -121,8 +138,15 @@ def form_answers(form) -> dict:
 def apply(page_id: int):
     sess, user, p = _decide(page_id)
     try:
+        received_on = None
+        if request.form.get("received_on"):
+            try:
+                received_on = parse_date(request.form["received_on"])
+            except ValueProblem:
+                raise ServiceError("invalid_date", "Ngày tiếp nhận ghi trên phiếu báo không hợp lệ: nhập ngày/tháng/năm "
+                                                   "hoặc chọn trên lịch.", {"field": "received_on"})
         apply_page(sess, p, user, form_answers(request.form), request.form.get("other_remarks"),
-                   int_arg(request.form, "member_id"), year_arg(request.form))
+                   int_arg(request.form, "member_id"), year_arg(request.form), received_on=received_on)
     except ServiceError as err:
         sess.rollback()
         if err.status in (403, 404):

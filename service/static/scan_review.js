@@ -22,8 +22,8 @@
     else if (k === "k") { focus(cur - 1); e.preventDefault(); }
     else if (["1", "2", "3", "4"].includes(k) && items[cur]) { const r = items[cur].querySelectorAll("input[type=radio]")[+k - 1]; if (r) { r.checked = true; focus(cur + 1); } e.preventDefault(); }
     else if (k === "a" && document.getElementById("accept")) { document.getElementById("review-form").submit(); }
-    else if (k === "r" && document.getElementById("reject")) { document.getElementById("reject-form").submit(); }
+    else if (k === "r" && document.getElementById("reject")) { document.getElementById("reject-form").requestSubmit(); }
     else if (k === "n" && document.getElementById("skip")) { location.href = document.getElementById("skip").href; }
-    else if (k === "u" && document.getElementById("undo")) { document.getElementById("undo").closest("form").submit(); }
+    else if (k === "u" && document.getElementById("undo")) { document.getElementById("undo").closest("form").requestSubmit(); }
   });
 })();

@@ -9,6 +9,7 @@ from .. import db
 from ..auth import current, new_api_token, start_session
 from .account import token_days, token_page_context
 from ..errors import ServiceError
+from ..text import vi_sorted, vi_sorted_names
 from ..models import ROLES, Organisation, User
 from ..permissions import require_admin, require_write
 from .admin import create_user, update_user
@@ -17,7 +18,7 @@ bp = Blueprint("users", __name__, url_prefix="/users")
 
 
 def _orgs(sess):
-    return list(sess.scalars(select(Organisation).order_by(Organisation.search_name)))
+    return vi_sorted_names(sess.scalars(select(Organisation)))
 
 
 def _org_id(value: str):
@@ -40,7 +41,7 @@ def index():
         except ServiceError as err:
             sess.rollback()
             flash(err.message, "error")
-    users = sess.scalars(select(User).order_by(User.username)).all()
+    users = vi_sorted(sess.scalars(select(User)).all(), key=lambda u: u.full_name or u.username)
     return render_template("users/list.html", users=users, roles=ROLES, orgs=_orgs(sess))
 
 

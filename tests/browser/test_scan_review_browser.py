@@ -70,6 +70,10 @@ def test_upload_review_correct_apply_undo(live_server, page, tmp_path, monkeypat
     assert page.get_attribute("#page-status", "data-status") == "review"
     review_url = page.url
     page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+    # in Vietnamese only, the doubtful item named: no keys, box states or True/None
+    from tests.browser.page_checks import english_words
+    assert english_words(page) == []
+    assert page.locator(f".problem:has-text('Mục {unsure_item.number} ({unsure_item.label}): có hai ô được đánh dấu')").count() == 1
 
     # Correct the unsure item from the keyboard-friendly form and apply.
     chosen = unsure_item.options[1].key
@@ -87,8 +91,11 @@ def test_upload_review_correct_apply_undo(live_server, page, tmp_path, monkeypat
     # Undo brings back the sheet as it was.
     page.goto(review_url)
     assert page.get_attribute("#page-status", "data-status") == "applied"
+    dialogs: list[str] = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
     page.click("#undo")
     page.wait_for_selector("#page-status[data-status=review]")
     with app.app_context():
         ev = db.session().get(Evaluation, ev_id)
         assert ev.status == "issued" and ev.answers is None
+    assert dialogs and "trở lại như trước" in dialogs[0]  # undo asked first, saying what happens

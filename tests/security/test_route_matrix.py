@@ -94,6 +94,7 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("POST", "/api/campaigns"): allow(*A),
     ("DELETE", "/api/tokens/<int:token_id>"): allow(*OWN),  # staff A's token: staff A and administrators
     ("GET", "/account/"): allow(*ALL),
+    ("GET", "/help/"): allow(*ALL),  # the guide of one's role
     ("POST", "/account/"): allow(*ALL),  # a token (or a password) of one's own
     ("POST", "/account/tokens/<int:token_id>/revoke"): allow(*OWN),
     ("POST", "/api/imports/<int:batch_id>/mapping"): allow(*OWN),
