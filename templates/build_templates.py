@@ -674,8 +674,7 @@ def build_cover_letter() -> Document:
          align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=4, line=1.15)
     # the list: one row per member, repeated by the template ({%tr %} rows vanish when rendered)
     widths = (12, TEXT_W - 12 - 25 - 48, 25, 48)
-    t = doc.add_table(rows=4, cols=4)
-    t.style = doc.styles["Table Grid"]
+    t = doc.add_table(rows=4, cols=4)  # borders set below: no table style, so it joins any packet
     set_table_fixed(t, widths)
     set_table_borders(t, "single", 6)
     set_cell_margins(t, 1, 1, 0.5, 0.5)
