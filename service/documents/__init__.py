@@ -6,5 +6,5 @@ the registry and records what was issued.
 
 
 def register_jobs() -> None:
-    """Declare this feature's job kinds: the bulk mail-merge job (``bulk``)."""
-    from . import bulk  # noqa: F401
+    """Declare this feature's job kinds: the bulk mail-merge job (``bulk``), the per-cell packets (``packets``)."""
+    from . import bulk, packets  # noqa: F401

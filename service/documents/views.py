@@ -15,7 +15,7 @@ from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
 from ..members.fields import ValueProblem, parse_date
-from . import bulk, letters, sheets
+from . import bulk, letters, packets_views, sheets
 from .render import DOCX_MIME, file_name, render_record, to_pdf
 from .templates_store import (KIND_LABELS, active_template, set_template_active, sync_builtin,
                                          upload_template)
@@ -24,6 +24,8 @@ from ..permissions import get_member, require_admin, require_write
 from ..members.registry import organisations_for
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
+for _rule, _endpoint, _view, _methods in packets_views.ROUTES:  # the per-cell packets (own module)
+    bp.add_url_rule(_rule, _endpoint, _view, methods=list(_methods))
 
 
 def require_issue(sess, user, member) -> None:
@@ -79,7 +81,8 @@ def index():
             return redirect(url_for("documents.index"))
         flash(f"Đã bắt đầu trộn văn bản cho {job.progress_total} đảng viên.", "success")
         return redirect(url_for("jobs.detail", job_id=job.id))
-    return render_template("documents/index.html", kinds=KIND_LABELS, outputs=bulk.OUTPUTS, year=year,
+    return render_template("documents/index.html", kinds={k: KIND_LABELS[k] for k in bulk.BULK_KINDS},
+                           outputs=bulk.OUTPUTS, year=year,
                            workplaces=organisations_for(sess, user, ("workplace_committee", "workplace_cell")),
                            cells=organisations_for(sess, user, ("residence_cell",)),
                            wards=organisations_for(sess, user, ("ward_committee",)))
