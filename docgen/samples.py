@@ -59,6 +59,7 @@ def cover_letter(n_members: int = 6, **over) -> dict:
     d = {
         "upper_body_name": "Đảng bộ Khối các cơ quan tỉnh",
         "issuing_committee_name": "Đảng ủy Sở Tài nguyên và Môi trường",
+        "issuing_committee_heading": "ĐẢNG ỦY SỞ TÀI NGUYÊN\nVÀ MÔI TRƯỜNG",
         "letter_number": "07",
         "letter_code": "CV/ĐU",
         "place": "Hạ Long",

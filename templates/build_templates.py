@@ -647,8 +647,8 @@ def build_cover_letter() -> Document:
     letterhead(
         doc,
         [
-            ("{{ upper_body_name_upper }}", {}),
-            ("{{ issuing_committee_name_upper }}", {"bold": True}),
+            ("{{ upper_body_heading or upper_body_name_upper }}", {}),
+            ("{{ issuing_committee_heading or issuing_committee_name_upper }}", {"bold": True}),
             ("*", {}),
             ("Số {{ letter_number }}-{{ letter_code }}", {}),
             ("V/v xin ý kiến nhận xét đảng viên", {"italic": True, "size": 12}),

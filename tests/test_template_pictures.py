@@ -31,7 +31,7 @@ def rendered():
 
 
 @pytest.mark.parametrize("name", ["introduction_letter", "introduction_letter_exempt", "evaluation_sheet",
-                                  "evaluation_sheet_exempt"])
+                                  "evaluation_sheet_exempt", "cover_letter"])
 def test_template_matches_reference_picture(rendered, name):
     pages = rendered[name]
     references = sorted(HERE.glob(f"{name}-p*.png"))

@@ -197,7 +197,9 @@ def cover_letter_data(letter: CoverLetter, committee: Organisation, ward: Organi
     first = sheets[0].member
     return {
         "upper_body_name": _upper_body(committee, first),
+        "upper_body_heading": balanced_heading(_upper_body(committee, first)),
         "issuing_committee_name": committee.name,
+        "issuing_committee_heading": balanced_heading(committee.name),
         "letter_number": f"{letter.number:02d}",
         "letter_code": LETTER_CODE,
         "place": _place(committee.place, first.province),
@@ -355,3 +357,18 @@ def bundle_cover(sess: Session, params: dict, committee_id: int, cell_id: int, e
     docx = renderer(sess, template_version(sess, KIND, letter.template_version or 1)).render(data)
     sess.commit()
     return docx
+
+
+HEADING_CHARS = 30  # capitals of the header block that fit on one line of the letter's left column
+
+
+def balanced_heading(name: str, width: int = HEADING_CHARS) -> str:
+    """The name in capitals for the header block; when too long for one line, split into two lines of
+    about the same length at a space (never one word alone on the second line)."""
+    text = " ".join(name.split()).upper()
+    words = text.split(" ")
+    if len(text) <= width or len(words) < 3:
+        return text
+    best = min(range(1, len(words)), key=lambda k: max(len(" ".join(words[:k])), len(" ".join(words[k:]))))
+    best = min(best, len(words) - 2)  # keep at least two words on the second line
+    return " ".join(words[:best]) + "\n" + " ".join(words[best:])

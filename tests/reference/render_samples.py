@@ -21,6 +21,7 @@ def samples() -> dict[str, tuple[str, dict]]:
         "introduction_letter_exempt": ("introduction_letter", s.introduction_letter(exempt_from_meetings=True)),
         "evaluation_sheet": ("evaluation_sheet", s.evaluation_sheet(1)),
         "evaluation_sheet_exempt": ("evaluation_sheet", s.evaluation_sheet(2, variant="exempt")),
+        "cover_letter": ("cover_letter", s.cover_letter()),
     }
 
 
