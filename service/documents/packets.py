@@ -269,6 +269,13 @@ class DocumentPackets:
                 ward, _ = residence_of(sheets[0].member)
                 letter = _letter(sess, user, committee, cell, year, dt.date.fromisoformat(params["issued_on"]),
                                  dt.date.fromisoformat(params["return_deadline"]), [e.id for e in sheets])
+            except ServiceError as exc:
+                sess.rollback()
+                raise ItemRejected(f"{cell.name}: {_message(exc)}")
+            # sheets and the letter's number together; rendering below writes nothing (it may need
+            # its own short transactions, e.g. the QR signing key, which must not wait for this one)
+            sess.commit()
+            try:
                 data = cover_letter_data(letter, committee, ward, cell, sheets)
                 cover = renderer(sess, template_version(sess, KIND, letter.template_version or 1)).render(data)
                 with tempfile.SpooledTemporaryFile(max_size=64 << 20) as fh:
@@ -279,9 +286,7 @@ class DocumentPackets:
                     fh.seek(0)
                     packet = with_cover(cover, fh.read())
             except (ServiceError, docgen.DocgenError) as exc:
-                sess.rollback()
                 raise ItemRejected(f"{cell.name}: {_message(exc)}")
-            sess.commit()  # sheets and the letter's number, together
             return {"sha": storage.put_bytes(packet), "cell_id": cell.id, "cell": cell.name, "ward": ward.name,
                     "sheets": len(sheets), "letter": f"{letter.number:02d}-{LETTER_CODE}", "problems": problems}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 
-DOTS = re.compile(r"^[.…]{2,}$")
+DOTS = re.compile(r"^[.…]{2,12}$")  # a short gap to fill in; a full-width dotted writing line is by design
 
 
 def printed_lines(pdf: bytes) -> list[list[list[dict]]]:
@@ -41,10 +41,10 @@ def _blocks(line: list[dict], size: float) -> list[list[dict]]:
     return blocks
 
 
-def lone_wraps(pdf: bytes, allowed: tuple[str, ...] = ()) -> list[str]:
-    """'page N: "above" / "word"' for every line that looks like a wrapped lone word."""
+def lone_wraps(pdf: bytes, allowed: tuple[str, ...] = (), pages: int | None = None) -> list[str]:
+    """'page N: "above" / "word"' for every line that looks like a wrapped lone word (first ``pages`` only)."""
     found = []
-    for n, lines in enumerate(printed_lines(pdf), 1):
+    for n, lines in enumerate(printed_lines(pdf)[:pages], 1):
         for k, line in enumerate(lines):
             if len(line) != 1:
                 continue
