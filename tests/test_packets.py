@@ -150,8 +150,11 @@ def test_chosen_sheets_and_exempt_members_on_request(app, sess, orgs, people, st
     ev = ensure_sheet(sess, people["thang"], YEAR)
     job = run_job(staff, {"committee_id": orgs["tax"].id, "year": YEAR, "sheet_ids": [ev.id]})
     assert job["result"]["cells"] == 1 and job["result"]["sheets"] == 1
+    add_member(sess, orgs, "Bùi Thị Thiếu", "9010", cell="cell2", date_of_birth=None)  # its sheet cannot be made
     job = run_job(staff, {"committee_id": orgs["tax"].id, "year": YEAR, "include_exempt": True})
     assert job["result"]["sheets"] == 4 and not job["result"]["exempt"]
+    assert [p for p in job["result"]["problems"] if "Bùi Thị Thiếu" in p]  # named; the cell's packet goes on
+    assert job["result"]["cells"] == 2
 
 
 def test_bad_requests_say_what_and_change_nothing(app, sess, orgs, people, staff):

@@ -181,10 +181,10 @@ def _letter(sess: Session, user: Optional[User], committee: Organisation, cell: 
                                                    CoverLetter.residence_cell_id == cell.id,
                                                    CoverLetter.year == year))
     if letter is None:
+        version = active_template(sess, KIND).version  # before the counter row is locked
         letter = CoverLetter(issuing_org_id=committee.id, residence_cell_id=cell.id, year=year,
                              number=next_number(sess, committee.id, KIND, year), issued_on=issued_on,
-                             template_version=active_template(sess, KIND).version,
-                             created_by=user.id if user else None)
+                             template_version=version, created_by=user.id if user else None)
         sess.add(letter)
     letter.return_deadline, letter.evaluation_ids = deadline, sheet_ids
     sess.flush()
@@ -262,30 +262,33 @@ class DocumentPackets:
                 except (ServiceError, docgen.DocgenError) as exc:
                     msg = _message(exc)
                     problems.append(msg if m.full_name in msg else f"{m.full_name}: {msg}")
+            sess.commit()  # the sheets first: rendering may need short transactions of its own (QR key)
+            rendered = []
+            for ev in sheets:  # a sheet that cannot be made is named; the cell's packet goes on without it
+                try:
+                    rendered.append((ev, render_record(sess, ev)))
+                except (ServiceError, docgen.DocgenError) as exc:
+                    msg = _message(exc)
+                    problems.append(msg if ev.member.full_name in msg else f"{ev.member.full_name}: {msg}")
+            sheets = [ev for ev, _ in rendered]
             if not sheets:
-                sess.rollback()
                 raise ItemRejected(f"{cell.name}: " + "; ".join(problems))
             try:
                 ward, _ = residence_of(sheets[0].member)
                 letter = _letter(sess, user, committee, cell, year, dt.date.fromisoformat(params["issued_on"]),
                                  dt.date.fromisoformat(params["return_deadline"]), [e.id for e in sheets])
-            except ServiceError as exc:
-                sess.rollback()
-                raise ItemRejected(f"{cell.name}: {_message(exc)}")
-            # sheets and the letter's number together; rendering below writes nothing (it may need
-            # its own short transactions, e.g. the QR signing key, which must not wait for this one)
-            sess.commit()
-            try:
+                sess.commit()  # the letter's number, with the sheets it lists
                 data = cover_letter_data(letter, committee, ward, cell, sheets)
                 cover = renderer(sess, template_version(sess, KIND, letter.template_version or 1)).render(data)
                 with tempfile.SpooledTemporaryFile(max_size=64 << 20) as fh:
                     writer = CombinedDocxWriter(fh)
-                    for ev in sheets:
-                        writer.add(render_record(sess, ev))
+                    for _, docx in rendered:
+                        writer.add(docx)
                     writer.close()
                     fh.seek(0)
                     packet = with_cover(cover, fh.read())
             except (ServiceError, docgen.DocgenError) as exc:
+                sess.rollback()
                 raise ItemRejected(f"{cell.name}: {_message(exc)}")
             return {"sha": storage.put_bytes(packet), "cell_id": cell.id, "cell": cell.name, "ward": ward.name,
                     "sheets": len(sheets), "letter": f"{letter.number:02d}-{LETTER_CODE}", "problems": problems}
