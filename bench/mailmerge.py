@@ -1,6 +1,7 @@
 """Mail-merge benchmark: N evaluation sheets into a ZIP and into one .docx.
 
     python bench/mailmerge.py [--n 10000] [--naive-n 300] [--out DIR] [--skip-combined]
+                              [--pdf-n 96] [--pdf-cell 16] [--pdf-workers N] [--skip-pdf]
 
 Measures in the same run:
 * the project's path (docgen.BulkRenderer: template compiled once, zip members
@@ -10,7 +11,15 @@ Measures in the same run:
   written into a ZIP) on min(n, --naive-n) records, extrapolated per sheet.
 Both paths include building the context (dates, signed QR payload, QR PNG).
 A sample of records is checked: word/document.xml must be identical.
-The last line is JSON: sheets_per_s, naive_sheets_per_s, ratio, peak_rss_mb.
+
+PDF (LibreOffice), on --pdf-n sheets, instances started before the clock runs (a service keeps
+them running), in the same run:
+* baseline: ONE LibreOffice converting the sheets as separate documents (one batch call);
+* project path: the per-cell packets (request letter + --pdf-cell sheets in one document) on a pool
+  of LibreOffice instances (one per core unless --pdf-workers), then merged into one print PDF.
+Pages are counted in the PDFs produced.
+The last line is JSON: sheets_per_s, naive_sheets_per_s, ratio, peak_rss_mb, pdf_pages_per_min,
+pdf_baseline_pages_per_min, pdf_ratio.
 """
 from __future__ import annotations
 
@@ -48,6 +57,41 @@ def peak_rss_mb() -> float:
     return own + child * (os.cpu_count() or 1)
 
 
+def bench_pdf(br, n: int, per_cell: int, workers, out: Path) -> dict:
+    """Pages per minute: one LibreOffice on single sheets (baseline) vs per-cell packets on a pool."""
+    from docgen import find_template, render_document
+    from docgen.combine import combine_documents, with_cover
+    from docgen.pdf import PdfConverter, PdfConverterPool, merge_pdfs, page_count
+    sheets = [br.render(rec) for rec in records(n)]
+    cover_tpl = find_template("cover_letter").template_path
+    packets = []
+    for k in range(0, n, per_cell):
+        chunk = list(records(n))[k:k + per_cell]
+        cover = render_document(cover_tpl, samples.cover_letter(
+            n_members=len(chunk), residence_cell_name=f"Chi bộ Tổ dân phố số {k // per_cell + 1}"))
+        packets.append((f"cell-{k // per_cell + 1}.docx", with_cover(cover, combine_documents(sheets[k:k + per_cell]))))
+
+    with PdfConverter() as one:
+        t0 = time.perf_counter()
+        base_pdfs = one.convert([(f"sheet-{i}.docx", d) for i, d in enumerate(sheets)])
+        base_s = time.perf_counter() - t0
+    base_pages = sum(page_count(p) for p in base_pdfs)
+    base_ppm = base_pages / base_s * 60
+    print(f"pdf baseline : {base_pages} pages, one LibreOffice, sheets one by one: {base_s:.1f} s "
+          f"= {base_ppm:.0f} pages/min")
+
+    with PdfConverterPool(workers) as pool:
+        t0 = time.perf_counter()
+        pdfs = pool.convert(packets)
+        pages = merge_pdfs(pdfs, out / "in-tat-ca.pdf")
+        pool_s = time.perf_counter() - t0
+    ppm = pages / pool_s * 60
+    print(f"pdf packets  : {pages} pages ({len(packets)} packets of letter + {per_cell} sheets), {pool.size} "
+          f"LibreOffice, merged: {pool_s:.1f} s = {ppm:.0f} pages/min ({ppm / base_ppm:.2f}x the baseline)")
+    return {"pdf_pages_per_min": round(ppm, 1), "pdf_baseline_pages_per_min": round(base_ppm, 1),
+            "pdf_ratio": round(ppm / base_ppm, 2), "pdf_pages": pages, "pdf_workers": pool.size}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=10000, help="number of sheets (default 10000)")
@@ -55,6 +99,10 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="output directory (default: a temp dir, removed)")
     ap.add_argument("--skip-combined", action="store_true", help="do not build the combined .docx")
     ap.add_argument("--verify", type=int, default=20, help="records compared with the naive output")
+    ap.add_argument("--pdf-n", type=int, default=96, help="sheets converted to PDF (default 96)")
+    ap.add_argument("--pdf-cell", type=int, default=16, help="sheets per residence-cell packet (default 16)")
+    ap.add_argument("--pdf-workers", type=int, default=None, help="LibreOffice instances (default: one per core)")
+    ap.add_argument("--skip-pdf", action="store_true", help="do not measure the PDF conversion")
     args = ap.parse_args(argv)
     n = args.n
     naive_n = max(1, min(n, args.naive_n))
@@ -117,13 +165,15 @@ def main(argv=None) -> int:
             checked += 1
     print(f"verified     : word/document.xml identical for {checked} sampled records")
 
+    pdf = None if args.skip_pdf else bench_pdf(br, args.pdf_n, args.pdf_cell, args.pdf_workers, out)
+
     ratio = sheets_per_s / naive_per_s
     rss = peak_rss_mb()
     print(f"ratio        : {ratio:.1f}x faster than the naive loop; peak RSS {rss:.0f} MB")
     result = {"sheets_per_s": round(sheets_per_s, 1), "naive_sheets_per_s": round(naive_per_s, 2),
               "ratio": round(ratio, 2), "peak_rss_mb": round(rss, 1), "n": n, "naive_n": naive_n,
               "combined_sheets_per_s": round(combined_per_s, 1) if combined_per_s else None,
-              "cpu_count": os.cpu_count()}
+              "cpu_count": os.cpu_count(), **(pdf or {})}
     if tmp:
         tmp.cleanup()
     print(json.dumps(result))

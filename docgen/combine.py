@@ -10,6 +10,10 @@ are copied as separate media parts with fresh relationship ids; drawing ids
 
 ``CombinedDocxWriter`` streams: bodies go to a spooled temporary file, media
 straight into the output zip, so memory stays flat for thousands of sheets.
+
+``with_cover`` puts a cover letter made from another template in front of a document, in a
+section of its own (its page setup, no header or footer), so the sheets after it keep their
+header and footer (the corner marks a scan needs).
 """
 from __future__ import annotations
 
@@ -244,4 +248,58 @@ def combine_documents(docs: Iterable[bytes]) -> bytes:
     for d in docs:
         w.add(d)
     w.close()
+    return out.getvalue()
+
+
+def with_cover(cover: bytes, document: bytes) -> bytes:
+    """``document`` with the body of ``cover`` in front, as a first section of its own.
+
+    The cover must use only styles the document has too (the project's templates share them) and
+    hold no pictures or links; its section keeps its page setup without header or footer.
+    """
+    c_src, d_src = _Source(cover), _Source(document)
+    c_root = safexml.parse(c_src.read(c_src.main_part()))
+    d_main = d_src.main_part()
+    d_root = safexml.parse(d_src.read(d_main))
+    c_body, d_body = c_root.find(f"{{{W}}}body"), d_root.find(f"{{{W}}}body")
+    if c_body is None or d_body is None:
+        raise DocgenError("document has no body", "Văn bản không có nội dung")
+    for el in c_body.iter():
+        if any(attr.startswith(f"{{{R}}}") for attr in el.attrib) and el.tag != f"{{{W}}}headerReference" \
+                and el.tag != f"{{{W}}}footerReference":
+            raise DocgenError("a cover with pictures or links cannot be joined",
+                              "Trang bìa có hình hoặc liên kết, không ghép được")
+    sect = c_body.find(f"{{{W}}}sectPr")
+    if sect is not None:
+        c_body.remove(sect)
+        sect = copy.deepcopy(sect)
+    else:
+        sect = etree.Element(f"{{{W}}}sectPr")
+    for tag in ("headerReference", "footerReference", "titlePg", "type"):
+        for el in sect.findall(f"{{{W}}}{tag}"):
+            sect.remove(el)
+    kind = etree.Element(f"{{{W}}}type")
+    kind.set(f"{{{W}}}val", "nextPage")
+    sect.insert(0, kind)
+    blocks = list(c_body)
+    if not blocks or blocks[-1].tag != f"{{{W}}}p":
+        blocks.append(etree.Element(f"{{{W}}}p"))
+    last = blocks[-1]
+    ppr = last.find(f"{{{W}}}pPr")
+    if ppr is None:
+        ppr = etree.Element(f"{{{W}}}pPr")
+        last.insert(0, ppr)
+    for old in ppr.findall(f"{{{W}}}sectPr"):
+        ppr.remove(old)
+    ppr.append(sect)  # a paragraph's sectPr ends its section
+    for i, block in enumerate(blocks):
+        d_body.insert(i, block)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(document)) as zin, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
+        for info in zin.infolist():
+            if info.filename == d_main:
+                zout.writestr(info, etree.tostring(d_root, encoding="UTF-8", standalone=True))
+            else:
+                zout.writestr(info, zin.read(info.filename))
     return out.getvalue()

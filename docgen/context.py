@@ -75,7 +75,7 @@ def format_date_long(d: _dt.date) -> str:
 
 
 def _is_empty(v: Any) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
+    return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, (list, tuple)) and not v)
 
 
 def _convert(field: Field, value: Any) -> Any:
@@ -108,6 +108,10 @@ def _convert(field: Field, value: Any) -> Any:
             raise InvalidFieldError(name, label, f"{v!r} not in {choices}",
                                     f"phải là một trong: {', '.join(choices)}")
         return v
+    if ftype == "rows":  # a table the template repeats ({%tr for row in ... %}): cells are cleaned text
+        if not isinstance(value, (list, tuple)) or not all(isinstance(r, dict) for r in value):
+            raise InvalidFieldError(name, label, "expected a list of rows", "phải là một danh sách các dòng")
+        return [{str(k): ("" if v is None else clean_text(v)) for k, v in r.items()} for r in value]
     raise DocgenError(f"unknown field type {ftype!r}")
 
 
@@ -216,7 +220,7 @@ def prepare_context(definition: FormDefinition | dict, data: dict, *,
         if _is_empty(value):
             if field.required:
                 raise MissingFieldError(name, field.label)
-            ctx[name] = False if ftype == "bool" else ""
+            ctx[name] = False if ftype == "bool" else [] if ftype == "rows" else ""
             if ftype == "date":
                 ctx[name + "_long"] = BLANK_DATE_LONG
             if ftype in ("text", "enum"):

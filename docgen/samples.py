@@ -50,3 +50,29 @@ def evaluation_sheet(i: int = 1, **over) -> dict:
     }
     d.update(over)
     return d
+
+
+def cover_letter(n_members: int = 6, **over) -> dict:
+    """The request letter (mẫu 3-213, part A) that opens one residence cell's packet."""
+    names = ["Nguyễn Văn Ánh", "Trần Thị Hường", "Lê Đức Thắng", "Phạm Ngọc Ước", "Hoàng Thị Yến",
+             "Đặng Quốc Khánh", "Bùi Thị Thu Trang", "Ngô Minh Đức"]
+    d = {
+        "upper_body_name": "Đảng bộ Khối các cơ quan tỉnh",
+        "issuing_committee_name": "Đảng ủy Sở Tài nguyên và Môi trường",
+        "issuing_committee_heading": "ĐẢNG ỦY SỞ TÀI NGUYÊN\nVÀ MÔI TRƯỜNG",
+        "letter_number": "07",
+        "letter_code": "CV/ĐU",
+        "place": "Hạ Long",
+        "issue_date": _dt.date(2025, 11, 20),
+        "year": 2025,
+        "ward_committee_name": "Đảng ủy phường Hồng Hà",
+        "residence_cell_name": "Chi bộ Tổ dân phố số 12",
+        "residence_cell_committee_name": "Chi ủy Tổ dân phố số 12",
+        "members": [{"full_name": names[i % len(names)], "birth_year": str(1970 + 3 * i),
+                     "sheet_serial": f"2025-{10000 + i:06d}-1"} for i in range(n_members)],
+        "member_count": n_members,
+        "return_deadline": _dt.date(2025, 12, 15),
+        "signer_name": "Trần Quốc Huy",
+    }
+    d.update(over)
+    return d

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 DEFINITION_SUFFIX = ".form.json"
-FIELD_TYPES = ("text", "int", "date", "bool", "enum")
+FIELD_TYPES = ("text", "int", "date", "bool", "enum", "rows")  # rows: a list of {name: text} (a table)
 ITEM_TYPES = ("choice", "free_text")
 DEFAULT_FREE_TEXT_LINES = 4
 # Keys that document a definition without changing any printed or read form: not hashed.

@@ -781,3 +781,30 @@ class CellContact(Base):
     phone: Mapped[Optional[str]] = mapped_column(String(40))
     updated_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+# --- packets (cover letters of the per-cell packets) ---
+
+class CoverLetter(Base):
+    """The numbered request letter (mẫu 3-213, part A) a workplace committee sends one residence cell for a year.
+
+    One per committee, cell and year: printing the packet again reprints the same number and date.
+    """
+    __tablename__ = "cover_letters"
+    __table_args__ = (UniqueConstraint("issuing_org_id", "year", "number", name="uq_cover_letter_number"),
+                      UniqueConstraint("issuing_org_id", "residence_cell_id", "year", name="uq_cover_letter_cell"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuing_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    residence_cell_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    return_deadline: Mapped[Optional[dt.date]] = mapped_column(Date)
+    evaluation_ids: Mapped[Optional[list]] = mapped_column(JSON)  # the sheets listed in the last print
+    template_version: Mapped[Optional[int]] = mapped_column(Integer)
+    created_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    issuing_org: Mapped[Organisation] = relationship(foreign_keys=[issuing_org_id])
+    residence_cell: Mapped[Organisation] = relationship(foreign_keys=[residence_cell_id])

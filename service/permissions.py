@@ -83,7 +83,9 @@ def can_edit_member(sess: Session, user: User, member: Member) -> bool:
 # administrators and that committee's staff. ("contact": a residence cell's secretary name and phone):
 # administrators, that cell's secretary, and staff of a committee with members living in the cell.
 # ("meetings": record a meeting and its attendance):
-# administrators and the secretary of that residence cell. Users, templates: administrators.
+# administrators and the secretary of that residence cell. ("documents": send documents in the name of
+# a workplace committee, e.g. the per-cell packets): administrators and that committee's staff. Users,
+# templates: administrators.
 # API tokens ("own_tokens" on a user): the user themselves, and administrators.
 
 MEMBER_ACTIONS = ("edit", "return", "absence", "certify_absence")
@@ -127,6 +129,9 @@ def can_write(sess: Session, user: Optional[User], target, action: str = "edit")
                 .limit(1)) is not None))
     if isinstance(target, Meeting):
         target, action = target.residence_cell or sess.get(Organisation, target.residence_cell_id), "meetings"
+    if isinstance(target, Organisation) and action == "documents":
+        return user.role == "workplace_staff" and target.kind == "workplace_committee" and \
+            _in_subtree(sess, user, target.id)
     if isinstance(target, Organisation) and action == "meetings":
         return user.role == "cell_secretary" and target.kind == "residence_cell" and _in_subtree(sess, user, target.id)
     if isinstance(target, User) and action == "own_tokens":

@@ -905,6 +905,82 @@ def build_evaluation_sheet_v2(definition=None) -> Document:
 
 
 # ----------------------------------------------------------------------------
+# mẫu 3-213, phần A: phiếu xin ý kiến (cover letter of a residence cell's packet)
+# ----------------------------------------------------------------------------
+
+def build_cover_letter() -> Document:
+    """The workplace committee's request to one residence cell, listing the cell's members and sheets."""
+    doc = new_document("Phiếu xin ý kiến chi ủy nơi cư trú (mẫu 3-213)")
+    B = {"bold": True}
+    letterhead(
+        doc,
+        [
+            ("{{ upper_body_heading or upper_body_name_upper }}", {}),
+            ("{{ issuing_committee_heading or issuing_committee_name_upper }}", {"bold": True}),
+            ("*", {}),
+            ("Số {{ letter_number }}-{{ letter_code }}", {}),
+            ("V/v xin ý kiến nhận xét đảng viên", {"italic": True, "size": 12}),
+            ("nơi cư trú năm {{ year }}", {"italic": True, "size": 12}),
+        ],
+        [
+            ([("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True, "size": 14})], {"after": 8}),
+            ("{{ place }}, {{ issue_date_long }}", {"italic": True}),
+        ],
+        widths=(88, TEXT_W - 88),  # room for a long committee name on two balanced lines
+    )
+    para(doc, "PHIẾU XIN Ý KIẾN", align=WD_ALIGN_PARAGRAPH.CENTER, size=15, bold=True, before=12)
+    para(doc, "Chi ủy nơi cư trú", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, after=8)
+    tabs = [(45, WD_TAB_ALIGNMENT.LEFT, WD_TAB_LEADER.SPACES)]
+    p = para(doc, ["Kính gửi:\t- {{ ward_committee_name }}"], tabs=tabs, indent_left=45, after=0)
+    p.paragraph_format.first_line_indent = Mm(-20)
+    para(doc, "- {{ residence_cell_committee_name }}", indent_left=45, after=8)
+    para(doc, LEGAL_BASIS[:-1] + " và Hướng dẫn số 33-HD/BTCTW, ngày 30 tháng 10 năm 2020 của Ban Tổ chức "
+         "Trung ương,", align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=2, line=1.15)
+    para(doc, [("{{ issuing_committee_name }}", B), " trân trọng đề nghị {{ residence_cell_committee_name }} "
+               "nhận xét về {{ member_count }} đảng viên có tên dưới đây tại nơi cư trú năm {{ year }} "
+               "(theo phiếu nhận xét gửi kèm):"],
+         align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=4, line=1.15)
+    # the list: one row per member, repeated by the template ({%tr %} rows vanish when rendered)
+    widths = (12, TEXT_W - 12 - 25 - 48, 25, 48)
+    t = doc.add_table(rows=4, cols=4)  # borders set below: no table style, so it joins any packet
+    set_table_fixed(t, widths)
+    set_table_borders(t, "single", 6)
+    set_cell_margins(t, 1, 1, 0.5, 0.5)
+    for cell, text in zip(t.rows[0].cells, ("STT", "Họ và tên", "Năm sinh", "Số phiếu")):
+        cell_para(cell, text, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=12)
+    cell_para(t.rows[1].cells[0], "{%tr for row in members %}", size=8)
+    row_cells = t.rows[2].cells
+    cell_para(row_cells[0], "{{ loop.index }}", align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
+    cell_para(row_cells[1], "{{ row.full_name }}", size=12)
+    cell_para(row_cells[2], "{{ row.birth_year }}", align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
+    cell_para(row_cells[3], "{{ row.sheet_serial }}", align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
+    cell_para(t.rows[3].cells[0], "{%tr endfor %}", size=8)
+    for row in t.rows:
+        cant_split(row)
+    para(doc, ["Tổng số: ", ("{{ member_count }}", B), " đảng viên."], before=4, after=4, indent_first=10)
+    para(doc, ["Đề nghị {{ residence_cell_committee_name }} họp với ban công tác mặt trận, nhận xét vào phiếu, "
+               "đề nghị đảng ủy xác nhận và gửi lại về ", ("{{ issuing_committee_name }}", B),
+               " trước ", ("{{ return_deadline_long }}", B), "."],
+         align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=8, line=1.15)
+    signature_table(
+        doc,
+        [
+            ("Nơi nhận:", {"bold": True, "italic": True, "size": 12, "align": WD_ALIGN_PARAGRAPH.LEFT}),
+            ("- Như trên,", {"size": 11, "align": WD_ALIGN_PARAGRAPH.LEFT}),
+            ("- Lưu văn phòng đảng ủy.", {"size": 11, "align": WD_ALIGN_PARAGRAPH.LEFT}),
+        ],
+        [
+            ("{{ signer_on_behalf }}", {"bold": True}),
+            ("{{ signer_title }}", {"bold": True}),
+            ("", {}), ("", {}), ("", {}), ("", {}),
+            ("{{ signer_name }}", {"bold": True}),
+        ],
+    )
+    end_paragraph(doc)
+    return doc
+
+
+# ----------------------------------------------------------------------------
 # deterministic save
 # ----------------------------------------------------------------------------
 
@@ -1055,6 +1131,7 @@ BUILDERS = {
     "evaluation_sheet.v1.docx": build_evaluation_sheet,
     "reminder_letter.v1.docx": build_reminder_letter,
     "evaluation_sheet.v2.docx": build_evaluation_sheet_v2,
+    "cover_letter.v1.docx": build_cover_letter,
 }
 
 

@@ -201,10 +201,12 @@ def test_bulk_run_outputs_and_reports_a_bad_member_by_name(app, sess, orgs, staf
         assert all(m.full_name in text for m in good)
         body = Document(io.BytesIO(zf.read(combined[0]))).element.body.xml
         assert body.count('w:type="page"') >= 2
-        covers = [n for n in names if n.endswith("00-danh-sach.docx")]
-        assert len(covers) == 2  # one packet per residence cell
-        cover_text = doc_text(zf.read(next(n for n in covers if "khu phố 1" in n)))
-        assert "Nguyễn Văn Ánh" in cover_text and "Lê Đức Thắng" not in cover_text
+        bundles = [n for n in names if n.startswith("theo-chi-bo/") and n.endswith(".docx")]
+        assert len(bundles) == 2  # one packet per residence cell: the committee's request letter, then the sheets
+        bundle_text = doc_text(zf.read(next(n for n in bundles if "khu phố 1" in n)))
+        assert bundle_text.index("PHIẾU XIN Ý KIẾN") < bundle_text.index("PHIẾU NHẬN XÉT")
+        assert "Kính gửi:" in bundle_text and "ĐẢNG ỦY CỤC THUẾ TỈNH" in bundle_text
+        assert "Nguyễn Văn Ánh" in bundle_text and "Lê Đức Thắng" not in bundle_text
         assert "Bùi Thị Thiếu" in zf.read("khong-tao-duoc.txt").decode()
     # Running the same bulk again opens no second sheet.
     serials = {e.sheet_serial for e in sess.query(Evaluation).all()}

@@ -38,7 +38,7 @@ def rendered(pdfs):
 
 @pytest.mark.parametrize("name", ["introduction_letter_v1", "introduction_letter", "introduction_letter_exempt",
                                   "evaluation_sheet", "evaluation_sheet_exempt", "evaluation_sheet_v2",
-                                  "evaluation_sheet_v2_exempt"])
+                                  "evaluation_sheet_v2_exempt", "cover_letter"])
 def test_template_matches_reference_picture(rendered, name):
     pages = rendered[name]
     references = sorted(HERE.glob(f"{name}-p*.png"))

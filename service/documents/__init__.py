@@ -6,5 +6,6 @@ the registry and records what was issued.
 
 
 def register_jobs() -> None:
-    """Declare this feature's job kinds: the bulk mail-merge job (``bulk``), and what each job is (``job_titles``)."""
-    from . import bulk, job_titles  # noqa: F401
+    """Declare this feature's job kinds: the bulk mail-merge job (``bulk``), the per-cell packets (``packets``),
+    and what each job is (``job_titles``)."""
+    from . import bulk, job_titles, packets  # noqa: F401

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from .. import db
 from ..auth import current
 from ..errors import ServiceError
-from ..permissions import get_member, require_admin
-from ..api_models import documents as doc_models, misc
+from ..permissions import get_member, require_admin, require_write
+from ..api_models import documents as doc_models, misc, packets as packet_models
 from ..api_schema import operation
 from ..text import clean
 from ..jobs.views import job_to_dict
 from ..models import DocumentTemplate
-from . import bulk, letters, sheets
+from . import bulk, letters, packets, sheets
 from .templates_store import sync_builtin, upload_template
 from .views import get_introduction, get_sheet, preview, require_issue, send_record
 
@@ -149,3 +149,35 @@ def templates_upload(form: misc.TemplateForm):
             raise ServiceError("invalid_definition", "Tệp định nghĩa không phải JSON hợp lệ.")
     row = upload_template(sess, user, form.kind, upload.read(), upload.filename, definition)
     return jsonify({"id": row.id, "kind": row.kind, "version": row.version, "name": row.name}), 201
+
+
+def _run_member(m) -> dict:
+    return {"id": m.id, "full_name": m.full_name, "residence_cell_id": m.residence_cell_id,
+            "residence_cell": m.residence_cell.name if m.residence_cell else None}
+
+
+@bp.get("/documents/packets/run")
+@login_required
+@operation("Đảng viên được gửi phiếu nhận xét của năm, theo chi bộ nơi cư trú, và đảng viên được miễn (không gửi)",
+           query=packet_models.YearRunQuery, ok_schema=packet_models.YearRunOut)
+def packets_run(query: packet_models.YearRunQuery):
+    sess, user = db.session(), current()
+    committee = packets.workplace_committee(sess, query.committee_id)
+    require_write(sess, user, committee, "documents",
+                  message=f"Chỉ {committee.name} (hoặc quản trị viên) được gửi bộ phiếu của đảng ủy này.")
+    run = packets.members_for_year_run(sess, committee.id, query.year)
+    return jsonify({"committee_id": committee.id, "year": run.year, "members": [_run_member(m) for m in run.members],
+                    "cells": [{"residence_cell_id": c.id if c else None, "residence_cell": c.name if c else None,
+                               "members": len(ms)} for c, ms in run.cells()],
+                    "exempt": [_run_member(m) for m in run.exempt]})
+
+
+@bp.post("/documents/packets")
+@login_required
+@operation("Lập bộ phiếu gửi từng chi bộ nơi cư trú: phiếu xin ý kiến có số và các phiếu nhận xét, Word và PDF "
+           "(công việc nền)", body=packet_models.PacketsInput, ok=202, ok_schema=misc.JobOut)
+def packets_start(body: packet_models.PacketsInput):
+    sess, user = db.session(), current()
+    job = packets.start(sess, user, body.committee_id, body.year, return_deadline=body.return_deadline,
+                        sheet_ids=body.sheet_ids, include_exempt=bool(body.include_exempt))
+    return jsonify(job_to_dict(job)), 202

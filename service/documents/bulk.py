@@ -2,7 +2,8 @@
 
 Outputs (any of): ``zip`` one .docx per member; ``combined`` one .docx for one print job;
 ``pdf`` the combined document as PDF (LibreOffice kept running); ``cell_bundles`` one packet
-per residence cell with its cover list. A member whose document cannot be made is reported
+per residence cell: for sheets, the committee's numbered request letter (``packets``) then the
+sheets in one document; for letters, a list headed by the sending committee. A member whose document cannot be made is reported
 by name and the batch goes on.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import zipfile
 from typing import Any
 
 import docgen
-from docgen.combine import CombinedDocxWriter
+from docgen.combine import CombinedDocxWriter, with_cover
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,19 +25,21 @@ from ..jobs.items import ItemRejected, failures, item_job
 from ..jobs.record import JobFailed, enqueue, notify
 from ..models import Member, User
 from ..permissions import require_write, scope_members, subtree_ids
-from .contexts import residence_of
+from .contexts import issuing_committee, residence_of
+from . import packets
 from .cover import cover_list
 from .letters import issue_introduction, reference
 from .render import record_data
 from .sheets import ensure_sheet
-from .templates_store import KIND_LABELS, renderer, template_version
+from .templates_store import renderer, template_version
 
 OUTPUTS = {
     "zip": "Mỗi đảng viên một tệp .docx (nén ZIP)",
     "combined": "Một tệp .docx gộp để in một lần",
     "pdf": "Tệp PDF gộp",
-    "cell_bundles": "Mỗi chi bộ nơi cư trú một bộ, có danh sách kèm theo",
+    "cell_bundles": "Mỗi chi bộ nơi cư trú một bộ (phiếu nhận xét: có phiếu xin ý kiến mở đầu)",
 }
+BULK_KINDS = ("introduction_letter", "evaluation_sheet")
 ZIP_MIME = "application/zip"
 
 
@@ -59,8 +62,8 @@ def resolve_selection(sess: Session, user: User, selection: dict[str, Any]) -> l
 
 def start(sess: Session, user: User, kind: str, year: int, selection: dict, outputs: list[str]):
     """Validate a bulk request and enqueue it. Returns the job."""
-    if kind not in KIND_LABELS:
-        raise ServiceError("invalid_kind", "Loại văn bản không hợp lệ.", {"kinds": list(KIND_LABELS)})
+    if kind not in BULK_KINDS:
+        raise ServiceError("invalid_kind", "Loại văn bản không hợp lệ.", {"kinds": list(BULK_KINDS)})
     outputs = [o for o in outputs if o in OUTPUTS]
     if not outputs:
         raise ServiceError("no_outputs", "Cần chọn ít nhất một dạng kết quả.", {"outputs": list(OUTPUTS)})
@@ -109,6 +112,7 @@ class BulkDocuments:
                 _, data = record_data(record)
                 docx = renderer(sess, template_version(sess, kind, record.template_version or 1)).render(data)
                 ward, cell = residence_of(member)
+                committee = issuing_committee(member)
             except (ServiceError, docgen.DocgenError) as exc:
                 message = exc.message if isinstance(exc, ServiceError) else exc.message_vi
                 name = member.full_name if member else str(item["member_id"])
@@ -118,6 +122,7 @@ class BulkDocuments:
                 "file_name": docgen.safe_filename(
                     f"{record.sheet_serial if kind == 'evaluation_sheet' else record.number} {member.full_name}", "docx"),
                 "cell_id": cell.id, "cell": cell.name, "ward": ward.name,
+                "committee_id": committee.id, "committee": committee.name, "record_id": record.id,
                 "row": {"full_name": member.full_name,
                         "date_of_birth": member.date_of_birth.strftime("%d/%m/%Y") if member.date_of_birth else "",
                         "workplace": member.workplace_org.name if member.workplace_org else "",
@@ -149,26 +154,40 @@ class BulkDocuments:
                     if "pdf" in outputs:
                         pdf_items.append((f"{label}-{year}-gop.pdf", path))
                 if "cell_bundles" in outputs:
-                    by_cell: dict[int, list] = {}
-                    for i in done:
-                        by_cell.setdefault(i.result["cell_id"], []).append(i)
-                    for cell_id, cell_items in by_cell.items():
+                    by_cell: dict[tuple, list] = {}
+                    for i in done:  # a bundle per sending committee and receiving cell
+                        by_cell.setdefault((i.result.get("committee_id"), i.result["cell_id"]), []).append(i)
+                    several = len({k[0] for k in by_cell}) > 1
+                    for (committee_id, cell_id), cell_items in by_cell.items():
                         first = cell_items[0].result
                         folder = f"theo-chi-bo/{docgen.safe_filename(first['cell'])}"
-                        cover_path = os.path.join(workdir, f"cover-{cell_id}.docx")
-                        with open(cover_path, "wb") as fh:
-                            fh.write(cover_list(kind, year, first["ward"], first["cell"],
-                                                [i.result["row"] for i in cell_items]))
-                        bundle = _combine(workdir, f"cell-{cell_id}", cell_items)
-                        result.write(cover_path, f"{folder}/00-danh-sach.docx")
+                        if several:
+                            folder += f" - {docgen.safe_filename(first.get('committee', ''))}"
+                        bundle = _combine(workdir, f"cell-{committee_id}-{cell_id}", cell_items)
+                        if kind == "evaluation_sheet":  # the numbered request letter opens the sheets
+                            with db.new_session() as sess:
+                                cover = packets.bundle_cover(sess, params, committee_id, cell_id,
+                                                             [i.result["record_id"] for i in cell_items])
+                            with open(bundle, "rb") as fh:
+                                joined = with_cover(cover, fh.read())
+                            with open(bundle, "wb") as fh:
+                                fh.write(joined)
+                        else:
+                            cover_path = os.path.join(workdir, f"cover-{committee_id}-{cell_id}.docx")
+                            with open(cover_path, "wb") as fh:
+                                fh.write(cover_list(kind, year, first.get("committee", ""), first["ward"],
+                                                    first["cell"], [i.result["row"] for i in cell_items]))
+                            result.write(cover_path, f"{folder}/00-danh-sach.docx")
+                            if "pdf" in outputs:
+                                pdf_items.append((f"{folder}/00-danh-sach.pdf", cover_path))
                         result.write(bundle, f"{folder}/{label}-{year}.docx")
                         if "pdf" in outputs:
-                            pdf_items += [(f"{folder}/00-danh-sach.pdf", cover_path), (f"{folder}/{label}-{year}.pdf", bundle)]
+                            pdf_items.append((f"{folder}/{label}-{year}.pdf", bundle))
                 if pdf_items:
                     ctx.set_total(len(items), "Đang chuyển sang PDF…")
-                    from docgen.pdf import convert_to_pdf
+                    from docgen.pdf import convert_many
                     docs = [(name, open(path, "rb").read()) for name, path in pdf_items]
-                    for (name, _), pdf in zip(docs, convert_to_pdf(docs)):
+                    for (name, _), pdf in zip(docs, convert_many(docs)):
                         result.writestr(name, pdf)
                 if failed:
                     result.writestr("khong-tao-duoc.txt", "\n".join(f["message"] for f in failed) + "\n")

@@ -1,4 +1,8 @@
-"""The cover list (danh sách) that opens each residence cell's packet."""
+"""The list that opens each residence cell's bundle of introduction letters (bulk ``cell_bundles``).
+
+Headed by the sending workplace committee and addressed ("Kính gửi") to the ward and the cell.
+Evaluation sheets open with the numbered request letter instead (``packets``).
+"""
 from __future__ import annotations
 
 import io
@@ -13,7 +17,7 @@ TITLES = {
 }
 
 
-def cover_list(kind: str, year: int, ward_name: str, cell_name: str, rows: list[dict]) -> bytes:
+def cover_list(kind: str, year: int, committee_name: str, ward_name: str, cell_name: str, rows: list[dict]) -> bytes:
     """rows: {full_name, date_of_birth (dd/mm/yyyy), workplace, reference}."""
     doc = Document()
     section = doc.sections[0]
@@ -22,14 +26,17 @@ def cover_list(kind: str, year: int, ward_name: str, cell_name: str, rows: list[
     section.left_margin, section.right_margin = Mm(30), Mm(15)
     style = doc.styles["Normal"]
     style.font.name, style.font.size = "Times New Roman", Pt(13)
-    for text, bold, size in ((ward_name.upper(), False, 13), (cell_name.upper(), True, 13)):
+    for text, bold in ((committee_name.upper(), True), ("*", False)):
         p = doc.add_paragraph()
         run = p.add_run(text)
-        run.bold, run.font.size = bold, Pt(size)
+        run.bold, run.font.size = bold, Pt(13)
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = title.add_run(TITLES[kind].format(year=year))
     run.bold, run.font.size = True, Pt(14)
+    to = doc.add_paragraph()
+    to.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    to.add_run(f"Kính gửi: {ward_name}, {cell_name}")
     ref_label = "Số phiếu" if kind == "evaluation_sheet" else "Số giấy"
     table = doc.add_table(rows=1, cols=5)
     table.style = "Table Grid"

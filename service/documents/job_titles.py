@@ -27,3 +27,11 @@ def bulk_title(sess, params: dict) -> str:
     if committees:
         return f"{label} — {len(committees)} đảng ủy nơi công tác, {len(ids)} đảng viên"
     return f"{label} — {len(ids)} đảng viên"
+
+
+@job_title("document_packets")
+def packets_title(sess, params: dict) -> str:
+    committee = sess.get(Organisation, params.get("committee_id")) if params.get("committee_id") else None
+    cells = len(params.get("cells") or [])
+    return (f"Bộ phiếu gửi chi bộ nơi cư trú {params.get('year', '')} — "
+            f"{committee.name if committee is not None else 'đảng ủy nơi công tác'} ({cells} chi bộ)")

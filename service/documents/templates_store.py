@@ -26,6 +26,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 KIND_LABELS = {
     "introduction_letter": "Giấy giới thiệu (mẫu 1-213)",
     "evaluation_sheet": "Phiếu nhận xét đảng viên nơi cư trú",
+    "cover_letter": "Phiếu xin ý kiến chi ủy nơi cư trú (mẫu 3-213)",
 }
 
 

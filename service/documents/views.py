@@ -15,7 +15,7 @@ from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
 from ..members.fields import ValueProblem, parse_date
-from . import bulk, choose, letters, sheets
+from . import bulk, choose, letters, packets_views, sheets
 from .render import DOCX_MIME, file_name, render_preview, render_record, to_pdf
 from .templates_store import (KIND_LABELS, active_template, set_template_active, sync_builtin,
                                          upload_template)
@@ -24,6 +24,8 @@ from ..permissions import get_member, require_admin, require_write
 from ..members.registry import organisations_for
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
+for _rule, _endpoint, _view, _methods in packets_views.ROUTES:  # the per-cell packets (own module)
+    bp.add_url_rule(_rule, _endpoint, _view, methods=list(_methods))
 
 
 def require_issue(sess, user, member) -> None:
@@ -81,7 +83,8 @@ def index():
         except ServiceError as err:
             sess.rollback()
             flash(err.message, "error")
-    return render_template("documents/index.html", kinds=KIND_LABELS, outputs=bulk.OUTPUTS, year=year,
+    return render_template("documents/index.html", kinds={k: KIND_LABELS[k] for k in bulk.BULK_KINDS},
+                           outputs=bulk.OUTPUTS, year=year,
                            form=form, count=count,
                            workplaces=choose.tree_order(organisations_for(sess, user, ("workplace_committee",
                                                                                        "workplace_cell"))),

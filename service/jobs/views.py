@@ -40,6 +40,8 @@ def job_title(job: Job) -> str:
 def describe_result(job: Job) -> tuple[str, list[str]]:
     """What a finished job did, in one Vietnamese sentence, and the problems it met, named."""
     r = job.result or {}
+    if r.get("summary"):  # a job that says what it did in Vietnamese itself
+        return r["summary"], [str(p) for p in r.get("problems") or []]
     if job.kind == "import_members":
         text = (f"Thêm mới {r.get('created', 0)}, cập nhật {r.get('updated', 0)}, không đổi {r.get('unchanged', 0)}; "
                 f"tổ chức đảng tạo mới {r.get('organisations_created', 0)}.")

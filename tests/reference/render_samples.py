@@ -34,6 +34,7 @@ def samples() -> dict[str, tuple[str, int | None, dict]]:
         "evaluation_sheet_exempt": ("evaluation_sheet", 1, s.evaluation_sheet(2, variant="exempt")),
         "evaluation_sheet_v2": ("evaluation_sheet", 2, s.evaluation_sheet(1, **SHEET_V2_OVER)),
         "evaluation_sheet_v2_exempt": ("evaluation_sheet", 2, s.evaluation_sheet(2, variant="exempt")),
+        "cover_letter": ("cover_letter", 1, s.cover_letter()),
     }
 
 

@@ -134,6 +134,9 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("POST", "/api/imports/<int:batch_id>/confirm"): allow(*OWN),
     ("POST", "/api/jobs/<int:job_id>/cancel"): allow(*OWN),
     ("POST", "/api/documents/bulk"): allow(*STAFF),
+    # the per-cell packets of a workplace committee (org_id: organisation A's committee)
+    ("GET", "/api/documents/packets/run"): allow(*A),
+    ("POST", "/api/documents/packets"): allow(*A),
     ("POST", "/api/templates"): allow(*ADMIN),
     ("POST", "/api/scans"): allow(*ALL),
     ("POST", "/api/scan-pages/<int:page_id>/apply"): allow(*A_CELL),
@@ -155,6 +158,8 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("GET", "/documents/"): allow(*STAFF),
     ("POST", "/documents/"): allow(*STAFF),
     ("GET", "/documents/preview"): allow(*A_CELL),
+    ("GET", "/documents/packets"): allow(*STAFF),  # each committee's staff choose among their own committees
+    ("POST", "/documents/packets"): allow(*A),
     ("GET", "/documents/introductions/<int:intro_id>.<fmt>"): allow(*A_CELL),
     ("POST", "/documents/introductions/<int:intro_id>/received"): allow(*A),
     ("POST", "/documents/members/<int:member_id>/introduction"): allow(*A),
@@ -279,6 +284,8 @@ def path_of(rule: str, ids: dict) -> str:
     path = re.sub(r"<([^>]+)>", value, rule)
     if rule.endswith("/preview"):
         path += f"?member_id={ids['member_id']}&kind=evaluation_sheet&year=2026&format=docx"
+    if rule == "/api/documents/packets/run":
+        path += f"?committee_id={ids['org_id']}&year=2026"
     return path
 
 
@@ -308,6 +315,10 @@ def body_of(method: str, rule: str, w: dict):
         return {"kind": "evaluation_sheet", "year": 2026, "selection": {}}
     if rule == "/documents/":
         return {"kind": "evaluation_sheet", "year": "2026"}
+    if rule == "/api/documents/packets":
+        return {"committee_id": orgs["tax"].id, "year": 2026, "return_deadline": "2026-12-31"}
+    if rule == "/documents/packets":
+        return {"committee_id": str(orgs["tax"].id), "year": "2026", "return_deadline": "31/12/2026"}
     if rule == "/api/imports/<int:batch_id>/mapping":
         return {"mapping": {"A": "full_name"}}
     if rule == "/api/imports/<int:batch_id>/places":
