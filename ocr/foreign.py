@@ -187,14 +187,31 @@ def _rotate_cw(img, deg):
             270: cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)}[deg]
 
 
-def _upright_deskewed(g, rot):
+def _upright_deskewed(g, rot, extra=None):
+    """``g`` (and ``extra``, transformed alike) turned ``rot`` degrees clockwise and deskewed."""
     g = _rotate_cw(g, rot)
+    extra = _rotate_cw(extra, rot) if extra is not None else None
     a = skew_angle(g)
     if abs(a) >= 0.3:
         h, w = g.shape
-        g = cv2.warpAffine(g, cv2.getRotationMatrix2D((w / 2, h / 2), a, 1.0), (w, h), flags=cv2.INTER_LINEAR,
-                           borderValue=255)
-    return g
+        M = cv2.getRotationMatrix2D((w / 2, h / 2), a, 1.0)
+        g = cv2.warpAffine(g, M, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+        if extra is not None:
+            extra = cv2.warpAffine(extra, M, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+    return g, extra
+
+
+def pen_mask(bgr_small: np.ndarray | None) -> np.ndarray | None:
+    """Pixels of coloured pen ink (blue, red, green ballpoint: saturated and not paper), or None for a
+    grey page.  Printed text is black: taking the pen's strokes out before the OCR lets it read a
+    word that was circled or crossed; the strokes stay for the marks."""
+    if bgr_small is None or bgr_small.ndim != 3:
+        return None
+    hsv = cv2.cvtColor(bgr_small, cv2.COLOR_BGR2HSV)
+    m = ((hsv[:, :, 1] > 70) & (hsv[:, :, 2] < 235)).astype(np.uint8) * 255
+    if m.mean() < 0.02:  # (0..255 scale) no coloured ink at all
+        return None
+    return cv2.dilate(m, np.ones((3, 3), np.uint8))
 
 
 # ---------------------------------------------------------------------------
@@ -313,7 +330,7 @@ def _match_wordings(lines, region, wordings: dict[str, tuple[str, ...]], skip: d
                 n = len(toks)
                 if not n:
                     continue
-                for m in (n, n - 1, n + 1):
+                for m in sorted({n, n - 1, n + 1, 1}):
                     if m < 1:
                         continue
                     for i in range(start, len(ws) - m + 1):
@@ -441,7 +458,7 @@ class _Ink:
     """Ink that is not printed text: the page thresholded, long rules (table grid) removed, the words
     read as text blanked (only the width their letters take: a box or mark glued before a word stays)."""
 
-    def __init__(self, g: np.ndarray, lines: list[dict], known: set):
+    def __init__(self, g: np.ndarray, lines: list[dict], known: dict):
         ink = (g < INK_LEVEL).astype(np.uint8)
         h = int(np.median([ln["h"] for ln in lines])) if lines else 20
         self.h = max(8, h)
@@ -461,8 +478,10 @@ class _Ink:
                 lead = len(raw) - len(raw.lstrip("[](){}|!'\"`-_.,:;*~"))
                 tail = len(raw) - len(raw.rstrip("[](){}|!'\"`-_.,:;*~"))
                 want = n * cw * 1.15 + 2
-                if x1 - x0 > want + 0.5 * self.h:
-                    if lead or (k, x, "glued") in known or (k, x, "first") in known:
+                if (k, x, "glued") in known:
+                    x0 = known[(k, x, "glued")]
+                elif x1 - x0 > want + 0.5 * self.h:
+                    if lead or (k, x, "first") in known:
                         x0 = int(x1 - want)
                     elif tail or (k, x, "last") in known:
                         x1 = int(x0 + want)
@@ -470,26 +489,33 @@ class _Ink:
         self.ink = ink
         self.integral = cv2.integral(ink)
 
-    def boxed(self, x0, y0, x1, y1) -> float:
+    def boxed(self, x0, y0, x1, y1) -> tuple[float, bool]:
         """Ink in the zone plus twice the ink INSIDE a printed box found there (an empty box has none:
         a tick, a cross or a fill shows up against the box's own outline)."""
         H, W = self.ink.shape
         x0, x1 = int(max(0, min(W, x0))), int(max(0, min(W, x1)))
         y0, y1 = int(max(0, min(H, y0))), int(max(0, min(H, y1)))
         if x1 - x0 < 3 or y1 - y0 < 3:
-            return 0.0
+            return 0.0, False
         sub = self.ink[y0:y1, x0:x1]
         total = float(sub.sum())
-        n, _lab, stats, _c = cv2.connectedComponentsWithStats(sub, connectivity=8)
+        n, lab, stats, _c = cv2.connectedComponentsWithStats(sub, connectivity=8)
         h = self.h
-        inside = 0.0
+        inside, found = 0.0, False
         for i in range(1, n):
             bx, by, bw, bh, area = stats[i]
             if 0.6 * h <= bw <= 2.2 * h and 0.6 * h <= bh <= 2.2 * h and area >= 1.2 * h:
+                comp = lab[by:by + bh, bx:bx + bw] == i
+                t = max(2, int(0.12 * min(bw, bh)))
+                sides = (comp[:t].any(axis=0).mean(), comp[-t:].any(axis=0).mean(),
+                         comp[:, :t].any(axis=1).mean(), comp[:, -t:].any(axis=1).mean())
+                if min(sides) < 0.6:  # not a box's outline (an arc of a circle, a stroke)
+                    continue
                 mx, my = int(bw * 0.22), int(bh * 0.22)
                 inner = sub[by + my:by + bh - my, bx + mx:bx + bw - mx]
                 inside = max(inside, float(inner.sum()))
-        return total + 2.0 * inside
+                found = True
+        return total + 2.0 * inside, found
 
     def count(self, x0, y0, x1, y1) -> float:
         H, W = self.ink.shape
@@ -541,17 +567,22 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
                 if x1 <= w["x"] < hi:
                     hi = min(hi, w["x"] - 2)
         pv = 0.55 * h
-        L.append(ink.boxed(lo, y0 - pv, x0, y1 + pv) / (h * h))
-        R.append(ink.boxed(x1, y0 - pv, hi, y1 + pv) / (h * h))
-        ring = ink.count(x0 - 0.7 * h, y0 - pv, x1 + 0.7 * h, y1 + pv) / (h * h)
-        C.append(ring)
+        a, ba = ink.boxed(lo, y0 - pv, x0, y1 + pv)
+        b, bb = ink.boxed(x1, y0 - pv, hi, y1 + pv)
+        L.append((a / (h * h), ba))
+        R.append((b / (h * h), bb))
+        # a circle around the word: ink above and below it (its ends may reach the neighbours' zones)
+        m = 0.12 * (x1 - x0)
+        prev_end = max([b[2] for b in same if b[2] <= x0], default=None)
+        lo2 = lo if prev_end is None else max(lo, prev_end + 1.0 * h)
+        pc = 0.45 * h
+        C.append((ink.count(x0 + m, y0 - pc, x1 - m, y1 + pc) + ink.count(lo2, y0 - pc, x0, y1 + pc)) / (h * h))
     if len(spans) >= 2:
-        mL, mR = min(L), min(R)
-        if mL >= BOX_INK and mL >= mR:
-            return L
-        if mR >= BOX_INK and mR > mL:
-            return R
-    return [max(a, c) for a, c in zip(L, C)]
+        if all(f for _v, f in L):
+            return [v for v, _f in L]
+        if all(f for _v, f in R):
+            return [v for v, _f in R]
+    return C
 
 
 def _decide(scores: list[float]) -> tuple[int | None, str]:
@@ -615,7 +646,7 @@ def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]
         for k, ln in enumerate(lines):
             if _label_score(it.label, ln["f"]) >= 85:
                 free_lines.add(k)
-    ink_keep = set()
+    ink_keep: dict = {}
     regions, skips = {}, {}
     h = max(8, int(np.median([ln["h"] for ln in lines]))) if lines else 20
     for n, (key, k0) in enumerate(order):
@@ -648,12 +679,12 @@ def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]
         per_item[it.key] = spans
         for s in spans:
             for x in range(s.i, s.j):
-                ink_keep.add((s.line, x))
-                if s.glued and x == s.i:
-                    ink_keep.add((s.line, x, "glued"))
-            ink_keep.add((s.line, s.i, "first"))
+                ink_keep[(s.line, x)] = True
+            if s.glued:
+                ink_keep[(s.line, s.i, "glued")] = _span_box(lines, s)[0]
+            ink_keep[(s.line, s.i, "first")] = True
             if s.j - s.i > 1:
-                ink_keep.add((s.line, s.j - 1, "last"))
+                ink_keep[(s.line, s.j - 1, "last")] = True
     ink = _Ink(g, lines, ink_keep)
     answers, confs, status = {}, {}, {}
     for it in items:
@@ -728,27 +759,36 @@ def _best_layout(lines, lays, tables):
         if not any(it.type == "choice" for it in lay.items):
             continue
         f = find_items(lines, lay, tables.get(lay.kind))
-        key = (len(f.lines), f.score)
+        n_items = sum(it.type == "choice" for it in lay.items)
+        key = (len(f.lines), len(f.lines) / max(1, n_items), f.score)
         if best is None or key > best[0]:
             best = (key, f)
     return best[1] if best else None
 
 
-def _page_lines(gray, lays=()):
-    """(clockwise quarter turns applied, upright grey image as OCR'd, OCR lines, items found).
+def _page_lines(gray, lays=(), bgr=None):
+    """(clockwise quarter turns applied, upright grey image, OCR lines, items found).
 
     Lighting flattened, scaled so that the long side is ~OCR_LONG_SIDE px, turned upright (a
-    landscape page a quarter; upside down when the form's duties are not found), deskewed."""
+    landscape page a quarter; upside down when the form's duties are not found), deskewed; coloured
+    pen strokes are taken out of the image the OCR reads (not out of the one returned)."""
     h, w = gray.shape
     f = OCR_LONG_SIDE / max(h, w)
-    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+    interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=interp)
     g0 = flatten(small)
+    pens = pen_mask(cv2.resize(bgr, (small.shape[1], small.shape[0]), interpolation=interp)) \
+        if bgr is not None and bgr.ndim == 3 else None
     tables = _tables(lays)
     tries = (90, 270) if w > 1.15 * h else (0, 180)
     best = None
     for rot in tries:
-        g = _upright_deskewed(g0, rot)
-        lines = _lines(ocr_words(g))
+        g, pm = _upright_deskewed(g0, rot, pens)
+        go = g
+        if pm is not None:
+            go = g.copy()
+            go[pm > 0] = 255
+        lines = _lines(ocr_words(go))
         found = _best_layout(lines, lays, tables) if lays else None
         n = len(found.lines) if found else 0
         title = fuzz.partial_ratio(fold(TITLE), fold(" ".join(ln["text"] for ln in lines[:12]))) >= 90
@@ -764,7 +804,7 @@ def _page_lines(gray, lays=()):
 def debug_read(bgr, lays=()) -> tuple[str, str | None, str | None, set]:
     """(OCR text, name text, date of birth text, dates found) of a page, as read_foreign sees them (for benchmarks and tests)."""
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
-    _, _, lines, _ = _page_lines(gray, lays)
+    _, _, lines, _ = _page_lines(gray, lays, bgr if bgr.ndim == 3 else None)
     text = "\n".join(ln["text"] for ln in lines)
     name_text, dob_text = identity_lines(lines)
     return text, name_text, dob_text, find_dates(text)
@@ -778,7 +818,7 @@ def read_foreign(bgr, gray, lays, members_hint, ink_frac, mid_frac, t0, want_ima
         return PageReading(kind="unreadable", problems=[problem("unreadable")],
                            timings={"total": time.perf_counter() - t0})
     t_ocr = time.perf_counter()
-    rot, g, lines, found = _page_lines(gray, lays)
+    rot, g, lines, found = _page_lines(gray, lays, bgr)
     t_ocr = time.perf_counter() - t_ocr
     text = "\n".join(ln["text"] for ln in lines)
     ftext = fold(text)
