@@ -243,6 +243,7 @@ class _Found:
     layout: object
     lines: dict = field(default_factory=dict)  # item key -> line index
     score: float = 0.0
+    by_label: int = 0  # items found by their label (not only by their number)
 
 
 def find_items(lines: list[dict], lay, table) -> _Found:
@@ -280,6 +281,8 @@ def find_items(lines: list[dict], lay, table) -> _Found:
             if key not in keep:
                 used.discard(got.lines.pop(key))
         got.score = sum(s for s, key, k in cand if got.lines.get(key) == k)
+    got.by_label = len(got.lines)
+    free = [i.label for i in lay.items if i.type != "choice"]
     # numbering as a last cue: "3." between the lines of items 2 and 4
     for it in items:
         if it.key in got.lines:
@@ -289,7 +292,8 @@ def find_items(lines: list[dict], lay, table) -> _Found:
         lo, hi = (max(before) if before else -1), (min(after) if after else len(lines))
         for k in range(lo + 1, hi):
             m = re.match(r"^\s*(\d{1,2})\s*[.,)]\s*\S", lines[k]["text"])
-            if k not in used and m and int(m.group(1)) == it.number and len(lines[k]["f"]) > 12:
+            if k not in used and m and int(m.group(1)) == it.number and len(lines[k]["f"]) > 12 and not any(
+                    _label_score(f, lines[k]["f"]) >= 80 for f in free):
                 got.lines[it.key] = k
                 used.add(k)
                 got.score += 50
@@ -659,7 +663,6 @@ def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]
         it = next(i for i in items if i.key == key)
         skips[k0] = _label_end(lines[k0], table.labels_for(it) if table else (it.label,))
     first = min(found.lines.values()) if found.lines else 0
-    cols = _columns(lines, found, table, lay, first)
     per_item = {}
     for it in items:
         if it.key not in regions:
@@ -685,6 +688,8 @@ def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]
             ink_keep[(s.line, s.i, "first")] = True
             if s.j - s.i > 1:
                 ink_keep[(s.line, s.j - 1, "last")] = True
+    cols = _columns(lines, found, table, lay, first) if any(
+        len(per_item.get(it.key, [])) < 2 for it in items if it.key in found.lines) else None
     ink = _Ink(g, lines, ink_keep)
     answers, confs, status = {}, {}, {}
     for it in items:
@@ -700,7 +705,17 @@ def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]
             sp = spans[0]
             sc = _mark_scores(lines, spans, ink, g.shape[1])[0]
             ln = lines[sp.line]
-            typed = sp.j >= len(ln["words"]) - 1 and sp.rank is None
+            others = [w for k in regions[it.key] for x, w in enumerate(lines[k]["words"])
+                      if x >= skips.get(k, 0) and not (k == sp.line and sp.i <= x < sp.j)
+                      and sum(c.isalnum() for c in w["text"]) >= 2]
+            typed = sp.j >= len(ln["words"]) - 1 and sp.rank is None and not others
+            if typed:  # a circle or a mark elsewhere on the duty's rows: a word the OCR lost was marked
+                lab = lines[found.lines[it.key]]
+                x_from = lab["words"][skips.get(found.lines[it.key], 0) - 1]["x"] + lab["words"][
+                    skips.get(found.lines[it.key], 0) - 1]["w"] if skips.get(found.lines[it.key], 0) else 0
+                stray = sum(ink.count(x_from if k == found.lines[it.key] else 0, lines[k]["y"] - 0.3 * h,
+                                      g.shape[1], lines[k]["y1"] + 0.3 * h) for k in regions[it.key]) / (h * h)
+                typed = stray - sc < 0.6
             if typed or sc >= MARK_MIN * 2:
                 ans, st, conf = sp.key, "ok", PREREAD_CONFIDENCE - 0.1
             else:
@@ -760,7 +775,7 @@ def _best_layout(lines, lays, tables):
             continue
         f = find_items(lines, lay, tables.get(lay.kind))
         n_items = sum(it.type == "choice" for it in lay.items)
-        key = (len(f.lines), len(f.lines) / max(1, n_items), f.score)
+        key = (f.by_label, f.by_label / max(1, n_items), len(f.lines), f.score)
         if best is None or key > best[0]:
             best = (key, f)
     return best[1] if best else None

@@ -144,7 +144,8 @@ def _wording(item, split: str, rng, style: str, scale, syn) -> tuple[str, dict]:
 
 
 def make_form(member: dict, seed: int, *, split: str = "tune", level: str | None = "medium",
-              layout: str | None = None, turn: int | None = None, variant: str | None = None):
+              layout: str | None = None, turn: int | None = None, variant: str | None = None,
+              pen: str | None = None):
     """A retyped form about ``member`` filled by hand and degraded; (BGR image, truth)."""
     rng = np.random.default_rng(seed * 977 + (0 if split == "tune" else 500_009))
     d = _definition()
@@ -166,6 +167,8 @@ def make_form(member: dict, seed: int, *, split: str = "tune", level: str | None
     size = int(rng.integers(30, 38))
     p = _Page(font, size)
     hand = hf.random_hand(rng)
+    if pen:
+        hand.pen = hf.PENS[pen]
     items = [it for it in d.items(variant)]
     # header
     p.line((member.get("ward_party_body_name") or "ĐẢNG BỘ PHƯỜNG HỒNG HÀ").upper())
