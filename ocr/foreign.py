@@ -701,6 +701,22 @@ def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]
             idx, st = _decide(sc)
             if idx is not None:
                 ans, conf = spans[idx].key, PREREAD_CONFIDENCE
+        elif it.key in found.lines and cols is not None:
+            hdr, _hk = cols
+            k0 = found.lines[it.key]
+            y0 = lines[k0]["y"] - 0.3 * h
+            nxt = [lines[v]["y"] for v in found.lines.values() if lines[v]["y"] > lines[k0]["y"] + 0.5 * h]
+            y1 = min(nxt) - 0.3 * h if nxt else lines[k0]["y1"] + 2.5 * h
+            xs = [(_span_box(lines, c)[0] + _span_box(lines, c)[2]) / 2 for c in hdr]
+            sc = []
+            for m, c in enumerate(hdr):
+                lo = (xs[m - 1] + xs[m]) / 2 if m > 0 else xs[m] - (xs[1] - xs[0]) / 2
+                hi = (xs[m] + xs[m + 1]) / 2 if m + 1 < len(xs) else xs[m] + (xs[m] - xs[m - 1]) / 2
+                sc.append(ink.count(lo + 0.2 * h, y0, hi - 0.2 * h, y1) / (h * h))
+            idx, st = _decide(sc)
+            if idx is not None:
+                r = hdr[idx].rank
+                ans, conf = keys[r], PREREAD_CONFIDENCE - 0.05
         elif it.key in found.lines and len(spans) == 1:
             sp = spans[0]
             sc = _mark_scores(lines, spans, ink, g.shape[1])[0]
@@ -720,22 +736,6 @@ def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]
                 ans, st, conf = sp.key, "ok", PREREAD_CONFIDENCE - 0.1
             else:
                 st = "unsure"
-        elif it.key in found.lines and cols is not None:
-            hdr, _hk = cols
-            k0 = found.lines[it.key]
-            y0 = lines[k0]["y"] - 0.3 * h
-            nxt = [lines[v]["y"] for v in found.lines.values() if lines[v]["y"] > lines[k0]["y"] + 0.5 * h]
-            y1 = min(nxt) - 0.3 * h if nxt else lines[k0]["y1"] + 2.5 * h
-            xs = [(_span_box(lines, c)[0] + _span_box(lines, c)[2]) / 2 for c in hdr]
-            sc = []
-            for m, c in enumerate(hdr):
-                lo = (xs[m - 1] + xs[m]) / 2 if m > 0 else xs[m] - (xs[1] - xs[0]) / 2
-                hi = (xs[m] + xs[m + 1]) / 2 if m + 1 < len(xs) else xs[m] + (xs[m] - xs[m - 1]) / 2
-                sc.append(ink.count(lo + 0.2 * h, y0, hi - 0.2 * h, y1) / (h * h))
-            idx, st = _decide(sc)
-            if idx is not None:
-                r = hdr[idx].rank
-                ans, conf = keys[r], PREREAD_CONFIDENCE - 0.05
         answers[it.key], confs[it.key], status[it.key] = ans, conf, st
     return answers, confs, status
 
