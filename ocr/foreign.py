@@ -363,6 +363,9 @@ def _match_wordings(lines, region, wordings: dict[str, tuple[str, ...]], skip: d
                                 s2, glued = fuzz.ratio(fns, tns[-len(fns):]), True
                             if s2 >= 88 and _negated(fw) == tns[len(tns) - len(fns):].startswith(("chua", "khong")):
                                 s, txt = s2, fw
+                        raw0 = ws[i]["text"]
+                        if not glued and raw0[:1] and not raw0[:1].isalpha() and any(c.isalpha() for c in raw0):
+                            glued = True  # "[X]Nêu", "]Gương": a box or a typed mark run into the word
                         if s >= (100 if len(fw) <= 4 else 84) and _negated(fw) == _negated(txt):
                             cands.append(_Span(key, k, i, i + m, s, len(fw), glued))
     # one span per option, not overlapping: the choice that finds the most options and covers the most
@@ -531,15 +534,29 @@ class _Ink:
         return float(s[y1, x1] - s[y0, x1] - s[y1, x0] + s[y0, x0])
 
 
+def _lead_len(raw: str) -> int:
+    """Characters of a mark run into the front of a word: "[X]Nêu" -> 3, "MTốt" -> 1, "XlTíchcực" -> 2."""
+    m = re.match(r"^[\[(|{][^\])}|]{0,3}[\])}|]", raw)
+    if m:
+        return len(m.group(0))
+    n = 0
+    while n < len(raw) and not raw[n].isalpha():
+        n += 1
+    if n:
+        return n
+    # capital letters glued before a capitalised or lower-case word ("MTốt", "XlTích")
+    m = re.match(r"^([A-ZĐ][lI1|]?|[A-Z]{2})(?=[A-ZÀ-Ỹa-zà-ỹđ])", raw)
+    return len(m.group(1)) if m else 1
+
+
 def _span_box(lines, sp: _Span):
     ws = lines[sp.line]["words"][sp.i:sp.j]
     x0, y0 = min(w["x"] for w in ws), min(w["y"] for w in ws)
     x1, y1 = max(w["x"] + w["w"] for w in ws), max(w["y"] + w["h"] for w in ws)
     if sp.glued:  # the mark glued before the wording belongs to the zone, not to the word
         w0 = ws[0]
-        c = _clean(w0["f"]).replace(" ", "")
-        lead = len(c) - len(c.lstrip("".join(set(c[:2])))) if len(c) > 2 else 1
-        x0 = w0["x"] + int(w0["w"] * max(1, min(2, lead)) / max(1, len(c)))
+        lead = _lead_len(w0["text"])
+        x0 = w0["x"] + int(w0["w"] * lead / max(1, len(w0["text"])))
     return x0, y0, x1, y1
 
 
@@ -581,12 +598,24 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
         lo2 = lo if prev_end is None else max(lo, prev_end + 1.0 * h)
         pc = 0.45 * h
         C.append((ink.count(x0 + m, y0 - pc, x1 - m, y1 + pc) + ink.count(lo2, y0 - pc, x0, y1 + pc)) / (h * h))
+    # a mark typed before the wording ("[X] Tốt", "☒ Tốt") counts as a mark whatever its ink
+    typed = []
+    for sp in spans:
+        ws = lines[sp.line]["words"]
+        prev = ws[sp.i - 1]["text"] if sp.i > 0 else ""
+        own = ws[sp.i]["text"][:_lead_len(ws[sp.i]["text"])] if sp.glued else ""
+        typed.append(TYPED_MARK_BONUS if _TYPED_MARK.fullmatch(prev) or (own and _TYPED_MARK.fullmatch(own))
+                     else 0.0)
     if len(spans) >= 2:
         if all(f for _v, f in L):
-            return [v for v, _f in L]
+            return [v + t for (v, _f), t in zip(L, typed)]
         if all(f for _v, f in R):
-            return [v for v, _f in R]
-    return C
+            return [v + t for (v, _f), t in zip(R, typed)]
+    return [c + t for c, t in zip(C, typed)]
+
+
+_TYPED_MARK = re.compile(r"[\[(|]?\s*[XxKk×☒☑✓✔■✗✘]\s*[\])|lI1]{0,2}")
+TYPED_MARK_BONUS = 1.0
 
 
 def _decide(scores: list[float]) -> tuple[int | None, str]:
