@@ -319,6 +319,7 @@ class _Span:
     length: int
     glued: bool = False  # the first word carries a mark glued before the wording ("MTốt")
     rank: int | None = None
+    lead: int = 0  # characters of that mark
 
 
 def _match_wordings(lines, region, wordings: dict[str, tuple[str, ...]], skip: dict) -> list[_Span]:
@@ -367,7 +368,12 @@ def _match_wordings(lines, region, wordings: dict[str, tuple[str, ...]], skip: d
                         if not glued and raw0[:1] and not raw0[:1].isalpha() and any(c.isalpha() for c in raw0):
                             glued = True  # "[X]Nêu", "]Gương": a box or a typed mark run into the word
                         if s >= (100 if len(fw) <= 4 else 84) and _negated(fw) == _negated(txt):
-                            cands.append(_Span(key, k, i, i + m, s, len(fw), glued))
+                            sp = _Span(key, k, i, i + m, s, len(fw), glued)
+                            if glued:
+                                f0 = fold(raw0)
+                                at = f0.find(toks[0][:3], 1)
+                                sp.lead = at if at > 0 else _lead_len(raw0)
+                            cands.append(sp)
     # one span per option, not overlapping: the choice that finds the most options and covers the most
     # words ("Không đề nghị" + "Biểu dương" rather than "Đề nghị biểu dương" leaving "Không" alone)
     per: dict = {}
@@ -555,7 +561,7 @@ def _span_box(lines, sp: _Span):
     x1, y1 = max(w["x"] + w["w"] for w in ws), max(w["y"] + w["h"] for w in ws)
     if sp.glued:  # the mark glued before the wording belongs to the zone, not to the word
         w0 = ws[0]
-        lead = _lead_len(w0["text"])
+        lead = sp.lead or _lead_len(w0["text"])
         x0 = w0["x"] + int(w0["w"] * lead / max(1, len(w0["text"])))
     return x0, y0, x1, y1
 
@@ -603,7 +609,7 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
     for sp in spans:
         ws = lines[sp.line]["words"]
         prev = ws[sp.i - 1]["text"] if sp.i > 0 else ""
-        own = ws[sp.i]["text"][:_lead_len(ws[sp.i]["text"])] if sp.glued else ""
+        own = ws[sp.i]["text"][:sp.lead or _lead_len(ws[sp.i]["text"])] if sp.glued else ""
         typed.append(TYPED_MARK_BONUS if _TYPED_MARK.fullmatch(prev) or (own and _TYPED_MARK.fullmatch(own))
                      else 0.0)
     if len(spans) >= 2:
