@@ -1,83 +1,146 @@
-"""Pages without our marks: blank, something else, or a form a cell retyped in Word.
+"""Pages without our marks: blank, something else, or a form a cell retyped in its own layout.
 
-A retyped form is read by full-page OCR (tesseract ``vie``): the items are
-found by their wording (rapidfuzz against the layout's item and option
-labels, which come from the form definition), a mark in front of an option
-label ("[X]", "☒", a handwritten tick) is looked for in the image, and a
-member is proposed from the name and date of birth read (see
-:mod:`ocr.identify`).  Such a page always needs review.
+A retyped form is OCR'd once (tesseract ``vie``, LSTM, one page segmentation; in-process through
+tesserocr when it is installed, else the tesseract command).  Then:
+
+* **turned pages**: a landscape page is turned a quarter; when too few of the form's duties are
+  found the page is tried upside down (the cheap check is the reading itself; no separate OSD pass);
+* **duties (items)** are found by the meaning of their label: the definition's label and the
+  wordings of the synonym table beside it (:mod:`forms.synonyms`), compared folded
+  (:func:`forms.folding.fold`), fuzzily (rapidfuzz), one line per duty, numbering as a last cue;
+* **options** are found in the duty's rows by their wordings (longest first, so "Chưa tốt" is
+  not read as "Tốt"); wordings that are not in the table are placed by their sense ("Chưa ...",
+  "Không ...", "Kém" are the worst option, "... tốt", "Rất ..." the best) when the number of
+  wordings matches the duty's options; a table whose columns are a scale ("Tốt | Chưa tốt") gives
+  each duty's row its columns;
+* **the mark** next to each option decides: ink that is not printed text, around the option
+  (a box before or after it, a tick in its column, a circle around the word, an "x" before it),
+  compared between the options of the duty; an answer typed after the duty counts when it is the
+  only wording there.
+
+The answers are pre-read (confidence < CONFIDENT) and the page ALWAYS goes to review
+(problem ``foreign_form``).  A member is proposed from the name and date of birth read
+(:mod:`ocr.identify`).
 """
 from __future__ import annotations
 
+import os
 import re
 import time
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 from rapidfuzz import fuzz
 
-from .identify import find_dates, fold, identity_lines, nfc as _nfc, propose_member
+from forms import synonyms as synmod
+from forms.folding import fold
+
+from .identify import find_dates, identity_lines, nfc as _nfc, propose_member
 from .result import FieldReading, PageReading, problem
 
 TITLE = "phiếu nhận xét"
+OCR_LONG_SIDE = 1700  # pixels of the page's long side as OCR'd (~145 dpi on A4): speed, still readable
+PREREAD_CONFIDENCE = 0.6  # never CONFIDENT: a person reviews every retyped form
+_NEG = ("chua", "khong", "kem", "yeu")
+_POS = ("tot", "rat", "xuat sac", "day du", "tich cuc", "di dau", "dat")
+_MARKLIKE = re.compile(r"^[\[\](){}|lIiLJjFfTtEeKkMmXxVv×☐☒☑✓✔■□✗✘1!°ØŸ#%&*^~¬‹›«»\-_.,:;'\"`ÄÌÏỊ]{1,3}$")
 
 
-def _ocr_data(gray: np.ndarray, psm: int = 3) -> dict:
-    import pytesseract
-    return pytesseract.image_to_data(gray, lang="vie", config=f"--psm {psm}",
-                                     output_type=pytesseract.Output.DICT)
+# ---------------------------------------------------------------------------
+# OCR: one page segmentation per page
+# ---------------------------------------------------------------------------
+
+_API: dict = {}
 
 
-def _lines(data: dict) -> list[dict]:
-    lines: dict = {}
-    for i, t in enumerate(data["text"]):
-        t = _nfc((t or "").strip())
-        if not t or float(data["conf"][i]) < 0:
-            continue
-        k = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        ln = lines.setdefault(k, {"words": []})
-        ln["words"].append({"text": t, "x": data["left"][i], "y": data["top"][i], "w": data["width"][i],
-                            "h": data["height"][i], "conf": float(data["conf"][i])})
+def _tessdata() -> str | None:
+    for d in (os.environ.get("TESSDATA_PREFIX"), "/usr/share/tesseract-ocr/5/tessdata",
+              "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata", "/usr/local/share/tessdata"):
+        if d and os.path.exists(os.path.join(d, "vie.traineddata")):
+            return d
+    return None
+
+
+def _api():
+    """A tesserocr API per process (model loaded once), or None when tesserocr is not installed."""
+    pid = os.getpid()
+    if pid not in _API:
+        try:
+            import tesserocr
+            path = _tessdata()
+            api = tesserocr.PyTessBaseAPI(**({"path": path} if path else {}), lang="vie",
+                                          psm=tesserocr.PSM.AUTO, oem=tesserocr.OEM.LSTM_ONLY)
+            api.SetVariable("tessedit_do_invert", "0")
+            _API.clear()
+            _API[pid] = api
+        except Exception:  # noqa: BLE001  (not installed or no model: the tesseract command)
+            _API[pid] = None
+    return _API[pid]
+
+
+def ocr_words(gray: np.ndarray) -> list[dict]:
+    """Words of a page: text, box (x, y, w, h), confidence, line number (reading order)."""
+    api = _api()
     out = []
-    for ln in lines.values():
-        ws = sorted(ln["words"], key=lambda w: w["x"])
-        out.append({"words": ws, "text": " ".join(w["text"] for w in ws), "y": min(w["y"] for w in ws)})
-    out.sort(key=lambda ln: ln["y"])
+    if api is not None:
+        import tesserocr
+        from PIL import Image
+        api.SetImage(Image.fromarray(gray))
+        api.Recognize()
+        ri = api.GetIterator()
+        line = -1
+        W, L = tesserocr.RIL.WORD, tesserocr.RIL.TEXTLINE
+        if ri is not None:
+            while True:
+                if ri.IsAtBeginningOf(L):
+                    line += 1
+                t = ri.GetUTF8Text(W)
+                bb = ri.BoundingBox(W)
+                if t and bb and t.strip():
+                    x0, y0, x1, y1 = bb
+                    out.append({"text": _nfc(t.strip()), "x": x0, "y": y0, "w": x1 - x0, "h": y1 - y0,
+                                "conf": float(ri.Confidence(W)), "line": line})
+                if not ri.Next(W):
+                    break
+        api.Clear()
+        return out
+    import pytesseract
+    d = pytesseract.image_to_data(gray, lang="vie", config="--psm 3 --oem 1 -c tessedit_do_invert=0",
+                                  output_type=pytesseract.Output.DICT)
+    keys = {}
+    for i, t in enumerate(d["text"]):
+        t = _nfc((t or "").strip())
+        if not t or float(d["conf"][i]) < 0:
+            continue
+        k = (d["block_num"][i], d["par_num"][i], d["line_num"][i])
+        out.append({"text": t, "x": d["left"][i], "y": d["top"][i], "w": d["width"][i], "h": d["height"][i],
+                    "conf": float(d["conf"][i]), "line": keys.setdefault(k, len(keys))})
     return out
 
 
-def _osd_rotation(gray) -> int:
-    """Clockwise degrees to turn the image upright (tesseract OSD), 0 when unsure."""
-    import pytesseract
-    try:
-        h, w = gray.shape
-        f = min(1.0, 1500 / max(h, w))
-        small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else gray
-        osd = pytesseract.image_to_osd(small, config="--psm 0 -c min_characters_to_try=10",
-                                       output_type=pytesseract.Output.DICT)
-        if float(osd.get("orientation_conf", 0)) < 1.0:
-            return 0
-        return int(osd.get("rotate", 0)) % 360
-    except Exception:
-        return 0
+def _lines(words: list[dict]) -> list[dict]:
+    by: dict = {}
+    for w in words:
+        by.setdefault(w["line"], []).append(w)
+    out = []
+    for ws in by.values():
+        ws.sort(key=lambda w: w["x"])
+        for w in ws:
+            w["f"] = fold(w["text"])
+        y0 = min(w["y"] for w in ws)
+        y1 = max(w["y"] + w["h"] for w in ws)
+        hs = sorted(w["h"] for w in ws)
+        out.append({"words": ws, "text": " ".join(w["text"] for w in ws), "f": " ".join(w["f"] for w in ws),
+                    "y": y0, "y1": y1, "x": min(w["x"] for w in ws), "x1": max(w["x"] + w["w"] for w in ws),
+                    "h": hs[len(hs) // 2]})
+    out.sort(key=lambda ln: (ln["y"], ln["x"]))
+    return out
 
 
-def _rotate_cw(img, deg):
-    return {0: img, 90: cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE), 180: cv2.rotate(img, cv2.ROTATE_180),
-            270: cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)}[deg]
-
-
-def _mark_ink(gray, word) -> float:
-    """Ink just left of an option label (a box / bracket with or without a mark)."""
-    h = word["h"]
-    x1 = word["x"] - 2
-    x0 = max(0, int(x1 - 2.4 * h))
-    y0, y1 = max(0, int(word["y"] - 0.3 * h)), int(word["y"] + 1.3 * h)
-    roi = gray[y0:y1, x0:max(x0 + 1, int(x1))]
-    if roi.size == 0:
-        return 0.0
-    return float((roi < 128).mean())
-
+# ---------------------------------------------------------------------------
+# preprocessing
+# ---------------------------------------------------------------------------
 
 def flatten(gray: np.ndarray) -> np.ndarray:
     """Even out the lighting (shadows, folds, grey paper): divide by the paper's brightness estimated
@@ -100,7 +163,7 @@ def skew_angle(gray: np.ndarray, max_deg: float = 15.0) -> float:
     """Counter-clockwise degrees that make the text lines horizontal (projection profile of the ink
     smeared along the lines, on a small copy: coarse 1 degree steps, then 0.15)."""
     h, w = gray.shape
-    f = min(1.0, 1000 / max(h, w))
+    f = min(1.0, 800 / max(h, w))
     s = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
     ink = (cv2.medianBlur(s, 3) < 150).astype(np.uint8) * 255
     if ink.mean() < 0.5:  # (0..255 scale) next to no ink
@@ -119,31 +182,679 @@ def skew_angle(gray: np.ndarray, max_deg: float = 15.0) -> float:
     return float(best)
 
 
-def _page_lines(gray):
-    """(clockwise quarter turns applied, upright grey image as OCR'd, OCR lines).
+def _rotate_cw(img, deg):
+    return {0: img, 90: cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE), 180: cv2.rotate(img, cv2.ROTATE_180),
+            270: cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)}[deg]
 
-    Preprocessing for the OCR: lighting flattened, turned upright (tesseract OSD), deskewed (tesseract
-    loses whole paragraphs beyond ~5 degrees), scaled to ~300 dpi."""
-    g = flatten(gray)
-    rot = _osd_rotation(g)
+
+def _upright_deskewed(g, rot, extra=None):
+    """``g`` (and ``extra``, transformed alike) turned ``rot`` degrees clockwise and deskewed."""
     g = _rotate_cw(g, rot)
+    extra = _rotate_cw(extra, rot) if extra is not None else None
     a = skew_angle(g)
     if abs(a) >= 0.3:
         h, w = g.shape
-        g = cv2.warpAffine(g, cv2.getRotationMatrix2D((w / 2, h / 2), a, 1.0), (w, h), flags=cv2.INTER_CUBIC,
-                           borderValue=255)
-    h, w = g.shape
-    if max(h, w) < 2000:  # OCR likes ~300 dpi
-        f = 2339 / max(h, w)
-        g = cv2.resize(g, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
-    data = _ocr_data(g)
-    return rot, g, _lines(data)
+        M = cv2.getRotationMatrix2D((w / 2, h / 2), a, 1.0)
+        g = cv2.warpAffine(g, M, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+        if extra is not None:
+            extra = cv2.warpAffine(extra, M, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+    return g, extra
 
 
-def debug_read(bgr) -> tuple[str, str | None, str | None, set]:
+def pen_mask(bgr_small: np.ndarray | None) -> np.ndarray | None:
+    """Pixels of coloured pen ink (blue, red, green ballpoint: saturated and not paper), or None for a
+    grey page.  Printed text is black: taking the pen's strokes out before the OCR lets it read a
+    word that was circled or crossed; the strokes stay for the marks."""
+    if bgr_small is None or bgr_small.ndim != 3:
+        return None
+    hsv = cv2.cvtColor(bgr_small, cv2.COLOR_BGR2HSV)
+    m = ((hsv[:, :, 1] > 70) & (hsv[:, :, 2] < 235)).astype(np.uint8) * 255
+    if m.mean() < 0.02:  # (0..255 scale) no coloured ink at all
+        return None
+    return cv2.dilate(m, np.ones((3, 3), np.uint8))
+
+
+# ---------------------------------------------------------------------------
+# duties (items) by the meaning of their label
+# ---------------------------------------------------------------------------
+
+_NUM_RE = re.compile(r"^\s*(?:[ivx]+|\d{1,2})\s*[.,):/-]?\s*")
+
+
+def _strip_number(f: str) -> str:
+    return _NUM_RE.sub("", f, count=1)
+
+
+def _label_score(wording: str, fline: str) -> float:
+    fw = fold(wording)
+    fl = _strip_number(fline).strip(" :.;,-")
+    if not fl or not fw:
+        return 0.0
+    s = fuzz.partial_ratio(fw, fl) if len(fl) >= 0.55 * len(fw) else 0.0
+    tw, tl = set(fw.split()), set(fl.split())
+    cover = len(tw & tl) / max(1, len(tw))
+    if cover >= 0.5 and len(tl) >= 3:
+        s = max(s, fuzz.token_set_ratio(fw, fl) * min(1.0, cover / 0.7))
+    return float(s)
+
+
+@dataclass
+class _Found:
+    layout: object
+    lines: dict = field(default_factory=dict)  # item key -> line index
+    score: float = 0.0
+    by_label: int = 0  # items found by their label (not only by their number)
+
+
+def find_items(lines: list[dict], lay, table) -> _Found:
+    items = [it for it in lay.items if it.type == "choice"]
+    cand = []
+    for it in items:
+        words = table.labels_for(it) if table else (it.label,)
+        for k, ln in enumerate(lines):
+            s = max(_label_score(w, ln["f"]) for w in words)
+            if s >= 72:
+                cand.append((s, it.key, k))
+    cand.sort(key=lambda c: -c[0])
+    got = _Found(lay)
+    used = set()
+    for s, key, k in cand:
+        if key in got.lines or k in used:
+            continue
+        got.lines[key] = k
+        used.add(k)
+        got.score += s
+    # the duties come in their order on the page: keep the longest run in order (a sentence of the
+    # header that looks like a duty's label is dropped)
+    order = sorted(got.lines.items(), key=lambda kv: next(i.number for i in items if i.key == kv[0]))
+    best: list = []
+    for n in range(len(order)):
+        run = [order[n]]
+        for kv in order[n + 1:]:
+            if kv[1] > run[-1][1]:
+                run.append(kv)
+        if len(run) > len(best):
+            best = run
+    if len(best) < len(order):
+        keep = dict(best)
+        for key in list(got.lines):
+            if key not in keep:
+                used.discard(got.lines.pop(key))
+        got.score = sum(s for s, key, k in cand if got.lines.get(key) == k)
+    got.by_label = len(got.lines)
+    free = [i.label for i in lay.items if i.type != "choice"]
+    # numbering as a last cue: "3." between the lines of items 2 and 4
+    for it in items:
+        if it.key in got.lines:
+            continue
+        before = [got.lines[o.key] for o in items if o.number < it.number and o.key in got.lines]
+        after = [got.lines[o.key] for o in items if o.number > it.number and o.key in got.lines]
+        lo, hi = (max(before) if before else -1), (min(after) if after else len(lines))
+        for k in range(lo + 1, hi):
+            m = re.match(r"^\s*(\d{1,2})\s*[.,)]\s*\S", lines[k]["text"])
+            if k not in used and m and int(m.group(1)) == it.number and len(lines[k]["f"]) > 12 and not any(
+                    _label_score(f, lines[k]["f"]) >= 80 for f in free):
+                got.lines[it.key] = k
+                used.add(k)
+                got.score += 50
+                break
+    return got
+
+
+# ---------------------------------------------------------------------------
+# options by their wording, and the mark next to each
+# ---------------------------------------------------------------------------
+
+def _clean(f: str) -> str:
+    return re.sub(r"[^\w ]", "", f).strip()
+
+
+@dataclass
+class _Span:
+    key: str
+    line: int
+    i: int  # first word index
+    j: int  # one past the last word index
+    score: float
+    length: int
+    glued: bool = False  # the first word carries a mark glued before the wording ("MTốt")
+    rank: int | None = None
+    lead: int = 0  # characters of that mark
+
+
+def _match_wordings(lines, region, wordings: dict[str, tuple[str, ...]], skip: dict) -> list[_Span]:
+    """Spans of the region's words that read as one of the options' wordings (longest wordings first)."""
+    cands = []
+    for k in region:
+        ws = lines[k]["words"]
+        start = skip.get(k, 0)
+        for key, words in wordings.items():
+            for wd in words:
+                fw = _clean(fold(wd))
+                toks = fw.split()
+                n = len(toks)
+                if not n:
+                    continue
+                for m in sorted({n, n - 1, n + 1, 1}):
+                    if m < 1:
+                        continue
+                    for i in range(start, len(ws) - m + 1):
+                        if m > 1 and not (_edge_ok(ws[i]["f"], toks[0]) and _edge_ok(ws[i + m - 1]["f"], toks[-1])):
+                            continue
+                        txt = _clean(" ".join(w["f"] for w in ws[i:i + m]))
+                        glued = False
+                        if len(fw) <= 4:
+                            ok = txt == fw
+                            if not ok and m == n and txt.endswith(fw) and 1 <= len(txt) - len(fw) <= 2 \
+                                    and not txt[:len(txt) - len(fw)].isdigit() and " " not in txt:
+                                ok, glued = True, True
+                            s = 100.0 if ok else 0.0
+                        else:
+                            s = fuzz.ratio(fw, txt)
+                            first = _clean(ws[i]["f"])
+                            if s < 85 and first.endswith(toks[0]) and 1 <= len(first) - len(toks[0]) <= 2:
+                                rest = _clean(" ".join(w["f"] for w in ws[i + 1:i + m]))
+                                s2 = fuzz.ratio(fw, (toks[0] + " " + rest).strip())
+                                if s2 > s:
+                                    s, glued = s2, True
+                        if s < 84 and " " in fw:  # words run together by the OCR ("XlTíchcực")
+                            fns, tns = fw.replace(" ", ""), txt.replace(" ", "")
+                            s2 = fuzz.ratio(fns, tns)
+                            if s2 < 88 and 1 <= len(tns) - len(fns) <= 2 and fuzz.ratio(fns, tns[-len(fns):]) >= 88:
+                                s2, glued = fuzz.ratio(fns, tns[-len(fns):]), True
+                            if s2 >= 88 and _negated(fw) == tns[len(tns) - len(fns):].startswith(("chua", "khong")):
+                                s, txt = s2, fw
+                        raw0 = ws[i]["text"]
+                        if not glued and raw0[:1] and not raw0[:1].isalpha() and any(c.isalpha() for c in raw0):
+                            glued = True  # "[X]Nêu", "]Gương": a box or a typed mark run into the word
+                        if s >= (100 if len(fw) <= 4 else 84) and _negated(fw) == _negated(txt):
+                            sp = _Span(key, k, i, i + m, s, len(fw), glued)
+                            if glued:
+                                f0 = fold(raw0)
+                                at = f0.find(toks[0][:3], 1)
+                                sp.lead = at if at > 0 else _lead_len(raw0)
+                            cands.append(sp)
+    # one span per option, not overlapping: the choice that finds the most options and covers the most
+    # words ("Không đề nghị" + "Biểu dương" rather than "Đề nghị biểu dương" leaving "Không" alone)
+    per: dict = {}
+    for c in sorted(cands, key=lambda c: (-c.length, -c.score)):
+        lst = per.setdefault(c.key, [])
+        if len(lst) < 4 and all((o.line, o.i, o.j) != (c.line, c.i, c.j) for o in lst):
+            lst.append(c)
+    keys = list(per)
+    best = (None, [])
+
+    def walk(n, chosen, taken):
+        nonlocal best
+        if n == len(keys):
+            score = (len(chosen), sum(c.j - c.i for c in chosen), sum(c.length for c in chosen),
+                     sum(c.score for c in chosen))
+            if best[0] is None or score > best[0]:
+                best = (score, list(chosen))
+            return
+        for c in per[keys[n]]:
+            cells = {(c.line, x) for x in range(c.i, c.j)}
+            if not cells & taken:
+                chosen.append(c)
+                walk(n + 1, chosen, taken | cells)
+                chosen.pop()
+        walk(n + 1, chosen, taken)
+
+    walk(0, [], set())
+    return best[1]
+
+
+def _edge_ok(word: str, tok: str) -> bool:
+    """The first (last) word of a window is the wording's first (last) word, maybe with a mark glued on."""
+    w = _clean(word)
+    return bool(w) and (fuzz.ratio(w, tok) >= 60 or w.endswith(tok) or w.startswith(tok))
+
+
+def _negated(f: str) -> bool:
+    """A wording that says "not": "chưa ...", "không ...", "kém" (never matched to one that does not)."""
+    return any(t in _NEG for t in f.split())
+
+
+def _polarity_rank(f: str, n_opts: int) -> int | None:
+    toks = f.split()
+    if not toks:
+        return None
+    if toks[0] in _NEG or f.startswith(("chua ", "khong ")):
+        return n_opts - 1
+    if any(p in f for p in _POS) or toks[0] in ("rat", "xuat"):
+        return 0
+    if n_opts == 3:
+        return 1
+    return None
+
+
+def _unknown_segments(lines, region, skip, spans, n_opts) -> list[_Span]:
+    """Wordings not in the table: the rest of the region cut at "/" and wide gaps, placed by sense."""
+    taken = {(s.line, x) for s in spans for x in range(s.i, s.j)}
+    segs = []
+    for k in region:
+        ws = lines[k]["words"]
+        cur: list[int] = []
+
+        def close():
+            if cur:
+                f = _clean(" ".join(ws[x]["f"] for x in cur))
+                if any(sum(c.isalpha() for c in t) >= 3 for t in f.split()) and not any(c.isdigit() for c in f):
+                    segs.append((k, cur[0], cur[-1] + 1, f))
+
+        for x in range(skip.get(k, 0), len(ws)):
+            w = ws[x]
+            sep = (w["text"] in ("/", "|", "-", "–") or (x, k) in taken or (k, x) in taken
+                   or _MARKLIKE.match(w["text"]) is not None or w["f"].startswith("."))
+            gap = cur and w["x"] - (ws[cur[-1]]["x"] + ws[cur[-1]]["w"]) > 1.6 * lines[k]["h"]
+            if sep or gap:
+                close()
+                cur = []
+                if sep:
+                    continue
+            cur.append(x)
+        close()
+    out = []
+    for k, i, j, f in segs:
+        if len(f.split()) > 5:
+            continue
+        r = _polarity_rank(f, n_opts)
+        if r is not None:
+            out.append(_Span("", k, i, j, 60.0, len(f), False, r))
+    return out
+
+
+INK_LEVEL = 185  # grey level (flattened page, paper ~255) under which a pixel is ink
+
+
+class _Ink:
+    """Ink that is not printed text: the page thresholded, long rules (table grid) removed, the words
+    read as text blanked (only the width their letters take: a box or mark glued before a word stays)."""
+
+    def __init__(self, g: np.ndarray, lines: list[dict], known: dict):
+        ink = (g < INK_LEVEL).astype(np.uint8)
+        h = int(np.median([ln["h"] for ln in lines])) if lines else 20
+        self.h = max(8, h)
+        hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, 5 * self.h), 1))
+        vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(30, int(2.6 * self.h))))
+        rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, hk) | cv2.morphologyEx(ink, cv2.MORPH_OPEN, vk)
+        ink = ink & (1 - cv2.dilate(rules, np.ones((3, 3), np.uint8)))
+        for k, ln in enumerate(lines):
+            letters = [(sum(c.isalnum() for c in w["text"]), w) for w in ln["words"]]
+            cw = np.median([w["w"] / n for n, w in letters if n >= 3] or [0.55 * self.h])
+            for x, (n, w) in enumerate(letters):
+                text = (k, x) in known or (w["conf"] >= 60 and n >= 3 and _MARKLIKE.match(w["text"]) is None)
+                if not text:
+                    continue
+                x0, x1 = w["x"], w["x"] + w["w"]
+                raw = w["text"]
+                lead = len(raw) - len(raw.lstrip("[](){}|!'\"`-_.,:;*~"))
+                tail = len(raw) - len(raw.rstrip("[](){}|!'\"`-_.,:;*~"))
+                want = n * cw * 1.15 + 2
+                if (k, x, "glued") in known:
+                    x0 = known[(k, x, "glued")]
+                elif x1 - x0 > want + 0.5 * self.h:
+                    if lead or (k, x, "first") in known:
+                        x0 = int(x1 - want)
+                    elif tail or (k, x, "last") in known:
+                        x1 = int(x0 + want)
+                ink[w["y"] + 1:w["y"] + w["h"] - 1, x0 + 1:x1 - 1] = 0
+        self.ink = ink
+        self.integral = cv2.integral(ink)
+
+    def boxed(self, x0, y0, x1, y1) -> tuple[float, bool]:
+        """Ink in the zone plus twice the ink INSIDE a printed box found there (an empty box has none:
+        a tick, a cross or a fill shows up against the box's own outline)."""
+        H, W = self.ink.shape
+        x0, x1 = int(max(0, min(W, x0))), int(max(0, min(W, x1)))
+        y0, y1 = int(max(0, min(H, y0))), int(max(0, min(H, y1)))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            return 0.0, False
+        sub = self.ink[y0:y1, x0:x1]
+        total = float(sub.sum())
+        n, lab, stats, _c = cv2.connectedComponentsWithStats(sub, connectivity=8)
+        h = self.h
+        inside, found = 0.0, False
+        for i in range(1, n):
+            bx, by, bw, bh, area = stats[i]
+            if 0.6 * h <= bw <= 2.2 * h and 0.6 * h <= bh <= 2.2 * h and area >= 1.2 * h:
+                comp = lab[by:by + bh, bx:bx + bw] == i
+                t = max(2, int(0.12 * min(bw, bh)))
+                sides = (comp[:t].any(axis=0).mean(), comp[-t:].any(axis=0).mean(),
+                         comp[:, :t].any(axis=1).mean(), comp[:, -t:].any(axis=1).mean())
+                if min(sides) < 0.6:  # not a box's outline (an arc of a circle, a stroke)
+                    continue
+                mx, my = int(bw * 0.22), int(bh * 0.22)
+                inner = sub[by + my:by + bh - my, bx + mx:bx + bw - mx]
+                inside = max(inside, float(inner.sum()))
+                found = True
+        return total + 2.0 * inside, found
+
+    def count(self, x0, y0, x1, y1) -> float:
+        H, W = self.ink.shape
+        x0, x1 = int(max(0, min(W, x0))), int(max(0, min(W, x1)))
+        y0, y1 = int(max(0, min(H, y0))), int(max(0, min(H, y1)))
+        if x1 <= x0 or y1 <= y0:
+            return 0.0
+        s = self.integral
+        return float(s[y1, x1] - s[y0, x1] - s[y1, x0] + s[y0, x0])
+
+
+def _lead_len(raw: str) -> int:
+    """Characters of a mark run into the front of a word: "[X]Nêu" -> 3, "MTốt" -> 1, "XlTíchcực" -> 2."""
+    m = re.match(r"^[\[(|{][^\])}|]{0,3}[\])}|]", raw)
+    if m:
+        return len(m.group(0))
+    n = 0
+    while n < len(raw) and not raw[n].isalpha():
+        n += 1
+    if n:
+        return n
+    # capital letters glued before a capitalised or lower-case word ("MTốt", "XlTích")
+    m = re.match(r"^([A-ZĐ][lI1|]?|[A-Z]{2})(?=[A-ZÀ-Ỹa-zà-ỹđ])", raw)
+    return len(m.group(1)) if m else 1
+
+
+def _span_box(lines, sp: _Span):
+    ws = lines[sp.line]["words"][sp.i:sp.j]
+    x0, y0 = min(w["x"] for w in ws), min(w["y"] for w in ws)
+    x1, y1 = max(w["x"] + w["w"] for w in ws), max(w["y"] + w["h"] for w in ws)
+    if sp.glued:  # the mark glued before the wording belongs to the zone, not to the word
+        w0 = ws[0]
+        lead = sp.lead or _lead_len(w0["text"])
+        x0 = w0["x"] + int(w0["w"] * lead / max(1, len(w0["text"])))
+    return x0, y0, x1, y1
+
+
+BOX_INK = 0.12  # ink of an empty printed box, at least (text height squared units)
+
+
+def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[float]:
+    """Ink that is not text next to each option, in units of the text height squared.  Where every
+    option has a box on the same side (before or after its wording), that side is measured; else the
+    option's surroundings (a circle around it, an "x" before it)."""
+    h = ink.h
+    boxes = [_span_box(lines, s) for s in spans]
+    L, R, C = [], [], []
+    for n, (sp, (x0, y0, x1, y1)) in enumerate(zip(spans, boxes)):
+        same = [b for m, b in enumerate(boxes) if m != n and spans[m].line == sp.line]
+        alone = not same and len(lines[sp.line]["words"]) - (sp.j - sp.i) <= 2
+        lo = x0 - 2.6 * h
+        hi = min(page_w * 0.92, x1 + 14 * h) if alone else x1 + 2.6 * h
+        for b in same:
+            if b[2] <= x0:
+                lo = max(lo, b[2] + 2)
+            if b[0] >= x1:
+                hi = min(hi, b[0] - 2)
+        for w in lines[sp.line]["words"]:  # a label or other words on the line bound the zone
+            if w["conf"] >= 55 and sum(c.isalpha() for c in w["text"]) >= 3 and _MARKLIKE.match(w["text"]) is None \
+                    and not any(b[0] - 2 <= w["x"] < b[2] for b in boxes):
+                if x0 - 2.6 * h < w["x"] + w["w"] <= x0:
+                    lo = max(lo, w["x"] + w["w"] + 2)
+                if x1 <= w["x"] < hi:
+                    hi = min(hi, w["x"] - 2)
+        pv = 0.55 * h
+        a, ba = ink.boxed(lo, y0 - pv, x0, y1 + pv)
+        b, bb = ink.boxed(x1, y0 - pv, hi, y1 + pv)
+        L.append((a / (h * h), ba))
+        R.append((b / (h * h), bb))
+        # a circle around the word: ink above and below it (its ends may reach the neighbours' zones)
+        m = 0.12 * (x1 - x0)
+        prev_end = max([b[2] for b in same if b[2] <= x0], default=None)
+        lo2 = lo if prev_end is None else max(lo, prev_end + 1.0 * h)
+        pc = 0.45 * h
+        C.append((ink.count(x0 + m, y0 - pc, x1 - m, y1 + pc) + ink.count(lo2, y0 - pc, x0, y1 + pc)) / (h * h))
+    # a mark typed before the wording ("[X] Tốt", "☒ Tốt") counts as a mark whatever its ink
+    typed = []
+    for sp in spans:
+        ws = lines[sp.line]["words"]
+        prev = ws[sp.i - 1]["text"] if sp.i > 0 else ""
+        own = ws[sp.i]["text"][:sp.lead or _lead_len(ws[sp.i]["text"])] if sp.glued else ""
+        typed.append(TYPED_MARK_BONUS if _TYPED_MARK.fullmatch(prev) or (own and _TYPED_MARK.fullmatch(own))
+                     else 0.0)
+    if len(spans) >= 2:
+        if all(f for _v, f in L):
+            return [v + t for (v, _f), t in zip(L, typed)]
+        if all(f for _v, f in R):
+            return [v + t for (v, _f), t in zip(R, typed)]
+    return [c + t for c, t in zip(C, typed)]
+
+
+_TYPED_MARK = re.compile(r"[\[(|]?\s*[XxKk×☒☑✓✔■✗✘]\s*[\])|lI1]{0,2}")
+TYPED_MARK_BONUS = 1.0
+
+
+def _decide(scores: list[float]) -> tuple[int | None, str]:
+    """(index of the marked option, status) from the options' mark scores."""
+    if not scores:
+        return None, "none"
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    s1 = scores[order[0]]
+    s2 = scores[order[1]] if len(order) > 1 else 0.0
+    base = min(scores) if len(scores) > 2 else min(s2, s1)
+    if s1 - base >= MARK_MIN and s1 >= MARK_RATIO * s2 + MARK_MARGIN:
+        return order[0], "ok"
+    if s1 - base >= MARK_MIN and s2 - base >= MARK_MIN and s2 >= 0.75 * s1:
+        return None, "multiple"
+    return None, ("unsure" if s1 - base >= MARK_MIN / 2 else "none")
+
+
+# thresholds (text height squared units), tuned on the tune split of tests/support/foreign_forms.py
+MARK_MIN = 0.15
+MARK_RATIO = 1.4
+MARK_MARGIN = 0.05
+
+
+def _columns(lines, found, table, lay, first_item_line):
+    """A table whose columns are a scale: (header spans with a rank, the header's line) or None."""
+    items = [it for it in lay.items if it.type == "choice"]
+    used = set(found.lines.values())
+    best = None
+    for k in range(0, max(first_item_line + 1, 0)):
+        if k in used:
+            continue
+        ranks: dict = {}
+        for it in items:
+            wordings = table.options_for(it) if table else {o.key: (o.label,) for o in it.options}
+            keys = list(wordings)
+            for sp in _match_wordings(lines, [k], wordings, {}):
+                ranks.setdefault((sp.i, sp.j), []).append(keys.index(sp.key) if keys.index(sp.key) < len(keys) - 1
+                                                         else -1)
+        cols = []
+        for (i, j), rs in ranks.items():
+            r = max(set(rs), key=rs.count)
+            cols.append(_Span("", k, i, j, 90.0, 0, False, r))
+        # overlapping candidates: keep the longest
+        cols.sort(key=lambda c: -(c.j - c.i))
+        keep: list[_Span] = []
+        for c in cols:
+            if all(c.j <= o.i or c.i >= o.j for o in keep):
+                keep.append(c)
+        if len(keep) >= 2 and (best is None or len(keep) > len(best[0])):
+            best = (sorted(keep, key=lambda c: c.i), k)
+    return best
+
+
+def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]:
+    """(answers, confidences, statuses) of the choice items of ``lay``."""
+    items = [it for it in lay.items if it.type == "choice"]
+    free = [it for it in lay.items if it.type != "choice"]
+    order = sorted(found.lines.items(), key=lambda kv: kv[1])
+    free_lines = set()
+    for it in free:
+        for k, ln in enumerate(lines):
+            if _label_score(it.label, ln["f"]) >= 85:
+                free_lines.add(k)
+    ink_keep: dict = {}
+    regions, skips = {}, {}
+    h = max(8, int(np.median([ln["h"] for ln in lines]))) if lines else 20
+    for n, (key, k0) in enumerate(order):
+        y_next = lines[order[n + 1][1]]["y"] if n + 1 < len(order) else None
+        y0 = lines[k0]["y"] - 0.3 * h
+        limit = y_next - 0.3 * h if y_next is not None else lines[k0]["y1"] + 5.5 * h
+        reg = [k for k, ln in enumerate(lines) if y0 <= (ln["y"] + ln["y1"]) / 2 < limit
+               and k not in free_lines and (k == k0 or k not in found.lines.values())]
+        regions[key] = reg
+        it = next(i for i in items if i.key == key)
+        skips[k0] = _label_end(lines[k0], table.labels_for(it) if table else (it.label,))
+    first = min(found.lines.values()) if found.lines else 0
+    per_item = {}
+    for it in items:
+        if it.key not in regions:
+            continue
+        wordings = table.options_for(it) if table else {o.key: (o.label,) for o in it.options}
+        spans = _match_wordings(lines, regions[it.key], wordings, skips)
+        keys = [o.key for o in it.options]
+        if len(spans) < 2:
+            extra = [s for s in _unknown_segments(lines, regions[it.key], skips, spans, len(keys))]
+            have = {s.key for s in spans}
+            for s in extra:
+                kk = keys[s.rank]
+                if kk not in have:
+                    s.key = kk
+                    have.add(kk)
+                    spans.append(s)
+        per_item[it.key] = spans
+        for s in spans:
+            for x in range(s.i, s.j):
+                ink_keep[(s.line, x)] = True
+            if s.glued:
+                ink_keep[(s.line, s.i, "glued")] = _span_box(lines, s)[0]
+            ink_keep[(s.line, s.i, "first")] = True
+            if s.j - s.i > 1:
+                ink_keep[(s.line, s.j - 1, "last")] = True
+    cols = _columns(lines, found, table, lay, first) if any(
+        len(per_item.get(it.key, [])) < 2 for it in items if it.key in found.lines) else None
+    ink = _Ink(g, lines, ink_keep)
+    answers, confs, status = {}, {}, {}
+    for it in items:
+        spans = per_item.get(it.key, [])
+        keys = [o.key for o in it.options]
+        ans, st, conf = None, "none", 0.0
+        if it.key in found.lines and len(spans) >= 2:
+            sc = _mark_scores(lines, spans, ink, g.shape[1])
+            idx, st = _decide(sc)
+            if idx is not None:
+                ans, conf = spans[idx].key, PREREAD_CONFIDENCE
+        elif it.key in found.lines and cols is not None:
+            hdr, _hk = cols
+            k0 = found.lines[it.key]
+            y0 = lines[k0]["y"] - 0.3 * h
+            nxt = [lines[v]["y"] for v in found.lines.values() if lines[v]["y"] > lines[k0]["y"] + 0.5 * h]
+            y1 = min(nxt) - 0.3 * h if nxt else lines[k0]["y1"] + 2.5 * h
+            xs = [(_span_box(lines, c)[0] + _span_box(lines, c)[2]) / 2 for c in hdr]
+            sc = []
+            for m, c in enumerate(hdr):
+                lo = (xs[m - 1] + xs[m]) / 2 if m > 0 else xs[m] - (xs[1] - xs[0]) / 2
+                hi = (xs[m] + xs[m + 1]) / 2 if m + 1 < len(xs) else xs[m] + (xs[m] - xs[m - 1]) / 2
+                sc.append(ink.count(lo + 0.2 * h, y0, hi - 0.2 * h, y1) / (h * h))
+            idx, st = _decide(sc)
+            if idx is not None:
+                r = hdr[idx].rank
+                ans, conf = keys[r], PREREAD_CONFIDENCE - 0.05
+        elif it.key in found.lines and len(spans) == 1:
+            sp = spans[0]
+            sc = _mark_scores(lines, spans, ink, g.shape[1])[0]
+            ln = lines[sp.line]
+            others = [w for k in regions[it.key] for x, w in enumerate(lines[k]["words"])
+                      if x >= skips.get(k, 0) and not (k == sp.line and sp.i <= x < sp.j)
+                      and sum(c.isalnum() for c in w["text"]) >= 2]
+            typed = sp.j >= len(ln["words"]) - 1 and sp.rank is None and not others
+            if typed:  # a circle or a mark elsewhere on the duty's rows: a word the OCR lost was marked
+                lab = lines[found.lines[it.key]]
+                x_from = lab["words"][skips.get(found.lines[it.key], 0) - 1]["x"] + lab["words"][
+                    skips.get(found.lines[it.key], 0) - 1]["w"] if skips.get(found.lines[it.key], 0) else 0
+                stray = sum(ink.count(x_from if k == found.lines[it.key] else 0, lines[k]["y"] - 0.3 * h,
+                                      g.shape[1], lines[k]["y1"] + 0.3 * h) for k in regions[it.key]) / (h * h)
+                typed = stray - sc < 0.6
+            if typed or sc >= MARK_MIN * 2:
+                ans, st, conf = sp.key, "ok", PREREAD_CONFIDENCE - 0.1
+            else:
+                st = "unsure"
+        answers[it.key], confs[it.key], status[it.key] = ans, conf, st
+    return answers, confs, status
+
+
+def _label_end(line, wordings) -> int:
+    """Index of the first word after the duty's label on its line."""
+    ws = line["words"]
+    best, end = 0.0, 0
+    for w in wordings:
+        fw = fold(w)
+        for k in range(1, len(ws) + 1):
+            s = fuzz.ratio(fw, _strip_number(" ".join(x["f"] for x in ws[:k])).strip(" :.;,"))
+            if s > best:
+                best, end = s, k
+    return end if best >= 60 else 0
+
+
+# ---------------------------------------------------------------------------
+# the page
+# ---------------------------------------------------------------------------
+
+def _tables(lays):
+    out = {}
+    for lay in lays:
+        if lay.kind not in out:
+            try:
+                out[lay.kind] = synmod.for_kind(lay.kind)
+            except synmod.SynonymError:
+                out[lay.kind] = None
+    return out
+
+
+def _best_layout(lines, lays, tables):
+    best = None
+    for lay in lays:
+        if not any(it.type == "choice" for it in lay.items):
+            continue
+        f = find_items(lines, lay, tables.get(lay.kind))
+        n_items = sum(it.type == "choice" for it in lay.items)
+        key = (f.by_label, f.by_label / max(1, n_items), len(f.lines), f.score)
+        if best is None or key > best[0]:
+            best = (key, f)
+    return best[1] if best else None
+
+
+def _page_lines(gray, lays=(), bgr=None):
+    """(clockwise quarter turns applied, upright grey image, OCR lines, items found).
+
+    Lighting flattened, scaled so that the long side is ~OCR_LONG_SIDE px, turned upright (a
+    landscape page a quarter; upside down when the form's duties are not found), deskewed; coloured
+    pen strokes are taken out of the image the OCR reads (not out of the one returned)."""
+    h, w = gray.shape
+    f = OCR_LONG_SIDE / max(h, w)
+    interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=interp)
+    g0 = flatten(small)
+    pens = pen_mask(cv2.resize(bgr, (small.shape[1], small.shape[0]), interpolation=interp)) \
+        if bgr is not None and bgr.ndim == 3 else None
+    tables = _tables(lays)
+    tries = (90, 270) if w > 1.15 * h else (0, 180)
+    best = None
+    for rot in tries:
+        g, pm = _upright_deskewed(g0, rot, pens)
+        go = g
+        if pm is not None:
+            go = g.copy()
+            go[pm > 0] = 255
+        lines = _lines(ocr_words(go))
+        found = _best_layout(lines, lays, tables) if lays else None
+        n = len(found.lines) if found else 0
+        title = fuzz.partial_ratio(fold(TITLE), fold(" ".join(ln["text"] for ln in lines[:12]))) >= 90
+        key = (n, title, sum(len(ln["f"]) for ln in lines))
+        if best is None or key > best[0]:
+            best = (key, rot, g, lines, found)
+        if n >= 2 or (not lays and title):
+            break
+    _k, rot, g, lines, found = best
+    return rot, g, lines, found
+
+
+def debug_read(bgr, lays=()) -> tuple[str, str | None, str | None, set]:
     """(OCR text, name text, date of birth text, dates found) of a page, as read_foreign sees them (for benchmarks and tests)."""
     gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY) if bgr.ndim == 3 else bgr
-    _, _, lines = _page_lines(gray)
+    _, _, lines, _ = _page_lines(gray, lays, bgr if bgr.ndim == 3 else None)
     text = "\n".join(ln["text"] for ln in lines)
     name_text, dob_text = identity_lines(lines)
     return text, name_text, dob_text, find_dates(text)
@@ -156,81 +867,32 @@ def read_foreign(bgr, gray, lays, members_hint, ink_frac, mid_frac, t0, want_ima
     if ink_frac > 0.22 or (mid_frac > 0.5 and ink_frac < 0.06):
         return PageReading(kind="unreadable", problems=[problem("unreadable")],
                            timings={"total": time.perf_counter() - t0})
-    rot, g, lines = _page_lines(gray)
+    t_ocr = time.perf_counter()
+    rot, g, lines, found = _page_lines(gray, lays, bgr)
+    t_ocr = time.perf_counter() - t_ocr
     text = "\n".join(ln["text"] for ln in lines)
     ftext = fold(text)
-    # is it an evaluation sheet at all?
-    best_lay, best_hits, item_lines = None, -1, {}
-    for lay in lays:
-        hits, found = 0, {}
-        for it in lay.items:
-            target = fold(f"{it.label}")
-            sc = [(fuzz.partial_ratio(target, fold(ln["text"])) if len(fold(ln["text"])) >= 0.6 * len(target)
-                   else 0, k) for k, ln in enumerate(lines)]
-            if sc:
-                s, k = max(sc)
-                if s >= 80:
-                    hits += 1
-                    found[it.key] = k
-        if hits > best_hits:
-            best_lay, best_hits, item_lines = lay, hits, found
     title = fuzz.partial_ratio(fold(TITLE), ftext) >= 90 if ftext else False
-    if best_hits < 2 and not title:
+    n_found = len(found.lines) if found else 0
+    if n_found < 2 and not title:
         return PageReading(kind="unreadable", problems=[problem("unreadable")], rotation_applied=rot,
                            timings={"total": time.perf_counter() - t0})
     r = PageReading(kind="foreign_form", problems=[problem("foreign_form")], rotation_applied=rot)
-    if best_lay is not None:
-        r.layout_key = best_lay.key
-    # name and date of birth
+    if found is not None:
+        r.layout_key = found.layout.key
     name_text, dob_text = identity_lines(lines)
     if name_text:
         r.fields.append(FieldReading("member_full_name", name_text, 0.6, None, "text"))
     if dob_text:
         r.fields.append(FieldReading("member_date_of_birth", dob_text, 0.6, None, "text"))
-    # answers: the option whose label is preceded by a mark
-    if best_lay is not None:
-        order = [it for it in best_lay.items if it.type == "choice"]
-        keys_in_order = [it.key for it in best_lay.items]
-        for it in order:
-            k0 = item_lines.get(it.key)
-            if k0 is None:
-                r.answers[it.key] = None
-                r.answer_confidence[it.key] = 0.0
-                r.item_status[it.key] = "none"
-                continue
-            nxt = [item_lines[k] for k in keys_in_order[keys_in_order.index(it.key) + 1:] if k in item_lines]
-            k1 = min(nxt) if nxt else min(len(lines), k0 + 4)
-            cands = []
-            for op in it.options:
-                target = fold(op.label)
-                n = len(op.label.split())
-                best = None
-                for ln in lines[k0 + 1:k1]:
-                    ws = ln["words"]
-                    for i in range(len(ws)):
-                        s = fuzz.ratio(target, fold(" ".join(w["text"] for w in ws[i:i + n])))
-                        if s >= 80 and (best is None or s > best[0]):
-                            prev = ws[i - 1]["text"] if i > 0 else ""
-                            best = (s, ws[i], prev)
-                if best:
-                    marked_word = bool(re.fullmatch(r"[\[(|]?\s*[XxKk×☒☑✓✔■✗✘]\s*[\])|]?", best[2]))
-                    cands.append((op.key, _mark_ink(g, best[1]), marked_word))
-            ans, conf, status = None, 0.0, "none"
-            words_marked = [c for c in cands if c[2]]
-            if len(words_marked) == 1:
-                ans, conf, status = words_marked[0][0], 0.6, "ok"
-            elif cands and not words_marked:
-                inks = sorted(cands, key=lambda c: -c[1])
-                if len(inks) >= 2 and inks[0][1] > 0.08 and inks[0][1] > 1.6 * inks[1][1]:
-                    ans, conf, status = inks[0][0], 0.5, "ok"
-                else:
-                    status = "unsure"
-            elif len(words_marked) > 1:
-                status = "multiple"
-            r.answers[it.key] = ans
-            r.answer_confidence[it.key] = conf
-            r.item_status[it.key] = status
-            r.fields.append(FieldReading(it.key, ans, conf, None, "choice"))
+    if found is not None:
+        table = _tables([found.layout]).get(found.layout.kind)
+        answers, confs, status = read_answers(lines, g, found.layout, table, found)
+        for key in answers:
+            r.answers[key] = answers[key]
+            r.answer_confidence[key] = confs[key]
+            r.item_status[key] = status[key]
+            r.fields.append(FieldReading(key, answers[key], confs[key], None, "choice"))
     prop = propose_member(text, members_hint or [], name_text=name_text, dob_text=dob_text)
     if prop:
         r.fields.append(FieldReading("proposed_member_id", prop[0], prop[1], None, "text"))
@@ -239,5 +901,5 @@ def read_foreign(bgr, gray, lays, members_hint, ink_frac, mid_frac, t0, want_ima
     if want_images:
         ok, buf = cv2.imencode(".png", _rotate_cw(bgr, rot), [cv2.IMWRITE_PNG_COMPRESSION, 1])
         r.normalised_image = buf.tobytes() if ok else None
-    r.timings = {"total": time.perf_counter() - t0}
+    r.timings = {"ocr": t_ocr, "total": time.perf_counter() - t0}
     return r

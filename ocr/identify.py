@@ -12,6 +12,8 @@ import unicodedata
 
 from rapidfuzz import fuzz
 
+from forms.folding import fold, nfc  # noqa: F401  (the one folding helper; re-exported)
+
 _DATE_RE = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
 # dates as OCR gives them: O for 0, l / I / | for 1, spaces or commas around the separators
 _DIG = r"[0-9OoDQIl|]"
@@ -21,16 +23,6 @@ _DIGIT_MAP = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l
 # the label in front of the member's name, and what may follow the name on its line
 _NAME_LABELS = ("ho va ten dang vien", "ho va ten", "ho ten", "dong chi", "dang vien")
 _AFTER_NAME_RE = re.compile(r"(?i)\b(ng[aà]y\s*sinh|sinh\s*ng[aà]y|n[aă]m\s*sinh|sinh\s*n[aă]m|sinh)\b")
-
-
-def nfc(s: str) -> str:
-    return unicodedata.normalize("NFC", s or "")
-
-
-def fold(s: str) -> str:
-    """lower case without diacritics (đ -> d)."""
-    s = unicodedata.normalize("NFD", nfc(s).lower().replace("đ", "d"))
-    return re.sub(r"\s+", " ", "".join(c for c in s if not unicodedata.combining(c))).strip()
 
 
 def _lower(s: str) -> str:
