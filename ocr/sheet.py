@@ -131,6 +131,29 @@ WRITING_MIN_PX = 120  # pixels (canonical 150 dpi) of handwritten strokes in a f
 HEADING_BAND = (0.24, 0.22)  # the printed item heading ("7. Nhận xét khác:"): left 24%, top 22% of the area
 
 
+def _heading_components(st: np.ndarray, w: int, h: int) -> set[int]:
+    """The components of the printed item heading ("7. Nhận xét khác:"): the row that starts at the
+    area's left edge near its top, followed left to right while the gaps stay those between letters
+    and words, and never past HEADING_BAND[0] of the width. Writing on that line after a wider gap,
+    or below it, is not part of it."""
+    comps = [(i, *(int(v) for v in st[i][:4])) for i in range(1, len(st))]
+    starts = [c for c in comps if c[1] <= 0.05 * w and c[2] + c[4] <= HEADING_BAND[1] * h * 1.4 and c[4] >= 6]
+    if not starts:
+        return set()
+    first = min(starts, key=lambda c: c[2])
+    top, bottom = first[2], first[2] + first[4]
+    row_mid, row_h = (top + bottom) / 2, max(bottom - top, 8)
+    gap = max(12, int(0.9 * row_h))  # a word space of the printed heading, not a new phrase
+    chosen, right = {first[0]}, first[1] + first[3]
+    for i, x, y, cw, ch in sorted(comps, key=lambda c: c[1]):
+        if i in chosen or x > right + gap or x + cw > HEADING_BAND[0] * w:
+            continue
+        if abs((y + ch / 2) - row_mid) <= 0.9 * row_h:  # on the heading's line (accents and dots included)
+            chosen.add(i)
+            right = max(right, x + cw)
+    return chosen
+
+
 def writing_amount(mask: np.ndarray) -> int:
     """Pixels of handwriting in a free-text area's ink mask: the printed dotted lines (closed into long
     horizontal lines), rules, scanner streaks and page edges (long vertical lines), dust and the
@@ -144,6 +167,7 @@ def writing_amount(mask: np.ndarray) -> int:
     vert = cv2.morphologyEx(m, cv2.MORPH_OPEN, np.ones((max(20, h // 2), 1), np.uint8))
     m = m & (1 - cv2.dilate(lines | vert, np.ones((5, 3), np.uint8)))
     n, _lab, st, _c = cv2.connectedComponentsWithStats(m, connectivity=8)
+    heading = _heading_components(st, w, h)
     total = 0
     for i in range(1, n):
         cx, cy, cw, ch, area = (int(v) for v in st[i])
@@ -151,7 +175,7 @@ def writing_amount(mask: np.ndarray) -> int:
             continue  # dust, a stray dot
         if ch <= 5 and cw >= 3 * ch:
             continue  # a piece of a printed rule
-        if cx + cw <= HEADING_BAND[0] * w and cy + ch <= HEADING_BAND[1] * h:
+        if i in heading:
             continue  # the printed heading
         total += area
     return total
