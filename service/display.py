@@ -58,8 +58,53 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(join_clauses, "clauses")
     app.add_template_filter(display_value, "vi")
     app.add_template_filter(vn_time, "vn_time")
+    app.jinja_env.globals.update(audit_label=audit_label, audit_value=audit_value)
     from .text import vi_name_key
     app.add_template_filter(lambda rows, attr="full_name": sorted(rows, key=lambda r: vi_name_key(getattr(r, attr) or "")),
                             "vi_sort")
     # stored states with their Vietnamese titles (one map each, in models)
     app.jinja_env.globals.update(ImportBatchStatus=ImportBatchStatus, EvaluationStatus=EvaluationStatus)
+
+
+# What the member's history says of a change to a record other than the member itself (the keys and
+# values are those of the records' snapshot(); a person reads Vietnamese, never a stored key).
+AUDIT_FIELDS = {
+    "member_id": "Đảng viên", "year": "Năm", "sheet_serial": "Số phiếu", "variant": "Loại phiếu",
+    "template_version": "Phiên bản mẫu", "replaces_id": "Thay cho phiếu", "answers": "Trả lời mục 1–6",
+    "other_remarks": "Nhận xét khác", "returned_on": "Ngày nhận lại", "source_page_id": "Trang trả lời",
+    "remarks_file_id": "Ảnh «Nhận xét khác»", "remarks_status": "«Nhận xét khác» viết tay",
+    "voided_reason": "Lý do hủy", "meeting_id": "Buổi sinh hoạt", "note": "Ghi chú", "reason": "Lý do",
+    "written_on": "Ngày viết đơn", "certified_by": "Người xác nhận", "certified_at": "Thời điểm xác nhận",
+    "answer_code_id": "Mã trả lời trực tuyến", "expires_at": "Hết hạn", "received_on": "Ngày tiếp nhận",
+    "number": "Số", "issued_on": "Ngày ký", "definition_hash": "Mã định nghĩa biểu mẫu", "rating": "Xếp loại",
+}
+VARIANTS = {"standard": "Sinh hoạt nơi cư trú", "exempt": "Miễn sinh hoạt nơi cư trú (HD 33)"}
+REMARK_STATES = {"pending": "chờ nhập", "transcribed": "đã nhập", "unreadable": "không đọc được"}
+
+
+def audit_label(key: str, kind: str, member_labels: dict) -> str:
+    if kind == "member":
+        return member_labels.get(key, key)
+    if key == "status":
+        return "Điểm danh" if kind == "attendance" else "Trạng thái"
+    return AUDIT_FIELDS.get(key) or member_labels.get(key) or "Thông tin khác"
+
+
+def audit_value(value, key: str, kind: str) -> str:
+    from .models import ATTENDANCE
+    if kind == "member":
+        return display_value(value, key)
+    if value is None or value == "":
+        return ""
+    if key == "status":
+        table = ATTENDANCE if kind == "attendance" else {s.value: s.title for s in EvaluationStatus}
+        return table.get(value, display_value(value, key))
+    if key == "variant":
+        return VARIANTS.get(value, str(value))
+    if key == "remarks_status":
+        return REMARK_STATES.get(value, str(value))
+    if key == "answers":
+        return f"{len(value)} mục" if isinstance(value, dict) else str(value)
+    if key == "definition_hash":
+        return str(value)[:12]
+    return display_value(value, key)
