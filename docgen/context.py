@@ -157,8 +157,10 @@ HEADER_LINE_CHARS = {"upper_body": 30, "issuer": 26}  # capitals at 14 pt in the
 def _derive_introduction_letter(ctx: dict, raw: dict, definition: FormDefinition, mark_key, images: dict) -> None:
     """Version 2 names: the number zero-padded ("01"), each header block on one or two balanced lines."""
     names = {f.name for f in definition.fields}
-    if "letter_number_text" in names and not ctx.get("letter_number_text") and ctx.get("letter_number") != "":
-        ctx["letter_number_text"] = f"{int(ctx['letter_number']):02d}"
+    number = ctx.get("letter_number")
+    if "letter_number_text" in names and not ctx.get("letter_number_text") and number not in ("", None):
+        # a preview of a letter not issued yet has no number: it keeps the gap ("……") as given
+        ctx["letter_number_text"] = f"{int(number):02d}" if str(number).isdigit() else str(number)
     for prefix, source in (("upper_body", "upper_body_name_upper"), ("issuer", "issuing_committee_name_upper")):
         if f"{prefix}_line1" in names and not ctx.get(f"{prefix}_line1"):
             ctx[f"{prefix}_line1"], ctx[f"{prefix}_line2"] = balanced_lines(ctx.get(source, ""),
