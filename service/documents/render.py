@@ -58,7 +58,8 @@ def render_preview(sess: Session, record: Record) -> bytes:
         docx = renderer(sess, row).render(data)
     except docgen.DocgenError as exc:
         member = record.member.full_name
-        raise ServiceError("render_failed", f"Không tạo được bản xem trước cho đảng viên {member}: "
+        code = exc.code if exc.code in ("template_limit", "template_forbidden") else "render_failed"
+        raise ServiceError(code, f"Không tạo được bản xem trước cho đảng viên {member}: "
                            f"{exc.message_vi}.", {"member_id": record.member_id, "member": member})
     return watermark(docx)
 
