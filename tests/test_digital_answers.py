@@ -89,6 +89,9 @@ def test_code_holder_answers_online_and_it_is_applied_with_audit(app, sess, memb
     assert resp.status_code == 409 and "đã được dùng" in resp.get_data(as_text=True)
     # the committee sees the answer as a page of the review screen, marked as online
     assert staff.get(f"/scans/pages/{row.page_id}").status_code == 200
+    # and on the member's page, the year's answers say where they came from
+    results = staff.get(f"/members/{members[0].id}").get_data(as_text=True).split('id="results"')[1]
+    assert "chi bộ trả lời trực tuyến" in results and "Tham gia chưa đầy đủ" in results
 
 
 def test_signed_in_cell_secretary_answers_and_another_cell_cannot(app, sess, orgs, members, make_user, login):

@@ -288,7 +288,7 @@ def test_preview_says_so_across_the_page_and_its_qr_never_verifies(app, sess, or
 
 
 def test_sheet_prints_the_place_the_secretary_and_the_years_absences(app, sess, orgs, staff):
-    from service.models import Attendance, Meeting
+    from service.models import AbsenceRequest, Attendance, Meeting
     orgs["cell1"].secretary_name = "Đỗ Văn Bí Thư"
     m = add_member(sess, orgs, "Trịnh Thị Vắng", "9003")
     other = add_member(sess, orgs, "Trịnh Văn Đủ", "9004")
@@ -298,7 +298,11 @@ def test_sheet_prints_the_place_the_secretary_and_the_years_absences(app, sess, 
         sess.add(mt)
         sess.flush()
         sess.add(Attendance(meeting_id=mt.id, member_id=member.id, status=status, note=note))
-    meeting("cell1", dt.date(YEAR, 3, 15), m, "excused", "Đi công tác tỉnh ngoài")
+        return mt
+    # excused: an absence request certified by the workplace committee (only that excuses an absence)
+    excused = meeting("cell1", dt.date(YEAR, 3, 15), m, "absent", None)
+    sess.add(AbsenceRequest(meeting_id=excused.id, member_id=m.id, reason="Đi công tác tỉnh ngoài",
+                            certified_at=dt.datetime(YEAR, 3, 10, 8, 0)))
     meeting("cell1", dt.date(YEAR, 9, 20), m, "absent", None)
     meeting("cell1", dt.date(YEAR, 6, 1), m, "present", None)
     meeting("cell1", dt.date(YEAR - 1, 9, 20), m, "absent", "Năm trước")

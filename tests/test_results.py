@@ -24,9 +24,10 @@ def people(make_user, orgs):
 def test_member_page_shows_labels_of_an_exempt_v1_sheet_and_pending_remark(app, sess, orgs, make_user, login):
     u = people(make_user, orgs)
     m = rw.member(sess, "Phạm Thị Miễn", "E-1", orgs["tax_cell"], orgs["cell2"], status="exempt_meetings")
-    page = rw.return_sheet(sess, u["staff"], m, YEAR - 1, rw.EXEMPT, "Công tác xa, thường xuyên liên lạc qua điện thoại")
-    rw.return_sheet(sess, u["staff"], m, YEAR, rw.EXEMPT)
-    rw.return_sheet(sess, u["staff"], m, YEAR - 2, rw.EXEMPT, typed=True)
+    page = rw.return_sheet(sess, u["staff"], m, YEAR - 1, rw.EXEMPT, "Công tác xa, thường xuyên liên lạc qua điện thoại",
+                           version=1)
+    rw.return_sheet(sess, u["staff"], m, YEAR, rw.EXEMPT, version=1)
+    rw.return_sheet(sess, u["staff"], m, YEAR - 2, rw.EXEMPT, typed=True, version=1)
     now = sess.query(Evaluation).filter_by(member_id=m.id, year=YEAR).one()
     now.remarks_status = "pending"  # the handwriting of item 4 waits for a person to type it
     sess.commit()

@@ -152,7 +152,8 @@ def absence_remarks(sess: Session, member: Member, year: int) -> list[str]:
         if absence.meeting.residence_cell_id != member.residence_cell_id:
             continue
         reason = " ".join(((absence.request.reason if absence.request else None) or (absence.attendance.note if absence.attendance else None) or "").split())
-        kind = "có lý do" if absence.excused else "không có lý do được xác nhận"
+        kind = ("có lý do" if absence.excused else "đơn xin vắng chưa được xác nhận" if absence.request is not None
+                else "không có lý do")
         line = f"Vắng họp chi bộ ngày {absence.meeting.held_on:%d/%m/%Y} ({kind})" + (f": {reason}" if reason else "")
         lines.append(shorten_to_width(line, PREFILLED_LINE_MM, PREFILLED_LINE_PT, italic=True))
     if len(lines) > PREFILLED_MAX_LINES:

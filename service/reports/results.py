@@ -82,6 +82,8 @@ def _source(sess: Session, ev: Evaluation) -> tuple[Optional[str], str]:
         codes = {p.get("code") for p in ((page.reading or {}).get("problems") or []) + (page.problems or [])
                  if isinstance(p, dict)} if page else set()
         where = f"lô #{page.batch_id}, trang {page.page_no}" if page else ""
+        if (page.reading or {}).get("source") == "digital" if page else False:
+            return "digital", f"chi bộ trả lời trực tuyến (trang #{page.id})"
         if "text_layer" in codes:
             return "digital", f"PDF điền trên máy tính ({where})"
         return "scan", where

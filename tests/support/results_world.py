@@ -25,10 +25,15 @@ def member(sess, name: str, card: str, workplace, cell, status: str = "active") 
     return m
 
 
-def return_sheet(sess, user, m: Member, year: int, answers: dict, remarks: str = "", typed: bool = False) -> ScanPage:
+def return_sheet(sess, user, m: Member, year: int, answers: dict, remarks: str = "", typed: bool = False,
+                 version: int | None = None) -> ScanPage:
     """The member's sheet of ``year``, returned by scan and applied by ``user`` (a reviewer);
-    ``typed``: a sheet filled in on a computer (its answers read from the PDF's text layer)."""
+    ``typed``: a sheet filled in on a computer (its answers read from the PDF's text layer);
+    ``version``: the sheet was printed on that version of the form (default: the active one)."""
     ev = ensure_sheet(sess, m, year)
+    if version is not None:
+        ev.template_version = version
+        sess.commit()
     batch = ScanBatch(created_by=user.id, auto_apply=False, page_count=1)
     sess.add(batch)
     sess.flush()
