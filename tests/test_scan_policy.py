@@ -157,7 +157,10 @@ def test_item7_on_an_automatically_applied_page_waits_for_transcription(app, ses
     assert all(a.user_id is not None and a.before["remarks_status"] == "pending" for a in audits)
     assert audits[0].after["other_remarks"] == "Vắng họp tháng 3 có báo trước."
     html = staff.get(f"/members/{members[0].id}").get_data(as_text=True)
-    assert "Vắng họp tháng 3 có báo trước." in html and "chờ nhập" not in html
+    # the sheet no longer says it waits (the history below still tells «chờ nhập» → «đã nhập»)
+    assert "Vắng họp tháng 3 có báo trước." in html and "Nhận xét khác: chờ nhập" not in html
+    assert "đang chờ nhập" not in html and 'data-remarks-status="transcribed"' in html
+    assert "«chờ nhập» → «đã nhập»" in html
 
 
 def test_remark_kept_when_the_reader_sees_writing_or_is_not_sure():
