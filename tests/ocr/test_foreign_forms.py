@@ -118,7 +118,6 @@ def test_a_duty_without_a_mark_is_left_to_the_reviewer(layouts, members):
     hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
     clean = img.copy()
     clean[(hsv[:, :, 1] > 60) | ((img.max(axis=2) < 90) & (np.abs(img.astype(int)[:, :, 0] - img[:, :, 2]) > 40))] = 255
-    if (hsv[:, :, 1] > 60).sum() < 200:
-        pytest.skip("this hand used black ink")
+    assert (hsv[:, :, 1] > 60).sum() >= 200, "this page (seed 3) is marked in coloured ink, which the cleaning removes"
     r = _read(clean, layouts, members)
     assert all(v is None for v in r.answers.values()), r.answers
