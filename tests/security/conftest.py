@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from service import db
-from service.auth import hash_password
+from tests.support.passwords import password_hash_for
 from service.models import User
 
 PASSWORD = "mat-khau-dai-1"
@@ -28,7 +28,7 @@ def limited_app(app, app_factory, tmp_path):
 def add_user(application, username: str, role: str = "admin", password: str = PASSWORD) -> int:
     with application.app_context():
         s = db.session()
-        user = User(username=username, full_name=username.title(), role=role, password_hash=hash_password(password))
+        user = User(username=username, full_name=username.title(), role=role, password_hash=password_hash_for(password))
         s.add(user)
         s.commit()
         return user.id

@@ -120,10 +120,10 @@ def test_limits_are_settings(app_factory, tmp_path, make_user, login, app):
     small = app_factory(tmp_path / "small", app.backend, ZIP_MAX_MEMBERS=5)
     with small.app_context():
         from service import db
-        from service.auth import hash_password
+        from tests.support.passwords import password_hash_for
         from service.models import User
         s = db.session()
-        s.add(User(username="quantri", full_name="Quản Trị", role="admin", password_hash=hash_password("mat-khau-dai-1")))
+        s.add(User(username="quantri", full_name="Quản Trị", role="admin", password_hash=password_hash_for("mat-khau-dai-1")))
         s.commit()
         client = small.test_client()
         assert client.post("/login", data={"username": "quantri", "password": "mat-khau-dai-1"}).status_code == 302
@@ -222,7 +222,7 @@ MEMORY_SCRIPT = r"""
 import resource, sys, tempfile
 from pathlib import Path
 from service import create_app, db, importing, migrate
-from service.auth import hash_password
+from tests.support.passwords import password_hash_for
 from service.models import User
 tmp = Path(tempfile.mkdtemp())
 app = create_app({"DATABASE_URL": f"sqlite:///{tmp}/t.sqlite3", "INSTANCE_DIR": str(tmp / "i"),
@@ -231,7 +231,7 @@ data = open(sys.argv[1], "rb").read()
 with app.app_context():
     migrate.upgrade()
     sess = db.session()
-    user = User(username="quantri", full_name="Quản Trị", role="admin", password_hash=hash_password("mat-khau-dai-1"))
+    user = User(username="quantri", full_name="Quản Trị", role="admin", password_hash=password_hash_for("mat-khau-dai-1"))
     sess.add(user)
     sess.commit()
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -12,7 +12,8 @@ from tests.support.services import add_org
 
 from service import backup, create_app, db, migrate, qrkeys, storage
 from service.jobs.inprocess import run_pending
-from service.auth import hash_password, new_api_token
+from service.auth import new_api_token
+from tests.support.passwords import password_hash_for
 from service.documents.sheets import ensure_sheet, void_and_replace
 from service.models import Base, Member, User
 
@@ -33,7 +34,7 @@ def fill(app) -> None:
     from service import importing
     with app.app_context():
         sess = db.session()
-        admin = User(username="quantri", full_name="Quản trị", role="admin", password_hash=hash_password("mat-khau-dai-1"))
+        admin = User(username="quantri", full_name="Quản trị", role="admin", password_hash=password_hash_for("mat-khau-dai-1"))
         sess.add(admin)
         sess.commit()
         new_api_token(sess, admin, "Máy quét")

@@ -23,7 +23,7 @@ CLEAN = {"allowed_styles": ("tick", "cross", "fill"), "scribble_items": 0}  # no
 
 def seed(sess, n: int, year: int) -> tuple[User, list[Member]]:
     """Organisations, a workplace-staff user, and ``n`` members with their sheet for ``year``."""
-    from service.auth import hash_password
+    from tests.support.passwords import password_hash_for
 
     def org(name, kind, parent=None):
         return add_org(sess, name, kind, parent)
@@ -34,7 +34,7 @@ def seed(sess, n: int, year: int) -> tuple[User, list[Member]]:
     cells = [org(f"Chi bộ khu phố {k}", "residence_cell", ward) for k in range(1, 6)]
     sess.flush()
     user = User(username="thue", full_name="Cán bộ Thuế", role="workplace_staff", organisation_id=tax.id,
-                password_hash=hash_password("mat-khau-dai-1"))
+                password_hash=password_hash_for("mat-khau-dai-1"))
     sess.add(user)
     families, given = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ"], ["Văn An", "Thị Bình", "Đức Cường",
                                                                        "Thị Dung", "Minh Hải", "Ngọc Lan"]
