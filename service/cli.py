@@ -1,4 +1,5 @@
-"""Command line: ``noicutru COMMAND`` or ``flask --app service COMMAND``."""
+"""Commands of the command line (``noicutru COMMAND`` or ``flask --app service COMMAND``), registered on
+every app; ``serve`` and the ``noicutru`` entry point, which make the app, are in :mod:`service.server`."""
 from __future__ import annotations
 
 import sys
@@ -6,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from . import create_app, db, migrate
-from .jobs.inprocess import run_pending, start_worker
+from . import db, migrate
+from .jobs.inprocess import run_pending
 from .errors import ServiceError
 from .models import Organisation, User
 
@@ -25,11 +26,11 @@ def db_upgrade_cmd():
     migrate.upgrade()
     from . import qrkeys
     qrkeys.ensure()  # keeps the key of sheets printed before key ids, before any secret changes
-    _check_builtin_templates()
+    check_builtin_templates()
     click.echo("Cơ sở dữ liệu đã ở phiên bản mới nhất.")
 
 
-def _check_builtin_templates() -> None:
+def check_builtin_templates() -> None:
     """Register the templates shipped in templates/; refuse to go on if a released version was edited."""
     from .documents.templates_store import ReleasedVersionChanged, sync_builtin
     try:
@@ -137,39 +138,7 @@ def ensure_demo_data(app) -> None:
                     create_user(sess, username, DEMO_PASSWORD, role, org.id, name)
 
 
-@click.command("serve")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-@click.option("--threads", default=8, type=int)
-@click.option("--demo", is_flag=True, help="Demo sign-ins and the sample workbook (first start only).")
-def serve_cmd(host, port, threads, demo):
-    """Upgrade the database and run the web server with its in-process job worker."""
-    import waitress
-    overrides = {"START_WORKER": False}
-    if demo:
-        overrides.update(DEMO_MODE=True, DEMO_PASSWORD=DEMO_PASSWORD)
-    app = create_app(overrides)
-    with app.app_context():
-        migrate.upgrade()
-        from . import qrkeys
-        qrkeys.ensure()
-        _check_builtin_templates()
-    if demo:
-        ensure_demo_data(app)
-    if app.config["JOB_RUNNER"] == "inprocess":
-        start_worker(app)
-    import signal
-    # SIGTERM (systemd, Ctrl-C in a supervisor, a test) ends the process normally, so that its
-    # exit handlers run (the LibreOffice instance used for PDFs is closed).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    click.echo(f"noicutru đang chạy tại http://{host}:{port}/")
-    if demo:
-        click.echo(f"Đăng nhập dùng thử: admin / {DEMO_PASSWORD}  (cán bộ đảng ủy: canbo, bí thư chi bộ: bithu; cùng mật khẩu)")
-    sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="noicutru")
-
-
-COMMANDS = [db_upgrade_cmd, rotate_keys_cmd, revoke_key_cmd, backup_cmd, restore_cmd, serve_cmd, audit_verify_cmd]
+COMMANDS = [db_upgrade_cmd, rotate_keys_cmd, revoke_key_cmd, backup_cmd, restore_cmd, audit_verify_cmd]
 # each feature's commands live in its package (``<feature>/cli.py``, a COMMANDS list)
 FEATURE_CLIS = ("users", "importing", "documents", "scans", "jobs", "campaigns")
 
@@ -181,7 +150,3 @@ def register(app) -> None:
         commands += importlib.import_module(f"{__package__}.{feature}.cli").COMMANDS
     for cmd in commands:
         app.cli.add_command(cmd)
-
-
-def main() -> None:
-    FlaskGroup(create_app=lambda: create_app(), help="noicutru: quản lý đảng viên theo Quy định 213-QĐ/TW.")(prog_name="noicutru")
