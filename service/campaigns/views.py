@@ -79,7 +79,8 @@ def detail(campaign_id: int):
     cells = logic.by_cell(sess, rows)
     wards = {g.ward.id: g.ward for g in cells if g.ward is not None}
     return render_template("campaigns/detail.html", campaign=campaign, title=logic.title(campaign),
-                           totals=logic.totals(rows), cells=cells, wards=sorted(wards.values(), key=lambda w: w.search_name),
+                           totals=logic.totals(rows), cells=cells, workplace_cells=logic.by_workplace_cell(rows),
+                           wards=sorted(wards.values(), key=lambda w: w.search_name),
                            missing=logic.filter_rows(rows, cell_id=f["cell"], ward_id=f["ward"], state=f["state"]),
                            filters=f, states=logic.SheetState, exempt=logic.exempt_members(sess, campaign),
                            reminders=logic.reminders_of(sess, campaign), packets_url=_packets_url(campaign),
