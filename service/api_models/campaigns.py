@@ -13,6 +13,7 @@ class CampaignInput(Body):
     year: Year
     deadline: text(10)  # dd/mm/yyyy or yyyy-mm-dd
     include_exempt: bool = False
+    answer_codes: bool = Field(False, description="In kèm mã trả lời trực tuyến trong phiếu xin ý kiến của từng chi bộ")
 
 
 class CampaignCell(BaseModel):

@@ -38,7 +38,7 @@ def campaign_get(campaign_id: int):
 def campaign_create(body: models.CampaignInput):
     sess, user = db.session(), current()
     campaign = logic.create(sess, user, body.workplace_org_id, body.year, body.deadline,
-                            include_exempt=body.include_exempt, source="api")
+                            include_exempt=body.include_exempt, answer_codes=body.answer_codes, source="api")
     return jsonify(logic.to_dict(sess, campaign)), 201
 
 

@@ -158,10 +158,12 @@ def members_of(sess: Session, org_id: int, include_exempt: bool) -> tuple[list[M
 
 
 def create(sess: Session, user: User, workplace_org_id: Any, year: Any, deadline: Any, *,
-           include_exempt: bool = False, source: str = "ui") -> Campaign:
+           include_exempt: bool = False, answer_codes: bool = False, source: str = "ui") -> Campaign:
     """Create the campaign and enqueue the generation of its sheets (one bulk job). Nothing is
-    changed when the input is bad."""
+    changed when the input is bad. ``answer_codes``: each cell's request letter prints a one-time
+    answer code per sheet (``documents.packets.issue_answer_codes``)."""
     from ..jobs import record as jobs
+    from ..documents.packets import answer_link
     try:
         org_id = int(workplace_org_id)
     except (TypeError, ValueError):
@@ -202,13 +204,15 @@ def create(sess: Session, user: User, workplace_org_id: Any, year: Any, deadline
                        {"kind": "evaluation_sheet", "year": year, "member_ids": [m.id for m in chosen],
                         "outputs": ["combined", "cell_bundles"], "user_id": user.id,
                         "issued_on": dt.date.today().isoformat(), "title": f"Phiếu nhận xét {year} — {org.name}",
-                        "campaign_id": campaign.id},
+                        "campaign_id": campaign.id, "return_deadline": deadline.isoformat(),
+                        **({"answer_codes": True, "answer_link": answer_link()} if answer_codes else {})},
                        user_id=user.id, total=len(chosen))
     campaign.job_id = job.id
     sess.flush()
     audit.record(sess, "campaign", campaign, "create", None,
                  {"workplace_org_id": org.id, "year": year, "deadline": deadline.isoformat(),
-                  "include_exempt": bool(include_exempt), "members": len(chosen), "job_id": job.id},
+                  "include_exempt": bool(include_exempt), "answer_codes": bool(answer_codes), "members": len(chosen),
+                  "job_id": job.id},
                  user=user, source=source)
     sess.commit()
     jobs.notify()

@@ -36,7 +36,8 @@ def index():
     if request.method == "POST":
         try:
             campaign = logic.create(sess, user, request.form.get("workplace_org_id"), request.form.get("year"),
-                                    request.form.get("deadline"), include_exempt=request.form.get("include_exempt") == "1")
+                                    request.form.get("deadline"), include_exempt=request.form.get("include_exempt") == "1",
+                                    answer_codes=request.form.get("answer_codes") == "1")
         except ServiceError as err:
             sess.rollback()
             if err.status == 403:
