@@ -146,6 +146,7 @@ def test_one_packet_per_cell_with_the_letter_then_the_sheets(app, sess, orgs, pe
     assert 'name="answer_codes"' in page and "các mã đã in trước đó không dùng được nữa" in page
     job = run_job(staff, {"committee_id": orgs["tax"].id, "year": YEAR, "return_deadline": "2026-12-20",
                           "answer_codes": True})
+    assert "in kèm mã trả lời trực tuyến" in job["result"]["summary"] and "đã bị thu hồi" in job["result"]["summary"]
     sess.expire_all()
     assert {(c.residence_cell_id, c.number, c.issued_on) for c in sess.query(CoverLetter)} == letters
     assert {e.sheet_serial for e in sess.query(Evaluation).filter_by(year=YEAR)} == serials

@@ -376,6 +376,9 @@ class DocumentPackets:
         sheets = sum(i.result["sheets"] for i in done)
         exempt = params.get("exempt") or []
         summary = (f"Đã lập {len(done)} bộ phiếu gửi chi bộ nơi cư trú ({sheets} phiếu nhận xét, {pages} trang PDF).")
+        if params.get("answer_codes"):
+            summary += (" Phiếu xin ý kiến in kèm mã trả lời trực tuyến của từng phiếu chưa trả lời; "
+                        "các mã cấp trước đó cho các phiếu này đã bị thu hồi.")
         if exempt:
             summary += (f" Không gửi phiếu cho {len(exempt)} đảng viên được miễn sinh hoạt nơi cư trú: "
                         + ", ".join(e["name"] for e in exempt) + ".")
