@@ -229,9 +229,9 @@ def cover_letter_data(letter: CoverLetter, committee: Organisation, ward: Organi
                       sheets: list[Evaluation], answer_codes: Optional[dict[int, str]] = None,
                       link: str = "") -> dict:
     """The plain data the cover letter template renders (keys as in cover_letter.v2.form.json); with
-    ``answer_codes`` ({sheet id: code}), each row also gets its code ("Đã nhận" for a sheet already back)."""
+    ``answer_codes`` ({sheet id: code}), each row also gets its code ("Đã nhận phiếu" for a sheet already back)."""
     first = sheets[0].member
-    codes = answer_codes
+    codes = answer_codes  # None: the letter prints no codes
     data = {
         "upper_body_name": _upper_body(committee, first),
         "upper_body_heading": balanced_heading(_upper_body(committee, first)),
