@@ -953,22 +953,28 @@ def build_cover_letter(version: int = 1) -> Document:
                "nhận xét về {{ member_count }} đảng viên có tên dưới đây tại nơi cư trú năm {{ year }} "
                "(theo phiếu nhận xét gửi kèm):"],
          align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=4, line=1.15)
-    # the list: one row per member, repeated by the template
+    # the list: one row per member, repeated by the template; from version 2, when the committee asks for
+    # them, the list has a last column with each sheet's one-time answer code (printed only here)
     C, L = WD_ALIGN_PARAGRAPH.CENTER, None
+    if version >= 2:
+        para(doc, "{%p if with_answer_codes %}", size=8)
+        loop_table(doc, (12, 55, 18, 38, 42), ("STT", "Họ và tên", "Năm sinh", "Số phiếu", "Mã trả lời"),
+                   "row in members", [("{{ loop.index }}", C), ("{{ row.full_name }}", L),
+                                      ("{{ row.birth_year }}", C), ("{{ row.sheet_serial }}", C),
+                                      ("{{ row.answer_code }}", C)])
+        para(doc, "{%p else %}", size=8)
     loop_table(doc, (12, TEXT_W - 12 - 25 - 48, 25, 48), ("STT", "Họ và tên", "Năm sinh", "Số phiếu"),
                "row in members", [("{{ loop.index }}", C), ("{{ row.full_name }}", L), ("{{ row.birth_year }}", C),
                                   ("{{ row.sheet_serial }}", C)])
+    if version >= 2:
+        para(doc, "{%p endif %}", size=8)
     para(doc, ["Tổng số: ", ("{{ member_count }}", B), " đảng viên."], before=4, after=4, indent_first=10)
-    if version >= 2:  # the one-time answer codes, printed only here, when the committee asks for them
+    if version >= 2:
         para(doc, "{%p if with_answer_codes %}", size=8)
-        para(doc, ["Chi ủy có thể trả lời trực tuyến thay cho phiếu giấy: mở trang ", ("{{ answer_link }}", B),
-                   ", nhập số phiếu và mã trả lời của từng đồng chí dưới đây rồi đánh dấu các mục như trên phiếu. "
-                   "Mỗi mã dùng một lần, đến hết ngày {{ answer_codes_until }}; mã chỉ in trong văn bản này, "
-                   "nếu đảng ủy cấp lại thì các mã cũ không dùng được nữa."],
-             align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=4, line=1.15)
-        loop_table(doc, (12, TEXT_W - 12 - 48 - 48, 48, 48), ("STT", "Họ và tên", "Số phiếu", "Mã trả lời"),
-                   "row in members", [("{{ loop.index }}", C), ("{{ row.full_name }}", L),
-                                      ("{{ row.sheet_serial }}", C), ("{{ row.answer_code }}", C)])
+        para(doc, ["Chi ủy có thể trả lời trực tuyến thay cho phiếu giấy: nhập số phiếu và mã trả lời (mỗi mã "
+                   "dùng một lần, đến hết ngày {{ answer_codes_until }}) tại trang ", ("{{ answer_link }}", B),
+                   ". Mã chỉ in trong văn bản này; nếu đảng ủy cấp lại, các mã cũ không dùng được nữa."],
+             indent_first=10, after=4, line=1.15)  # left: the address cannot break, justified lines would gape
         para(doc, "{%p endif %}", size=8)
     para(doc, ["Đề nghị {{ residence_cell_committee_name }} họp với ban công tác mặt trận, nhận xét vào phiếu, "
                "đề nghị đảng ủy xác nhận và gửi lại về ", ("{{ issuing_committee_name }}", B),

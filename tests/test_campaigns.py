@@ -95,15 +95,16 @@ def upload_scans(client, files) -> dict:
 
 
 def letter_codes(zip_bytes: bytes) -> dict[str, dict[str, str]]:
-    """Per residence cell folder of the campaign's ZIP: {sheet number: answer code} read from the table
-    of codes in the request letter that opens the cell's packet."""
+    """Per residence cell folder of the campaign's ZIP: {sheet number: answer code} read from the list
+    of members in the request letter that opens the cell's packet (its last column: the codes)."""
     out = {}
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as z:
         for name in z.namelist():
             if name.startswith("theo-chi-bo/") and name.endswith(".docx"):
                 doc = Document(io.BytesIO(z.read(name)))
                 table = next(t for t in doc.tables if t.rows[0].cells[-1].text == "Mã trả lời")
-                out[name.split("/")[1]] = {r.cells[2].text: r.cells[3].text for r in table.rows[1:]}
+                assert [c.text for c in table.rows[0].cells] == ["STT", "Họ và tên", "Năm sinh", "Số phiếu", "Mã trả lời"]
+                out[name.split("/")[1]] = {r.cells[3].text: r.cells[4].text for r in table.rows[1:]}
     return out
 
 

@@ -155,9 +155,10 @@ def test_one_packet_per_cell_with_the_letter_then_the_sheets(app, sess, orgs, pe
         letter = Document(io.BytesIO(zf.read(next(n for n in zf.namelist() if "khu phố 1" in n and n.endswith(".docx")))))
         text = "\n".join(p.text for p in letter.paragraphs)
         codes_table = next(t for t in letter.tables if t.rows[0].cells[-1].text == "Mã trả lời")
-        printed = {r.cells[2].text: r.cells[3].text for r in codes_table.rows[1:]}
+        printed = {r.cells[3].text: r.cells[4].text for r in codes_table.rows[1:]}
+        assert [r.cells[1].text for r in codes_table.rows[1:]] == ["Nguyễn Văn Ánh", "Trần Thị Hường"]
     assert set(printed) == {sheets["Nguyễn Văn Ánh"], sheets["Trần Thị Hường"]}
-    assert "http://localhost/tra-loi/" in text and "nếu đảng ủy cấp lại thì các mã cũ không dùng được nữa" in text
+    assert "http://localhost/tra-loi/" in text and "nếu đảng ủy cấp lại, các mã cũ không dùng được nữa" in text
     client = app.test_client()  # the cell secretary, with the letter
     resp = client.post("/tra-loi/", data={"serial": sheets["Nguyễn Văn Ánh"], "code": earlier})
     assert resp.status_code == 409 and "thu hồi" in resp.get_data(as_text=True)
