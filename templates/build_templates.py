@@ -201,6 +201,28 @@ def set_cell_borders(cell, val="single", sz=8):
     tcPr.append(borders)
 
 
+def loop_table(doc, widths, headers, loop: str, cells, *, border_sz: int = 6, size: float = 12,
+               tag_size: float = 8, split_rows: bool = False):
+    """A table with a header row and one row docxtpl repeats over ``loop`` ("row in members"): the
+    ``{%tr for %}`` and ``{%tr endfor %}`` rows vanish when rendered. ``cells``: (text, alignment) per
+    column. ``split_rows`` False: no row breaks across pages."""
+    t = doc.add_table(rows=3, cols=len(widths))  # borders set here: no table style, so it joins any packet
+    set_table_fixed(t, widths)
+    set_table_borders(t, "single", border_sz)
+    set_cell_margins(t, 1, 1, 0.5, 0.5)
+    for cell, text in zip(t.rows[0].cells, headers):
+        cell_para(cell, [(text, {"bold": True})], align=WD_ALIGN_PARAGRAPH.CENTER, size=size)
+    cell_para(t.rows[1].cells[0], "{%tr for " + loop + " %}", size=tag_size)
+    for cell, (text, align) in zip(t.rows[2].cells, cells):
+        cell_para(cell, text, align=align, size=size)
+    end = t.add_row()
+    cell_para(end.cells[0], "{%tr endfor %}", size=tag_size)
+    if not split_rows:
+        for row in t.rows:
+            cant_split(row)
+    return t
+
+
 def row_height(row, mm, exact=True):
     row.height = Mm(mm)
     row.height_rule = WD_ROW_HEIGHT_RULE.EXACTLY if exact else WD_ROW_HEIGHT_RULE.AT_LEAST
@@ -679,17 +701,7 @@ def build_evaluation_sheet(definition=None) -> Document:
     mk = definition.marks
     doc = new_document("Phiếu nhận xét đảng viên nơi cư trú (mẫu 3-213)")
     B = {"bold": True}
-    mark_png = corner_mark_png()
-    sec = doc.sections[0]
-    corner_marks(sec.header, mark_png, bottom=False, size_mm=mk.corner_mark_mm)
-    _trim_part(sec.header)
-    # footer: the corner-mark table must be the last thing in the footer
-    fp = sec.footer.paragraphs[0]
-    corner_marks(sec.footer, mark_png, bottom=True, size_mm=mk.corner_mark_mm)
-    # move the empty first paragraph after the table (Word requires a final p)
-    tbl = sec.footer._element.findall(qn("w:tbl"))[-1]
-    fp._p.addprevious(tbl)
-    _trim_part(sec.footer)
+    _sheet_corner_marks(doc, mk)
 
     letterhead(
         doc,
@@ -908,8 +920,9 @@ def build_evaluation_sheet_v2(definition=None) -> Document:
 # mẫu 3-213, phần A: phiếu xin ý kiến (cover letter of a residence cell's packet)
 # ----------------------------------------------------------------------------
 
-def build_cover_letter() -> Document:
-    """The workplace committee's request to one residence cell, listing the cell's members and sheets."""
+def build_cover_letter(version: int = 1) -> Document:
+    """The workplace committee's request to one residence cell, listing the cell's members and sheets;
+    from version 2, optionally each sheet's one-time code for answering online."""
     doc = new_document("Phiếu xin ý kiến chi ủy nơi cư trú (mẫu 3-213)")
     B = {"bold": True}
     letterhead(
@@ -940,24 +953,29 @@ def build_cover_letter() -> Document:
                "nhận xét về {{ member_count }} đảng viên có tên dưới đây tại nơi cư trú năm {{ year }} "
                "(theo phiếu nhận xét gửi kèm):"],
          align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_first=10, after=4, line=1.15)
-    # the list: one row per member, repeated by the template ({%tr %} rows vanish when rendered)
-    widths = (12, TEXT_W - 12 - 25 - 48, 25, 48)
-    t = doc.add_table(rows=4, cols=4)  # borders set below: no table style, so it joins any packet
-    set_table_fixed(t, widths)
-    set_table_borders(t, "single", 6)
-    set_cell_margins(t, 1, 1, 0.5, 0.5)
-    for cell, text in zip(t.rows[0].cells, ("STT", "Họ và tên", "Năm sinh", "Số phiếu")):
-        cell_para(cell, text, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=12)
-    cell_para(t.rows[1].cells[0], "{%tr for row in members %}", size=8)
-    row_cells = t.rows[2].cells
-    cell_para(row_cells[0], "{{ loop.index }}", align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
-    cell_para(row_cells[1], "{{ row.full_name }}", size=12)
-    cell_para(row_cells[2], "{{ row.birth_year }}", align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
-    cell_para(row_cells[3], "{{ row.sheet_serial }}", align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
-    cell_para(t.rows[3].cells[0], "{%tr endfor %}", size=8)
-    for row in t.rows:
-        cant_split(row)
+    # the list: one row per member, repeated by the template; from version 2, when the committee asks for
+    # them, the list has a last column with each sheet's one-time answer code (printed only here)
+    C, L = WD_ALIGN_PARAGRAPH.CENTER, None
+    if version >= 2:
+        para(doc, "{%p if with_answer_codes %}", size=8)
+        loop_table(doc, (12, 55, 18, 38, 42), ("STT", "Họ và tên", "Năm sinh", "Số phiếu", "Mã trả lời"),
+                   "row in members", [("{{ loop.index }}", C), ("{{ row.full_name }}", L),
+                                      ("{{ row.birth_year }}", C), ("{{ row.sheet_serial }}", C),
+                                      ("{{ row.answer_code }}", C)])
+        para(doc, "{%p else %}", size=8)
+    loop_table(doc, (12, TEXT_W - 12 - 25 - 48, 25, 48), ("STT", "Họ và tên", "Năm sinh", "Số phiếu"),
+               "row in members", [("{{ loop.index }}", C), ("{{ row.full_name }}", L), ("{{ row.birth_year }}", C),
+                                  ("{{ row.sheet_serial }}", C)])
+    if version >= 2:
+        para(doc, "{%p endif %}", size=8)
     para(doc, ["Tổng số: ", ("{{ member_count }}", B), " đảng viên."], before=4, after=4, indent_first=10)
+    if version >= 2:
+        para(doc, "{%p if with_answer_codes %}", size=8)
+        para(doc, ["Chi ủy có thể trả lời trực tuyến thay cho phiếu giấy: nhập số phiếu và mã trả lời (mỗi mã "
+                   "dùng một lần, đến hết ngày {{ answer_codes_until }}) tại trang ", ("{{ answer_link }}", B),
+                   ". Mã chỉ in trong văn bản này; nếu đảng ủy cấp lại, các mã cũ không dùng được nữa."],
+             indent_first=10, after=4, line=1.15)  # left: the address cannot break, justified lines would gape
+        para(doc, "{%p endif %}", size=8)
     para(doc, ["Đề nghị {{ residence_cell_committee_name }} họp với ban công tác mặt trận, nhận xét vào phiếu, "
                "đề nghị đảng ủy xác nhận và gửi lại về ", ("{{ issuing_committee_name }}", B),
                " trước ", ("{{ return_deadline_long }}", B), "."],
@@ -1067,20 +1085,10 @@ def build_reminder_letter() -> Document:
                "phiếu nhận xét năm {{ year }} của các đảng viên đang công tác tại đơn vị và cư trú tại địa "
                "phương, đề nghị gửi lại trước ngày {{ deadline }}. Đến nay, đơn vị chưa nhận được "
                "{{ missing_count }} phiếu của các đồng chí có tên dưới đây:"], **kw)
-    t = doc.add_table(rows=3, cols=4)
-    set_table_fixed(t, (14, 75, 32, 44))
-    set_table_borders(t, "single", 4)
-    set_cell_margins(t, 1, 1, 0.5, 0.5)
-    for cell, text in zip(t.rows[0].cells, ("STT", "Họ và tên", "Ngày sinh", "Số phiếu")):
-        cell_para(cell, [(text, B)], align=WD_ALIGN_PARAGRAPH.CENTER, size=12)
-    cell_para(t.rows[1].cells[0], "{%tr for row in missing_sheets %}", size=12)
-    for cell, text, align in zip(t.rows[2].cells, ("{{ row.no }}", "{{ row.full_name }}", "{{ row.date_of_birth }}",
-                                                   "{{ row.sheet_serial }}"),
-                                 (WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.CENTER,
-                                  WD_ALIGN_PARAGRAPH.CENTER)):
-        cell_para(cell, text, align=align, size=12)
-    end = t.add_row()
-    cell_para(end.cells[0], "{%tr endfor %}", size=12)
+    C = WD_ALIGN_PARAGRAPH.CENTER
+    loop_table(doc, (14, 75, 32, 44), ("STT", "Họ và tên", "Ngày sinh", "Số phiếu"), "row in missing_sheets",
+               [("{{ row.no }}", C), ("{{ row.full_name }}", WD_ALIGN_PARAGRAPH.LEFT), ("{{ row.date_of_birth }}", C),
+                ("{{ row.sheet_serial }}", C)], border_sz=4, tag_size=12, split_rows=True)
     para(doc, ["Đề nghị chi ủy chi bộ quan tâm, chỉ đạo hoàn thành việc nhận xét và gửi lại phiếu về ",
                ("{{ issuing_committee_name }}", B), " trước ngày ", ("{{ new_deadline }}", B),
                " để kịp tổng hợp, phục vụ đánh giá, xếp loại chất lượng đảng viên cuối năm. Phiếu bị thất lạc "
@@ -1132,6 +1140,7 @@ BUILDERS = {
     "reminder_letter.v1.docx": build_reminder_letter,
     "evaluation_sheet.v2.docx": build_evaluation_sheet_v2,
     "cover_letter.v1.docx": build_cover_letter,
+    "cover_letter.v2.docx": lambda: build_cover_letter(2),
 }
 
 

@@ -134,15 +134,36 @@ def test_one_packet_per_cell_with_the_letter_then_the_sheets(app, sess, orgs, pe
         assert pages(everything) == sum(counts.values()) == result["pages"]
         assert "Phạm Ngọc Ước" in zf.read("dang-vien-mien-sinh-hoat-noi-cu-tru.txt").decode()
         assert not lone_wraps(pdf1, pages=1)  # the letter (the sheets' own layout is checked with their template)
-    # Printing again keeps each letter's number and date, and opens no second sheet.
+    assert "Mã trả lời" not in text and "trả lời trực tuyến" not in text  # no codes unless asked for
+    # Printing again keeps each letter's number and date, and opens no second sheet; asked to print the
+    # one-time answer codes, each letter lists a new code per sheet, and a code given out before is revoked.
     letters = {(c.residence_cell_id, c.number, c.issued_on) for c in sess.query(CoverLetter)}
     assert sorted(n for _, n, _ in letters) == [1, 2]
     serials = set(sheets.values())
-    run_job(staff, {"committee_id": orgs["tax"].id, "year": YEAR, "return_deadline": "2026-12-20"})
+    earlier = staff.post(f"/tra-loi/{sheets['Nguyễn Văn Ánh']}/ma", data={}).get_data(as_text=True)
+    earlier = earlier.split('id="new-code">')[1].split("<")[0]
+    page = staff.get(f"/documents/packets?committee_id={orgs['tax'].id}&year={YEAR}").get_data(as_text=True)
+    assert 'name="answer_codes"' in page and "các mã đã in trước đó không dùng được nữa" in page
+    job = run_job(staff, {"committee_id": orgs["tax"].id, "year": YEAR, "return_deadline": "2026-12-20",
+                          "answer_codes": True})
+    assert "in kèm mã trả lời trực tuyến" in job["result"]["summary"] and "đã bị thu hồi" in job["result"]["summary"]
     sess.expire_all()
     assert {(c.residence_cell_id, c.number, c.issued_on) for c in sess.query(CoverLetter)} == letters
     assert {e.sheet_serial for e in sess.query(Evaluation).filter_by(year=YEAR)} == serials
     assert {c.return_deadline for c in sess.query(CoverLetter)} == {dt.date(2026, 12, 20)}
+    with zipfile.ZipFile(io.BytesIO(staff.get(f"/jobs/{job['id']}/result").data)) as zf:
+        letter = Document(io.BytesIO(zf.read(next(n for n in zf.namelist() if "khu phố 1" in n and n.endswith(".docx")))))
+        text = "\n".join(p.text for p in letter.paragraphs)
+        codes_table = next(t for t in letter.tables if t.rows[0].cells[-1].text == "Mã trả lời")
+        printed = {r.cells[3].text: r.cells[4].text for r in codes_table.rows[1:]}
+        assert [r.cells[1].text for r in codes_table.rows[1:]] == ["Nguyễn Văn Ánh", "Trần Thị Hường"]
+    assert set(printed) == {sheets["Nguyễn Văn Ánh"], sheets["Trần Thị Hường"]}
+    assert "http://localhost/tra-loi/" in text and "nếu đảng ủy cấp lại, các mã cũ không dùng được nữa" in text
+    client = app.test_client()  # the cell secretary, with the letter
+    resp = client.post("/tra-loi/", data={"serial": sheets["Nguyễn Văn Ánh"], "code": earlier})
+    assert resp.status_code == 409 and "thu hồi" in resp.get_data(as_text=True)
+    resp = client.post("/tra-loi/", data={"serial": sheets["Nguyễn Văn Ánh"], "code": printed[sheets["Nguyễn Văn Ánh"]]})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/tra-loi/{sheets['Nguyễn Văn Ánh']}")
 
 
 def test_chosen_sheets_and_exempt_members_on_request(app, sess, orgs, people, staff):

@@ -15,6 +15,8 @@ class PacketsInput(Body):
     return_deadline: Optional[dt.date] = Field(None, description="Hạn gửi lại phiếu (YYYY-MM-DD); mặc định 30 ngày sau ngày gửi")
     sheet_ids: Optional[Annotated[list[Id], Field(max_length=20_000)]] = None
     include_exempt: Optional[bool] = Field(None, description="Gửi cả đảng viên được miễn sinh hoạt nơi cư trú")
+    answer_codes: Optional[bool] = Field(None, description="In kèm mã trả lời trực tuyến (mỗi phiếu một mã mới, mã cũ "
+                                                           "chưa dùng bị thu hồi) trong phiếu xin ý kiến")
 
 
 class YearRunQuery(Query):

@@ -84,6 +84,10 @@ class CellSummary:
     def late(self) -> bool:
         return self.overdue > 0
 
+    @property
+    def percent_returned(self) -> int:
+        return round(100 * self.returned / self.total) if self.total else 0
+
 
 def _ward_of(cell: Optional[Organisation]) -> Optional[Organisation]:
     ward = cell.parent if cell is not None else None
@@ -154,10 +158,12 @@ def members_of(sess: Session, org_id: int, include_exempt: bool) -> tuple[list[M
 
 
 def create(sess: Session, user: User, workplace_org_id: Any, year: Any, deadline: Any, *,
-           include_exempt: bool = False, source: str = "ui") -> Campaign:
+           include_exempt: bool = False, answer_codes: bool = False, source: str = "ui") -> Campaign:
     """Create the campaign and enqueue the generation of its sheets (one bulk job). Nothing is
-    changed when the input is bad."""
+    changed when the input is bad. ``answer_codes``: each cell's request letter prints a one-time
+    answer code per sheet (``documents.packets.issue_answer_codes``)."""
     from ..jobs import record as jobs
+    from ..documents.packets import answer_link
     try:
         org_id = int(workplace_org_id)
     except (TypeError, ValueError):
@@ -198,13 +204,15 @@ def create(sess: Session, user: User, workplace_org_id: Any, year: Any, deadline
                        {"kind": "evaluation_sheet", "year": year, "member_ids": [m.id for m in chosen],
                         "outputs": ["combined", "cell_bundles"], "user_id": user.id,
                         "issued_on": dt.date.today().isoformat(), "title": f"Phiếu nhận xét {year} — {org.name}",
-                        "campaign_id": campaign.id},
+                        "campaign_id": campaign.id, "return_deadline": deadline.isoformat(),
+                        **({"answer_codes": True, "answer_link": answer_link()} if answer_codes else {})},
                        user_id=user.id, total=len(chosen))
     campaign.job_id = job.id
     sess.flush()
     audit.record(sess, "campaign", campaign, "create", None,
                  {"workplace_org_id": org.id, "year": year, "deadline": deadline.isoformat(),
-                  "include_exempt": bool(include_exempt), "members": len(chosen), "job_id": job.id},
+                  "include_exempt": bool(include_exempt), "answer_codes": bool(answer_codes), "members": len(chosen),
+                  "job_id": job.id},
                  user=user, source=source)
     sess.commit()
     jobs.notify()
@@ -236,7 +244,8 @@ def sheet_rows(sess: Session, campaign: Campaign, today: Optional[dt.date] = Non
     """Every sheet of the campaign with its state, dates and return method."""
     today = today or dt.date.today()
     sheets = list(sess.scalars(select(CampaignSheet).where(CampaignSheet.campaign_id == campaign.id)
-                               .options(selectinload(CampaignSheet.member).selectinload(Member.residence_cell))))
+                               .options(selectinload(CampaignSheet.member).selectinload(Member.residence_cell),
+                                        selectinload(CampaignSheet.member).selectinload(Member.workplace_org))))
     evs = _live_sheets(sess, [s.member_id for s in sheets], campaign.year)
     online = _answered_online(sess, [ev.source_page_id for ev in evs.values() if ev.source_page_id])
     wards: dict[Optional[int], Optional[Organisation]] = {}
@@ -307,18 +316,33 @@ def contacts(sess: Session, cell_ids: list[int]) -> dict[int, tuple[str, str]]:
     return out
 
 
+def _count(groups: dict, key, make, r: SheetRow) -> None:
+    g = groups.get(key)
+    if g is None:
+        g = groups[key] = make()
+    g.total += 1
+    g.sent += r.sent_on is not None or r.returned
+    g.returned += r.returned
+    g.applied += r.state == SheetState.APPLIED
+    g.overdue += r.overdue
+    g.rows.append(r)
+
+
+def by_workplace_cell(rows: list[SheetRow]) -> list[CellSummary]:
+    """Per workplace cell (the member's own workplace organisation: a cell, or the committee for members
+    directly under it): sent, returned, applied, overdue and the return rate; cells by name."""
+    groups: dict[Optional[int], CellSummary] = {}
+    for r in rows:
+        org = r.member.workplace_org
+        _count(groups, org.id if org else None, lambda: CellSummary(cell=org, ward=None), r)
+    return sorted(groups.values(), key=lambda g: g.cell.search_name if g.cell else "~")
+
+
 def by_cell(sess: Session, rows: list[SheetRow]) -> list[CellSummary]:
     """Per ward and residence cell: sent, returned, applied, overdue, with the secretary's name and phone."""
     groups: dict[Optional[int], CellSummary] = {}
     for r in rows:
-        key = r.cell.id if r.cell else None
-        g = groups.setdefault(key, CellSummary(cell=r.cell, ward=r.ward))
-        g.total += 1
-        g.sent += r.sent_on is not None or r.returned
-        g.returned += r.returned
-        g.applied += r.state == SheetState.APPLIED
-        g.overdue += r.overdue
-        g.rows.append(r)
+        _count(groups, r.cell.id if r.cell else None, lambda: CellSummary(cell=r.cell, ward=r.ward), r)
     found = contacts(sess, [k for k in groups if k is not None])
     for k, g in groups.items():
         if k is not None:
@@ -365,7 +389,7 @@ def mark_sent(sess: Session, user: User, campaign: Campaign, sent_on: Any, *, ce
             and (cell_id is None or (r.cell is not None and r.cell.id == cell_id))]
     if not rows:
         raise ServiceError("nothing_to_send", "Không có phiếu nào đã tạo mà chưa gửi"
-                           + (" ở chi bộ này." if cell_id else "."), {"cell_id": cell_id})
+                           + (" ở chi bộ này." if cell_id else "."), {"cell_id": cell_id}, status=409)
     for r in rows:
         r.sheet.sent_on = day
     sess.flush()
@@ -478,4 +502,26 @@ def to_dict(sess: Session, campaign: Campaign, rows: Optional[list[SheetRow]] = 
             "cells": [{"cell_id": g.cell.id if g.cell else None, "cell": g.cell.name if g.cell else "",
                        "ward": g.ward.name if g.ward else "", "secretary": g.contact_name, "phone": g.contact_phone,
                        "total": g.total, "sent": g.sent, "returned": g.returned, "applied": g.applied,
-                       "overdue": g.overdue} for g in by_cell(sess, rows)]}
+                       "overdue": g.overdue} for g in by_cell(sess, rows)],
+            "workplace_cells": [{"org_id": g.cell.id if g.cell else None, "name": g.cell.name if g.cell else "",
+                                 "total": g.total, "sent": g.sent, "returned": g.returned, "applied": g.applied,
+                                 "overdue": g.overdue, "percent_returned": g.percent_returned}
+                                for g in by_workplace_cell(rows)]}
+
+
+def sheet_to_dict(row: SheetRow) -> dict:
+    """One campaign sheet as the API gives it."""
+    day = lambda d: d.isoformat() if d else None  # noqa: E731
+    return {"member_id": row.member.id, "full_name": row.member.full_name,
+            "sheet_serial": row.ev.sheet_serial if row.ev is not None else None,
+            "residence_cell_id": row.cell.id if row.cell else None, "state": str(row.state),
+            "state_title": row.state.title, "method": row.method, "sent_on": day(row.sent_on),
+            "returned_on": day(row.returned_on), "applied_on": day(row.applied_on), "overdue": row.overdue,
+            "remark_pending": row.remark_pending}
+
+
+def sheet_row(sess: Session, campaign: Campaign, member_id: int) -> SheetRow:
+    row = next((r for r in sheet_rows(sess, campaign) if r.member.id == member_id), None)
+    if row is None:
+        raise NotFound("Đảng viên này không có phiếu trong đợt nhận xét.")
+    return row

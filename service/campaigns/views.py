@@ -36,7 +36,8 @@ def index():
     if request.method == "POST":
         try:
             campaign = logic.create(sess, user, request.form.get("workplace_org_id"), request.form.get("year"),
-                                    request.form.get("deadline"), include_exempt=request.form.get("include_exempt") == "1")
+                                    request.form.get("deadline"), include_exempt=request.form.get("include_exempt") == "1",
+                                    answer_codes=request.form.get("answer_codes") == "1")
         except ServiceError as err:
             sess.rollback()
             if err.status == 403:
@@ -79,7 +80,8 @@ def detail(campaign_id: int):
     cells = logic.by_cell(sess, rows)
     wards = {g.ward.id: g.ward for g in cells if g.ward is not None}
     return render_template("campaigns/detail.html", campaign=campaign, title=logic.title(campaign),
-                           totals=logic.totals(rows), cells=cells, wards=sorted(wards.values(), key=lambda w: w.search_name),
+                           totals=logic.totals(rows), cells=cells, workplace_cells=logic.by_workplace_cell(rows),
+                           wards=sorted(wards.values(), key=lambda w: w.search_name),
                            missing=logic.filter_rows(rows, cell_id=f["cell"], ward_id=f["ward"], state=f["state"]),
                            filters=f, states=logic.SheetState, exempt=logic.exempt_members(sess, campaign),
                            reminders=logic.reminders_of(sess, campaign), packets_url=_packets_url(campaign),

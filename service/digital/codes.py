@@ -35,7 +35,8 @@ def display(code: str) -> str:
     return f"{code[:5]}-{code[5:]}"
 
 
-def issue(sess: Session, user: User, ev: Evaluation, *, days: int = VALID_DAYS, commit: bool = True) -> str:
+def issue(sess: Session, user: User, ev: Evaluation, *, days: int = VALID_DAYS, commit: bool = True,
+          source: str = "ui") -> str:
     """A new code for sheet ``ev`` (earlier unused codes of the sheet are revoked). Returns the code
     in clear, the only time it exists; audited."""
     require_write(sess, user, ev.member, "return", message="Bạn không có quyền cấp mã trả lời cho phiếu của đảng viên này.")
@@ -52,7 +53,7 @@ def issue(sess: Session, user: User, ev: Evaluation, *, days: int = VALID_DAYS, 
     sess.flush()
     audit.record(sess, "evaluation", ev, "answer_code_issued", None,
                  {"answer_code_id": row.id, "expires_at": row.expires_at.isoformat(timespec="seconds")},
-                 user=user, source="ui", source_ref=f"Mã trả lời trực tuyến phiếu số {ev.sheet_serial}",
+                 user=user, source=source, source_ref=f"Mã trả lời trực tuyến phiếu số {ev.sheet_serial}",
                  member_id=ev.member_id)
     if commit:
         sess.commit()

@@ -179,5 +179,6 @@ def packets_run(query: packet_models.YearRunQuery):
 def packets_start(body: packet_models.PacketsInput):
     sess, user = db.session(), current()
     job = packets.start(sess, user, body.committee_id, body.year, return_deadline=body.return_deadline,
-                        sheet_ids=body.sheet_ids, include_exempt=bool(body.include_exempt))
+                        sheet_ids=body.sheet_ids, include_exempt=bool(body.include_exempt),
+                        answer_codes=bool(body.answer_codes))
     return jsonify(job_to_dict(job)), 202

@@ -27,13 +27,13 @@ from .. import db, storage
 from ..errors import ServiceError
 from ..jobs.items import ItemRejected, failures, item_job
 from ..jobs.record import JobFailed
-from ..models import CoverLetter, Evaluation, Member, Organisation, User
+from ..models import CoverLetter, Evaluation, Member, Organisation, User, utcnow
 from ..permissions import require_write, subtree_ids
 from .contexts import _place, _upper_body, residence_of
 from .numbering import next_number
 from .render import render_record
 from .sheets import ensure_sheet, live_sheet
-from .templates_store import active_template, renderer, template_version
+from .templates_store import active_template, form_definition, renderer, template_version
 
 JOB_KIND = "document_packets"
 KIND = "cover_letter"
@@ -41,6 +41,7 @@ LETTER_CODE = "CV/ĐU"
 DEFAULT_RETURN_DAYS = 30
 ZIP_MIME = "application/zip"
 EXEMPT_STATUS = "exempt_meetings"
+CODES_FIELD = "with_answer_codes"  # a cover letter version that has it prints one-time answer codes
 
 
 @dataclass
@@ -130,8 +131,12 @@ def _sheets_by_id(sess: Session, committee: Organisation, year: int, sheet_ids: 
 
 
 def start(sess: Session, user: User, committee_id: int, year: int, *, return_deadline: Any = None,
-          sheet_ids: Optional[list[int]] = None, include_exempt: bool = False, issued_on: Any = None):
-    """Check a packet request and enqueue its job. Nothing is written if anything is wrong."""
+          sheet_ids: Optional[list[int]] = None, include_exempt: bool = False, issued_on: Any = None,
+          answer_codes: bool = False):
+    """Check a packet request and enqueue its job. Nothing is written if anything is wrong.
+
+    ``answer_codes``: each cell's request letter also prints a new one-time answer code per sheet not yet
+    returned (the old unused codes of those sheets are revoked)."""
     from ..jobs.record import enqueue, notify
     committee = workplace_committee(sess, committee_id)
     require_write(sess, user, committee, "documents",
@@ -168,18 +173,27 @@ def start(sess: Session, user: User, committee_id: int, year: int, *, return_dea
                         for c, ids in cells.items()],
               "exempt": [{"name": m.full_name, "cell": m.residence_cell.name if m.residence_cell else ""}
                          for m in exempt]}
+    if answer_codes:
+        params.update(answer_codes=True, answer_link=answer_link())
     job = enqueue(sess, JOB_KIND, params, user_id=user.id, total=len(cells))
     sess.commit()
     notify()
     return job
 
 
+def _prints_codes(sess: Session, version: Optional[int]) -> bool:
+    return any(f.name == CODES_FIELD for f in form_definition(template_version(sess, KIND, version or 1)).fields)
+
+
 def _letter(sess: Session, user: Optional[User], committee: Organisation, cell: Organisation, year: int,
-            issued_on: dt.date, deadline: dt.date, sheet_ids: list[int]) -> CoverLetter:
-    """The cell's letter for the year: the one already numbered, or the next number of the committee."""
+            issued_on: dt.date, deadline: dt.date, sheet_ids: list[int], with_codes: bool = False) -> CoverLetter:
+    """The cell's letter for the year: the one already numbered, or the next number of the committee.
+    A reprint keeps number and date; with codes, it moves to the active version if its own cannot print them."""
     letter = sess.scalar(select(CoverLetter).where(CoverLetter.issuing_org_id == committee.id,
                                                    CoverLetter.residence_cell_id == cell.id,
                                                    CoverLetter.year == year))
+    if letter is not None and with_codes and not _prints_codes(sess, letter.template_version):
+        letter.template_version = active_template(sess, KIND).version
     if letter is None:
         version = active_template(sess, KIND).version  # before the counter row is locked
         letter = CoverLetter(issuing_org_id=committee.id, residence_cell_id=cell.id, year=year,
@@ -191,11 +205,34 @@ def _letter(sess: Session, user: Optional[User], committee: Organisation, cell: 
     return letter
 
 
+def answer_link() -> str:
+    """The page where a cell answers with a code, as printed in the letter: ``NOICUTRU_BASE_URL`` (the
+    address people reach the service at) + ``/tra-loi/``, else the address of the current request."""
+    from flask import current_app, has_request_context, url_for
+    base = current_app.config.get("BASE_URL") or os.environ.get("NOICUTRU_BASE_URL")
+    if base:
+        return str(base).rstrip("/") + "/tra-loi/"
+    return url_for("digital.enter", _external=True) if has_request_context() else "/tra-loi/"
+
+
+def issue_answer_codes(sess: Session, user: Optional[User], sheets: list[Evaluation]) -> dict[int, str]:
+    """A new one-time code for each sheet not yet returned (the old unused ones revoked), to print in the
+    letter: {sheet id: code as printed}. Not committed: the caller commits them with the letter."""
+    from ..digital import codes
+    if user is None:
+        raise ServiceError("answer_codes_need_user", "Mã trả lời trực tuyến chỉ được cấp bởi một người dùng cụ thể.")
+    return {ev.id: codes.display(codes.issue(sess, user, ev, commit=False, source="job"))
+            for ev in sheets if ev.status == "issued"}
+
+
 def cover_letter_data(letter: CoverLetter, committee: Organisation, ward: Organisation, cell: Organisation,
-                      sheets: list[Evaluation]) -> dict:
-    """The plain data the cover letter template renders (keys as in cover_letter.v1.form.json)."""
+                      sheets: list[Evaluation], answer_codes: Optional[dict[int, str]] = None,
+                      link: str = "") -> dict:
+    """The plain data the cover letter template renders (keys as in cover_letter.v2.form.json); with
+    ``answer_codes`` ({sheet id: code}), each row also gets its code ("Đã nhận phiếu" for a sheet already back)."""
     first = sheets[0].member
-    return {
+    codes = answer_codes  # None: the letter prints no codes
+    data = {
         "upper_body_name": _upper_body(committee, first),
         "upper_body_heading": balanced_heading(_upper_body(committee, first)),
         "issuing_committee_name": committee.name,
@@ -210,11 +247,18 @@ def cover_letter_data(letter: CoverLetter, committee: Organisation, ward: Organi
         "residence_cell_committee_name": cell_committee_name(cell.name),
         "members": [{"full_name": e.member.full_name,
                      "birth_year": str(e.member.date_of_birth.year) if e.member.date_of_birth else "",
-                     "sheet_serial": e.sheet_serial or ""} for e in sheets],
+                     "sheet_serial": e.sheet_serial or "",
+                     **({"answer_code": codes.get(e.id, "Đã nhận phiếu")} if codes is not None else {})}
+                    for e in sheets],
         "member_count": len(sheets),
         "return_deadline": letter.return_deadline,
         "signer_name": committee.secretary_name or "",
     }
+    if codes is not None:
+        from ..digital.codes import VALID_DAYS
+        data.update(with_answer_codes=True, answer_link=link,
+                    answer_codes_until=utcnow().date() + dt.timedelta(days=VALID_DAYS))
+    return data
 
 
 def _message(exc: Exception) -> str:
@@ -275,10 +319,12 @@ class DocumentPackets:
                 raise ItemRejected(f"{cell.name}: " + "; ".join(problems))
             try:
                 ward, _ = residence_of(sheets[0].member)
+                with_codes = bool(params.get("answer_codes"))
                 letter = _letter(sess, user, committee, cell, year, dt.date.fromisoformat(params["issued_on"]),
-                                 dt.date.fromisoformat(params["return_deadline"]), [e.id for e in sheets])
-                sess.commit()  # the letter's number, with the sheets it lists
-                data = cover_letter_data(letter, committee, ward, cell, sheets)
+                                 dt.date.fromisoformat(params["return_deadline"]), [e.id for e in sheets], with_codes)
+                codes = issue_answer_codes(sess, user, sheets) if with_codes else None
+                sess.commit()  # the letter's number, with the sheets it lists (and their new codes)
+                data = cover_letter_data(letter, committee, ward, cell, sheets, codes, params.get("answer_link", ""))
                 cover = renderer(sess, template_version(sess, KIND, letter.template_version or 1)).render(data)
                 with tempfile.SpooledTemporaryFile(max_size=64 << 20) as fh:
                     writer = CombinedDocxWriter(fh)
@@ -330,6 +376,9 @@ class DocumentPackets:
         sheets = sum(i.result["sheets"] for i in done)
         exempt = params.get("exempt") or []
         summary = (f"Đã lập {len(done)} bộ phiếu gửi chi bộ nơi cư trú ({sheets} phiếu nhận xét, {pages} trang PDF).")
+        if params.get("answer_codes"):
+            summary += (" Phiếu xin ý kiến in kèm mã trả lời trực tuyến của từng phiếu chưa trả lời; "
+                        "các mã cấp trước đó cho các phiếu này đã bị thu hồi.")
         if exempt:
             summary += (f" Không gửi phiếu cho {len(exempt)} đảng viên được miễn sinh hoạt nơi cư trú: "
                         + ", ".join(e["name"] for e in exempt) + ".")
@@ -359,9 +408,13 @@ def bundle_cover(sess: Session, params: dict, committee_id: int, cell_id: int, e
     user = sess.get(User, params["user_id"]) if params.get("user_id") else None
     issued_on = dt.date.fromisoformat(params.get("issued_on") or dt.date.today().isoformat())
     ward, _ = residence_of(sheets[0].member)
-    letter = _letter(sess, user, committee, cell, params["year"], issued_on,
-                     issued_on + dt.timedelta(days=DEFAULT_RETURN_DAYS), [e.id for e in sheets])
-    data = cover_letter_data(letter, committee, ward, cell, sheets)
+    with_codes = bool(params.get("answer_codes"))
+    deadline = dt.date.fromisoformat(params["return_deadline"]) if params.get("return_deadline") else \
+        issued_on + dt.timedelta(days=DEFAULT_RETURN_DAYS)
+    letter = _letter(sess, user, committee, cell, params["year"], issued_on, deadline, [e.id for e in sheets],
+                     with_codes)
+    codes = issue_answer_codes(sess, user, sheets) if with_codes else None
+    data = cover_letter_data(letter, committee, ward, cell, sheets, codes, params.get("answer_link", ""))
     docx = renderer(sess, template_version(sess, KIND, letter.template_version or 1)).render(data)
     sess.commit()
     return docx

@@ -62,7 +62,7 @@ def packets_start():
     source = request.form if request.method == "POST" else request.args
     values = {"committee_id": source.get("committee_id", ""), "year": source.get("year", str(today.year)),
               "return_deadline": source.get("return_deadline", ""), "sheets": source.get("sheets", ""),
-              "include_exempt": bool(source.get("include_exempt"))}
+              "include_exempt": bool(source.get("include_exempt")), "answer_codes": bool(source.get("answer_codes"))}
     run, error = None, None
     try:
         committee_id = int_arg(source, "committee_id") or (committees[0].id if len(committees) == 1 else None)
@@ -79,7 +79,7 @@ def packets_start():
             deadline = _form_date(values["return_deadline"], "Hạn gửi lại phiếu", "return_deadline")
             job = packets.start(sess, user, committee_id, year, return_deadline=deadline,
                                 sheet_ids=sheet_ids_from_serials(sess, values["sheets"]),
-                                include_exempt=values["include_exempt"])
+                                include_exempt=values["include_exempt"], answer_codes=values["answer_codes"])
             flash(f"Đã bắt đầu lập bộ phiếu cho {job.progress_total} chi bộ nơi cư trú.", "success")
             return redirect(url_for("jobs.detail", job_id=job.id))
     except ServiceError as err:

@@ -86,21 +86,33 @@ class CellReport:
         return sum(1 for r in self.rows if r.result is not None and r.result.returned)
 
     @property
+    def by_workplace_cell(self) -> bool:
+        """A committee's report also gives the return rate per workplace cell (a cell's report is one cell)."""
+        return self.org.kind == "workplace_committee"
+
+    @property
     def flagged(self) -> list[ReportRow]:
         return [r for r in self.rows if r.flag]
 
-    def return_rates(self) -> "OrderedDict[str, tuple[int, int]]":
-        """residence cell name -> (returned, sent), cells by name; members without a cell apart."""
+    def return_rates(self, by: str = "residence") -> "OrderedDict[str, tuple[int, int]]":
+        """Cell name -> (returned, sent), cells by name: per residence cell (``by="residence"``; members
+        without a cell apart) or per workplace cell (``by="workplace"``: the member's own workplace
+        organisation, the committee itself for members directly under it)."""
         out: dict[str, list[int]] = {}
         for r in self.rows:
             if r.result is None:
                 continue
-            cell = r.member.residence_cell
+            cell = r.member.residence_cell if by == "residence" else r.member.workplace_org
             name = cell.name if cell is not None else "Chưa có chi bộ nơi cư trú"
             counts = out.setdefault(name, [0, 0])
             counts[1] += 1
             counts[0] += 1 if r.result.returned else 0
         return OrderedDict((k, (v[0], v[1])) for k, v in sorted(out.items()))
+
+    def rate_lines(self, by: str = "workplace") -> list[str]:
+        """"Chi bộ X: 4/6 phiếu (67%)" per cell, for the Word report and the report page."""
+        return [f"{name}: {back}/{sent} phiếu ({round(100 * back / sent) if sent else 0}%)"
+                for name, (back, sent) in self.return_rates(by).items()]
 
     def distributions(self) -> list[tuple[str, list[tuple[str, int]]]]:
         """Per item of the returned sheets (by number and wording, the variants apart): each option's

@@ -42,11 +42,16 @@ def hbar_chart(rows: list[tuple[str, float, str]], *, title: str, max_value: flo
     return "".join(out)
 
 
-def return_rate_chart(rates: dict[str, tuple[int, int]]) -> str:
+RATE_TITLES = {"residence": "Tỷ lệ phiếu nhận lại theo chi bộ nơi cư trú",
+               "workplace": "Tỷ lệ phiếu nhận lại theo chi bộ nơi công tác"}
+
+
+def return_rate_chart(rates: dict[str, tuple[int, int]], by: str = "residence") -> str:
+    """Returned/sent per cell (``by``: residence or workplace cell), under half in red."""
     rows = [(name, 100 * back / sent if sent else 0, f"{back}/{sent} ({round(100 * back / sent) if sent else 0}%)")
             for name, (back, sent) in rates.items()]
-    return hbar_chart(rows, title="Tỷ lệ phiếu nhận lại theo chi bộ nơi cư trú", max_value=100,
-                      chart_id="chart-return-rate", low=50)
+    return hbar_chart(rows, title=RATE_TITLES[by], max_value=100,
+                      chart_id="chart-return-rate" if by == "residence" else f"chart-return-rate-{by}", low=50)
 
 
 def distribution_chart(title: str, counts: list[tuple[str, int]], chart_id: str) -> str:

@@ -67,34 +67,43 @@ def report_xlsx(report: CellReport) -> bytes:
     return out.getvalue()
 
 
-def _figures(ws, report: CellReport) -> None:
-    """Tables of figures, each with a native bar chart beside it."""
-    ws.column_dimensions["A"].width = 40
-    put(ws, 1, 1, "Tỷ lệ phiếu nhận lại theo chi bộ nơi cư trú").font = Font(bold=True)
-    for c, h in enumerate(("Chi bộ nơi cư trú", "Đã gửi", "Đã nhận lại", "Tỷ lệ (%)"), 1):
-        put(ws, 2, c, h).font = Font(bold=True)
-    rates = report.return_rates()
-    row = 3
+def _rate_table(ws, top: int, anchor_col: str, rates: dict, by: str) -> int:
+    """A table of return rates per cell (``by``: residence or workplace) from row ``top``, with its native
+    bar chart beside it; returns the first free row below it."""
+    from .charts import RATE_TITLES
+    heading = RATE_TITLES[by]
+    put(ws, top, 1, heading).font = Font(bold=True)
+    cell_header = "Chi bộ nơi cư trú" if by == "residence" else "Chi bộ nơi công tác"
+    for c, h in enumerate((cell_header, "Đã gửi", "Đã nhận lại", "Tỷ lệ (%)"), 1):
+        put(ws, top + 1, c, h).font = Font(bold=True)
+    row = top + 2
     for name, (back, sent) in rates.items():
         put(ws, row, 1, name)
         put(ws, row, 2, sent)
         put(ws, row, 3, back)
         put(ws, row, 4, round(100 * back / sent) if sent else 0)
         row += 1
-    charts = 0
     if rates:
         chart = BarChart()
         chart.type = "bar"
-        chart.title = "Tỷ lệ phiếu nhận lại (%)"
+        chart.title = f"{heading} (%)"
         chart.y_axis.title = "%"
         chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
-        chart.add_data(Reference(ws, min_col=4, min_row=2, max_row=row - 1), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=row - 1))
+        chart.add_data(Reference(ws, min_col=4, min_row=top + 1, max_row=row - 1), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=top + 2, max_row=row - 1))
         chart.legend = None
         chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 leaves axes hidden in recent Excel
-        ws.add_chart(chart, "F2")
-        charts += 1
-    row = max(row + 1, 20)
+        ws.add_chart(chart, f"{anchor_col}{top + 1}")
+    return max(row + 1, top + 18) if rates else row + 1
+
+
+def _figures(ws, report: CellReport) -> None:
+    """Tables of figures, each with a native bar chart beside it."""
+    ws.column_dimensions["A"].width = 40
+    row = _rate_table(ws, 1, "F", report.return_rates(), "residence")
+    if report.by_workplace_cell:
+        row = _rate_table(ws, row, "F", report.return_rates("workplace"), "workplace")
+    row = max(row, 20)
     for title, counts in report.distributions():
         put(ws, row, 1, title).font = Font(bold=True)
         put(ws, row + 1, 1, "Lựa chọn").font = Font(bold=True)
@@ -112,7 +121,6 @@ def _figures(ws, report: CellReport) -> None:
         chart.height, chart.width = 6, 14
         chart.x_axis.delete = chart.y_axis.delete = False
         ws.add_chart(chart, f"F{row}")
-        charts += 1
         row = max(last + 2, row + 13)
     put(ws, row, 1, "Đảng viên vắng sinh hoạt không có lý do (không được xếp loại Hoàn thành tốt nhiệm vụ trở lên)"
         ).font = Font(bold=True)

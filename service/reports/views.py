@@ -63,7 +63,11 @@ def word(org_id: int):
 @login_required
 def chart_page(org_id: int):
     report = _report(org_id)
-    rate_svg = charts.return_rate_chart(report.return_rates()) if report.return_rates() else ""
+    rates = report.return_rates()
+    rate_svg = charts.return_rate_chart(rates) if rates else ""
+    workplace_rates = report.return_rates("workplace") if report.by_workplace_cell else {}
+    workplace_svg = charts.return_rate_chart(workplace_rates, "workplace") if workplace_rates else ""
     item_svgs = [charts.distribution_chart(title, counts, f"chart-item-{k}")
                  for k, (title, counts) in enumerate(report.distributions(), 1)]
-    return render_template("reports/charts.html", report=report, rate_svg=rate_svg, item_svgs=item_svgs)
+    return render_template("reports/charts.html", report=report, rate_svg=rate_svg,
+                           workplace_svg=workplace_svg, item_svgs=item_svgs)

@@ -71,6 +71,10 @@ def report_docx(report: CellReport) -> bytes:
     sub = doc.add_paragraph()
     sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
     sub.add_run(f"{report.org.name} — đã gửi {report.sent} phiếu, đã nhận lại {report.returned}").font.size = Pt(12)
+    if report.by_workplace_cell:
+        rates = doc.add_paragraph()
+        rates.add_run("Tỷ lệ phiếu nhận lại theo chi bộ nơi công tác: ").bold = True
+        rates.add_run("; ".join(report.rate_lines("workplace")) or "chưa gửi phiếu nào")
     headers = (["STT", "Họ và tên", "Chi bộ nơi cư trú"] + [f"Mục {n}" for n in ITEM_NUMBERS]
                + ["Nhận xét khác", "Vắng sinh hoạt trong năm", "Lưu ý khi xếp loại"])
     table = doc.add_table(rows=1, cols=len(headers))

@@ -92,6 +92,8 @@ ROUTES: dict[tuple[str, str], dict] = {
     ("GET", "/api/campaigns"): allow(*ALL),
     ("GET", "/api/campaigns/<int:campaign_id>"): allow(*A),
     ("POST", "/api/campaigns"): allow(*A),
+    ("POST", "/api/campaigns/<int:campaign_id>/sent"): allow(*A),  # the world's sheet is sent already: 409, allowed
+    ("POST", "/api/campaigns/<int:campaign_id>/members/<int:member_id>/return"): allow(*A),
     ("DELETE", "/api/tokens/<int:token_id>"): allow(*OWN),  # staff A's token: staff A and administrators
     ("GET", "/account/"): allow(*ALL),
     ("GET", "/help/"): allow(*ALL),  # the guide of one's role
