@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from sqlalchemy import func, select, text
 
 from service import create_app, db
 from service.jobs import record as jobs
-from tests.support.services import pg_missing, pg_schema, require
+from tests.support.services import free_port, pg_missing, pg_schema, require, start_redis
 from service.models import AuditEntry, Base, Evaluation, Job, JobItem, ScanPage
 
 pytestmark = [pytest.mark.celery, pytest.mark.postgres]
@@ -38,32 +37,14 @@ SECRET = "celery-test-secret-key-0123456789abcdef"
 YEAR = 2026
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Redis:
     """A redis-server of the test's own, restartable on the same port."""
 
     def __init__(self, workdir: Path):
-        self.port, self.workdir, self.proc = _free_port(), workdir, None
+        self.port, self.workdir, self.proc = free_port(), workdir, None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                                      "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("redis-server did not start")
+        self.proc = start_redis(self.port, self.workdir)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
