@@ -164,9 +164,9 @@ def test_scan_batch_of_200_pages_survives_a_worker_killed_mid_batch(cluster):
     first, second = cluster.start_worker("w1"), cluster.start_worker("w2")
     batch = intake.start_batch(sess, user, files)
     job_id = batch.job_id
-    _wait(job_id, lambda j: j.progress_done >= 30, 120, "30 pages read")
+    _wait(job_id, lambda j: j.progress_done >= 30, 300, "30 pages read")
     _kill(first)
-    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 240, "the end of the job")
+    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 600, "the end of the job")
     assert second.poll() is None
     assert job.state == "done", job.error
     assert job.progress_total == 200 and job.progress_done == 200 and job.percent == 100
@@ -203,7 +203,7 @@ def test_redis_restarted_mid_job_the_work_resumes(cluster, redis):
     time.sleep(2)
     assert _job(job_id).state == "running"
     redis.start()  # empty: every message that was queued is gone
-    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 120, "the end of the job")
+    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 300, "the end of the job")
     assert job.state == "done", job.error
     assert (job.progress_done, job.progress_total) == (80, 80)
     items = _items(job_id)
@@ -217,7 +217,7 @@ def test_redis_restarted_mid_job_the_work_resumes(cluster, redis):
 def test_an_item_that_always_crashes_fails_alone_and_is_named(cluster):
     cluster.start_worker("w1"), cluster.start_worker("w2")
     job_id = _test_job(cluster, 20, crash=[7])
-    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 90, "the end of the job")
+    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 300, "the end of the job")
     assert job.state == "done", job.error
     assert job.progress_done == job.progress_total == 20
     items = _items(job_id)
