@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
-exec .venv/bin/python -m pytest "$@"
+# Two workers by default (one per core of the reference machine; NOICUTRU_TEST_WORKERS to change); each test file runs whole on one worker, so
+# its module fixtures are made once.
+exec .venv/bin/python -m pytest -n "${NOICUTRU_TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -3,10 +3,11 @@ through a real local SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from email import message_from_bytes, policy
 
 import pytest
+
+from tests.support.services import free_port
 
 from service.documents.letters import issue_introduction
 from service.jobs.inprocess import run_pending
@@ -88,9 +89,7 @@ class Inbox:
 
 def test_digest_goes_out_through_a_real_smtp_server(app, world, monkeypatch):
     from aiosmtpd.controller import Controller
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()

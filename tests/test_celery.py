@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from sqlalchemy import func, select, text
 
 from service import create_app, db
 from service.jobs import record as jobs
-from tests.support.services import pg_missing, pg_schema, require
+from tests.support.services import free_port, pg_missing, pg_schema, require, start_redis
 from service.models import AuditEntry, Base, Evaluation, Job, JobItem, ScanPage
 
 pytestmark = [pytest.mark.celery, pytest.mark.postgres]
@@ -38,32 +37,14 @@ SECRET = "celery-test-secret-key-0123456789abcdef"
 YEAR = 2026
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Redis:
     """A redis-server of the test's own, restartable on the same port."""
 
     def __init__(self, workdir: Path):
-        self.port, self.workdir, self.proc = _free_port(), workdir, None
+        self.port, self.workdir, self.proc = free_port(), workdir, None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                                      "--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("redis-server did not start")
+        self.proc = start_redis(self.port, self.workdir)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -183,9 +164,9 @@ def test_scan_batch_of_200_pages_survives_a_worker_killed_mid_batch(cluster):
     first, second = cluster.start_worker("w1"), cluster.start_worker("w2")
     batch = intake.start_batch(sess, user, files)
     job_id = batch.job_id
-    _wait(job_id, lambda j: j.progress_done >= 30, 120, "30 pages read")
+    _wait(job_id, lambda j: j.progress_done >= 30, 300, "30 pages read")
     _kill(first)
-    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 240, "the end of the job")
+    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 600, "the end of the job")
     assert second.poll() is None
     assert job.state == "done", job.error
     assert job.progress_total == 200 and job.progress_done == 200 and job.percent == 100
@@ -222,7 +203,7 @@ def test_redis_restarted_mid_job_the_work_resumes(cluster, redis):
     time.sleep(2)
     assert _job(job_id).state == "running"
     redis.start()  # empty: every message that was queued is gone
-    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 120, "the end of the job")
+    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 300, "the end of the job")
     assert job.state == "done", job.error
     assert (job.progress_done, job.progress_total) == (80, 80)
     items = _items(job_id)
@@ -236,7 +217,7 @@ def test_redis_restarted_mid_job_the_work_resumes(cluster, redis):
 def test_an_item_that_always_crashes_fails_alone_and_is_named(cluster):
     cluster.start_worker("w1"), cluster.start_worker("w2")
     job_id = _test_job(cluster, 20, crash=[7])
-    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 90, "the end of the job")
+    job = _wait(job_id, lambda j: j.state in ("done", "failed", "cancelled"), 300, "the end of the job")
     assert job.state == "done", job.error
     assert job.progress_done == job.progress_total == 20
     items = _items(job_id)

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 
 import pytest
 
 from tests.support.instances import fill, make_instance, run, snapshot
+from tests.support.services import free_port
 
 from service import db, storage
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
     from moto.server import ThreadedMotoServer
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

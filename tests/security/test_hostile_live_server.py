@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,19 +15,14 @@ from pathlib import Path
 import pytest
 
 from tests.support import hostile_files as hf
+from tests.support.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "NOICUTRU_INSTANCE_DIR": str(tmp_path / "instance"), "NOICUTRU_LOGIN_DELAY": "0",
            "PYTHONPATH": str(ROOT)}
     env.pop("DATABASE_URL", None)

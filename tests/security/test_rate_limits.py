@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import io
 import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
 from tests.security.conftest import add_user, sign_in
-from tests.support.services import require
+from tests.support.services import free_port, require, start_redis
 
 
 def _assert_limited(resp):
@@ -62,26 +59,11 @@ def test_api_sign_in_and_upload_rates(limited_app):
     assert pages.get("/import/", environ_base={"REMOTE_ADDR": "198.51.100.4"}).status_code == 200  # GET is free
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def redis_url(tmp_path):
     require(None if shutil.which("redis-server") else "redis-server is not installed")
-    port = _free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    port = free_port()
+    proc = start_redis(port, tmp_path)
     yield f"redis://127.0.0.1:{port}/0", proc
     proc.kill()
     proc.wait(10)

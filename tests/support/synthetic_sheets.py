@@ -23,9 +23,12 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -65,6 +68,24 @@ def default_cache_dir() -> Path:
     d = Path(os.environ.get("NOICUTRU_OCR_CACHE", Path(tempfile.gettempdir()) / "noicutru-ocr-cache"))
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+@contextmanager
+def cache_entry(d: Path) -> Iterator[Path]:
+    """Fill the cache entry ``d`` in a folder of its own, then move it in place in one step (with its
+    ``done`` marker): test processes running side by side (pytest-xdist workers) that make the same
+    entry never read each other's half-written files."""
+    work = d.with_name(f"{d.name}.part-{os.getpid()}")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    yield work
+    (work / "done").write_text("ok")
+    if d.exists() and not (d / "done").exists():
+        shutil.rmtree(d, ignore_errors=True)  # left half-made by a run that was killed
+    try:
+        os.rename(work, d)
+    except OSError:  # another process made it first: same content
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _render_pdf_page(pdf: bytes, dpi: int) -> np.ndarray:
@@ -118,19 +139,18 @@ def render_sources(records: list[dict] | None = None, *, n: int = 3, mark_key, d
     renderer = BulkRenderer(template_path, definition, mark_key=mark_key)
     if not (d / "done").exists():
         from docgen.pdf import convert_to_pdf
-        d.mkdir(parents=True, exist_ok=True)
-        docs = [(f"s{i}.docx", renderer.render(r)) for i, r in enumerate(records)]
-        pdfs = convert_to_pdf(docs)
-        for i, pdf in enumerate(pdfs):
-            (d / f"s{i}.pdf").write_bytes(pdf)
-            cv2.imwrite(str(d / f"s{i}.png"), _render_pdf_page(pdf, dpi))
-        layouts = {}
-        for i, (r, pdf) in enumerate(zip(records, pdfs)):
-            v = r.get("variant") or "standard"
-            if v not in layouts:
-                layouts[v] = build_layout(definition, pdf, variant=v).to_dict()
-        (d / "layouts.json").write_text(json.dumps(layouts, ensure_ascii=False))
-        (d / "done").write_text("ok")
+        with cache_entry(d) as work:
+            docs = [(f"s{i}.docx", renderer.render(r)) for i, r in enumerate(records)]
+            pdfs = convert_to_pdf(docs)
+            for i, pdf in enumerate(pdfs):
+                (work / f"s{i}.pdf").write_bytes(pdf)
+                cv2.imwrite(str(work / f"s{i}.png"), _render_pdf_page(pdf, dpi))
+            layouts = {}
+            for i, (r, pdf) in enumerate(zip(records, pdfs)):
+                v = r.get("variant") or "standard"
+                if v not in layouts:
+                    layouts[v] = build_layout(definition, pdf, variant=v).to_dict()
+            (work / "layouts.json").write_text(json.dumps(layouts, ensure_ascii=False))
     layouts = {k: Layout.from_dict(v) for k, v in json.loads((d / "layouts.json").read_text()).items()}
     out = []
     for i, r in enumerate(records):
@@ -578,11 +598,10 @@ def render_foreign_sources(definition, members: list[dict], answers_list: list[d
     d = Path(cache_dir or default_cache_dir()) / ("foreign-" + h)
     if not (d / "done").exists():
         from docgen.pdf import convert_to_pdf
-        d.mkdir(parents=True, exist_ok=True)
-        pdfs = convert_to_pdf([(f"f{i}.docx", x) for i, x in enumerate(docs)])
-        for i, pdf in enumerate(pdfs):
-            cv2.imwrite(str(d / f"f{i}.png"), _render_pdf_page(pdf, dpi))
-        (d / "done").write_text("ok")
+        with cache_entry(d) as work:
+            pdfs = convert_to_pdf([(f"f{i}.docx", x) for i, x in enumerate(docs)])
+            for i, pdf in enumerate(pdfs):
+                cv2.imwrite(str(work / f"f{i}.png"), _render_pdf_page(pdf, dpi))
     return [cv2.imread(str(d / f"f{i}.png")) for i in range(len(docs))]
 
 
