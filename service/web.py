@@ -1,6 +1,8 @@
 """Sign-in, sign-out and the home page."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator, Optional
 from urllib.parse import urlparse
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -24,6 +26,40 @@ def safe_next(target: str) -> str:
     if parsed.scheme or parsed.netloc or not (target or "").startswith("/"):
         return url_for("web.index")
     return target
+
+
+class Outcome:
+    """What a ``flashed_errors`` block ended with: false when it ran through, else the caught error."""
+    error: Optional[ServiceError] = None
+
+    def __bool__(self) -> bool:
+        return self.error is not None
+
+    @property
+    def status(self) -> int:
+        return self.error.status if self.error else 200
+
+
+@contextmanager
+def flashed_errors(sess, reraise: tuple[int, ...] = (403, 404)) -> Iterator[Outcome]:
+    """A page's write: a ServiceError inside the block rolls the session back and is shown to the user
+    as an error message (nothing half-applied); the statuses in ``reraise`` go on to the error page.
+
+        with flashed_errors(sess) as failed:
+            n = logic.mark_sent(...)
+            flash(f"Đã ghi nhận gửi {n} phiếu.", "success")
+        if failed:
+            return render_template(...), failed.status
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+    except ServiceError as err:
+        sess.rollback()
+        if err.status in reraise:
+            raise
+        flash(err.message, "error")
+        outcome.error = err
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from .. import db
 from ..auth import current
-from ..errors import ServiceError
+from ..web import flashed_errors
 from ..models import Organisation
 from ..permissions import can_write
 from . import logic
@@ -34,17 +34,13 @@ def _packets_url(campaign) -> str:
 def index():
     sess, user = db.session(), current()
     if request.method == "POST":
-        try:
+        with flashed_errors(sess, reraise=(403,)) as failed:
             campaign = logic.create(sess, user, request.form.get("workplace_org_id"), request.form.get("year"),
                                     request.form.get("deadline"), include_exempt=request.form.get("include_exempt") == "1",
                                     answer_codes=request.form.get("answer_codes") == "1")
-        except ServiceError as err:
-            sess.rollback()
-            if err.status == 403:
-                raise
-            flash(err.message, "error")
+        if failed:
             return render_template("campaigns/index.html", campaigns=logic.visible_campaigns(sess, user),
-                                   committees=logic.committee_choices(sess, user), form=request.form), err.status
+                                   committees=logic.committee_choices(sess, user), form=request.form), failed.status
         flash(f"Đã lập đợt nhận xét năm {campaign.year}; phiếu đang được tạo.", "success")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/index.html", campaigns=logic.visible_campaigns(sess, user),
@@ -108,14 +104,8 @@ def export(campaign_id: int):
 def sent(campaign_id: int):
     sess, user = db.session(), current()
     campaign = logic.get_campaign(sess, user, campaign_id)
-    try:
+    with flashed_errors(sess):
         n = logic.mark_sent(sess, user, campaign, request.form.get("sent_on"), cell_id=request.form.get("cell_id", type=int))
-    except ServiceError as err:
-        sess.rollback()
-        if err.status in (403, 404):
-            raise
-        flash(err.message, "error")
-    else:
         flash(f"Đã ghi nhận gửi {n} phiếu.", "success")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
@@ -134,15 +124,9 @@ def hand_return(campaign_id: int, member_id: int):
                                items=_items_cache(sess)(row.ev) if row.ev else [], today=dt.date.today(),
                                methods={k: v for k, v in logic.RETURN_METHODS.items() if k != "scan"})
     answers = {k[2:]: v for k, v in request.form.items() if k.startswith("a_")}
-    try:
+    with flashed_errors(sess):
         logic.record_by_hand(sess, user, campaign, member_id, answers, request.form.get("other_remarks"),
                              request.form.get("received_on"), via=request.form.get("via") or "hand")
-    except ServiceError as err:
-        sess.rollback()
-        if err.status in (403, 404):
-            raise
-        flash(err.message, "error")
-    else:
         flash("Đã ghi nhận phiếu nhận lại.", "success")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
@@ -152,13 +136,9 @@ def hand_return(campaign_id: int, member_id: int):
 def reminder(campaign_id: int, cell_id: int):
     sess, user = db.session(), current()
     campaign = logic.get_campaign(sess, user, campaign_id)
-    try:
+    with flashed_errors(sess) as failed:
         row, data = logic.issue_reminder(sess, user, campaign, cell_id)
-    except ServiceError as err:
-        sess.rollback()
-        if err.status in (403, 404):
-            raise
-        flash(err.message, "error")
+    if failed:
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     cell = sess.get(Organisation, cell_id)
     import docgen
@@ -174,13 +154,7 @@ def contact(cell_id: int):
     if cell is None:
         abort(404)
     back = request.form.get("campaign_id", type=int)
-    try:
+    with flashed_errors(sess):
         logic.save_contact(sess, user, cell, request.form.get("name"), request.form.get("phone"))
-    except ServiceError as err:
-        sess.rollback()
-        if err.status in (403, 404):
-            raise
-        flash(err.message, "error")
-    else:
         flash(f"Đã lưu liên hệ của {cell.name}.", "success")
     return redirect(url_for("campaigns.detail", campaign_id=back) if back else url_for("web.index"))

@@ -15,6 +15,7 @@ from ..api_schema import int_arg, year_arg
 from ..models import AnswerCode, Evaluation, Member, Organisation
 from ..permissions import can_write, get_member, scope_members
 from ..scans.decide import items_of
+from ..web import flashed_errors
 from . import answers, codes
 
 bp = Blueprint("digital", __name__, url_prefix="/tra-loi")
@@ -87,15 +88,11 @@ def sheet(serial: str):
     items = items_of(sess, ev)
     given = {k[2:]: v for k, v in request.form.items() if k.startswith("a_") and v}
     if request.method == "POST":
-        try:
+        with flashed_errors(sess, reraise=(403,)) as failed:
             page = answers.submit(sess, ev, given, request.form.get("other_remarks"), user=user, code=code)
-        except ServiceError as err:
-            sess.rollback()
-            if err.status == 403:
-                raise
-            flash(err.message, "error")
+        if failed:
             return render_template("digital/sheet.html", ev=ev, items=items, given=given,
-                                   remark=request.form.get("other_remarks", "")), err.status
+                                   remark=request.form.get("other_remarks", "")), failed.status
         if code is not None:
             held = dict(session.get(SESSION_KEY) or {})
             held.pop(ev.sheet_serial, None)
@@ -117,13 +114,10 @@ def cell_codes():
     issued = None
     if request.method == "POST":
         cell = next((c for c in cells if c.id == int_arg(request.form, "cell_id")), None)
-        try:
+        with flashed_errors(sess, reraise=()):
             if cell is None:
                 raise ServiceError("cell_required", "Chọn chi bộ nơi cư trú trong danh sách.", {"field": "cell_id"})
             issued = (cell, [(ev, codes.display(code)) for ev, code in codes.issue_for_cell(sess, user, cell.id, year)])
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
     return render_template("digital/cell_codes.html", cells=cells, year=year, issued=issued,
                            link=url_for("digital.enter", _external=True))
 
@@ -137,7 +131,7 @@ def code_admin(serial: str):
     get_member(sess, user, ev.member_id)  # 404/403 when the member is not visible
     new_code = None
     if request.method == "POST":
-        try:
+        with flashed_errors(sess, reraise=(403,)):
             if request.form.get("revoke"):
                 row = sess.get(AnswerCode, int(request.form["revoke"])) if request.form["revoke"].isdigit() else None
                 if row is None or row.evaluation_id != ev.id:
@@ -146,11 +140,6 @@ def code_admin(serial: str):
                 flash("Đã thu hồi mã trả lời.", "info")
             else:
                 new_code = codes.display(codes.issue(sess, user, ev))
-        except ServiceError as err:
-            sess.rollback()
-            if err.status == 403:
-                raise
-            flash(err.message, "error")
     return render_template("digital/code.html", ev=ev, rows=codes.codes_of(sess, ev), new_code=new_code,
                            link=url_for("digital.enter", serial=ev.sheet_serial, _external=True),
                            can_issue=can_write(sess, user, ev.member, "return"))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from .. import db, importing
 from ..auth import current
-from ..errors import ServiceError
+from ..web import flashed_errors
 from ..models import ImportBatch
 from ..permissions import can_import, get_owned
 from .headers import FIELD_LABELS as SHEET_FIELDS
@@ -31,12 +31,10 @@ def upload():
         if upload_file is None or not upload_file.filename:
             flash("Chưa chọn tệp Excel (.xlsx) để nhập.", "error")
             return render_template("imports/upload.html"), 400
-        try:
+        with flashed_errors(sess, reraise=()) as failed:
             batch = importing.preview_upload(sess, user, upload_file.read(), upload_file.filename)
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
-            return render_template("imports/upload.html", error=err), err.status
+        if failed:
+            return render_template("imports/upload.html", error=failed.error), failed.status
         return redirect(url_for("imports.mapping", batch_id=batch.id))
     recent = sess.scalars(select(ImportBatch).where(ImportBatch.created_by == user.id)
                           .order_by(ImportBatch.id.desc()).limit(10)).all()
@@ -64,13 +62,11 @@ def mapping(batch_id: int):
     if request.method == "POST":
         chosen = {c["letter"]: request.form.get(f"col_{c['letter']}", "")
                   for c in batch.preview.get("all_columns", [])}
-        try:
+        with flashed_errors(sess, reraise=()) as failed:
             importing.remap(sess, user, batch, chosen)
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
+        if failed:
             return render_template("imports/mapping.html", batch=batch, p=batch.preview, fields=SHEET_FIELDS,
-                                   chosen=chosen), err.status
+                                   chosen=chosen), failed.status
         return redirect(url_for("imports.preview", batch_id=batch.id))
     return render_template("imports/mapping.html", batch=batch, p=batch.preview, fields=SHEET_FIELDS,
                            chosen=batch.preview.get("mapping", {}))
@@ -82,12 +78,9 @@ def places(batch_id: int):
     sess, user = db.session(), current()
     batch = get_batch(sess, user, batch_id)
     given = {k[len("place_"):]: v for k, v in request.form.items() if k.startswith("place_")}
-    try:
+    with flashed_errors(sess, reraise=()):
         importing.set_places(sess, user, batch, given)
         flash("Đã lưu địa danh của các đảng ủy xã, phường sẽ tạo mới.", "success")
-    except ServiceError as err:
-        sess.rollback()
-        flash(err.message, "error")
     return redirect(url_for("imports.preview", batch_id=batch.id))
 
 
@@ -96,11 +89,9 @@ def places(batch_id: int):
 def undo(batch_id: int):
     sess, user = db.session(), current()
     batch = get_batch(sess, user, batch_id)
-    try:
+    with flashed_errors(sess, reraise=()) as failed:
         result = importing.undo_import(sess, user, batch)
-    except ServiceError as err:
-        sess.rollback()
-        flash(err.message, "error")
+    if failed:
         return redirect(url_for("imports.preview", batch_id=batch.id))
     flash(f"Đã hoàn tác lần nhập #{batch.id}: xóa {result['members_deleted']} đảng viên thêm mới, khôi phục "
           f"{result['members_restored']} hồ sơ, xóa {result['organisations_deleted']} tổ chức đảng tạo mới.", "success")

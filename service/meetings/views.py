@@ -18,6 +18,7 @@ from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import NotFound, ServiceError
 from ..models import AbsenceRequest, Meeting
+from ..web import flashed_errors
 from .absences import absence_rows, absences_xlsx
 from .signin import signin_docx
 
@@ -34,14 +35,10 @@ def index():
         return redirect(url_for("meetings.absences"))
     cells = logic.cells_for(sess, user)
     if request.method == "POST":
-        try:
+        with flashed_errors(sess) as failed:
             m = logic.create_meeting(sess, user, int_arg(request.form, "cell_id") or 0,
-                                        request.form.get("held_on", ""), request.form.get("title", ""))
-        except ServiceError as err:
-            sess.rollback()
-            if err.status in (403, 404):
-                raise
-            flash(err.message, "error")
+                                     request.form.get("held_on", ""), request.form.get("title", ""))
+        if failed:
             return redirect(url_for("meetings.index"))
         return redirect(url_for("meetings.detail", meeting_id=m.id))
     rows = sess.scalars(select(Meeting).where(Meeting.residence_cell_id.in_([c.id for c in cells]))
@@ -63,12 +60,9 @@ def detail(meeting_id: int):
     if request.method == "POST":
         marks = {p.id: (request.form.get(f"s_{p.id}", ""), request.form.get(f"n_{p.id}", ""))
                  for p in people if request.form.get(f"s_{p.id}")}
-        try:
+        with flashed_errors(sess, reraise=()):
             n = logic.record_attendance(sess, user, m, marks)
             flash(f"Đã lưu điểm danh {n} đảng viên.", "success")
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
         return redirect(url_for("meetings.detail", meeting_id=m.id))
     marks = {a.member_id: a for a in m.attendances}
     requests = logic.requests_for_meeting(sess, m)
@@ -108,15 +102,10 @@ def add_request(meeting_id: int):
     m = sess.get(Meeting, meeting_id) or abort(404)
     member_id = int_arg(request.form, "member_id") or 0
     back = request.form.get("back") == "absences"
-    try:
+    with flashed_errors(sess):
         logic.record_absence_request(sess, user, m, member_id, request.form.get("reason", ""),
-                                        request.form.get("written_on", ""), certify=request.form.get("certify") == "1")
+                                     request.form.get("written_on", ""), certify=request.form.get("certify") == "1")
         flash("Đã ghi nhận đơn xin vắng.", "success")
-    except ServiceError as err:
-        sess.rollback()
-        if err.status in (403, 404):
-            raise
-        flash(err.message, "error")
     if back:
         return redirect(url_for("meetings.absences", year=m.held_on.year))
     return redirect(url_for("meetings.detail", meeting_id=m.id))
@@ -129,15 +118,10 @@ def certify(request_id: int):
     row = sess.get(AbsenceRequest, request_id)
     if row is None:
         raise NotFound("Không tìm thấy đơn xin vắng.")
-    try:
+    with flashed_errors(sess):
         logic.certify_absence_request(sess, user, row)
         flash(f"Đã xác nhận đơn xin vắng của {row.member.full_name}: buổi vắng ngày "
               f"{row.meeting.held_on:%d/%m/%Y} được tính là vắng có lý do.", "success")
-    except ServiceError as err:
-        sess.rollback()
-        if err.status in (403, 404):
-            raise
-        flash(err.message, "error")
     return redirect(url_for("meetings.absences", year=row.meeting.held_on.year))
 
 

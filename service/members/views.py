@@ -11,7 +11,7 @@ import io
 from .. import db
 from ..documents.letters import issue_warnings, reference
 from ..auth import current
-from ..errors import ServiceError
+from ..web import flashed_errors
 from .export import export_members
 from ..models import GENDERS, MEMBER_STATUSES, Attendance, AuditEntry, Evaluation, Introduction, Meeting
 from ..permissions import can_edit_member, get_member
@@ -87,17 +87,20 @@ def new():
     if user.role not in ("admin", "workplace_staff"):
         abort(403)
     if request.method == "POST":
-        try:
+        with flashed_errors(sess, reraise=()) as failed:
             member = create_member(sess, user, request.form.to_dict(), source="ui")
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
-            return render_template("members/form.html", m=None, form=request.form, errors=err.details or {},
-                                   genders=GENDERS, labels=FIELD_LABELS, **_filter_choices(sess, user)), err.status
+        if failed:
+            return _form_page(sess, user, None, request.form, failed)
         flash(f"Đã thêm đảng viên {member.full_name}.", "success")
         return redirect(url_for("members.detail", member_id=member.id))
-    return render_template("members/form.html", m=None, form={}, errors={}, genders=GENDERS, labels=FIELD_LABELS,
-                           **_filter_choices(sess, user))
+    return _form_page(sess, user, None, {})
+
+
+def _form_page(sess, user, member, form, failed=None):
+    """The member form: blank, the record's values, or what was typed with the error's fields marked."""
+    page = render_template("members/form.html", m=member, form=form, errors=(failed.error.details or {}) if failed else {},
+                           genders=GENDERS, labels=FIELD_LABELS, **_filter_choices(sess, user))
+    return (page, failed.status) if failed else page
 
 
 @bp.route("/<int:member_id>/edit", methods=["GET", "POST"])
@@ -108,16 +111,12 @@ def edit(member_id: int):
     if not can_edit_member(sess, user, member):
         abort(403)
     if request.method == "POST":
-        try:
+        with flashed_errors(sess, reraise=()) as failed:
             update_member(sess, user, member, request.form.to_dict(), source="ui")
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
-            return render_template("members/form.html", m=member, form=request.form, errors=err.details or {},
-                                   genders=GENDERS, labels=FIELD_LABELS, **_filter_choices(sess, user)), err.status
+        if failed:
+            return _form_page(sess, user, member, request.form, failed)
         flash("Đã lưu thay đổi.", "success")
         return redirect(url_for("members.detail", member_id=member.id))
     form = {k: (v.strftime("%d/%m/%Y") if isinstance(v, dt.date) else (v or ""))
             for k, v in ((f, getattr(member, f)) for f in FIELD_LABELS)}
-    return render_template("members/form.html", m=member, form=form, errors={}, genders=GENDERS, labels=FIELD_LABELS,
-                           **_filter_choices(sess, user))
+    return _form_page(sess, user, member, form)

@@ -43,20 +43,23 @@ def index():
                            years=range(dt.date.today().year + 1, dt.date.today().year - 6, -1))
 
 
+def _download(org_id: int, make, ext: str, mimetype: str):
+    """The report as a file: "Kết quả nhận xét <year> <organisation>.<ext>"."""
+    report = _report(org_id)
+    name = docgen.safe_filename(f"Kết quả nhận xét {report.year} {report.org.name}", ext)
+    return send_file(io.BytesIO(make(report)), as_attachment=True, mimetype=mimetype, download_name=name)
+
+
 @bp.route("/<int:org_id>.xlsx")
 @login_required
 def excel(org_id: int):
-    report = _report(org_id)
-    name = docgen.safe_filename(f"Kết quả nhận xét {report.year} {report.org.name}", "xlsx")
-    return send_file(io.BytesIO(report_xlsx(report)), as_attachment=True, mimetype=XLSX, download_name=name)
+    return _download(org_id, report_xlsx, "xlsx", XLSX)
 
 
 @bp.route("/<int:org_id>.docx")
 @login_required
 def word(org_id: int):
-    report = _report(org_id)
-    name = docgen.safe_filename(f"Kết quả nhận xét {report.year} {report.org.name}", "docx")
-    return send_file(io.BytesIO(report_docx(report)), as_attachment=True, mimetype=DOCX, download_name=name)
+    return _download(org_id, report_docx, "docx", DOCX)
 
 
 @bp.route("/<int:org_id>/charts")

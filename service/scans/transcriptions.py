@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from .. import db, storage
 from ..auth import current
-from ..errors import ServiceError
+from ..web import flashed_errors
 from ..models import Evaluation, StoredFile
 from ..permissions import can_see_member
 from . import remarks
@@ -49,37 +49,27 @@ def crop(ev_id: int):
 @bp.route("/<int:ev_id>", methods=["POST"])
 @login_required
 def save(ev_id: int):
-    sess, user = db.session(), current()
-    ev = sess.get(Evaluation, ev_id)
-    if ev is None:
-        abort(404)
-    try:
-        remarks.transcribe(sess, ev, user, request.form.get("text"), source="ui")
-    except ServiceError as err:
-        sess.rollback()
-        if err.status == 403:
-            raise
-        flash(err.message, "error")
-        return redirect(url_for("transcriptions.queue", after=ev_id - 1))
-    flash(f"Đã lưu «Nhận xét khác» của phiếu số {ev.sheet_serial}.", "success")
-    return redirect(url_for("transcriptions.queue", after=ev_id))
+    return _settle(ev_id, lambda sess, ev, user: remarks.transcribe(sess, ev, user, request.form.get("text"), source="ui"),
+                   "Đã lưu «Nhận xét khác» của phiếu số {serial}.", "success")
 
 
 @bp.route("/<int:ev_id>/unreadable", methods=["POST"])
 @login_required
 def unreadable(ev_id: int):
     """«Không đọc được»: the crop stays on the record and the remark no longer waits."""
+    return _settle(ev_id, lambda sess, ev, user: remarks.mark_unreadable(sess, ev, user, source="ui"),
+                   "Đã ghi «Nhận xét khác» của phiếu số {serial} là không đọc được (giữ ảnh trên hồ sơ).", "info")
+
+
+def _settle(ev_id: int, action, done: str, category: str):
+    """Transcribe or give up on a remark, then the next one in the queue (the same one again on an error)."""
     sess, user = db.session(), current()
     ev = sess.get(Evaluation, ev_id)
     if ev is None:
         abort(404)
-    try:
-        remarks.mark_unreadable(sess, ev, user, source="ui")
-    except ServiceError as err:
-        sess.rollback()
-        if err.status == 403:
-            raise
-        flash(err.message, "error")
+    with flashed_errors(sess, reraise=(403,)) as failed:
+        action(sess, ev, user)
+    if failed:
         return redirect(url_for("transcriptions.queue", after=ev_id - 1))
-    flash(f"Đã ghi «Nhận xét khác» của phiếu số {ev.sheet_serial} là không đọc được (giữ ảnh trên hồ sơ).", "info")
+    flash(done.format(serial=ev.sheet_serial), category)
     return redirect(url_for("transcriptions.queue", after=ev_id))

@@ -11,6 +11,7 @@ from .. import db, storage
 from ..api_schema import int_arg, year_arg
 from ..auth import current
 from ..errors import ServiceError
+from ..web import flashed_errors
 from ..members.fields import ValueProblem, parse_date
 from ..text import vi_sorted
 from ..models import Evaluation, Job, Member, ScanBatch, ScanFile, ScanPage, ScanPageStatus
@@ -34,11 +35,9 @@ def uploaded_files():
 def index():
     sess, user = db.session(), current()
     if request.method == "POST":
-        try:
+        with flashed_errors(sess, reraise=()) as failed:
             batch = intake.start_batch(sess, user, uploaded_files(), auto_apply=bool(request.form.get("auto_apply")))
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
+        if failed:
             return redirect(url_for("scans.index"))
         flash(f"Đã nhận {batch.page_count} trang; đang đọc.", "success")
         return redirect(url_for("scans.batch", batch_id=batch.id))
@@ -137,7 +136,7 @@ def form_answers(form) -> dict:
 @login_required
 def apply(page_id: int):
     sess, user, p = _decide(page_id)
-    try:
+    with flashed_errors(sess) as failed:
         received_on = None
         if request.form.get("received_on"):
             try:
@@ -147,11 +146,7 @@ def apply(page_id: int):
                                                    "hoặc chọn trên lịch.", {"field": "received_on"})
         apply_page(sess, p, user, form_answers(request.form), request.form.get("other_remarks"),
                    int_arg(request.form, "member_id"), year_arg(request.form), received_on=received_on)
-    except ServiceError as err:
-        sess.rollback()
-        if err.status in (403, 404):
-            raise
-        flash(err.message, "error")
+    if failed:
         return redirect(url_for("scans.page", page_id=page_id))
     flash(f"Đã cập nhật phiếu nhận xét từ trang #{page_id}.", "success")
     return redirect(url_for("scans.review_next", after=page_id))

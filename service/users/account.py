@@ -10,7 +10,7 @@ from ..auth import (check_own_password, check_password_strength, current, end_se
                     new_api_token, revoke_token, start_session)
 from ..errors import ServiceError
 from ..models import ApiToken, User, utcnow
-from ..web import safe_next
+from ..web import flashed_errors, safe_next
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -40,7 +40,7 @@ def index():
     token = None
     if request.method == "POST":
         f = request.form
-        try:
+        with flashed_errors(sess, reraise=()):
             if f.get("action") == "token":
                 token, _row = new_api_token(sess, me, (f.get("token_name") or "API").strip(), token_days(f))
                 sess.commit()
@@ -54,9 +54,6 @@ def index():
                 start_session(me)  # this browser stays signed in; every other session ends
                 flash("Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.", "success")
                 return redirect(url_for("account.index"))
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
     return render_template("account/index.html", token=token, **token_page_context(sess, me))
 
 

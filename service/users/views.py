@@ -10,6 +10,7 @@ from ..auth import current, new_api_token, start_session
 from .account import token_days, token_page_context
 from ..errors import ServiceError
 from ..text import vi_sorted, vi_sorted_names
+from ..web import flashed_errors
 from ..models import ROLES, Organisation, User
 from ..permissions import require_admin, require_write
 from .admin import create_user, update_user
@@ -32,15 +33,12 @@ def index():
     require_admin(me)
     if request.method == "POST":
         f = request.form
-        try:
+        with flashed_errors(sess, reraise=()):
             require_write(sess, me, User(), message="Chỉ quản trị viên được thêm người dùng.")
             user = create_user(sess, f.get("username", ""), f.get("password", ""), f.get("role", ""),
                                _org_id(f.get("organisation_id", "")), f.get("full_name", ""), by=me)
             flash(f"Đã tạo người dùng {user.username}.", "success")
             return redirect(url_for("users.index"))
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
     users = vi_sorted(sess.scalars(select(User)).all(), key=lambda u: u.full_name or u.username)
     return render_template("users/list.html", users=users, roles=ROLES, orgs=_orgs(sess))
 
@@ -57,7 +55,7 @@ def edit(user_id: int):
     if request.method == "POST":
         f = request.form
         require_write(sess, me, user, message="Chỉ quản trị viên được sửa người dùng.")
-        try:
+        with flashed_errors(sess, reraise=()):
             if f.get("action") == "token":
                 token, _row = new_api_token(sess, user, (f.get("token_name") or "API").strip(), token_days(f), by=me)
                 sess.commit()
@@ -71,8 +69,5 @@ def edit(user_id: int):
                     start_session(user)  # an administrator changing their own password stays signed in here
                 flash("Đã lưu.", "success")
                 return redirect(url_for("users.edit", user_id=user.id))
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
     return render_template("users/edit.html", user=user, roles=ROLES, orgs=_orgs(sess), token=token,
                            **token_page_context(sess, user))

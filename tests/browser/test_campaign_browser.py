@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,13 +15,10 @@ from openpyxl import load_workbook
 from tests.browser.test_scan_review_browser import sign_in
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_campaign_screen_and_job_page(live_server, page, tmp_path, monkeypatch):
-    env = live_server["env"]
-    subprocess.run([sys.executable, "-m", "service", "import", str(ROOT / "samples" / "members.xlsx"),
-                    "--as-user", "admin", "--yes"], env=env, check=True, capture_output=True, cwd=ROOT)
+def test_campaign_screen_and_job_page(sample_server, page, tmp_path, monkeypatch):
+    env = sample_server["env"]
     monkeypatch.setenv("NOICUTRU_INSTANCE_DIR", env["NOICUTRU_INSTANCE_DIR"])
     from sqlalchemy import func, select
     from service import create_app, db
@@ -39,7 +34,7 @@ def test_campaign_screen_and_job_page(live_server, page, tmp_path, monkeypatch):
         name, size = sess.get(Organisation, committee_id).name, sizes[committee_id]
     assert size >= 20
 
-    sign_in(page, live_server)
+    sign_in(page, sample_server)
     page.click("text=Đợt nhận xét")
     page.select_option("select[name=workplace_org_id]", str(committee_id))
     page.fill("input[name=year]", "2026")

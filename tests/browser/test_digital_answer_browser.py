@@ -2,20 +2,14 @@
 sheet filled with the thumb, the answer applied to the member's record."""
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_cell_secretary_answers_a_sheet_online_on_a_phone(live_server, page, monkeypatch):
-    env = live_server["env"]
-    subprocess.run([sys.executable, "-m", "service", "import", str(ROOT / "samples" / "members.xlsx"),
-                    "--as-user", "admin", "--yes"], env=env, check=True, capture_output=True, cwd=ROOT)
+def test_cell_secretary_answers_a_sheet_online_on_a_phone(sample_server, page, monkeypatch):
+    env = sample_server["env"]
     monkeypatch.setenv("NOICUTRU_INSTANCE_DIR", env["NOICUTRU_INSTANCE_DIR"])
     from service import create_app, db
     from service.digital import codes
@@ -30,7 +24,7 @@ def test_cell_secretary_answers_a_sheet_online_on_a_phone(live_server, page, mon
         serial, ev_id, name = ev.sheet_serial, ev.id, member.full_name
 
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(live_server["url"] + f"/tra-loi/?serial={serial}")
+    page.goto(sample_server["url"] + f"/tra-loi/?serial={serial}")
     assert page.input_value("#serial") == serial
     page.fill("#code", code.lower())
     page.click("text=Mở phiếu")
@@ -57,7 +51,7 @@ def test_cell_secretary_answers_a_sheet_online_on_a_phone(live_server, page, mon
         assert sess.query(AuditEntry).filter_by(member_id=ev.member_id, action="evaluation",
                                                 source="digital").count() == 1
     # the code cannot be used twice
-    page.goto(live_server["url"] + f"/tra-loi/?serial={serial}")
+    page.goto(sample_server["url"] + f"/tra-loi/?serial={serial}")
     page.fill("#code", code)
     page.click("text=Mở phiếu")
     assert "đã được dùng" in page.inner_text("main")

@@ -3,15 +3,11 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import cv2
 import pytest
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def sign_in(page, server):
@@ -22,14 +18,12 @@ def sign_in(page, server):
     page.wait_for_url(re.compile(r"/$"))
 
 
-def test_upload_review_correct_apply_undo(live_server, page, tmp_path, monkeypatch):
-    env = live_server["env"]
-    subprocess.run([sys.executable, "-m", "service", "import", str(ROOT / "samples" / "members.xlsx"),
-                    "--as-user", "admin", "--yes"], env=env, check=True, capture_output=True, cwd=ROOT)
-    sign_in(page, live_server)
+def test_upload_review_correct_apply_undo(sample_server, page, tmp_path, monkeypatch):
+    env = sample_server["env"]
+    sign_in(page, sample_server)
 
     # Issue this year's sheet for the first member from the member page.
-    page.goto(live_server["url"] + "/members/")
+    page.goto(sample_server["url"] + "/members/")
     page.click("#members tbody tr:first-child a")
     member_url = page.url
     page.click("#issue-sheet")
@@ -62,7 +56,7 @@ def test_upload_review_correct_apply_undo(live_server, page, tmp_path, monkeypat
     page.wait_for_selector("#job-state[data-state=done]", timeout=120000)
 
     # The review screen: the page image with the read fields outlined.
-    page.goto(live_server["url"] + "/scans/review")
+    page.goto(sample_server["url"] + "/scans/review")
     page.wait_for_selector("#page-img")
     page.wait_for_function("document.getElementById('page-img').naturalWidth > 0")
     assert page.locator("#overlay rect.field").count() >= 18

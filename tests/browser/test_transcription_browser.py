@@ -3,9 +3,6 @@ transcription queue from the keyboard only: look at the crop, type, Enter, next.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import cv2
 import pytest
@@ -13,13 +10,10 @@ import pytest
 from tests.browser.test_scan_review_browser import sign_in
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_transcription_queue_by_keyboard(live_server, page, tmp_path, monkeypatch):
-    env = live_server["env"]
-    subprocess.run([sys.executable, "-m", "service", "import", str(ROOT / "samples" / "members.xlsx"),
-                    "--as-user", "admin", "--yes"], env=env, check=True, capture_output=True, cwd=ROOT)
+def test_transcription_queue_by_keyboard(sample_server, page, tmp_path, monkeypatch):
+    env = sample_server["env"]
     monkeypatch.setenv("NOICUTRU_INSTANCE_DIR", env["NOICUTRU_INSTANCE_DIR"])
     from tests.support import synthetic_sheets as synthetic
     from service import create_app, db
@@ -42,7 +36,7 @@ def test_transcription_queue_by_keyboard(live_server, page, tmp_path, monkeypatc
             ev_ids.append(ev.id)
             names.append(member.full_name)
 
-    sign_in(page, live_server)
+    sign_in(page, sample_server)
     page.click("text=Bản quét")
     page.set_input_files("input[type=file]", scans)
     page.click("text=Tải lên và đọc")
@@ -57,7 +51,7 @@ def test_transcription_queue_by_keyboard(live_server, page, tmp_path, monkeypatc
         assert [(e.status, e.remarks_status) for e in evs] == [("returned", "pending")] * 2
 
     # The queue: the first crop, the text box already focused.
-    page.goto(live_server["url"] + "/scans/")
+    page.goto(sample_server["url"] + "/scans/")
     page.click("#transcriptions-link")
     page.wait_for_selector(f"#transcription[data-evaluation='{ev_ids[0]}']")
     assert page.get_attribute("#waiting", "data-count") == "2"
@@ -86,6 +80,6 @@ def test_transcription_queue_by_keyboard(live_server, page, tmp_path, monkeypatc
         member_id = evs[0].member_id
 
     # The member's page shows the typed remark, the crop kept beside it.
-    page.goto(f"{live_server['url']}/members/{member_id}")
+    page.goto(f"{sample_server['url']}/members/{member_id}")
     assert page.locator("#evaluations td.remarks").first.inner_text().startswith("Vắng họp tháng 3")
     assert page.locator("#evaluations img.remark-crop").count() == 1

@@ -8,22 +8,15 @@ accessibility violation (labels, contrast, keyboard focus).
 """
 from __future__ import annotations
 
-import datetime as dt
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.page_checks import axe_source, axe_violations, english_words, inline_code, overflow
+from tests.browser.page_checks import axe_violations, english_words, inline_code, overflow, serve_axe
 
 pytestmark = pytest.mark.browser
-PASSWORD = "dangvien213"  # service.cli.DEMO_PASSWORD
 ROLES = {"admin": "admin", "workplace_staff": "canbo", "cell_secretary": "bithu"}
 SKIP = re.compile(r"(logout|\.(xlsx|docx|pdf|png|zip|json)$|/result$|/export)")
 PER_PATTERN = 1  # pages of the same shape (/members/<n>) visited per role
@@ -33,78 +26,20 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE_AXE_PAGES = 4  # the phone layout is one stylesheet: its first pages show its menu, cards and forms
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture
+def view_of(demo_server):
+    """The view (endpoint, so page template) a URL of the service shows: axe-core checks each view once,
+    whatever its ids and query (the other checks run on every page visited)."""
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import Map, Rule
+    adapter = Map([Rule(rule, endpoint=view) for rule, view in demo_server["views"]]).bind("127.0.0.1")
 
-
-def _seed(instance: str) -> None:
-    """Records for the detail pages: a meeting with attendance, an issued letter and sheet, in the
-    cell of the demo secretary (so that every role reaches them)."""
-    os.environ["NOICUTRU_INSTANCE_DIR"] = instance
-    from sqlalchemy import select
-
-    from service import create_app, db
-    from service.documents.letters import issue_introduction
-    from service.documents.sheets import ensure_sheet
-    from service.meetings.logic import create_meeting, record_attendance
-    from service.models import Member, User
-    app = create_app({"START_WORKER": False})
-    with app.app_context():
-        sess = db.session()
-        bithu = sess.scalar(select(User).where(User.username == "bithu"))
-        admin = sess.scalar(select(User).where(User.username == "admin"))
-        members = sess.scalars(select(Member).where(Member.residence_cell_id == bithu.organisation_id)).all()
-        meeting = create_meeting(sess, bithu, bithu.organisation_id, dt.date.today().strftime("%d/%m/%Y"),
-                                 "Sinh hoạt định kỳ")
-        record_attendance(sess, bithu, meeting, {m.id: ("present", "") for m in members})
-        if members:
-            issue_introduction(sess, admin, members[0])
-            ensure_sheet(sess, members[0], dt.date.today().year, user=admin)
-        sess.commit()
-
-
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("walk")
-    port = _free_port()
-    env = {**os.environ, "NOICUTRU_INSTANCE_DIR": str(tmp / "instance")}
-    env.pop("DATABASE_URL", None)
-    log = open(tmp / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "service", "serve", "--demo", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
+    def view(url: str) -> str:
         try:
-            urllib.request.urlopen(base + "/login", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "server.log").read_text())
-            time.sleep(0.2)
-    subprocess.run([sys.executable, "-c", f"from tests.browser.test_walk_pages import _seed; _seed({str(tmp / 'instance')!r})"],
-                   env=env, check=True, capture_output=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:  # a loaded machine: the server's threads finish late
-        proc.kill()
-        proc.wait(10)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
+            return adapter.match(urlsplit(url).path, method="GET")[0]
+        except HTTPException:
+            return _pattern(url)
+    return view
 
 
 def _pattern(url: str) -> str:
@@ -113,10 +48,10 @@ def _pattern(url: str) -> str:
     return re.sub(r"\d+", "N", parts.path) + ("?" + query if query else "")
 
 
-def _sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/login")
+def _sign_in(page, server: dict, username: str) -> None:
+    page.goto(server["url"] + "/login")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", server["passwords"][username])
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/$"))
 
@@ -126,17 +61,16 @@ def _links(page, base: str) -> list[str]:
     return [h.split("#")[0] for h in hrefs if h.startswith(base) and not SKIP.search(urlsplit(h).path)]
 
 
-AXE_CHECKED: set[str] = set()  # page shapes already checked by axe-core (by an earlier role)
+AXE_CHECKED: set[str] = set()  # views already checked by axe-core (by an earlier role)
 
 
-def walk(browser, base: str, username: str) -> tuple[list[str], list[str]]:
+def walk(context, server: dict, username: str, view_of) -> tuple[list[str], list[str]]:
     """Visit every page reachable from the home page; check each at desktop size, then at phone size
     (the same page, the viewport narrowed: the phone stylesheet applies without loading it again)."""
-    context = browser.new_context(locale="vi-VN", viewport=DESKTOP, bypass_csp=True)
+    base = server["url"]
     page = context.new_page()
     page.on("dialog", lambda d: d.dismiss())
-    _sign_in(page, base, username)
-    axe = axe_source()
+    _sign_in(page, server, username)
     problems: list[str] = []
     seen: dict[str, int] = {}
     queue, visited = [base + "/"], []
@@ -162,25 +96,27 @@ def walk(browser, base: str, username: str) -> tuple[list[str], list[str]]:
         problems += [f"{where}: {c}" for c in inline_code(response.text())]
         if not page.locator("#help-line").count():
             problems.append(f"{where}: no line of help")
-        first_time = pat not in AXE_CHECKED
+        view = view_of(url)
+        first_time = view not in AXE_CHECKED
         if first_time:
-            problems += [f"{where}: axe {v}" for v in axe_violations(page, axe)]
+            problems += [f"{where}: axe {v}" for v in axe_violations(page)]
         queue += [u for u in _links(page, base) if u not in visited]
         page.set_viewport_size(PHONE)
         problems += [f"{where} (phone): too wide: {o}" for o in overflow(page)]
         if first_time and len(AXE_CHECKED) < PHONE_AXE_PAGES:
-            problems += [f"{where} (phone): axe {v}" for v in axe_violations(page, axe)]
-        AXE_CHECKED.add(pat)
-    context.close()
+            problems += [f"{where} (phone): axe {v}" for v in axe_violations(page)]
+        AXE_CHECKED.add(view)
+    page.close()
     return visited, problems
 
 
-def phone_menu(browser, base: str, username: str) -> list[str]:
-    """On a phone the menu folds behind its button and a tap opens it."""
-    context = browser.new_context(locale="vi-VN", viewport=PHONE, is_mobile=True, has_touch=True)
+def phone_menu(browser, base: str, signed_in: dict) -> list[str]:
+    """On a phone the menu folds behind its button and a tap opens it (signed in as in the walk)."""
+    context = browser.new_context(locale="vi-VN", viewport=PHONE, is_mobile=True, has_touch=True,
+                                  storage_state=signed_in)
     page = context.new_page()
-    _sign_in(page, base, username)
-    problems = []
+    page.goto(base + "/")
+    problems = [f"phone: signed out ({page.url})"] if page.url.startswith(base + "/login") else []
     nav = page.locator("#main-menu")
     if nav.is_visible():
         problems.append("phone: the menu is not folded")
@@ -192,10 +128,14 @@ def phone_menu(browser, base: str, username: str) -> list[str]:
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_every_page_reads_vietnamese_fits_a_phone_and_is_accessible(demo_server, browser, role):
+def test_every_page_reads_vietnamese_fits_a_phone_and_is_accessible(demo_server, browser, view_of, role):
     started = time.time()
-    visited, problems = walk(browser, demo_server, ROLES[role])
-    problems += phone_menu(browser, demo_server, ROLES[role])
+    context = browser.new_context(locale="vi-VN", viewport=DESKTOP, bypass_csp=True)  # axe-core is injected
+    serve_axe(context)
+    visited, problems = walk(context, demo_server, ROLES[role], view_of)
+    signed_in = context.storage_state()
+    context.close()
+    problems += phone_menu(browser, demo_server["url"], signed_in)
     assert len(visited) >= {"admin": 12, "workplace_staff": 10, "cell_secretary": 6}[role], visited
     assert not problems, "\n".join(problems)
     print(f"{role}: {len(visited)} pages in {time.time() - started:.1f} s")
