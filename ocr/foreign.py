@@ -411,8 +411,9 @@ def _edge_ok(word: str, tok: str) -> bool:
 
 
 def _negated(f: str) -> bool:
-    """A wording that says "not": "chưa ...", "không ...", "kém" (never matched to one that does not)."""
-    return any(t in _NEG for t in f.split())
+    """A wording that says "not": "chưa ...", "không ...", "kém" (never matched to one that does not),
+    also when the OCR ran its words together ("chuatichcuc")."""
+    return any(t in _NEG for t in f.split()) or f.lstrip().startswith(("chua", "khong"))
 
 
 def _polarity_rank(f: str, n_opts: int) -> int | None:
@@ -461,6 +462,198 @@ def _unknown_segments(lines, region, skip, spans, n_opts) -> list[_Span]:
         r = _polarity_rank(f, n_opts)
         if r is not None:
             out.append(_Span("", k, i, j, 60.0, len(f), False, r))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# options by meaning and ORDER: cut the duty's rows into option segments first, then give each
+# segment its option from the evidence (its own wordings, the wordings of every duty's options by
+# rank, "chưa/không" cues) under the constraint that a duty lists its options in order
+# (best first, or worst first)
+# ---------------------------------------------------------------------------
+
+_SEPS = {"/", "|", "-", "–", "—", "+", "•", "*", ";", "o", "O", "□", "☐", "☒", "☑", "■"}
+_BEST_CUES = ("rat", "tot", "xuat sac", "day du", "dat", "tich cuc", "di dau", "thuong xuyen tich cuc")
+
+
+def rank_lexicon(lays, table) -> list[tuple[str, int]]:
+    """(folded wording, rank class) of every option wording of every duty of ``lays``' kind: class 0 for
+    a duty's first (best) option, 2 for its last (worst), 1 between.  "Hoàn thành" means "the middle
+    option" wherever a cell writes it, though only one duty lists it."""
+    out: dict[str, set[int]] = {}
+    for lay in lays:
+        for it in lay.items:
+            if it.type != "choice":
+                continue
+            words = table.options_for(it) if table else {o.key: (o.label,) for o in it.options}
+            keys = [o.key for o in it.options]
+            for key, ws in words.items():
+                r = keys.index(key)
+                cls = 0 if r == 0 else (2 if r == len(keys) - 1 else 1)
+                for w in ws:
+                    f = _clean(fold(w))
+                    if f:
+                        out.setdefault(f, set()).add(cls)
+    # a wording that means the best option for one duty and the middle one for another says nothing
+    return [(f, next(iter(c))) for f, c in out.items() if len(c) == 1]
+
+
+def _junk_token(t: str, vocab: frozenset = frozenset()) -> bool:
+    """A box, a mark or a scrap the OCR made of them ("L¡", "D", "R]", "Øl"), not a word: a short token
+    that no wording of the form uses ("TX", "TC" are abbreviations cells use)."""
+    letters = sum(c.isalpha() for c in t)
+    if t in _SEPS or _MARKLIKE.match(t) is not None or t.startswith(".."):
+        return True
+    if len(t) <= 3 and letters <= 2:
+        return _clean(fold(t)) not in vocab or any(not c.isalnum() for c in t)
+    return False
+
+
+def _vocab(lex) -> frozenset:
+    return frozenset(t for f, _c in lex for t in f.split())
+
+
+def _segments(lines, region, skip, h, vocab=frozenset()) -> list[tuple[int, int, int]]:
+    """Runs of words of the region (after each duty's label) cut at separators, marks and wide gaps:
+    (line, first word, one past the last word)."""
+    out = []
+    for k in region:
+        ws = lines[k]["words"]
+        cur: list[int] = []
+        for x in range(skip.get(k, 0), len(ws)):
+            w = ws[x]
+            sep = _junk_token(w["text"], vocab)
+            gap = cur and w["x"] - (ws[cur[-1]]["x"] + ws[cur[-1]]["w"]) > 1.3 * h
+            if sep or gap:
+                if cur:
+                    out.append((k, cur[0], cur[-1] + 1))
+                cur = []
+                if sep:
+                    continue
+            cur.append(x)
+        if cur:
+            out.append((k, cur[0], cur[-1] + 1))
+    return out
+
+
+def _seg_text(lines, k, i, j) -> tuple[str, int]:
+    """(folded text of a segment without a mark glued before its first word, characters of that mark)."""
+    ws = lines[k]["words"][i:j]
+    raw0 = ws[0]["text"]
+    lead = 0
+    if raw0[:1] and not raw0[:1].isalpha():
+        lead = len(raw0) - len(raw0.lstrip("[](){}|!'\"`-_.,:;*~¡‡#%&^“”‘’«»<>+=?"))
+    f = _clean(fold(" ".join([raw0[lead:]] + [w["text"] for w in ws[1:]])))
+    return f, lead
+
+
+def _sim(fw: str, ft: str) -> float:
+    """How well a segment's text reads as a wording (folded), with a scrap glued before the text and
+    words run together forgiven.  Short wordings ("tot", "dat") must be the whole segment."""
+    if not fw or not ft:
+        return 0.0
+    if len(fw) <= 4:
+        if ft == fw:
+            return 100.0
+        t = ft.replace(" ", "")
+        return 92.0 if (t.endswith(fw.replace(" ", "")) and 1 <= len(t) - len(fw.replace(" ", "")) <= 2
+                        and _negated(fw) == _negated(ft)) else 0.0
+    s = fuzz.ratio(fw, ft)
+    a, b = fw.replace(" ", ""), ft.replace(" ", "")
+    s = max(s, fuzz.ratio(a, b) - 2)
+    if 1 <= len(b) - len(a) <= 2:
+        s = max(s, fuzz.ratio(a, b[len(b) - len(a):]) - 4)
+    if _negated(fw) != _negated(ft):
+        s = min(s, 60.0)
+    return float(s)
+
+
+def _cue_rank(f: str, n: int) -> int | None:
+    """The rank a wording's sense gives: "chưa ...", "không ...", "kém", "yếu" the last; "rất ...",
+    "... tốt" the first (None: no cue)."""
+    toks = f.split()
+    if not toks:
+        return None
+    if toks[0] in _NEG or toks[0].startswith(("chua", "khong")) or any(t in ("kem", "yeu") for t in toks) \
+            or " chua " in f" {f} ":
+        return n - 1
+    if toks[0] in ("rat", "xuat") or any(c in f for c in _BEST_CUES):
+        return 0
+    return None
+
+
+def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) -> list[_Span]:
+    """The options of a duty found by meaning and order (see above); [] when nothing reads as options."""
+    n = len(keys)
+    segs = []
+    vocab = _vocab(lex)
+    for k, i, j in _segments(lines, region, skip, h, vocab):
+        f, lead = _seg_text(lines, k, i, j)
+        if not f or len(f.split()) > 6 or sum(c.isalpha() for c in f) < 2 or any(c.isdigit() for c in f):
+            continue
+        own = {key: max(_sim(_clean(fold(w)), f) for w in ws) for key, ws in wordings.items()}
+        lx: dict[int, float] = {}
+        for fw, cls in lex:
+            s = _sim(fw, f)
+            if s > lx.get(cls, 0.0):
+                lx[cls] = s
+        cue = _cue_rank(f, n)
+        strong = max(own.values(), default=0) >= 82 or max(lx.values(), default=0) >= 86
+        segs.append({"k": k, "i": i, "j": j, "f": f, "lead": lead, "own": own, "lex": lx, "cue": cue,
+                     "strong": strong, "cued": strong or cue is not None})
+    # a segment without any cue counts only between two that have one ("Tốt / Trung bình / Kém")
+    idx = [n_ for n_, s in enumerate(segs) if s["cued"]]
+    keep = [s for n_, s in enumerate(segs) if s["cued"] or (idx and idx[0] < n_ < idx[-1])]
+    if not keep:
+        return []
+
+    def support(s, r):
+        key = keys[r]
+        cls = 0 if r == 0 else (2 if r == n - 1 else 1)
+        v = s["own"].get(key, 0.0)
+        v = v if v >= 75 else 0.0
+        other = max((x for kk, x in s["own"].items() if kk != key), default=0.0)
+        if other >= 82 and other > v:
+            v -= 0.5 * other
+        lx = s["lex"].get(cls, 0.0)
+        v += 0.6 * lx if lx >= 80 else 0.0
+        if s["cue"] is not None:
+            v += 30.0 if s["cue"] == r else -30.0
+        return v
+
+    best = None
+    from itertools import combinations
+    m = len(keep)
+    for size in range(min(m, n), 0, -1):
+        for pick in combinations(range(m), size):
+            for ranks in combinations(range(n), size):
+                for rr in ((ranks, ranks[::-1]) if size > 1 else (ranks,)):
+                    sc = sum(support(keep[p], r) for p, r in zip(pick, rr))
+                    if size == 2 and n == 3 and set(rr) == {0, n - 1}:
+                        sc += 15.0  # a two-level scale: its ends are the duty's ends
+                    sc -= 40.0 * (m - size)  # a segment left out
+                    if best is None or sc > best[0]:
+                        best = (sc, pick, rr)
+    if best is None or best[0] <= 0:
+        return []
+    _sc, pick, rr = best
+    out = []
+    for p, r in zip(pick, rr):
+        s = keep[p]
+        lead = s["lead"]
+        raw0 = lines[s["k"]]["words"][s["i"]]["text"]
+        f0 = fold(raw0)
+        # letters of a box run into the word ("MThực", "XlTíchcực"): where the wording's first word starts
+        firsts = [_clean(fold(w)).split()[0] for w in wordings.get(keys[r], ()) if _clean(fold(w))]
+        firsts += [f.split()[0] for f in (s["f"],) if f]
+        for t in firsts:
+            at = f0.find(t[:3], 1) if len(t) >= 3 else -1
+            if 0 < at <= 3 and not f0.startswith(t[:3]):
+                lead = max(lead, at)
+                break
+        sp = _Span(keys[r], s["k"], s["i"], s["j"], float(support(s, r)), len(s["f"]), bool(lead))
+        sp.lead = lead
+        out.append(sp)
     return out
 
 
@@ -580,7 +773,8 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
         same = [b for m, b in enumerate(boxes) if m != n and spans[m].line == sp.line]
         alone = not same and len(lines[sp.line]["words"]) - (sp.j - sp.i) <= 2
         lo = x0 - 2.6 * h
-        hi = min(page_w * 0.92, x1 + 14 * h) if alone else x1 + 2.6 * h
+        # an option alone on its row: its box may be anywhere on the row (a column of boxes at the right)
+        hi = page_w * 0.95 if alone else x1 + 2.6 * h
         for b in same:
             if b[2] <= x0:
                 lo = max(lo, b[2] + 2)
@@ -593,7 +787,7 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
                     lo = max(lo, w["x"] + w["w"] + 2)
                 if x1 <= w["x"] < hi:
                     hi = min(hi, w["x"] - 2)
-        pv = 0.55 * h
+        pv = 0.35 * h if alone else 0.55 * h
         a, ba = ink.boxed(lo, y0 - pv, x0, y1 + pv)
         b, bb = ink.boxed(x1, y0 - pv, hi, y1 + pv)
         L.append((a / (h * h), ba))
@@ -675,8 +869,10 @@ def _columns(lines, found, table, lay, first_item_line):
     return best
 
 
-def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]:
-    """(answers, confidences, statuses) of the choice items of ``lay``."""
+def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
+                 lexicon: list | None = None) -> tuple[dict, dict, dict]:
+    """(answers, confidences, statuses) of the choice items of ``lay``.  ``debug`` (a dict, for the
+    benchmark's breakdown of misses) receives per item the options found: [(option key, text)]."""
     items = [it for it in lay.items if it.type == "choice"]
     free = [it for it in lay.items if it.type != "choice"]
     order = sorted(found.lines.items(), key=lambda kv: kv[1])
@@ -698,13 +894,17 @@ def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]
         it = next(i for i in items if i.key == key)
         skips[k0] = _label_end(lines[k0], table.labels_for(it) if table else (it.label,))
     first = min(found.lines.values()) if found.lines else 0
+    if lexicon is None:
+        lexicon = rank_lexicon([lay], table)
     per_item = {}
     for it in items:
         if it.key not in regions:
             continue
         wordings = table.options_for(it) if table else {o.key: (o.label,) for o in it.options}
-        spans = _match_wordings(lines, regions[it.key], wordings, skips)
         keys = [o.key for o in it.options]
+        spans = options_by_order(lines, regions[it.key], skips, wordings, keys, lexicon, h)
+        if len(spans) < 2:
+            spans = _match_wordings(lines, regions[it.key], wordings, skips) if not spans else spans
         if len(spans) < 2:
             extra = [s for s in _unknown_segments(lines, regions[it.key], skips, spans, len(keys))]
             have = {s.key for s in spans}
@@ -715,6 +915,8 @@ def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]
                     have.add(kk)
                     spans.append(s)
         per_item[it.key] = spans
+        if debug is not None:
+            debug[it.key] = [(s.key, " ".join(w["text"] for w in lines[s.line]["words"][s.i:s.j])) for s in spans]
         for s in spans:
             for x in range(s.i, s.j):
                 ink_keep[(s.line, x)] = True
@@ -887,7 +1089,8 @@ def read_foreign(bgr, gray, lays, members_hint, ink_frac, mid_frac, t0, want_ima
         r.fields.append(FieldReading("member_date_of_birth", dob_text, 0.6, None, "text"))
     if found is not None:
         table = _tables([found.layout]).get(found.layout.kind)
-        answers, confs, status = read_answers(lines, g, found.layout, table, found)
+        answers, confs, status = read_answers(lines, g, found.layout, table, found,
+                                              lexicon=rank_lexicon([x for x in lays if x.kind == found.layout.kind], table))
         for key in answers:
             r.answers[key] = answers[key]
             r.answer_confidence[key] = confs[key]
