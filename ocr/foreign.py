@@ -502,8 +502,10 @@ def _junk_token(t: str, vocab: frozenset = frozenset()) -> bool:
     """A box, a mark or a scrap the OCR made of them ("L¡", "D", "R]", "Øl"), not a word: a short token
     that no wording of the form uses ("TX", "TC" are abbreviations cells use)."""
     letters = sum(c.isalpha() for c in t)
-    if t in _SEPS or _MARKLIKE.match(t) is not None or t.startswith(".."):
+    if t in _SEPS or t.startswith(".."):
         return True
+    if _MARKLIKE.match(t) is not None:  # "Xem" is made of letters a mark is often read as
+        return _clean(fold(t)) not in vocab
     if len(t) <= 3 and letters <= 2:
         return _clean(fold(t)) not in vocab or any(not c.isalnum() for c in t)
     return False
@@ -719,7 +721,8 @@ class _Ink:
                     continue
                 mx, my = int(bw * 0.22), int(bh * 0.22)
                 inner = sub[by + my:by + bh - my, bx + mx:bx + bw - mx]
-                inside = max(inside, float(inner.sum()))
+                # ink inside the box, and how much of the box's inside it covers (an empty box: none)
+                inside = max(inside, float(inner.sum()) + BOX_FILL_WEIGHT * h * h * float(inner.mean()))
                 found = True
         return total + 2.0 * inside, found
 
@@ -759,6 +762,7 @@ def _span_box(lines, sp: _Span):
     return x0, y0, x1, y1
 
 
+BOX_FILL_WEIGHT = 1.5  # weight of the share of a box's inside that is inked (tuned on the tune split)
 BOX_INK = 0.12  # ink of an empty printed box, at least (text height squared units)
 
 
@@ -826,7 +830,10 @@ def _decide(scores: list[float]) -> tuple[int | None, str]:
     s1 = scores[order[0]]
     s2 = scores[order[1]] if len(order) > 1 else 0.0
     base = min(scores) if len(scores) > 2 else min(s2, s1)
-    if s1 - base >= MARK_MIN and s1 >= MARK_RATIO * s2 + MARK_MARGIN:
+    # the ink the options share (an empty box's outline, a word's serifs) is the baseline: the marked
+    # option stands out over it much more than the next one does
+    if s1 - base >= MARK_MIN and (s1 >= MARK_RATIO * s2 + MARK_MARGIN or
+                                  (len(scores) > 2 and s1 - base >= MARK_RATIO * 2 * (s2 - base) + MARK_MARGIN)):
         return order[0], "ok"
     if s1 - base >= MARK_MIN and s2 - base >= MARK_MIN and s2 >= 0.75 * s1:
         return None, "multiple"
