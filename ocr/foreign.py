@@ -42,6 +42,9 @@ from .result import FieldReading, PageReading, problem
 TITLE = "phiếu nhận xét"
 OCR_LONG_SIDE = 1700  # pixels of the page's long side as OCR'd (~145 dpi on A4): speed, still readable
 PREREAD_CONFIDENCE = 0.6  # never CONFIDENT: a person reviews every retyped form
+# the benchmark sets a dict here to learn, per item of the last page read, the options found
+# [(option key, text)] (its breakdown of misses by cause); None in the service
+DIAGNOSE: dict | None = None
 _NEG = ("chua", "khong", "kem", "yeu")
 _POS = ("tot", "rat", "xuat sac", "day du", "tich cuc", "di dau", "dat")
 _MARKLIKE = re.compile(r"^[\[\](){}|lIiLJjFfTtEeKkMmXxVv×☐☒☑✓✔■□✗✘1!°ØŸ#%&*^~¬‹›«»\-_.,:;'\"`ÄÌÏỊ]{1,3}$")
@@ -522,6 +525,7 @@ def _segments(lines, region, skip, h, vocab=frozenset()) -> list[tuple[int, int,
     for k in region:
         ws = lines[k]["words"]
         cur: list[int] = []
+        scraps: list[int] = []  # scraps between two "/": a word the OCR lost under a circle
         for x in range(skip.get(k, 0), len(ws)):
             w = ws[x]
             sep = _junk_token(w["text"], vocab)
@@ -529,12 +533,20 @@ def _segments(lines, region, skip, h, vocab=frozenset()) -> list[tuple[int, int,
             if sep or gap:
                 if cur:
                     out.append((k, cur[0], cur[-1] + 1))
+                elif w["text"] in ("/", "|") and scraps:
+                    out.append((k, scraps[0], scraps[-1] + 1))
+                if w["text"] in ("/", "|") or cur:
+                    scraps = []
                 cur = []
                 if sep:
+                    if w["text"] not in ("/", "|"):
+                        scraps.append(x)
                     continue
             cur.append(x)
         if cur:
             out.append((k, cur[0], cur[-1] + 1))
+        elif scraps and any(ws[x]["text"] in ("/", "|") for x in range(skip.get(k, 0), len(ws))):
+            out.append((k, scraps[0], scraps[-1] + 1))
     return out
 
 
@@ -591,6 +603,11 @@ def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) ->
     vocab = _vocab(lex)
     for k, i, j in _segments(lines, region, skip, h, vocab):
         f, lead = _seg_text(lines, k, i, j)
+        if all(_junk_token(w["text"], vocab) for w in lines[k]["words"][i:j]):
+            # a slot between "/" with only scraps: an option whose word a circle made unreadable
+            segs.append({"k": k, "i": i, "j": j, "f": "", "lead": 0, "own": {}, "lex": {}, "cue": None,
+                         "strong": False, "cued": False})
+            continue
         if not f or len(f.split()) > 6 or sum(c.isalpha() for c in f) < 2 or any(c.isdigit() for c in f):
             continue
         own = {key: max(_sim(_clean(fold(w)), f) for w in ws) for key, ws in wordings.items()}
@@ -1096,7 +1113,9 @@ def read_foreign(bgr, gray, lays, members_hint, ink_frac, mid_frac, t0, want_ima
         r.fields.append(FieldReading("member_date_of_birth", dob_text, 0.6, None, "text"))
     if found is not None:
         table = _tables([found.layout]).get(found.layout.kind)
-        answers, confs, status = read_answers(lines, g, found.layout, table, found,
+        if DIAGNOSE is not None:
+            DIAGNOSE.clear()
+        answers, confs, status = read_answers(lines, g, found.layout, table, found, DIAGNOSE,
                                               lexicon=rank_lexicon([x for x in lays if x.kind == found.layout.kind], table))
         for key in answers:
             r.answers[key] = answers[key]
