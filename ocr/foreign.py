@@ -24,6 +24,7 @@ The answers are pre-read (confidence < CONFIDENT) and the page ALWAYS goes to re
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -228,8 +229,19 @@ def _strip_number(f: str) -> str:
     return _NUM_RE.sub("", f, count=1)
 
 
+@functools.lru_cache(maxsize=4096)
+def _cf(wording: str) -> str:
+    """A wording folded and cleaned (cached: the same wordings are compared on every line of every page)."""
+    return _clean(fold(wording))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_cached(wording: str) -> str:
+    return fold(wording)
+
+
 def _label_score(wording: str, fline: str) -> float:
-    fw = fold(wording)
+    fw = _fold_cached(wording)
     fl = _strip_number(fline).strip(" :.;,-")
     if not fl or not fw:
         return 0.0
@@ -333,7 +345,7 @@ def _match_wordings(lines, region, wordings: dict[str, tuple[str, ...]], skip: d
         start = skip.get(k, 0)
         for key, words in wordings.items():
             for wd in words:
-                fw = _clean(fold(wd))
+                fw = _cf(wd)
                 toks = fw.split()
                 n = len(toks)
                 if not n:
@@ -530,6 +542,8 @@ def _segments(lines, region, skip, h, vocab=frozenset()) -> list[tuple[int, int,
             w = ws[x]
             sep = _junk_token(w["text"], vocab)
             gap = cur and w["x"] - (ws[cur[-1]]["x"] + ws[cur[-1]]["w"]) > 1.3 * h
+            # a "/" read as "." or ",": a word ending so, then a capital starts the next option
+            gap = gap or (cur and ws[cur[-1]]["text"][-1:] in ".,;" and w["text"][:1].isupper())
             if sep or gap:
                 if cur:
                     out.append((k, cur[0], cur[-1] + 1))
@@ -610,7 +624,7 @@ def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) ->
             continue
         if not f or len(f.split()) > 6 or sum(c.isalpha() for c in f) < 2 or any(c.isdigit() for c in f):
             continue
-        own = {key: max(_sim(_clean(fold(w)), f) for w in ws) for key, ws in wordings.items()}
+        own = {key: max(_sim(_cf(w), f) for w in ws) for key, ws in wordings.items()}
         lx: dict[int, float] = {}
         for fw, cls in lex:
             s = _sim(fw, f)
@@ -663,7 +677,7 @@ def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) ->
         raw0 = lines[s["k"]]["words"][s["i"]]["text"]
         f0 = fold(raw0)
         # letters of a box run into the word ("MThực", "XlTíchcực"): where the wording's first word starts
-        firsts = [_clean(fold(w)).split()[0] for w in wordings.get(keys[r], ()) if _clean(fold(w))]
+        firsts = [_cf(w).split()[0] for w in wordings.get(keys[r], ()) if _cf(w)]
         firsts += [f.split()[0] for f in (s["f"],) if f]
         for t in firsts:
             at = f0.find(t[:3], 1) if len(t) >= 3 else -1
