@@ -664,7 +664,8 @@ def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) ->
                     sc = sum(support(keep[p], r) for p, r in zip(pick, rr))
                     if size == 2 and n == 3 and set(rr) == {0, n - 1}:
                         sc += 15.0  # a two-level scale: its ends are the duty's ends
-                    sc -= 40.0 * (m - size)  # a segment left out
+                    # a segment left out: one that reads as an option costs more than a scrap
+                    sc -= sum(100.0 if keep[q]["cued"] else 40.0 for q in range(m) if q not in pick)
                     if best is None or sc > best[0]:
                         best = (sc, pick, rr)
     if best is None or best[0] <= 0:
