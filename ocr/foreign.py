@@ -657,7 +657,10 @@ def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) ->
     best = None
     from itertools import combinations
     m = len(keep)
-    for size in range(min(m, n), 0, -1):
+    # as many segments as options: they ARE the options, in order; the evidence only says which end
+    # is the best ("Tốt" is the best of "Tốt / Chưa tốt" but the middle of "Rất tốt / Tốt / Chưa tốt")
+    sizes = [m] if m == n else range(min(m, n), 0, -1)
+    for size in sizes:
         for pick in combinations(range(m), size):
             for ranks in combinations(range(n), size):
                 for rr in ((ranks, ranks[::-1]) if size > 1 else (ranks,)):
