@@ -8,15 +8,20 @@ tesserocr when it is installed, else the tesseract command).  Then:
 * **duties (items)** are found by the meaning of their label: the definition's label and the
   wordings of the synonym table beside it (:mod:`forms.synonyms`), compared folded
   (:func:`forms.folding.fold`), fuzzily (rapidfuzz), one line per duty, numbering as a last cue;
-* **options** are found in the duty's rows by their wordings (longest first, so "Chưa tốt" is
-  not read as "Tốt"); wordings that are not in the table are placed by their sense ("Chưa ...",
-  "Không ...", "Kém" are the worst option, "... tốt", "Rất ..." the best) when the number of
-  wordings matches the duty's options; a table whose columns are a scale ("Tốt | Chưa tốt") gives
-  each duty's row its columns;
+* **options** by meaning and ORDER (:func:`options_by_order`): the duty's rows are cut into runs at
+  separators, marks and wide gaps; each run gets evidence from the duty's own wordings, from the
+  wordings of EVERY duty's options by rank (:func:`rank_lexicon`: "Hoàn thành" is a middle option
+  wherever it is written) and from "chưa / không / kém" (worst) and "rất / tốt" (best) cues; the runs
+  are then given the options in order, best first or worst first, the evidence choosing the direction
+  (as many runs as options: they are the options; two runs of a three-option duty: its ends).  When
+  that finds fewer than two, the wordings are looked for inside the rows (longest first, so "Chưa tốt"
+  is not read as "Tốt"), and wordings not in the table are placed by their sense; a table whose
+  columns are a scale ("Tốt | Chưa tốt") gives each duty's row its columns;
 * **the mark** next to each option decides: ink that is not printed text, around the option
-  (a box before or after it, a tick in its column, a circle around the word, an "x" before it),
-  compared between the options of the duty; an answer typed after the duty counts when it is the
-  only wording there.
+  (a box before or after it, anywhere on its row when the option is alone on its row, a tick in its
+  column, a circle around the word, an "x" before it), and the share of a printed box's inside that is
+  inked, compared between the options of the duty over the ink they all share (empty boxes' outlines);
+  an answer typed after the duty counts when it is the only wording there.
 
 The answers are pre-read (confidence < CONFIDENT) and the page ALWAYS goes to review
 (problem ``foreign_form``).  A member is proposed from the name and date of birth read
@@ -691,6 +696,10 @@ def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) ->
         sp = _Span(keys[r], s["k"], s["i"], s["j"], float(support(s, r)), len(s["f"]), bool(lead))
         sp.lead = lead
         out.append(sp)
+    if len(out) == 1 and max(keep[pick[0]]["own"].values(), default=0.0) < 90:
+        # one run that is not plainly one wording ("Không tham gia KTham gia đầy": a lost "/"):
+        # the wordings are looked for inside it instead
+        return []
     return out
 
 

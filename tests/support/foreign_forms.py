@@ -7,13 +7,17 @@ scanned / photographed by its degradation models (including pages turned by 90 /
     from tests.support import foreign_forms as ff
     img, truth = ff.make_form(member, seed=3, split="tune", level="medium")
 
-Two SPLITS, so the reader can be tuned on one and reported on the other:
+Three SPLITS, so the reader can be tuned on one and reported on the others:
 
 * ``tune``: layouts :data:`TUNE_LAYOUTS`, wordings from the synonym table (official labels, the
   two-level scale "Tốt / Chưa tốt", "Thực hiện tốt / Thực hiện / Chưa thực hiện", abbreviations,
   no diacritics, options in reverse order), fonts :data:`TUNE_FONTS`;
 * ``heldout``: other layouts (:data:`HELDOUT_LAYOUTS`), other fonts, and half the pages use wordings
-  that are NOT in the synonym table (:data:`UNSEEN`), written here and never added to it.
+  that are NOT in the synonym table (:data:`UNSEEN`), written here and never added to it;
+* ``fresh``: run only once, at the end, and reported as the real figure: two layout styles no other split
+  has (``boxes_right_inline``: a box after each option on one line; ``tick_after``: a hand tick after the
+  chosen option, no printed box), fonts :data:`FRESH_FONTS`, wordings :data:`FRESH_SCALES` /
+  :data:`FRESH_LABELS` / :data:`FRESH_PROPOSAL` (never in the synonym table), another seed offset.
 
 Layouts: ``boxes_inline`` (a drawn box before each option, options on one line), ``table_ticks`` (a
 table whose columns are a generic scale, one row per duty, a tick in a column; the proposal below as
@@ -22,7 +26,8 @@ boxes), ``circled`` (options on one line separated by "/", the chosen word circl
 its own line, a box after the text), ``x_before`` (options as a dashed list, a hand-written x before the
 chosen one), ``table_cells`` (one row per duty, each option in its own cell, the chosen cell ticked).
 
-Truth: ``answers`` (item key -> option key meant), ``variant``, ``layout``, ``wording``, ``font``,
+Truth: ``answers`` (item key -> option key meant), ``wordings`` (item key -> option key -> the text
+printed for it on this page), ``variant``, ``layout``, ``wording``, ``font``,
 ``member_id``, ``degradation``.
 """
 from __future__ import annotations
