@@ -716,7 +716,8 @@ class _Ink:
         self.h = max(8, h)
         hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, 5 * self.h), 1))
         vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(30, int(2.6 * self.h))))
-        rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, hk) | cv2.morphologyEx(ink, cv2.MORPH_OPEN, vk)
+        self.vrules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, vk)  # a table's column rules
+        rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, hk) | self.vrules
         ink = ink & (1 - cv2.dilate(rules, np.ones((3, 3), np.uint8)))
         for k, ln in enumerate(lines):
             letters = [(sum(c.isalnum() for c in w["text"]), w) for w in ln["words"]]
@@ -770,6 +771,19 @@ class _Ink:
                 found = True
         return total + 2.0 * inside, found
 
+    def cell(self, x0, y0, x1, y1) -> tuple[int, int] | None:
+        """(left rule, right rule) of the table cell around a word, or None when it is not in one."""
+        H, W = self.vrules.shape
+        y0, y1 = int(max(0, y0)), int(min(H, y1))
+        if y1 - y0 < 3:
+            return None
+        cols = np.where(self.vrules[y0:y1].sum(axis=0) >= 0.8 * (y1 - y0))[0]
+        left = cols[cols < x0]
+        right = cols[cols > x1]
+        if not len(left) or not len(right):
+            return None
+        return int(left.max()), int(right.min())
+
     def count(self, x0, y0, x1, y1) -> float:
         H, W = self.ink.shape
         x0, x1 = int(max(0, min(W, x0))), int(max(0, min(W, x1)))
@@ -816,6 +830,11 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
     option's surroundings (a circle around it, an "x" before it)."""
     h = ink.h
     boxes = [_span_box(lines, s) for s in spans]
+    # options each in their own cell of a table: the cell's ink that is not text is the mark
+    cells = [ink.cell(b[0], b[1], b[2], b[3]) for b in boxes]
+    if len(spans) >= 2 and all(cells) and len(set(cells)) == len(cells):
+        return [ink.count(c[0] + 3, b[1] - 0.6 * h, c[1] - 3, b[3] + 0.6 * h) / (h * h)
+                for c, b in zip(cells, boxes)]
     L, R, C = [], [], []
     for n, (sp, (x0, y0, x1, y1)) in enumerate(zip(spans, boxes)):
         same = [b for m, b in enumerate(boxes) if m != n and spans[m].line == sp.line]
