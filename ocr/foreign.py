@@ -723,7 +723,9 @@ class _Ink:
             letters = [(sum(c.isalnum() for c in w["text"]), w) for w in ln["words"]]
             cw = np.median([w["w"] / n for n, w in letters if n >= 3] or [0.55 * self.h])
             for x, (n, w) in enumerate(letters):
-                text = (k, x) in known or (w["conf"] >= 60 and n >= 3 and _MARKLIKE.match(w["text"]) is None)
+                # a "word" several lines tall is a column of boxes the OCR tried to read, not text
+                text = (k, x) in known or (w["conf"] >= 60 and n >= 3 and _MARKLIKE.match(w["text"]) is None
+                                           and w["h"] <= 1.8 * self.h)
                 if not text:
                     continue
                 x0, x1 = w["x"], w["x"] + w["w"]
@@ -874,9 +876,12 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
         typed.append(TYPED_MARK_BONUS if _TYPED_MARK.fullmatch(prev) or (own and _TYPED_MARK.fullmatch(own))
                      else 0.0)
     if len(spans) >= 2:
-        if all(f for _v, f in L):
+        # the boxes are on one side of the options (a marked box may no longer look like a box: the
+        # others on that side and none on the other side are enough)
+        nl, nr = sum(f for _v, f in L), sum(f for _v, f in R)
+        if nl == len(spans) or (nl >= len(spans) - 1 and nr == 0):
             return [v + t for (v, _f), t in zip(L, typed)]
-        if all(f for _v, f in R):
+        if nr == len(spans) or (nr >= len(spans) - 1 and nl == 0):
             return [v + t for (v, _f), t in zip(R, typed)]
     return [c + t for c, t in zip(C, typed)]
 
