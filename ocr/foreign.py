@@ -8,15 +8,20 @@ tesserocr when it is installed, else the tesseract command).  Then:
 * **duties (items)** are found by the meaning of their label: the definition's label and the
   wordings of the synonym table beside it (:mod:`forms.synonyms`), compared folded
   (:func:`forms.folding.fold`), fuzzily (rapidfuzz), one line per duty, numbering as a last cue;
-* **options** are found in the duty's rows by their wordings (longest first, so "Chưa tốt" is
-  not read as "Tốt"); wordings that are not in the table are placed by their sense ("Chưa ...",
-  "Không ...", "Kém" are the worst option, "... tốt", "Rất ..." the best) when the number of
-  wordings matches the duty's options; a table whose columns are a scale ("Tốt | Chưa tốt") gives
-  each duty's row its columns;
+* **options** by meaning and ORDER (:func:`options_by_order`): the duty's rows are cut into runs at
+  separators, marks and wide gaps; each run gets evidence from the duty's own wordings, from the
+  wordings of EVERY duty's options by rank (:func:`rank_lexicon`: "Hoàn thành" is a middle option
+  wherever it is written) and from "chưa / không / kém" (worst) and "rất / tốt" (best) cues; the runs
+  are then given the options in order, best first or worst first, the evidence choosing the direction
+  (as many runs as options: they are the options; two runs of a three-option duty: its ends).  When
+  that finds fewer than two, the wordings are looked for inside the rows (longest first, so "Chưa tốt"
+  is not read as "Tốt"), and wordings not in the table are placed by their sense; a table whose
+  columns are a scale ("Tốt | Chưa tốt") gives each duty's row its columns;
 * **the mark** next to each option decides: ink that is not printed text, around the option
-  (a box before or after it, a tick in its column, a circle around the word, an "x" before it),
-  compared between the options of the duty; an answer typed after the duty counts when it is the
-  only wording there.
+  (a box before or after it, anywhere on its row when the option is alone on its row, a tick in its
+  column, a circle around the word, an "x" before it), and the share of a printed box's inside that is
+  inked, compared between the options of the duty over the ink they all share (empty boxes' outlines);
+  an answer typed after the duty counts when it is the only wording there.
 
 The answers are pre-read (confidence < CONFIDENT) and the page ALWAYS goes to review
 (problem ``foreign_form``).  A member is proposed from the name and date of birth read
@@ -24,6 +29,7 @@ The answers are pre-read (confidence < CONFIDENT) and the page ALWAYS goes to re
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -42,6 +48,9 @@ from .result import FieldReading, PageReading, problem
 TITLE = "phiếu nhận xét"
 OCR_LONG_SIDE = 1700  # pixels of the page's long side as OCR'd (~145 dpi on A4): speed, still readable
 PREREAD_CONFIDENCE = 0.6  # never CONFIDENT: a person reviews every retyped form
+# the benchmark sets a dict here to learn, per item of the last page read, the options found
+# [(option key, text)] (its breakdown of misses by cause); None in the service
+DIAGNOSE: dict | None = None
 _NEG = ("chua", "khong", "kem", "yeu")
 _POS = ("tot", "rat", "xuat sac", "day du", "tich cuc", "di dau", "dat")
 _MARKLIKE = re.compile(r"^[\[\](){}|lIiLJjFfTtEeKkMmXxVv×☐☒☑✓✔■□✗✘1!°ØŸ#%&*^~¬‹›«»\-_.,:;'\"`ÄÌÏỊ]{1,3}$")
@@ -225,8 +234,19 @@ def _strip_number(f: str) -> str:
     return _NUM_RE.sub("", f, count=1)
 
 
+@functools.lru_cache(maxsize=4096)
+def _cf(wording: str) -> str:
+    """A wording folded and cleaned (cached: the same wordings are compared on every line of every page)."""
+    return _clean(fold(wording))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_cached(wording: str) -> str:
+    return fold(wording)
+
+
 def _label_score(wording: str, fline: str) -> float:
-    fw = fold(wording)
+    fw = _fold_cached(wording)
     fl = _strip_number(fline).strip(" :.;,-")
     if not fl or not fw:
         return 0.0
@@ -330,7 +350,7 @@ def _match_wordings(lines, region, wordings: dict[str, tuple[str, ...]], skip: d
         start = skip.get(k, 0)
         for key, words in wordings.items():
             for wd in words:
-                fw = _clean(fold(wd))
+                fw = _cf(wd)
                 toks = fw.split()
                 n = len(toks)
                 if not n:
@@ -411,8 +431,9 @@ def _edge_ok(word: str, tok: str) -> bool:
 
 
 def _negated(f: str) -> bool:
-    """A wording that says "not": "chưa ...", "không ...", "kém" (never matched to one that does not)."""
-    return any(t in _NEG for t in f.split())
+    """A wording that says "not": "chưa ...", "không ...", "kém" (never matched to one that does not),
+    also when the OCR ran its words together ("chuatichcuc")."""
+    return any(t in _NEG for t in f.split()) or f.lstrip().startswith(("chua", "khong"))
 
 
 def _polarity_rank(f: str, n_opts: int) -> int | None:
@@ -464,6 +485,224 @@ def _unknown_segments(lines, region, skip, spans, n_opts) -> list[_Span]:
     return out
 
 
+# ---------------------------------------------------------------------------
+# options by meaning and ORDER: cut the duty's rows into option segments first, then give each
+# segment its option from the evidence (its own wordings, the wordings of every duty's options by
+# rank, "chưa/không" cues) under the constraint that a duty lists its options in order
+# (best first, or worst first)
+# ---------------------------------------------------------------------------
+
+_SEPS = {"/", "|", "-", "–", "—", "+", "•", "*", ";", "o", "O", "□", "☐", "☒", "☑", "■"}
+_BEST_CUES = ("rat", "tot", "xuat sac", "day du", "dat", "tich cuc", "di dau", "thuong xuyen tich cuc")
+
+
+def rank_lexicon(lays, table) -> list[tuple[str, int]]:
+    """(folded wording, rank class) of every option wording of every duty of ``lays``' kind: class 0 for
+    a duty's first (best) option, 2 for its last (worst), 1 between.  "Hoàn thành" means "the middle
+    option" wherever a cell writes it, though only one duty lists it."""
+    out: dict[str, set[int]] = {}
+    for lay in lays:
+        for it in lay.items:
+            if it.type != "choice":
+                continue
+            words = table.options_for(it) if table else {o.key: (o.label,) for o in it.options}
+            keys = [o.key for o in it.options]
+            for key, ws in words.items():
+                r = keys.index(key)
+                cls = 0 if r == 0 else (2 if r == len(keys) - 1 else 1)
+                for w in ws:
+                    f = _clean(fold(w))
+                    if f:
+                        out.setdefault(f, set()).add(cls)
+    # a wording that means the best option for one duty and the middle one for another says nothing
+    return [(f, next(iter(c))) for f, c in out.items() if len(c) == 1]
+
+
+def _junk_token(t: str, vocab: frozenset = frozenset()) -> bool:
+    """A box, a mark or a scrap the OCR made of them ("L¡", "D", "R]", "Øl"), not a word: a short token
+    that no wording of the form uses ("TX", "TC" are abbreviations cells use)."""
+    letters = sum(c.isalpha() for c in t)
+    if t in _SEPS or t.startswith(".."):
+        return True
+    if _MARKLIKE.match(t) is not None:  # "Xem" is made of letters a mark is often read as
+        return _clean(fold(t)) not in vocab
+    if len(t) <= 3 and letters <= 2:
+        return _clean(fold(t)) not in vocab or any(not c.isalnum() for c in t)
+    return False
+
+
+def _vocab(lex) -> frozenset:
+    return frozenset(t for f, _c in lex for t in f.split())
+
+
+def _segments(lines, region, skip, h, vocab=frozenset()) -> list[tuple[int, int, int]]:
+    """Runs of words of the region (after each duty's label) cut at separators, marks and wide gaps:
+    (line, first word, one past the last word)."""
+    out = []
+    for k in region:
+        ws = lines[k]["words"]
+        cur: list[int] = []
+        scraps: list[int] = []  # scraps between two "/": a word the OCR lost under a circle
+        for x in range(skip.get(k, 0), len(ws)):
+            w = ws[x]
+            sep = _junk_token(w["text"], vocab)
+            gap = cur and w["x"] - (ws[cur[-1]]["x"] + ws[cur[-1]]["w"]) > 1.3 * h
+            # a "/" read as "." or ",": a word ending so, then a capital starts the next option
+            gap = gap or (cur and ws[cur[-1]]["text"][-1:] in ".,;" and w["text"][:1].isupper())
+            if sep or gap:
+                if cur:
+                    out.append((k, cur[0], cur[-1] + 1))
+                elif w["text"] in ("/", "|") and scraps:
+                    out.append((k, scraps[0], scraps[-1] + 1))
+                if w["text"] in ("/", "|") or cur:
+                    scraps = []
+                cur = []
+                if sep:
+                    if w["text"] not in ("/", "|"):
+                        scraps.append(x)
+                    continue
+            cur.append(x)
+        if cur:
+            out.append((k, cur[0], cur[-1] + 1))
+        elif scraps and any(ws[x]["text"] in ("/", "|") for x in range(skip.get(k, 0), len(ws))):
+            out.append((k, scraps[0], scraps[-1] + 1))
+    return out
+
+
+def _seg_text(lines, k, i, j) -> tuple[str, int]:
+    """(folded text of a segment without a mark glued before its first word, characters of that mark)."""
+    ws = lines[k]["words"][i:j]
+    raw0 = ws[0]["text"]
+    lead = 0
+    if raw0[:1] and not raw0[:1].isalpha():
+        lead = len(raw0) - len(raw0.lstrip("[](){}|!'\"`-_.,:;*~¡‡#%&^“”‘’«»<>+=?"))
+    f = _clean(fold(" ".join([raw0[lead:]] + [w["text"] for w in ws[1:]])))
+    return f, lead
+
+
+def _sim(fw: str, ft: str) -> float:
+    """How well a segment's text reads as a wording (folded), with a scrap glued before the text and
+    words run together forgiven.  Short wordings ("tot", "dat") must be the whole segment."""
+    if not fw or not ft:
+        return 0.0
+    if len(fw) <= 4:
+        if ft == fw:
+            return 100.0
+        t = ft.replace(" ", "")
+        return 92.0 if (t.endswith(fw.replace(" ", "")) and 1 <= len(t) - len(fw.replace(" ", "")) <= 2
+                        and _negated(fw) == _negated(ft)) else 0.0
+    s = fuzz.ratio(fw, ft)
+    a, b = fw.replace(" ", ""), ft.replace(" ", "")
+    s = max(s, fuzz.ratio(a, b) - 2)
+    if 1 <= len(b) - len(a) <= 2:
+        s = max(s, fuzz.ratio(a, b[len(b) - len(a):]) - 4)
+    if _negated(fw) != _negated(ft):
+        s = min(s, 60.0)
+    return float(s)
+
+
+def _cue_rank(f: str, n: int) -> int | None:
+    """The rank a wording's sense gives: "chưa ...", "không ...", "kém", "yếu" the last; "rất ...",
+    "... tốt" the first (None: no cue)."""
+    toks = f.split()
+    if not toks:
+        return None
+    if toks[0] in _NEG or toks[0].startswith(("chua", "khong")) or any(t in ("kem", "yeu") for t in toks) \
+            or " chua " in f" {f} ":
+        return n - 1
+    if toks[0] in ("rat", "xuat") or any(c in f for c in _BEST_CUES):
+        return 0
+    return None
+
+
+def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) -> list[_Span]:
+    """The options of a duty found by meaning and order (see above); [] when nothing reads as options."""
+    n = len(keys)
+    segs = []
+    vocab = _vocab(lex)
+    for k, i, j in _segments(lines, region, skip, h, vocab):
+        f, lead = _seg_text(lines, k, i, j)
+        if all(_junk_token(w["text"], vocab) for w in lines[k]["words"][i:j]):
+            # a slot between "/" with only scraps: an option whose word a circle made unreadable
+            segs.append({"k": k, "i": i, "j": j, "f": "", "lead": 0, "own": {}, "lex": {}, "cue": None,
+                         "strong": False, "cued": False})
+            continue
+        if not f or len(f.split()) > 6 or sum(c.isalpha() for c in f) < 2 or any(c.isdigit() for c in f):
+            continue
+        own = {key: max(_sim(_cf(w), f) for w in ws) for key, ws in wordings.items()}
+        lx: dict[int, float] = {}
+        for fw, cls in lex:
+            s = _sim(fw, f)
+            if s > lx.get(cls, 0.0):
+                lx[cls] = s
+        cue = _cue_rank(f, n)
+        strong = max(own.values(), default=0) >= 82 or max(lx.values(), default=0) >= 86
+        segs.append({"k": k, "i": i, "j": j, "f": f, "lead": lead, "own": own, "lex": lx, "cue": cue,
+                     "strong": strong, "cued": strong or cue is not None})
+    # a segment without any cue counts only between two that have one ("Tốt / Trung bình / Kém")
+    idx = [n_ for n_, s in enumerate(segs) if s["cued"]]
+    keep = [s for n_, s in enumerate(segs) if s["cued"] or (idx and idx[0] < n_ < idx[-1])]
+    if not keep:
+        return []
+
+    def support(s, r):
+        key = keys[r]
+        cls = 0 if r == 0 else (2 if r == n - 1 else 1)
+        v = s["own"].get(key, 0.0)
+        v = v if v >= 75 else 0.0
+        other = max((x for kk, x in s["own"].items() if kk != key), default=0.0)
+        if other >= 82 and other > v:
+            v -= 0.5 * other
+        lx = s["lex"].get(cls, 0.0)
+        v += 0.6 * lx if lx >= 80 else 0.0
+        if s["cue"] is not None:
+            v += 30.0 if s["cue"] == r else -30.0
+        return v
+
+    best = None
+    from itertools import combinations
+    m = len(keep)
+    # as many segments as options: they ARE the options, in order; the evidence only says which end
+    # is the best ("Tốt" is the best of "Tốt / Chưa tốt" but the middle of "Rất tốt / Tốt / Chưa tốt")
+    sizes = [m] if m == n else range(min(m, n), 0, -1)
+    for size in sizes:
+        for pick in combinations(range(m), size):
+            for ranks in combinations(range(n), size):
+                for rr in ((ranks, ranks[::-1]) if size > 1 else (ranks,)):
+                    sc = sum(support(keep[p], r) for p, r in zip(pick, rr))
+                    if size == 2 and n == 3 and set(rr) == {0, n - 1}:
+                        sc += 15.0  # a two-level scale: its ends are the duty's ends
+                    # a segment left out: one that reads as an option costs more than a scrap
+                    sc -= sum(100.0 if keep[q]["cued"] else 40.0 for q in range(m) if q not in pick)
+                    if best is None or sc > best[0]:
+                        best = (sc, pick, rr)
+    if best is None or best[0] <= 0:
+        return []
+    _sc, pick, rr = best
+    out = []
+    for p, r in zip(pick, rr):
+        s = keep[p]
+        lead = s["lead"]
+        raw0 = lines[s["k"]]["words"][s["i"]]["text"]
+        f0 = fold(raw0)
+        # letters of a box run into the word ("MThực", "XlTíchcực"): where the wording's first word starts
+        firsts = [_cf(w).split()[0] for w in wordings.get(keys[r], ()) if _cf(w)]
+        firsts += [f.split()[0] for f in (s["f"],) if f]
+        for t in firsts:
+            at = f0.find(t[:3], 1) if len(t) >= 3 else -1
+            if 0 < at <= 3 and not f0.startswith(t[:3]):
+                lead = max(lead, at)
+                break
+        sp = _Span(keys[r], s["k"], s["i"], s["j"], float(support(s, r)), len(s["f"]), bool(lead))
+        sp.lead = lead
+        out.append(sp)
+    if len(out) == 1 and max(keep[pick[0]]["own"].values(), default=0.0) < 90:
+        # one run that is not plainly one wording ("Không tham gia KTham gia đầy": a lost "/"):
+        # the wordings are looked for inside it instead
+        return []
+    return out
+
+
 INK_LEVEL = 185  # grey level (flattened page, paper ~255) under which a pixel is ink
 
 
@@ -477,13 +716,16 @@ class _Ink:
         self.h = max(8, h)
         hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, 5 * self.h), 1))
         vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(30, int(2.6 * self.h))))
-        rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, hk) | cv2.morphologyEx(ink, cv2.MORPH_OPEN, vk)
+        self.vrules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, vk)  # a table's column rules
+        rules = cv2.morphologyEx(ink, cv2.MORPH_OPEN, hk) | self.vrules
         ink = ink & (1 - cv2.dilate(rules, np.ones((3, 3), np.uint8)))
         for k, ln in enumerate(lines):
             letters = [(sum(c.isalnum() for c in w["text"]), w) for w in ln["words"]]
             cw = np.median([w["w"] / n for n, w in letters if n >= 3] or [0.55 * self.h])
             for x, (n, w) in enumerate(letters):
-                text = (k, x) in known or (w["conf"] >= 60 and n >= 3 and _MARKLIKE.match(w["text"]) is None)
+                # a "word" several lines tall is a column of boxes the OCR tried to read, not text
+                text = (k, x) in known or (w["conf"] >= 60 and n >= 3 and _MARKLIKE.match(w["text"]) is None
+                                           and w["h"] <= 1.8 * self.h)
                 if not text:
                     continue
                 x0, x1 = w["x"], w["x"] + w["w"]
@@ -526,9 +768,23 @@ class _Ink:
                     continue
                 mx, my = int(bw * 0.22), int(bh * 0.22)
                 inner = sub[by + my:by + bh - my, bx + mx:bx + bw - mx]
-                inside = max(inside, float(inner.sum()))
+                # ink inside the box, and how much of the box's inside it covers (an empty box: none)
+                inside = max(inside, float(inner.sum()) + BOX_FILL_WEIGHT * h * h * float(inner.mean()))
                 found = True
         return total + 2.0 * inside, found
+
+    def cell(self, x0, y0, x1, y1) -> tuple[int, int] | None:
+        """(left rule, right rule) of the table cell around a word, or None when it is not in one."""
+        H, W = self.vrules.shape
+        y0, y1 = int(max(0, y0)), int(min(H, y1))
+        if y1 - y0 < 3:
+            return None
+        cols = np.where(self.vrules[y0:y1].sum(axis=0) >= 0.8 * (y1 - y0))[0]
+        left = cols[cols < x0]
+        right = cols[cols > x1]
+        if not len(left) or not len(right):
+            return None
+        return int(left.max()), int(right.min())
 
     def count(self, x0, y0, x1, y1) -> float:
         H, W = self.ink.shape
@@ -566,6 +822,7 @@ def _span_box(lines, sp: _Span):
     return x0, y0, x1, y1
 
 
+BOX_FILL_WEIGHT = 1.5  # weight of the share of a box's inside that is inked (tuned on the tune split)
 BOX_INK = 0.12  # ink of an empty printed box, at least (text height squared units)
 
 
@@ -575,12 +832,18 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
     option's surroundings (a circle around it, an "x" before it)."""
     h = ink.h
     boxes = [_span_box(lines, s) for s in spans]
+    # options each in their own cell of a table: the cell's ink that is not text is the mark
+    cells = [ink.cell(b[0], b[1], b[2], b[3]) for b in boxes]
+    if len(spans) >= 2 and all(cells) and len(set(cells)) == len(cells):
+        return [ink.count(c[0] + 3, b[1] - 0.6 * h, c[1] - 3, b[3] + 0.6 * h) / (h * h)
+                for c, b in zip(cells, boxes)]
     L, R, C = [], [], []
     for n, (sp, (x0, y0, x1, y1)) in enumerate(zip(spans, boxes)):
         same = [b for m, b in enumerate(boxes) if m != n and spans[m].line == sp.line]
         alone = not same and len(lines[sp.line]["words"]) - (sp.j - sp.i) <= 2
         lo = x0 - 2.6 * h
-        hi = min(page_w * 0.92, x1 + 14 * h) if alone else x1 + 2.6 * h
+        # an option alone on its row: its box may be anywhere on the row (a column of boxes at the right)
+        hi = page_w * 0.95 if alone else x1 + 2.6 * h
         for b in same:
             if b[2] <= x0:
                 lo = max(lo, b[2] + 2)
@@ -593,7 +856,7 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
                     lo = max(lo, w["x"] + w["w"] + 2)
                 if x1 <= w["x"] < hi:
                     hi = min(hi, w["x"] - 2)
-        pv = 0.55 * h
+        pv = 0.35 * h if alone else 0.55 * h
         a, ba = ink.boxed(lo, y0 - pv, x0, y1 + pv)
         b, bb = ink.boxed(x1, y0 - pv, hi, y1 + pv)
         L.append((a / (h * h), ba))
@@ -613,9 +876,12 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
         typed.append(TYPED_MARK_BONUS if _TYPED_MARK.fullmatch(prev) or (own and _TYPED_MARK.fullmatch(own))
                      else 0.0)
     if len(spans) >= 2:
-        if all(f for _v, f in L):
+        # the boxes are on one side of the options (a marked box may no longer look like a box: the
+        # others on that side and none on the other side are enough)
+        nl, nr = sum(f for _v, f in L), sum(f for _v, f in R)
+        if nl == len(spans) or (nl >= len(spans) - 1 and nr == 0):
             return [v + t for (v, _f), t in zip(L, typed)]
-        if all(f for _v, f in R):
+        if nr == len(spans) or (nr >= len(spans) - 1 and nl == 0):
             return [v + t for (v, _f), t in zip(R, typed)]
     return [c + t for c, t in zip(C, typed)]
 
@@ -632,7 +898,10 @@ def _decide(scores: list[float]) -> tuple[int | None, str]:
     s1 = scores[order[0]]
     s2 = scores[order[1]] if len(order) > 1 else 0.0
     base = min(scores) if len(scores) > 2 else min(s2, s1)
-    if s1 - base >= MARK_MIN and s1 >= MARK_RATIO * s2 + MARK_MARGIN:
+    # the ink the options share (an empty box's outline, a word's serifs) is the baseline: the marked
+    # option stands out over it much more than the next one does
+    if s1 - base >= MARK_MIN and (s1 >= MARK_RATIO * s2 + MARK_MARGIN or
+                                  (len(scores) > 2 and s1 - base >= MARK_RATIO * 2 * (s2 - base) + MARK_MARGIN)):
         return order[0], "ok"
     if s1 - base >= MARK_MIN and s2 - base >= MARK_MIN and s2 >= 0.75 * s1:
         return None, "multiple"
@@ -675,8 +944,10 @@ def _columns(lines, found, table, lay, first_item_line):
     return best
 
 
-def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]:
-    """(answers, confidences, statuses) of the choice items of ``lay``."""
+def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
+                 lexicon: list | None = None) -> tuple[dict, dict, dict]:
+    """(answers, confidences, statuses) of the choice items of ``lay``.  ``debug`` (a dict, for the
+    benchmark's breakdown of misses) receives per item the options found: [(option key, text)]."""
     items = [it for it in lay.items if it.type == "choice"]
     free = [it for it in lay.items if it.type != "choice"]
     order = sorted(found.lines.items(), key=lambda kv: kv[1])
@@ -698,13 +969,17 @@ def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]
         it = next(i for i in items if i.key == key)
         skips[k0] = _label_end(lines[k0], table.labels_for(it) if table else (it.label,))
     first = min(found.lines.values()) if found.lines else 0
+    if lexicon is None:
+        lexicon = rank_lexicon([lay], table)
     per_item = {}
     for it in items:
         if it.key not in regions:
             continue
         wordings = table.options_for(it) if table else {o.key: (o.label,) for o in it.options}
-        spans = _match_wordings(lines, regions[it.key], wordings, skips)
         keys = [o.key for o in it.options]
+        spans = options_by_order(lines, regions[it.key], skips, wordings, keys, lexicon, h)
+        if len(spans) < 2:
+            spans = _match_wordings(lines, regions[it.key], wordings, skips) if not spans else spans
         if len(spans) < 2:
             extra = [s for s in _unknown_segments(lines, regions[it.key], skips, spans, len(keys))]
             have = {s.key for s in spans}
@@ -715,6 +990,8 @@ def read_answers(lines, g, lay, table, found: _Found) -> tuple[dict, dict, dict]
                     have.add(kk)
                     spans.append(s)
         per_item[it.key] = spans
+        if debug is not None:
+            debug[it.key] = [(s.key, " ".join(w["text"] for w in lines[s.line]["words"][s.i:s.j])) for s in spans]
         for s in spans:
             for x in range(s.i, s.j):
                 ink_keep[(s.line, x)] = True
@@ -887,7 +1164,10 @@ def read_foreign(bgr, gray, lays, members_hint, ink_frac, mid_frac, t0, want_ima
         r.fields.append(FieldReading("member_date_of_birth", dob_text, 0.6, None, "text"))
     if found is not None:
         table = _tables([found.layout]).get(found.layout.kind)
-        answers, confs, status = read_answers(lines, g, found.layout, table, found)
+        if DIAGNOSE is not None:
+            DIAGNOSE.clear()
+        answers, confs, status = read_answers(lines, g, found.layout, table, found, DIAGNOSE,
+                                              lexicon=rank_lexicon([x for x in lays if x.kind == found.layout.kind], table))
         for key in answers:
             r.answers[key] = answers[key]
             r.answer_confidence[key] = confs[key]

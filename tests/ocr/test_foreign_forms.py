@@ -121,3 +121,51 @@ def test_a_duty_without_a_mark_is_left_to_the_reviewer(layouts, members):
     assert (hsv[:, :, 1] > 60).sum() >= 200, "this page (seed 3) is marked in coloured ink, which the cleaning removes"
     r = _read(clean, layouts, members)
     assert all(v is None for v in r.answers.values()), r.answers
+
+
+def _typed_lines(rows):
+    """OCR lines as ocr.foreign.ocr_words gives them, for a duty's label and its options (no image)."""
+    out, y = [], 100
+    for row in rows:
+        x, words = 120, []
+        for t in row.split(" "):
+            if t == "_":  # a wide gap between two options
+                x += 90
+                continue
+            words.append({"text": t, "x": x, "y": y, "w": 14 * len(t), "h": 24, "conf": 90.0, "line": len(out)})
+            x += 14 * len(t) + 12
+        out.append(words)
+        y += 40
+    from ocr import foreign as fo
+    return fo._lines([w for ws in out for w in ws])
+
+
+@pytest.mark.parametrize("row, want", [
+    # a scale the table does not know for this duty: ranks from the other duties' wordings, in order
+    ("Hoàn thành tốt _ Hoàn thành _ Chưa hoàn thành", ["very_active", "active", "not_active"]),
+    # worst first: the order is read backwards ("Chưa ..." is the worst option)
+    ("Chưa hoàn thành _ Hoàn thành _ Hoàn thành tốt", ["not_active", "active", "very_active"]),
+    # "Tốt" is the best option in the table, but between "Xuất sắc" and "Chưa tốt" it is the middle one
+    ("Xuất sắc _ Tốt _ Chưa tốt", ["very_active", "active", "not_active"]),
+    # a two-level scale: its ends are the duty's ends
+    ("Đạt / Chưa đạt", ["very_active", "not_active"]),
+])
+def test_options_are_found_by_meaning_and_order(layouts, row, want):
+    from ocr import foreign as fo
+    lay = next(lay for lay in layouts if lay.variant == "standard")
+    table = synmod.for_kind("evaluation_sheet")
+    it = next(i for i in lay.items if i.key == "local_activities")
+    lines = _typed_lines(["5. Tham gia phong trào ở nơi cư trú", row])
+    spans = fo.options_by_order(lines, [0, 1], {0: len(lines[0]["words"])}, table.options_for(it),
+                                [o.key for o in it.options], fo.rank_lexicon(layouts, table), 24)
+    assert [s.key for s in sorted(spans, key=lambda s: s.i)] == want
+
+
+def test_held_out_layout_with_a_column_of_boxes_is_pre_read(layouts, members):
+    """A layout the reader was not tuned on (each option on its own row, its box far to the right,
+    another font): the answers are pre-read from the boxes, still only proposed."""
+    img, truth = ff.make_form(members[3], 3, split="heldout", layout="boxes_after", level="light", turn=0)
+    r = _read(img, layouts, members)
+    assert r.kind == "foreign_form" and not r.auto_applicable
+    assert _right(r, truth) >= len(truth["answers"]) - 1, (truth["answers"], r.answers, r.item_status)
+    assert not [k for k, v in truth["answers"].items() if r.answers.get(k) not in (None, v)]

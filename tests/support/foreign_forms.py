@@ -7,13 +7,17 @@ scanned / photographed by its degradation models (including pages turned by 90 /
     from tests.support import foreign_forms as ff
     img, truth = ff.make_form(member, seed=3, split="tune", level="medium")
 
-Two SPLITS, so the reader can be tuned on one and reported on the other:
+Three SPLITS, so the reader can be tuned on one and reported on the others:
 
 * ``tune``: layouts :data:`TUNE_LAYOUTS`, wordings from the synonym table (official labels, the
   two-level scale "Tốt / Chưa tốt", "Thực hiện tốt / Thực hiện / Chưa thực hiện", abbreviations,
   no diacritics, options in reverse order), fonts :data:`TUNE_FONTS`;
 * ``heldout``: other layouts (:data:`HELDOUT_LAYOUTS`), other fonts, and half the pages use wordings
-  that are NOT in the synonym table (:data:`UNSEEN`), written here and never added to it.
+  that are NOT in the synonym table (:data:`UNSEEN`), written here and never added to it;
+* ``fresh``: run only once, at the end, and reported as the real figure: two layout styles no other split
+  has (``boxes_right_inline``: a box after each option on one line; ``tick_after``: a hand tick after the
+  chosen option, no printed box), fonts :data:`FRESH_FONTS`, wordings :data:`FRESH_SCALES` /
+  :data:`FRESH_LABELS` / :data:`FRESH_PROPOSAL` (never in the synonym table), another seed offset.
 
 Layouts: ``boxes_inline`` (a drawn box before each option, options on one line), ``table_ticks`` (a
 table whose columns are a generic scale, one row per duty, a tick in a column; the proposal below as
@@ -22,7 +26,8 @@ boxes), ``circled`` (options on one line separated by "/", the chosen word circl
 its own line, a box after the text), ``x_before`` (options as a dashed list, a hand-written x before the
 chosen one), ``table_cells`` (one row per duty, each option in its own cell, the chosen cell ticked).
 
-Truth: ``answers`` (item key -> option key meant), ``variant``, ``layout``, ``wording``, ``font``,
+Truth: ``answers`` (item key -> option key meant), ``wordings`` (item key -> option key -> the text
+printed for it on this page), ``variant``, ``layout``, ``wording``, ``font``,
 ``member_id``, ``degradation``.
 """
 from __future__ import annotations
@@ -43,10 +48,16 @@ W, H = 1654, 2339  # A4 at 200 dpi
 
 TUNE_LAYOUTS = ("boxes_inline", "table_ticks", "circled", "glyph_typed", "free_text")
 HELDOUT_LAYOUTS = ("boxes_after", "x_before", "table_cells", "circled", "boxes_inline")
+# FRESH: run only at the end, reported as the real figure: two layout styles no other split has
+# (a box after each option on one line; a hand tick after the chosen option, no printed box), other
+# fonts, other wordings (a three-level scale whose middle is "Tốt"), another seed offset
+FRESH_LAYOUTS = ("boxes_right_inline", "tick_after", "x_before", "table_ticks")
 _FONT_DIR = "/usr/share/fonts/truetype"
 TUNE_FONTS = ("liberation/LiberationSerif-Regular.ttf", "dejavu/DejaVuSans.ttf")
 HELDOUT_FONTS = ("liberation/LiberationSans-Regular.ttf", "dejavu/DejaVuSerif.ttf",
                  "dejavu/DejaVuSansCondensed.ttf")
+FRESH_FONTS = ("dejavu/DejaVuSerifCondensed.ttf", "liberation2/LiberationMono-Regular.ttf",
+               "liberation2/LiberationSerif-Bold.ttf")
 
 # generic scales of a tick table's columns (best first), mapped to option ranks (0 best, -1 worst)
 TUNE_SCALES = ((("Tốt", 0), ("Chưa tốt", -1)), (("Thực hiện tốt", 0), ("Thực hiện", 1), ("Chưa thực hiện", -1)))
@@ -64,6 +75,20 @@ UNSEEN_LABELS = {
     "other_duties": "Làm các nhiệm vụ khác của đảng viên tại nơi ở",
 }
 UNSEEN_PROPOSAL = {"commend": "Tuyên dương", "no_proposal": "Không kiến nghị", "consider_discipline": "Đề nghị kỷ luật"}
+# FRESH only (never in the synonym table, never looked at while tuning)
+FRESH_SCALES = ((("Rất tốt", 0), ("Tốt", 1), ("Chưa tốt", -1)),
+                (("Thực hiện đầy đủ", 0), ("Thực hiện chưa đầy đủ", 1), ("Không thực hiện", -1)),
+                (("Tốt", 0), ("Không tốt", -1)))
+FRESH_LABELS = {
+    "setting_example": "Gương mẫu về phẩm chất chính trị và đạo đức lối sống",
+    "citizen_duties": "Chấp hành nghĩa vụ công dân tại nơi ở",
+    "meetings": "Sinh hoạt định kỳ cùng chi bộ nơi cư trú",
+    "keeping_contact": "Liên hệ với chi ủy và tổ dân phố nơi cư trú",
+    "local_activities": "Hưởng ứng các phong trào ở khu dân cư",
+    "cell_proposal": "Ý kiến đề nghị của chi ủy nơi cư trú",
+    "other_duties": "Các nhiệm vụ khác đảng viên thực hiện ở nơi cư trú",
+}
+FRESH_PROPOSAL = {"commend": "Đề nghị khen", "no_proposal": "Không đề xuất", "consider_discipline": "Đề nghị xem xét kỷ luật"}
 
 
 def _definition():
@@ -117,10 +142,10 @@ def _wording(item, split: str, rng, style: str, scale, syn) -> tuple[str, dict]:
     opts = {o.key: o.label for o in item.options}
     keys = [o.key for o in item.options]
     tab = next((i for i in syn["items"] if i["key"] == item.key), {"labels": [], "options": {}})
-    if style == "unseen":
-        label = UNSEEN_LABELS.get(item.key, label)
+    if style in ("unseen", "fresh"):
+        label = (UNSEEN_LABELS if style == "unseen" else FRESH_LABELS).get(item.key, label)
         if item.key == "cell_proposal":
-            opts = dict(UNSEEN_PROPOSAL)
+            opts = dict(UNSEEN_PROPOSAL if style == "unseen" else FRESH_PROPOSAL)
         else:
             opts = {keys[r]: w for w, r in scale}
     elif style in ("synonyms", "no_diacritics", "abbrev"):
@@ -147,20 +172,23 @@ def make_form(member: dict, seed: int, *, split: str = "tune", level: str | None
               layout: str | None = None, turn: int | None = None, variant: str | None = None,
               pen: str | None = None):
     """A retyped form about ``member`` filled by hand and degraded; (BGR image, truth)."""
-    rng = np.random.default_rng(seed * 977 + (0 if split == "tune" else 500_009))
+    rng = np.random.default_rng(seed * 977 + {"tune": 0, "heldout": 500_009, "fresh": 7_300_013}[split])
     d = _definition()
     syn = _synonyms()
-    layouts = TUNE_LAYOUTS if split == "tune" else HELDOUT_LAYOUTS
+    layouts = {"tune": TUNE_LAYOUTS, "heldout": HELDOUT_LAYOUTS, "fresh": FRESH_LAYOUTS}[split]
     layout = layout or layouts[int(rng.integers(len(layouts)))]
-    fonts = TUNE_FONTS if split == "tune" else HELDOUT_FONTS
+    fonts = {"tune": TUNE_FONTS, "heldout": HELDOUT_FONTS, "fresh": FRESH_FONTS}[split]
     font = fonts[int(rng.integers(len(fonts)))]
     variant = variant or ("exempt" if rng.random() < 0.2 else "standard")
     if split == "tune":
         style = ["official", "synonyms", "synonyms", "no_diacritics", "abbrev"][int(rng.integers(5))]
         scales = TUNE_SCALES
-    else:
+    elif split == "heldout":
         style = ["unseen", "unseen", "synonyms", "official"][int(rng.integers(4))]
         scales = UNSEEN_SCALES if style == "unseen" else TUNE_SCALES
+    else:
+        style = ["fresh", "fresh", "synonyms", "official"][int(rng.integers(4))]
+        scales = FRESH_SCALES if style == "fresh" else TUNE_SCALES
     scale = scales[int(rng.integers(len(scales)))] if (style != "official" or layout == "table_ticks") else None
     if layout == "table_ticks" and scale is None:
         scale = TUNE_SCALES[0]
@@ -224,7 +252,22 @@ def make_form(member: dict, seed: int, *, split: str = "tune", level: str | None
             p.y += int(size * 1.6)
             continue
         p.line(f"{n}. {label}")
-        if lay in ("boxes_inline", "glyph_typed"):
+        if lay == "boxes_right_inline":
+            x = 180
+            for k in order:
+                wb = p.text(x, opts[k])
+                b = p.box(wb[2] + 12, p.y + size * 0.15, box)
+                if k == answers[it.key]:
+                    p.marks.append(("box", b))
+                x = wb[2] + 12 + box + int(size * rng.uniform(1.6, 2.6))
+            p.y += int(size * 1.7)
+        elif lay == "tick_after":
+            for k in order:
+                wb = p.text(230, f"+ {opts[k]}")
+                if k == answers[it.key]:
+                    p.marks.append(("tick", (wb[2] + size * 0.6, wb[1] - 2, size, size)))
+                p.y += int(size * 1.5)
+        elif lay in ("boxes_inline", "glyph_typed"):
             x = 180
             for k in order:
                 if lay == "glyph_typed":
@@ -258,7 +301,8 @@ def make_form(member: dict, seed: int, *, split: str = "tune", level: str | None
     for kind, b in p.marks:
         _hand_mark(img, kind, b, hand, rng)
     truth = {"answers": answers, "variant": variant, "layout": layout, "wording": style, "font": font,
-             "split": split, "member_id": member.get("id"), "reverse": reverse}
+             "split": split, "member_id": member.get("id"), "reverse": reverse,
+             "wordings": {k: dict(v[1]) for k, v in words.items()}}
     if level is None:
         return img, truth
     out, info = hf.degrade(img, level, seed, turn=turn)
@@ -274,9 +318,9 @@ def _hand_mark(img, kind, b, hand, rng):
         t = np.linspace(rng.uniform(0, 1), rng.uniform(0, 1) + 2 * np.pi * rng.uniform(1.02, 1.15), 60)
         pts = np.stack([cx + ax * np.cos(t), cy + ay * np.sin(t)], axis=1)
         hand.stroke(img, pts, rng, width=max(2.0, hand.width * 30))
-    elif kind == "x":
+    elif kind in ("x", "tick"):
         x, y, w, h = b
-        hf.draw(img, (int(x), int(y), int(w), int(h)), "cross", hand, rng)
+        hf.draw(img, (int(x), int(y), int(w), int(h)), "cross" if kind == "x" else "tick", hand, rng)
     else:
         style = hand.favourite if hand.favourite != "overflow" else "tick"
         hf.draw(img, tuple(int(v) for v in b), style, hand, rng)
