@@ -108,6 +108,7 @@ class CombinedDocxWriter:
             raise DocgenError("document has no body", "Văn bản không có nội dung")
         if self._first is None:
             self._first = src
+            self._taken_names = set(src.names)
             self._main = main
             self._root_template = copy.deepcopy(root)
             self._base_rels = safexml.parse(src.read(_rels_name(main)))
@@ -167,7 +168,12 @@ class CombinedDocxWriter:
         digest = hashlib.sha1(data).hexdigest()
         ext = target.rsplit(".", 1)[-1].lower() if "." in target else "bin"
         if digest not in self._media_by_hash:
-            name = f"media/combined_{len(self._media_by_hash) + 1}.{ext}"
+            n = len(self._media_by_hash) + 1
+            name = f"media/combined_{n}.{ext}"
+            while f"word/{name}" in self._taken_names:  # the first document may be a combined one
+                n += 1
+                name = f"media/combined_{n}.{ext}"
+            self._taken_names.add(f"word/{name}")
             self._out.writestr(f"word/{name}", data, compress_type=zipfile.ZIP_STORED)
             rid = self._new_rel_id()
             self._new_rels.append((rid, RT_IMAGE, name, None))

@@ -46,6 +46,7 @@ import io
 import math
 import os
 import posixpath
+import queue
 import shutil
 import signal
 import socket
@@ -140,11 +141,11 @@ class PdfConverter:
         if binary.exists():
             server_cmd[0] = str(binary)
         def launch() -> subprocess.Popen:
-            return subprocess.Popen(
+            return _launcher().run(lambda: subprocess.Popen(
                 server_cmd + [f"--accept=socket,host=127.0.0.1,port={port};urp;", "private:factory/swriter"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True,  # own process group: close() ends all of it
-                preexec_fn=_die_with_parent)
+                preexec_fn=_die_with_parent))
         _lock_down_profile(self.profile_dir)
         self._proc = launch()
         restarts = 0
@@ -240,6 +241,53 @@ class PdfConverter:
                         f"Không chuyển được {name} sang PDF")
                 results.append(pdf.read_bytes())
             return results
+
+
+class _Launcher:
+    """One thread, living as long as the process, that starts the office instances.
+
+    The parent-death signal (:func:`_die_with_parent`) fires when the THREAD that started a child
+    ends, not the process: an instance started from a pool's start-up thread or a web request's
+    thread was killed as soon as that thread finished, and every conversion then started a
+    LibreOffice of its own (seconds each).  Started from here, an instance lives until the process
+    ends (or :meth:`PdfConverter.close`).
+    """
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self._jobs: queue.Queue = queue.Queue()
+        threading.Thread(target=self._serve, name="soffice-launcher", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            fn, box, done = self._jobs.get()
+            try:
+                box.append((True, fn()))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                box.append((False, exc))
+            done.set()
+
+    def run(self, fn):
+        box: list = []
+        done = threading.Event()
+        self._jobs.put((fn, box, done))
+        done.wait()
+        ok, value = box[0]
+        if not ok:
+            raise value
+        return value
+
+
+_launcher_instance: _Launcher | None = None
+_launcher_lock = threading.Lock()
+
+
+def _launcher() -> _Launcher:
+    global _launcher_instance
+    with _launcher_lock:  # a forked worker process gets its own thread
+        if _launcher_instance is None or _launcher_instance.pid != os.getpid():
+            _launcher_instance = _Launcher()
+        return _launcher_instance
 
 
 def _die_with_parent() -> None:
