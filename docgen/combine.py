@@ -49,6 +49,7 @@ CT_WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml."
 _COVER_PARTS = (("header", "hdr", "word/noicutru-cover-header.xml"),
                 ("footer", "ftr", "word/noicutru-cover-footer.xml"))
 _SENTINEL = "@@NCT_BODY@@"
+_WITH_R_ATTRIBUTE = etree.XPath(f".//*[@*[namespace-uri()='{R}']]")
 _IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "gif": "image/gif",
                 "bmp": "image/bmp", "tiff": "image/tiff", "emf": "image/x-emf", "wmf": "image/x-wmf"}
 
@@ -133,7 +134,8 @@ class CombinedDocxWriter:
         rels = {r.get("Id"): r for r in safexml.parse(src.read(_rels_name(main)))}
         base_dir = posixpath.dirname(main)
         mapping: dict[str, str] = {}
-        for el in body.iter():
+        owners = _WITH_R_ATTRIBUTE(body)  # found by libxml2: walking every element here was the slow part
+        for el in owners:
             for attr, rid in el.attrib.items():
                 if not attr.startswith(f"{{{R}}}") or rid in mapping:
                     continue
@@ -150,7 +152,7 @@ class CombinedDocxWriter:
                     mapping[rid] = new_id
                 # other relationship kinds (styles, numbering, ...) are shared
         if mapping:
-            for el in body.iter():
+            for el in owners:
                 for attr, rid in list(el.attrib.items()):
                     if attr.startswith(f"{{{R}}}") and rid in mapping:
                         el.set(attr, mapping[rid])
