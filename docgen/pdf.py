@@ -28,10 +28,11 @@ set to "never", untrusted referer links blocked and macros disabled (:data:`LOCK
 * :class:`PdfConverterPool` runs one instance per core (separate profiles), fed from one queue;
 * documents made from the same template (same styles, headers, page setup: :func:`join_key`) are
   joined into conversions of about :data:`CHUNK_PAGES` pages (``CombinedDocxWriter(sections=True)``:
-  each keeps its own sections), with a bookmark where each begins.  LibreOffice spends about as
-  much on opening and exporting a one-page document as on laying out two more pages, so a campaign
-  of small cell packets converts two to three times faster per page this way (measured in
-  ``bench/mailmerge.py``); much bigger conversions get slower again (layout is not linear);
+  each keeps its own sections), with a bookmark where each begins.  LibreOffice spends about
+  50 ms of CPU opening and exporting any document besides some 40 ms per page: one-sheet packets
+  joined by 24 pages take about a quarter less CPU per page and far fewer client calls (measured
+  with ``bench/mailmerge.py``, which prints the figures); much bigger conversions get slower per
+  page again (layout is not linear);
 * the PDF of a conversion is split back per document at the pages its bookmarks point to (exported
   as named destinations); if a mark is missing, those documents are converted one by one instead
   (slower, never wrong);
@@ -415,7 +416,7 @@ def default_pool() -> PdfConverterPool:
         return _default_pool
 
 
-CHUNK_PAGES = 40  # pages per conversion of joined documents (bench/mailmerge.py --pdf-chunk measures others)
+CHUNK_PAGES = 24  # pages per conversion of joined documents (measured best of 12/24/48: bench/mailmerge.py --pdf-chunk)
 MARK = "nctpart{:05d}"  # bookmark names: letters and digits only (LibreOffice escapes others in PDF names)
 
 

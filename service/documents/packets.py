@@ -5,7 +5,7 @@ A job (``document_packets``) whose items are residence cells: each item makes su
 the cell has the year's sheet, numbers the cell's letter once (a reprint keeps number and date),
 and joins letter and sheets into one .docx. ``finish`` converts every cell's document at once
 (``docgen.pdf.convert_to_pdf``: a pool of LibreOffice instances, neighbouring packets joined into
-conversions of some forty pages and split back per cell) and joins them into one PDF for printing.
+conversions of about 24 pages and split back per cell) and joins them into one PDF for printing.
 
 Members exempt from residence meetings (HD 33, 1.1) get no yearly comment: the yearly run leaves
 them out and lists them apart (:func:`members_for_year_run`, shared with the year-end campaign).

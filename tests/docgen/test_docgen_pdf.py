@@ -75,11 +75,11 @@ def test_packets_converted_together_come_back_one_per_cell_as_if_alone():
     on the letter, each sheet its own QR), and the print-everything PDF is all of them in order."""
     import io
 
-    from docgen.pdf import convert_to_pdf, default_pool, plan_chunks, split_pdf
+    from docgen.pdf import CHUNK_PAGES, convert_to_pdf, default_pool, plan_chunks, split_pdf
     cells = {31: [11, 12], 32: [13], 34: [14, 15, 16], 35: [17]}
     items = [(f"cell-{c}.docx", _packet(c, s, letter_members=25 if c == 34 else len(s))) for c, s in cells.items()]
     items.insert(2, ("giay-gioi-thieu.docx", render_document(LETTER, samples.introduction_letter())))
-    chunks = plan_chunks(items, 40, default_pool().size)
+    chunks = plan_chunks(items, CHUNK_PAGES, default_pool().size)
     assert [2] in chunks and any(len(c) > 1 for c in chunks)  # packets joined; another template alone
     merged = io.BytesIO()
     pdfs = convert_to_pdf(items, merged=merged)
