@@ -292,7 +292,7 @@ def _launcher() -> _Launcher:
 
 
 def _die_with_parent() -> None:
-    """In the child before exec (Linux): receive SIGTERM when the parent process dies."""
+    """In the child before exec (Linux): receive SIGTERM when the thread that started it ends (:class:`_Launcher`)."""
     try:
         import ctypes
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
