@@ -222,7 +222,11 @@ class PdfConverter:
             for i, (_name, data) in enumerate(items):
                 # ASCII names inside the temp dir: the caller's names may be anything
                 p = src / f"doc{i:05d}.docx"
-                p.write_bytes(strip_external_relationships(data))
+                try:
+                    p.write_bytes(strip_external_relationships(data))
+                except (zipfile.BadZipFile, DocgenError, ValueError, SyntaxError) as exc:  # SyntaxError: bad XML
+                    raise PdfConversionError(f"{_name!r} is not a readable .docx: {exc}",
+                                             f"Không chuyển được {_name} sang PDF: tệp không phải .docx hợp lệ") from exc
                 paths.append(p)
             cmd = self._base_cmd() + ["--convert-to", PDF_FILTER,
                                       "--outdir", str(out)] + [str(p) for p in paths]
@@ -430,14 +434,25 @@ def convert_to_pdf(items, *, pool: PdfConverterPool | None = None, merged=None,
     """
     items = list(items)
     pool = pool or default_pool()
-    chunks = plan_chunks(items, chunk_pages or CHUNK_PAGES, pool.size)
+    chunks: list[list[int]] = []
     jobs = []
-    for n, chunk in enumerate(chunks):
-        if len(chunk) == 1:
-            jobs.append(items[chunk[0]])
-        else:
-            jobs.append((f"joined-{n}.docx", join_documents([items[i][1] for i in chunk])))
-    converted = pool.convert(jobs)
+    for chunk in plan_chunks(items, chunk_pages or CHUNK_PAGES, pool.size):
+        if len(chunk) > 1:
+            try:
+                jobs.append((f"joined-{len(jobs)}.docx", join_documents([items[i][1] for i in chunk])))
+                chunks.append(chunk)
+                continue
+            except DocgenError:
+                pass  # not joinable after all: each alone
+        chunks.extend([i] for i in chunk)
+        jobs.extend(items[i] for i in chunk)
+    try:
+        converted = pool.convert(jobs)
+    except PdfConversionError:
+        if len(jobs) == len(items):
+            raise
+        # one by one: the error then names the document that fails, not a joined chunk
+        chunks, converted = [[i] for i in range(len(items))], pool.convert(items)
     results: list[bytes | None] = [None] * len(items)
     retry: list[int] = []
     for chunk, pdf in zip(chunks, converted):
@@ -451,10 +466,10 @@ def convert_to_pdf(items, *, pool: PdfConverterPool | None = None, merged=None,
         for i, pdf in zip(retry, pool.convert([items[i] for i in retry])):
             results[i] = pdf
     if merged is not None:
-        whole = [pdf if len(chunk) == 1 or chunk[0] not in retry else None
-                 for chunk, pdf in zip(chunks, converted)]
-        merge_pdfs([pdf for chunk, pdf in zip(chunks, whole) for pdf in
-                    ([pdf] if pdf is not None else [results[i] for i in chunk])], merged)
+        pieces = []
+        for chunk, pdf in zip(chunks, converted):  # a conversion's PDF whole, unless it was redone
+            pieces.extend([results[i] for i in chunk] if chunk[0] in retry else [pdf])
+        merge_pdfs(pieces, merged)
     return results  # type: ignore[return-value]
 
 

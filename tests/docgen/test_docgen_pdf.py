@@ -97,3 +97,13 @@ def test_packets_converted_together_come_back_one_per_cell_as_if_alone():
     assert "GIẤY GIỚI THIỆU" in got[2][0][0].upper()
     assert _pages(merged.getvalue()) == [page for pages in got for page in pages]
     assert split_pdf(alone[0], 2) is None  # no marks: the caller converts those documents one by one
+
+
+def test_a_document_that_cannot_be_converted_is_named():
+    from docgen.errors import PdfConversionError
+    from docgen.pdf import convert_to_pdf
+    sheets = [(f"phieu-{i}.docx", render_document(SHEET, samples.evaluation_sheet(i),
+                                                  mark_key=samples.MARK_KEY_FOR_TESTS)) for i in (1, 2)]
+    with pytest.raises(PdfConversionError) as exc:
+        convert_to_pdf([sheets[0], ("phiếu hỏng.docx", b"PK\x03\x04 not a document"), sheets[1]])
+    assert "phiếu hỏng.docx" in exc.value.message_vi
