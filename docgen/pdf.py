@@ -30,9 +30,10 @@ set to "never", untrusted referer links blocked and macros disabled (:data:`LOCK
   joined into conversions of about :data:`CHUNK_PAGES` pages (``CombinedDocxWriter(sections=True)``:
   each keeps its own sections), with a bookmark where each begins.  LibreOffice spends about
   50 ms of CPU opening and exporting any document besides some 40 ms per page: one-sheet packets
-  joined by 24 pages take about a quarter less CPU per page and far fewer client calls (measured
-  with ``bench/mailmerge.py``, which prints the figures); much bigger conversions get slower per
-  page again (layout is not linear);
+  joined by 24 pages take about a quarter less CPU per page and far fewer client calls, while
+  packets of five pages or more gained nothing (measured with ``bench/mailmerge.py --pdf-cell``,
+  which prints the figures) and are converted alone; much bigger conversions get slower per page
+  again (layout is not linear);
 * the PDF of a conversion is split back per document at the pages its bookmarks point to (exported
   as named destinations); if a mark is missing, those documents are converted one by one instead
   (slower, never wrong);
@@ -421,6 +422,7 @@ def default_pool() -> PdfConverterPool:
 
 
 CHUNK_PAGES = 24  # pages per conversion of joined documents (measured best of 12/24/48: bench/mailmerge.py --pdf-chunk)
+JOIN_MAX_PAGES = 3  # longer documents convert alone: joining 5-page packets saved LibreOffice no CPU (bench)
 MARK = "nctpart{:05d}"  # bookmark names: letters and digits only (LibreOffice escapes others in PDF names)
 
 
@@ -474,14 +476,15 @@ def convert_to_pdf(items, *, pool: PdfConverterPool | None = None, merged=None,
 
 
 def plan_chunks(items: list[tuple[str, bytes]], chunk_pages: int, workers: int = 1) -> list[list[int]]:
-    """Indices of ``items`` per conversion: neighbours made from the same template joined up to about
-    ``chunk_pages`` pages (fewer when that leaves an instance of the pool idle); order kept."""
+    """Indices of ``items`` per conversion: short neighbours (up to :data:`JOIN_MAX_PAGES` pages) made
+    from the same template joined up to about ``chunk_pages`` pages (fewer when that leaves an instance
+    of the pool idle); order kept."""
     est = [estimated_pages(doc) for _, doc in items]
     limit = max(1, min(chunk_pages, math.ceil(sum(est) / max(1, workers))))
     chunks: list[list[int]] = []
     key = pages = None
     for i, (_, doc) in enumerate(items):
-        k = join_key(doc)
+        k = join_key(doc) if est[i] <= JOIN_MAX_PAGES else None
         if chunks and k is not None and k == key and pages + est[i] <= limit:
             chunks[-1].append(i)
             pages += est[i]
