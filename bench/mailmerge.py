@@ -121,7 +121,7 @@ def bench_pdf(br, n: int, per_cell: int, workers, chunk_pages, out: Path, unjoin
     (docgen.pdf.convert_to_pdf: cell packets joined into chunks on a pool, split per cell, one print PDF)."""
     from docgen import find_template, render_document
     from docgen.combine import combine_documents, with_cover
-    from docgen.pdf import PdfConverter, PdfConverterPool, convert_to_pdf, page_count
+    from docgen.pdf import CHUNK_PAGES, JOIN_MAX_PAGES, PdfConverter, PdfConverterPool, convert_to_pdf, page_count
     sheets = [br.render(rec) for rec in records(n)]
     cover_tpl = find_template("cover_letter").template_path
     packets, expected = [], []
@@ -159,9 +159,9 @@ def bench_pdf(br, n: int, per_cell: int, workers, chunk_pages, out: Path, unjoin
         raise SystemExit(1)
     ppm, per_cpu = clock.figures(pages)
     cores = min(pool.size, os.cpu_count() or 1)
-    print(f"pdf packets  : {pages} pages ({len(packets)} cell packets of letter + {per_cell} sheets, joined in "
-          f"conversions of <= {chunk_pages or 'default'} pages, split per cell, merged), {pool.size} LibreOffice: "
-          f"{clock.line(pages)}; {ppm / base_ppm:.2f}x the baseline")
+    print(f"pdf packets  : {pages} pages ({len(packets)} cell packets of letter + {per_cell} sheets through "
+          f"convert_to_pdf: packets of <= {JOIN_MAX_PAGES} pages joined by {chunk_pages or CHUNK_PAGES} pages, "
+          f"split per cell, merged), {pool.size} LibreOffice: {clock.line(pages)}; {ppm / base_ppm:.2f}x the baseline")
     print(f"pdf by CPU   : {per_cpu:.1f} pages/CPU-s vs {base_cpu:.1f} baseline ({per_cpu / base_cpu:.2f}x); "
           f"with {cores} idle cores that is {per_cpu * 60 * cores:.0f} pages/min")
     result.update(pdf_pages_per_min=round(ppm, 1), pdf_ratio=round(ppm / base_ppm, 2), pdf_pages=pages,
