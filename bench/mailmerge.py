@@ -1,7 +1,8 @@
 """Mail-merge benchmark: N evaluation sheets into a ZIP and into one .docx.
 
     python bench/mailmerge.py [--n 10000] [--naive-n 300] [--out DIR] [--skip-combined]
-                              [--pdf-n 96] [--pdf-cell 16] [--pdf-workers N] [--skip-pdf]
+                              [--pdf-n 96] [--pdf-cell 4] [--pdf-chunk P] [--pdf-workers N]
+                              [--pdf-skip-unjoined] [--skip-pdf]
 
 Measures in the same run:
 * the project's path (docgen.BulkRenderer: template compiled once, zip members
@@ -15,11 +16,16 @@ A sample of records is checked: word/document.xml must be identical.
 PDF (LibreOffice), on --pdf-n sheets, instances started before the clock runs (a service keeps
 them running), in the same run:
 * baseline: ONE LibreOffice converting the sheets as separate documents (one batch call);
-* project path: the per-cell packets (request letter + --pdf-cell sheets in one document) on a pool
-  of LibreOffice instances (one per core unless --pdf-workers), then merged into one print PDF.
-Pages are counted in the PDFs produced.
+* per cell (unless --pdf-skip-unjoined): each cell packet its own conversion on the pool;
+* project path: docgen.pdf.convert_to_pdf as the packet job calls it: the per-cell packets (request
+  letter + --pdf-cell sheets) joined into conversions of about --pdf-chunk pages on a pool of
+  LibreOffice instances (one per core unless --pdf-workers), split back per cell (each cell's page
+  count is checked), and the print-everything PDF.
+Pages are counted in the PDFs produced. The machine is shared: each figure comes with the load
+average and a CPU-time figure (pages per CPU-second of the LibreOffice processes plus this
+process), which holds under load; "with N idle cores" multiplies it out (an estimate, not a measure).
 The last line is JSON: sheets_per_s, naive_sheets_per_s, ratio, peak_rss_mb, pdf_pages_per_min,
-pdf_baseline_pages_per_min, pdf_ratio.
+pdf_baseline_pages_per_min, pdf_ratio, pdf_pages_per_cpu_s, pdf_baseline_pages_per_cpu_s, pdf_load, ...
 """
 from __future__ import annotations
 
@@ -57,39 +63,112 @@ def peak_rss_mb() -> float:
     return own + child * (os.cpu_count() or 1)
 
 
-def bench_pdf(br, n: int, per_cell: int, workers, out: Path) -> dict:
-    """Pages per minute: one LibreOffice on single sheets (baseline) vs per-cell packets on a pool."""
+class SofficeClock:
+    """Wall time, machine load and CPU time of the LibreOffice processes (and of this process, which joins,
+    splits and merges PDFs) over a measurement. CPU: the pool's running instances from /proc/<pid>/stat
+    (every process of their groups), the short-lived --convert-to clients once reaped (RUSAGE_CHILDREN)."""
+
+    TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def __init__(self, converters):
+        self.groups = {c._proc.pid for c in converters if c._proc is not None}
+
+    def _instances(self) -> float:
+        total = 0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                if os.getpgid(int(pid)) not in self.groups:
+                    continue
+                with open(f"/proc/{pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / self.TICK
+
+    @staticmethod
+    def _rusage(who) -> float:
+        r = resource.getrusage(who)
+        return r.ru_utime + r.ru_stime
+
+    def __enter__(self):
+        self.load0 = os.getloadavg()[0]
+        self.c0 = (self._instances(), self._rusage(resource.RUSAGE_CHILDREN), self._rusage(resource.RUSAGE_SELF))
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *a):
+        self.wall = time.perf_counter() - self.t0
+        inst, clients, own = (self._instances() - self.c0[0], self._rusage(resource.RUSAGE_CHILDREN) - self.c0[1],
+                              self._rusage(resource.RUSAGE_SELF) - self.c0[2])
+        self.soffice_cpu, self.own_cpu = inst + clients, own
+        self.load = max(self.load0, os.getloadavg()[0])
+
+    def figures(self, pages: int) -> tuple[float, float]:
+        """(pages per minute of wall time, pages per CPU-second of LibreOffice and this process)"""
+        return pages / self.wall * 60, pages / max(1e-9, self.soffice_cpu + self.own_cpu)
+
+    def line(self, pages: int) -> str:
+        ppm, per_cpu = self.figures(pages)
+        return (f"{self.wall:.1f} s = {ppm:.0f} pages/min; CPU {self.soffice_cpu:.1f} s LibreOffice + "
+                f"{self.own_cpu:.1f} s here = {per_cpu:.1f} pages/CPU-s; load {self.load:.1f} on {os.cpu_count()} cores")
+
+
+def bench_pdf(br, n: int, per_cell: int, workers, chunk_pages, out: Path, unjoined: bool) -> dict:
+    """Pages per minute and per CPU-second: one LibreOffice on single sheets (baseline) vs the product path
+    (docgen.pdf.convert_to_pdf: cell packets joined into chunks on a pool, split per cell, one print PDF)."""
     from docgen import find_template, render_document
     from docgen.combine import combine_documents, with_cover
-    from docgen.pdf import PdfConverter, PdfConverterPool, merge_pdfs, page_count
+    from docgen.pdf import CHUNK_PAGES, JOIN_MAX_PAGES, PdfConverter, PdfConverterPool, convert_to_pdf, page_count
     sheets = [br.render(rec) for rec in records(n)]
     cover_tpl = find_template("cover_letter").template_path
-    packets = []
+    packets, expected = [], []
     for k in range(0, n, per_cell):
         chunk = list(records(n))[k:k + per_cell]
         cover = render_document(cover_tpl, samples.cover_letter(
             n_members=len(chunk), residence_cell_name=f"Chi bộ Tổ dân phố số {k // per_cell + 1}"))
         packets.append((f"cell-{k // per_cell + 1}.docx", with_cover(cover, combine_documents(sheets[k:k + per_cell]))))
+        expected.append(1 + len(chunk))  # the letter (one page for up to ~20 members), then one page per sheet
+    result = {}
 
     with PdfConverter() as one:
-        t0 = time.perf_counter()
-        base_pdfs = one.convert([(f"sheet-{i}.docx", d) for i, d in enumerate(sheets)])
-        base_s = time.perf_counter() - t0
+        with SofficeClock([one]) as clock:
+            base_pdfs = one.convert([(f"sheet-{i}.docx", d) for i, d in enumerate(sheets)])
     base_pages = sum(page_count(p) for p in base_pdfs)
-    base_ppm = base_pages / base_s * 60
-    print(f"pdf baseline : {base_pages} pages, one LibreOffice, sheets one by one: {base_s:.1f} s "
-          f"= {base_ppm:.0f} pages/min")
+    base_ppm, base_cpu = clock.figures(base_pages)
+    print(f"pdf baseline : {base_pages} pages, one LibreOffice, sheets one by one: {clock.line(base_pages)}")
+    result.update(pdf_baseline_pages_per_min=round(base_ppm, 1), pdf_baseline_pages_per_cpu_s=round(base_cpu, 2),
+                  pdf_baseline_load=round(clock.load, 1))
 
     with PdfConverterPool(workers) as pool:
-        t0 = time.perf_counter()
-        pdfs = pool.convert(packets)
-        pages = merge_pdfs(pdfs, out / "in-tat-ca.pdf")
-        pool_s = time.perf_counter() - t0
-    ppm = pages / pool_s * 60
-    print(f"pdf packets  : {pages} pages ({len(packets)} packets of letter + {per_cell} sheets), {pool.size} "
-          f"LibreOffice, merged: {pool_s:.1f} s = {ppm:.0f} pages/min ({ppm / base_ppm:.2f}x the baseline)")
-    return {"pdf_pages_per_min": round(ppm, 1), "pdf_baseline_pages_per_min": round(base_ppm, 1),
-            "pdf_ratio": round(ppm / base_ppm, 2), "pdf_pages": pages, "pdf_workers": pool.size}
+        if unjoined:  # each packet its own conversion (the path before chunks), same pool
+            with SofficeClock(pool.converters) as clock:
+                pages = sum(page_count(p) for p in pool.convert(packets))
+            ppm, per_cpu = clock.figures(pages)
+            print(f"pdf per cell : {pages} pages, each packet converted alone on {pool.size} LibreOffice: "
+                  f"{clock.line(pages)}")
+            result.update(pdf_unjoined_pages_per_min=round(ppm, 1), pdf_unjoined_pages_per_cpu_s=round(per_cpu, 2))
+        with SofficeClock(pool.converters) as clock:
+            pdfs = convert_to_pdf(packets, pool=pool, merged=out / "in-tat-ca.pdf", chunk_pages=chunk_pages)
+        got = [page_count(p) for p in pdfs]
+        pages = page_count((out / "in-tat-ca.pdf").read_bytes())
+    if got != expected or pages != sum(expected):
+        print(f"PDF pages per cell {got} (total {pages}), expected {expected}", file=sys.stderr)
+        raise SystemExit(1)
+    ppm, per_cpu = clock.figures(pages)
+    cores = min(pool.size, os.cpu_count() or 1)
+    print(f"pdf packets  : {pages} pages ({len(packets)} cell packets of letter + {per_cell} sheets through "
+          f"convert_to_pdf: packets of <= {JOIN_MAX_PAGES} pages joined by {chunk_pages or CHUNK_PAGES} pages, "
+          f"split per cell, merged), {pool.size} LibreOffice: {clock.line(pages)}; {ppm / base_ppm:.2f}x the baseline")
+    print(f"pdf by CPU   : {per_cpu:.1f} pages/CPU-s vs {base_cpu:.1f} baseline ({per_cpu / base_cpu:.2f}x); "
+          f"with {cores} idle cores that is {per_cpu * 60 * cores:.0f} pages/min")
+    result.update(pdf_pages_per_min=round(ppm, 1), pdf_ratio=round(ppm / base_ppm, 2), pdf_pages=pages,
+                  pdf_workers=pool.size, pdf_cells=len(packets), pdf_pages_per_cpu_s=round(per_cpu, 2),
+                  pdf_cpu_ratio=round(per_cpu / base_cpu, 2),
+                  pdf_pages_per_min_idle_estimate=round(per_cpu * 60 * cores, 1), pdf_load=round(clock.load, 1))
+    return result
 
 
 def main(argv=None) -> int:
@@ -100,7 +179,10 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-combined", action="store_true", help="do not build the combined .docx")
     ap.add_argument("--verify", type=int, default=20, help="records compared with the naive output")
     ap.add_argument("--pdf-n", type=int, default=96, help="sheets converted to PDF (default 96)")
-    ap.add_argument("--pdf-cell", type=int, default=16, help="sheets per residence-cell packet (default 16)")
+    ap.add_argument("--pdf-cell", type=int, default=4,
+                    help="sheets per residence-cell packet (default 4: a workplace's members live in many cells)")
+    ap.add_argument("--pdf-chunk", type=int, default=None, help="pages per joined conversion (default: the product's)")
+    ap.add_argument("--pdf-skip-unjoined", action="store_true", help="do not measure packets converted one by one")
     ap.add_argument("--pdf-workers", type=int, default=None, help="LibreOffice instances (default: one per core)")
     ap.add_argument("--skip-pdf", action="store_true", help="do not measure the PDF conversion")
     args = ap.parse_args(argv)
@@ -165,7 +247,8 @@ def main(argv=None) -> int:
             checked += 1
     print(f"verified     : word/document.xml identical for {checked} sampled records")
 
-    pdf = None if args.skip_pdf else bench_pdf(br, args.pdf_n, args.pdf_cell, args.pdf_workers, out)
+    pdf = None if args.skip_pdf else bench_pdf(br, args.pdf_n, args.pdf_cell, args.pdf_workers, args.pdf_chunk, out,
+                                            not args.pdf_skip_unjoined)
 
     ratio = sheets_per_s / naive_per_s
     rss = peak_rss_mb()

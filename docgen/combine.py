@@ -10,6 +10,11 @@ are copied as separate media parts with fresh relationship ids; drawing ids
 
 ``CombinedDocxWriter`` streams: bodies go to a spooled temporary file, media
 straight into the output zip, so memory stays flat for thousands of sheets.
+With ``sections=True`` every document keeps its own last section (a section break instead of a
+page break between documents): documents that already hold several sections (a cell's packet:
+letter, then sheets) are joined without one's section taking over the next.  ``add(doc,
+bookmark=name)`` marks where a document begins (the PDF conversion finds each document's first
+page by it, :func:`docgen.pdf.convert_to_pdf`).
 
 ``with_cover`` puts a cover letter made from another template in front of a document, in a
 section of its own (its page setup, no header or footer), so the sheets after it keep their
@@ -37,7 +42,14 @@ CT = "http://schemas.openxmlformats.org/package/2006/content-types"
 WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 RT_IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
 RT_HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+RT_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+CT_WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml."
+# The cover's own (empty) header and footer: a section without them would take the previous
+# section's, i.e. the sheets' corner marks, once packets are joined one after another.
+_COVER_PARTS = (("header", "hdr", "word/noicutru-cover-header.xml"),
+                ("footer", "ftr", "word/noicutru-cover-footer.xml"))
 _SENTINEL = "@@NCT_BODY@@"
+_WITH_R_ATTRIBUTE = etree.XPath(f".//*[@*[namespace-uri()='{R}']]")
 _IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "gif": "image/gif",
                 "bmp": "image/bmp", "tiff": "image/tiff", "emf": "image/x-emf", "wmf": "image/x-wmf"}
 
@@ -73,7 +85,9 @@ def _rels_name(part: str) -> str:
 class CombinedDocxWriter:
     """Stream many .docx documents (same template) into one .docx."""
 
-    def __init__(self, fileobj):
+    def __init__(self, fileobj, *, sections: bool = False):
+        self._sections = sections
+        self._pending_sect: etree._Element | None = None
         self._out = zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
         self._body = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
         self._pending: etree._Element | None = None  # last body, written once the next arrives
@@ -86,7 +100,7 @@ class CombinedDocxWriter:
         self._closed = False
 
     # -- per document ---------------------------------------------------
-    def add(self, doc) -> None:
+    def add(self, doc, *, bookmark: str | None = None) -> None:
         src = _Source(doc)
         main = src.main_part()
         root = safexml.parse(src.read(main))
@@ -95,6 +109,7 @@ class CombinedDocxWriter:
             raise DocgenError("document has no body", "Văn bản không có nội dung")
         if self._first is None:
             self._first = src
+            self._taken_names = set(src.names)
             self._main = main
             self._root_template = copy.deepcopy(root)
             self._base_rels = safexml.parse(src.read(_rels_name(main)))
@@ -108,15 +123,19 @@ class CombinedDocxWriter:
         for el in body.iter(f"{{{WP}}}docPr"):
             self._docpr_id += 1
             el.set("id", str(self._docpr_id))
+        if bookmark:
+            _mark_start(body, bookmark, BOOKMARK_ID_BASE + self.count)
         self._flush_pending(page_break=True)
         self._pending = body
+        self._pending_sect = sect
         self.count += 1
 
     def _remap_relationships(self, src: _Source, main: str, body) -> None:
         rels = {r.get("Id"): r for r in safexml.parse(src.read(_rels_name(main)))}
         base_dir = posixpath.dirname(main)
         mapping: dict[str, str] = {}
-        for el in body.iter():
+        owners = _WITH_R_ATTRIBUTE(body)  # found by libxml2: walking every element here was the slow part
+        for el in owners:
             for attr, rid in el.attrib.items():
                 if not attr.startswith(f"{{{R}}}") or rid in mapping:
                     continue
@@ -133,7 +152,7 @@ class CombinedDocxWriter:
                     mapping[rid] = new_id
                 # other relationship kinds (styles, numbering, ...) are shared
         if mapping:
-            for el in body.iter():
+            for el in owners:
                 for attr, rid in list(el.attrib.items()):
                     if attr.startswith(f"{{{R}}}") and rid in mapping:
                         el.set(attr, mapping[rid])
@@ -151,7 +170,12 @@ class CombinedDocxWriter:
         digest = hashlib.sha1(data).hexdigest()
         ext = target.rsplit(".", 1)[-1].lower() if "." in target else "bin"
         if digest not in self._media_by_hash:
-            name = f"media/combined_{len(self._media_by_hash) + 1}.{ext}"
+            n = len(self._media_by_hash) + 1
+            name = f"media/combined_{n}.{ext}"
+            while f"word/{name}" in self._taken_names:  # the first document may be a combined one
+                n += 1
+                name = f"media/combined_{n}.{ext}"
+            self._taken_names.add(f"word/{name}")
             self._out.writestr(f"word/{name}", data, compress_type=zipfile.ZIP_STORED)
             rid = self._new_rel_id()
             self._new_rels.append((rid, RT_IMAGE, name, None))
@@ -163,7 +187,9 @@ class CombinedDocxWriter:
         body = self._pending
         if body is None:
             return
-        if page_break:
+        if page_break and self._sections and self._pending_sect is not None:
+            _end_section(body, self._pending_sect)  # this document's section ends with it
+        elif page_break:
             last = body[-1] if len(body) else None
             if last is None or last.tag != f"{{{W}}}p":
                 last = etree.SubElement(body, f"{{{W}}}p")
@@ -185,6 +211,8 @@ class CombinedDocxWriter:
         if self._first is None:
             self._out.close()
             raise DocgenError("nothing to combine", "Không có văn bản nào để gộp")
+        if self._sections and self._pending_sect is not None:
+            self._sectpr = self._pending_sect  # the last document's section closes the body
         self._flush_pending(page_break=False)
         src = self._first
         skip = {self._main, _rels_name(self._main), "[Content_Types].xml"}
@@ -241,6 +269,45 @@ class CombinedDocxWriter:
             self._out.close()
 
 
+BOOKMARK_ID_BASE = 7_000_000  # ids of the bookmarks add() sets: far above any a template holds
+
+
+def _mark_start(body, name: str, bookmark_id: int) -> None:
+    """A bookmark at the start of the first paragraph (in reading order, maybe in a table cell)."""
+    para = next(body.iter(f"{{{W}}}p"), None)
+    if para is None:
+        return  # nothing to mark: the caller notices the missing mark
+    start = etree.Element(f"{{{W}}}bookmarkStart")
+    start.set(f"{{{W}}}id", str(bookmark_id))
+    start.set(f"{{{W}}}name", name)
+    end = etree.Element(f"{{{W}}}bookmarkEnd")
+    end.set(f"{{{W}}}id", str(bookmark_id))
+    at = 1 if len(para) and para[0].tag == f"{{{W}}}pPr" else 0
+    para.insert(at, start)
+    para.insert(at + 1, end)
+
+
+def _end_section(body, sect) -> None:
+    """Make the body's last paragraph end a section with ``sect`` (next page), as Word writes a section break."""
+    last = body[-1] if len(body) else None
+    if last is None or last.tag != f"{{{W}}}p":
+        last = etree.SubElement(body, f"{{{W}}}p")
+    ppr = last.find(f"{{{W}}}pPr")
+    if ppr is None:
+        ppr = etree.Element(f"{{{W}}}pPr")
+        last.insert(0, ppr)
+    for old in ppr.findall(f"{{{W}}}sectPr"):
+        ppr.remove(old)
+    sect = copy.deepcopy(sect)
+    for old in sect.findall(f"{{{W}}}type"):
+        sect.remove(old)
+    kind = etree.Element(f"{{{W}}}type")
+    kind.set(f"{{{W}}}val", "nextPage")
+    at = len(sect.findall(f"{{{W}}}headerReference")) + len(sect.findall(f"{{{W}}}footerReference"))
+    sect.insert(at, kind)  # schema order: header/footer references, then the type
+    ppr.append(sect)  # a paragraph's sectPr ends its section (after w:rPr, as the schema orders pPr)
+
+
 def combine_documents(docs: Iterable[bytes]) -> bytes:
     """One .docx holding every document of ``docs`` (page breaks between)."""
     out = io.BytesIO()
@@ -255,7 +322,7 @@ def with_cover(cover: bytes, document: bytes) -> bytes:
     """``document`` with the body of ``cover`` in front, as a first section of its own.
 
     The cover must use only styles the document has too (the project's templates share them) and
-    hold no pictures or links; its section keeps its page setup without header or footer.
+    hold no pictures or links; its section keeps its page setup, with an empty header and footer of its own.
     """
     c_src, d_src = _Source(cover), _Source(document)
     c_root = safexml.parse(c_src.read(c_src.main_part()))
@@ -281,6 +348,28 @@ def with_cover(cover: bytes, document: bytes) -> bytes:
     kind = etree.Element(f"{{{W}}}type")
     kind.set(f"{{{W}}}val", "nextPage")
     sect.insert(0, kind)
+    d_rels = safexml.parse(d_src.read(_rels_name(d_main)))
+    taken = {r.get("Id") for r in d_rels}
+    added = {}
+    for n, (what, tag, part) in enumerate(_COVER_PARTS):
+        rid = f"rIdCover{n + 1}"
+        while rid in taken:
+            rid += "x"
+        rel = etree.SubElement(d_rels, f"{{{PR}}}Relationship")
+        rel.set("Id", rid)
+        rel.set("Type", RT_OFFICE + what)
+        rel.set("Target", posixpath.relpath(part, posixpath.dirname(d_main)))
+        added[part] = f'<w:{tag} xmlns:w="{W}"><w:p/></w:{tag}>'.encode()
+        for page in ("even", "default"):  # no inherited header on any page of the cover
+            ref = etree.Element(f"{{{W}}}{what}Reference")
+            ref.set(f"{{{W}}}type", page)
+            ref.set(f"{{{R}}}id", rid)
+            sect.insert(0, ref)
+    ct = safexml.parse(d_src.read("[Content_Types].xml"))
+    for what, _, part in _COVER_PARTS:
+        o = etree.SubElement(ct, f"{{{CT}}}Override")
+        o.set("PartName", "/" + part)
+        o.set("ContentType", f"{CT_WORD}{what}+xml")
     blocks = list(c_body)
     if not blocks or blocks[-1].tag != f"{{{W}}}p":
         blocks.append(etree.Element(f"{{{W}}}p"))
@@ -298,8 +387,16 @@ def with_cover(cover: bytes, document: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(document)) as zin, \
             zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
         for info in zin.infolist():
+            if info.filename in added:
+                continue
             if info.filename == d_main:
                 zout.writestr(info, etree.tostring(d_root, encoding="UTF-8", standalone=True))
+            elif info.filename == _rels_name(d_main):
+                zout.writestr(info, etree.tostring(d_rels, encoding="UTF-8", standalone=True))
+            elif info.filename == "[Content_Types].xml":
+                zout.writestr(info, etree.tostring(ct, encoding="UTF-8", standalone=True))
             else:
                 zout.writestr(info, zin.read(info.filename))
+        for part, xml in added.items():
+            zout.writestr(part, xml)
     return out.getvalue()

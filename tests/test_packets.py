@@ -130,8 +130,15 @@ def test_one_packet_per_cell_with_the_letter_then_the_sheets(app, sess, orgs, pe
         assert counts[next(n for n in pdfs if "khu phố 1" in n)] == 1 + 2
         assert counts[next(n for n in pdfs if "khu phố 2" in n)] == 1 + 1
         assert "PHIẾU XIN Ý KIẾN" in pdf_text(pdf1, 0) and "PHIẾU NHẬN XÉT" in pdf_text(pdf1, 1)
+        # each cell's PDF: its own letter, then its own sheets in order; the print PDF is them all in order
+        pdf2 = zf.read(next(n for n in pdfs if "khu phố 2" in n))
+        assert "Chi ủy khu phố 1" in pdf_text(pdf1, 0) and "Chi ủy khu phố 2" in pdf_text(pdf2, 0)
+        assert "Nguyễn Văn Ánh" in pdf_text(pdf1, 1) and "Trần Thị Hường" in pdf_text(pdf1, 2)
+        assert "PHIẾU NHẬN XÉT" in pdf_text(pdf2, 1) and "Lê Đức Thắng" in pdf_text(pdf2, 1)
         everything = zf.read(f"in-tat-ca-phieu-nhan-xet-{YEAR}.pdf")
         assert pages(everything) == sum(counts.values()) == result["pages"]
+        assert [pdf_text(everything, k) for k in range(5)] == \
+            [pdf_text(pdf1, k) for k in range(3)] + [pdf_text(pdf2, k) for k in range(2)]
         assert "Phạm Ngọc Ước" in zf.read("dang-vien-mien-sinh-hoat-noi-cu-tru.txt").decode()
         assert not lone_wraps(pdf1, pages=1)  # the letter (the sheets' own layout is checked with their template)
     assert "Mã trả lời" not in text and "trả lời trực tuyến" not in text  # no codes unless asked for

@@ -1,7 +1,7 @@
 """Bulk mail-merge as a job: letters or sheets for a selection of members, in the outputs asked for.
 
 Outputs (any of): ``zip`` one .docx per member; ``combined`` one .docx for one print job;
-``pdf`` the combined document as PDF (LibreOffice kept running); ``cell_bundles`` one packet
+``pdf`` every document in one PDF (``docgen.pdf.convert_to_pdf``); ``cell_bundles`` one packet
 per residence cell: for sheets, the committee's numbered request letter (``packets``) then the
 sheets in one document; for letters, a list headed by the sending committee. A member whose document cannot be made is reported
 by name and the batch goes on.
@@ -16,6 +16,7 @@ from typing import Any
 
 import docgen
 from docgen.combine import CombinedDocxWriter, with_cover
+from docgen.pdf import convert_to_pdf
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -147,12 +148,14 @@ class BulkDocuments:
                         result.writestr(f"tung-dang-vien/{_unique(i.result['file_name'], used)}",
                                         storage.read_sha(i.result["sha"]))
                 pdf_items: list[tuple[str, str]] = []
-                if {"combined", "pdf"} & set(outputs):
-                    path = _combine(workdir, "combined", done)
-                    if "combined" in outputs:
-                        result.write(path, f"{label}-{year}-gop.docx")
-                    if "pdf" in outputs:
-                        pdf_items.append((f"{label}-{year}-gop.pdf", path))
+                if "combined" in outputs:
+                    result.write(_combine(workdir, "combined", done), f"{label}-{year}-gop.docx")
+                if "pdf" in outputs:  # the documents converted in joined chunks on every instance, then
+                    ctx.set_total(len(items), "Đang chuyển sang PDF…")  # one PDF (not one huge conversion)
+                    gop = os.path.join(workdir, "gop.pdf")
+                    convert_to_pdf([(i.result["file_name"], storage.read_sha(i.result["sha"])) for i in done],
+                                   merged=gop)
+                    result.write(gop, f"{label}-{year}-gop.pdf")
                 if "cell_bundles" in outputs:
                     by_cell: dict[tuple, list] = {}
                     for i in done:  # a bundle per sending committee and receiving cell
@@ -185,9 +188,8 @@ class BulkDocuments:
                             pdf_items.append((f"{folder}/{label}-{year}.pdf", bundle))
                 if pdf_items:
                     ctx.set_total(len(items), "Đang chuyển sang PDF…")
-                    from docgen.pdf import convert_many
                     docs = [(name, open(path, "rb").read()) for name, path in pdf_items]
-                    for (name, _), pdf in zip(docs, convert_many(docs)):
+                    for (name, _), pdf in zip(docs, convert_to_pdf(docs)):
                         result.writestr(name, pdf)
                 if failed:
                     result.writestr("khong-tao-duoc.txt", "\n".join(f["message"] for f in failed) + "\n")

@@ -3,8 +3,9 @@ cell's evaluation sheets; one .docx and one PDF per cell, all in a ZIP, plus one
 
 A job (``document_packets``) whose items are residence cells: each item makes sure every member of
 the cell has the year's sheet, numbers the cell's letter once (a reprint keeps number and date),
-and joins letter and sheets into one .docx. ``finish`` converts every cell's document at once on a
-pool of LibreOffice instances (``docgen.pdf.convert_many``) and merges the PDFs for printing.
+and joins letter and sheets into one .docx. ``finish`` converts every cell's document at once
+(``docgen.pdf.convert_to_pdf``: a pool of LibreOffice instances, neighbouring packets joined into
+conversions of about 24 pages and split back per cell) and joins them into one PDF for printing.
 
 Members exempt from residence meetings (HD 33, 1.1) get no yearly comment: the yearly run leaves
 them out and lists them apart (:func:`members_for_year_run`, shared with the year-end campaign).
@@ -348,17 +349,18 @@ class DocumentPackets:
         if not done:
             raise JobFailed("nothing_rendered", "Không lập được bộ phiếu nào.", {"failures": failed})
         ctx.set_total(len(items), f"Đang chuyển {len(done)} bộ phiếu sang PDF…")
-        from docgen.pdf import convert_many, merge_pdfs, page_count
+        from docgen.pdf import convert_to_pdf, page_count
         names = [_packet_name(i.result, year) for i in done]
         docs = [(f"{n}.docx", storage.read_sha(i.result["sha"])) for n, i in zip(names, done)]
-        try:
-            pdfs = convert_many(docs)
-        except docgen.PdfConversionError as exc:
-            raise JobFailed("pdf_failed", exc.message_vi)
         with tempfile.TemporaryDirectory(prefix="noicutru-packets-") as workdir:
             result_path = os.path.join(workdir, "result.zip")
             all_path = os.path.join(workdir, "all.pdf")
-            pages = merge_pdfs(pdfs, all_path)
+            try:
+                pdfs = convert_to_pdf(docs, merged=all_path)
+            except docgen.PdfConversionError as exc:
+                raise JobFailed("pdf_failed", exc.message_vi)
+            cell_pages = [page_count(p) for p in pdfs]
+            pages = sum(cell_pages)
             with zipfile.ZipFile(result_path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as result:
                 for name, (_, docx), pdf in zip(names, docs, pdfs):
                     result.writestr(f"theo-chi-bo/{name}.docx", docx)
@@ -384,7 +386,7 @@ class DocumentPackets:
                         + ", ".join(e["name"] for e in exempt) + ".")
         return {"summary": summary, "problems": problems[:500], "file_id": file_id, "year": year,
                 "cells": len(done), "sheets": sheets, "pages": pages,
-                "cell_pages": {str(i.result["cell_id"]): page_count(p) for i, p in zip(done, pdfs)},
+                "cell_pages": {str(i.result["cell_id"]): n for i, n in zip(done, cell_pages)},
                 "exempt": exempt, "failed": len(failed)}
 
 
