@@ -22,6 +22,7 @@ from .templates_store import (KIND_LABELS, active_template, set_template_active,
 from ..models import DocumentTemplate, Evaluation, Introduction
 from ..permissions import get_member, require_admin, require_write
 from ..members.registry import organisations_for
+from ..web import flashed_errors
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 for _rule, _endpoint, _view, _methods in packets_views.ROUTES:  # the per-cell packets (own module)
@@ -70,7 +71,7 @@ def index():
     form, count = request.form, None
     if request.method == "POST":
         # first "Xem số lượng" (step=count): the page shows how many documents; then "Bắt đầu trộn"
-        try:
+        with flashed_errors(sess, reraise=()):
             selection = {k: int_arg(form, k) for k in ("workplace_org_id", "residence_cell_id", "ward_id") if form.get(k)}
             if form.get("members", "").strip():
                 selection["member_ids"] = choose.members_named(sess, user, form.get("members", ""))
@@ -80,9 +81,6 @@ def index():
                 flash(f"Đã bắt đầu trộn văn bản cho {job.progress_total} đảng viên.", "success")
                 return redirect(url_for("jobs.detail", job_id=job.id))
             count = len(bulk.resolve_selection(sess, user, selection))
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
     return render_template("documents/index.html", kinds={k: KIND_LABELS[k] for k in bulk.BULK_KINDS},
                            outputs=bulk.OUTPUTS, year=year,
                            form=form, count=count,
@@ -194,7 +192,7 @@ def templates():
         upload = request.files.get("file")
         definition = None
         def_file = request.files.get("definition")
-        try:
+        with flashed_errors(sess, reraise=()) as failed:
             if upload is None or not upload.filename:
                 raise ServiceError("no_file", "Chưa chọn tệp mẫu .docx.")
             if def_file is not None and def_file.filename:
@@ -204,11 +202,10 @@ def templates():
                     raise ServiceError("invalid_definition", f"Tệp định nghĩa {def_file.filename} không phải JSON hợp lệ.")
             row = upload_template(sess, user, request.form.get("kind", ""), upload.read(), upload.filename, definition)
             flash(f"Đã thêm mẫu {KIND_LABELS[row.kind]} phiên bản {row.version}.", "success")
-        except ServiceError as err:
-            sess.rollback()
-            flash(err.message, "error")
+        if failed:
             rows = sess.scalars(select(DocumentTemplate).order_by(DocumentTemplate.kind, DocumentTemplate.version)).all()
-            return render_template("documents/templates.html", rows=rows, kinds=KIND_LABELS, error=err), err.status
+            return render_template("documents/templates.html", rows=rows, kinds=KIND_LABELS,
+                                   error=failed.error), failed.status
         return redirect(url_for("documents.templates"))
     rows = sess.scalars(select(DocumentTemplate).order_by(DocumentTemplate.kind, DocumentTemplate.version)).all()
     return render_template("documents/templates.html", rows=rows, kinds=KIND_LABELS, error=None)
