@@ -25,7 +25,8 @@ Item habits (:func:`fill_sheet`): one clean mark (most items); a correction
 (one box scribbled out to cancel it, another marked: the reader must propose the
 other and send it to review); two marks (ambiguous); no mark; a circled box;
 a pencil mark; a stroke that crosses into the next box's row; a remark written
-in "Nhận xét khác" whose first line dips into item 6's row.
+in "Nhận xét khác" whose first line dips into item 6's row (on a sheet that printed the year's
+absences ahead of the writing lines, the remark goes on the lines left free below them).
 
 Truth (per page): ``answers`` (what the hand meant, None for no answer),
 ``expected`` (what may be applied without a person: the meant answer for a
@@ -270,8 +271,17 @@ def fill_sheet(source, seed: int, *, habits: dict | None = None, styles: dict | 
     truth["remarks"] = bool(remarks) and "other_remarks" in source.layout.regions
     if truth["remarks"]:
         area = _box_px(source, source.layout.regions["other_remarks"])
-        dip = area[3] * rng.uniform(0.15, 0.35) if rng.random() < 0.3 else 0.0
-        handwriting(img, area, rng, hand, int(rng.integers(1, 4)), dip=dip)
+        printed = len(source.record.get("prefilled_remarks") or [])
+        if printed:  # a person writes on the lines left free below the printed ones (the year's absences)
+            x, y, w, h = area
+            top = h / 4.2 * (printed + 0.6)  # printed lines are a little taller than the dotted ones
+            area = (x, y + top, w, h)
+            lines = int(rng.integers(1, max(1, 4 - printed) + 1))
+            dip = 0.0
+        else:
+            lines = int(rng.integers(1, 4))
+            dip = area[3] * rng.uniform(0.15, 0.35) if rng.random() < 0.3 else 0.0
+        handwriting(img, area, rng, hand, lines, dip=dip)
         truth["remarks_dip"] = bool(dip)
     if "signature_cell" in source.layout.regions:
         x, y, w, h = _box_px(source, source.layout.regions["signature_cell"])
