@@ -113,7 +113,8 @@ def _gen(task):
     if kind == "sheet" and hand:
         src = G["sources"][i % len(G["sources"])]
         seed = G["report_seed"] + HAND_LEVELS.index(level) * 10_000 + i
-        img, truth = hf.make_page(src, seed, level)
+        img, truth = hf.make_page(src, seed, level, pens=G["pens"])
+        truth["absences"] = len(src.record.get("prefilled_remarks") or [])
         from ocr.qr import parse_unverified
         truth["member_id"] = (parse_unverified(src.qr_payload) or {}).get("member_id")
     elif kind == "sheet":
@@ -138,6 +139,34 @@ def _cpu() -> float:
     import resource
     a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+def _read_cpu(task):
+    """CPU seconds to read one page as the service does (images wanted) with the review image in a format."""
+    path, fmt = task
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    c0 = _cpu()
+    ocr.read_page(img, layouts=G["layouts"], hmac_key=KEY, review_format=fmt)
+    return fmt, _cpu() - c0
+
+
+def _throughput(paths, workers) -> dict:
+    """Pages/min of our sheets now (JPEG review image) and of the baseline (PNG review image, as before),
+    both measured in this run on the same pages, interleaved so that the machine's load hits both alike."""
+    tasks = [(p, fmt) for p in paths for fmt in ("png", "jpeg")]
+    with Pool(workers) as pool:
+        t = time.perf_counter()
+        res = pool.map(_read_cpu, tasks, chunksize=1)
+        wall = time.perf_counter() - t
+    cpu = {fmt: sum(c for f, c in res if f == fmt) / len(paths) for fmt in ("png", "jpeg")}
+    ppm = {fmt: 60.0 * workers / cpu[fmt] if cpu[fmt] else 0.0 for fmt in cpu}
+    ratio = ppm["jpeg"] / ppm["png"] if ppm["png"] else None
+    print(f"\n== throughput of our sheets ({len(paths)} pages read twice, {workers} workers, {wall:.0f} s wall, "
+          f"load average {os.getloadavg()[0]:.1f}): now {cpu['jpeg']:.3f} s CPU/page = {ppm['jpeg']:.0f} pages/min "
+          f"when {workers} cores are ours; baseline (PNG review image, as before) {cpu['png']:.3f} s CPU/page = "
+          f"{ppm['png']:.0f} pages/min; ratio now/baseline {ratio:.2f}")
+    return {"pages_per_min_cpu_now": round(ppm["jpeg"], 1), "pages_per_min_cpu_baseline": round(ppm["png"], 1),
+            "throughput_ratio": round(ratio, 3) if ratio else None}
 
 
 def _read(task):
@@ -195,18 +224,26 @@ def main(argv=None) -> int:
                     "(default: light,medium,heavy,phone for hand; light,medium,heavy for project)")
     ap.add_argument("--verbose", action="store_true", help="print the OCR text of failed retyped forms")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--sources", type=int, default=6, help="distinct rendered sheets")
+    ap.add_argument("--sources", type=int, default=6, help="distinct rendered sheets (of the standard ones, "
+                    "every other prints 1-3 recorded absences ahead of item 7's lines, as version 2 does)")
+    ap.add_argument("--pens", choices=("heldout", "tuning"), default="heldout",
+                    help="hand_fill's hands: heldout (inks and strokes never looked at while tuning; the figures "
+                         "to report) or tuning")
+    ap.add_argument("--throughput-pages", type=int, default=30,
+                    help="sheet pages read twice more to compare pages/min with the baseline (PNG review image)")
     ap.add_argument("--seed", type=int, default=REPORT_SEED,
                     help="first hand_fill seed of the report split (>= 100000: never used for tuning; pick a "
                          "fresh one to report figures nobody looked at while changing the reader)")
     args = ap.parse_args(argv)
     G["generator"] = args.generator
     G["report_seed"] = args.seed
+    G["pens"] = args.pens
     all_levels = HAND_LEVELS if args.generator == "hand" else LEVELS
     args.levels = args.levels or ",".join(all_levels)
 
     t0 = time.perf_counter()
-    recs = syn.sample_records(args.sources, variants=("standard",) * (args.sources - 1) + ("exempt",))
+    recs = syn.sample_records(args.sources, variants=("standard",) * (args.sources - 1) + ("exempt",),
+                              absences=(0, 1, 0, 2, 0, 3)[:max(1, args.sources - 1)] + (0,))
     G["sources"] = syn.render_sources(recs, mark_key=KEY)
     G["layouts"] = syn.layouts_of(G["sources"])
     definition = load_definition(find_template("evaluation_sheet").definition_path)
@@ -258,6 +295,9 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             res_foreign = pool.map(_read, foreign, chunksize=1) if foreign else []
             wall_foreign = time.perf_counter() - t
+        own = [g[2] for g in generated if g[0] == "sheet"]
+        step = max(1, len(own) // max(1, args.throughput_pages))
+        thr = _throughput(own[::step][:args.throughput_pages], args.workers) if own and args.throughput_pages else {}
     print(f"read {len(res_sheets)} sheet pages in {wall_sheets:.1f} s, {len(res_foreign)} retyped forms in "
           f"{wall_foreign:.1f} s ({args.workers} workers)")
 
@@ -299,6 +339,7 @@ def main(argv=None) -> int:
             for p in r["problems"]:
                 probs[p] = probs.get(p, 0) + 1
         print(f"  problems: {probs}")
+        line.update(thr)
         line.update({"level": level, "pages_per_min": round(ppm, 1), "cpu_s_per_page": round(cpu, 3),
                      "pages_per_min_cpu": round(ppm_cpu, 1), "load_average": round(load[0], 2), "foreign_forms": len(fs),
                      "foreign_member_match_rate": round(fmatch, 4) if fmatch is not None else None,
@@ -390,6 +431,11 @@ def _report_hand(level, rs, bs) -> dict:
     print(f"  item 7 queued for transcription: {sum(with_rem)}/{len(with_rem)} pages with a remark "
           f"(the hand_fill remark whose one line lies above the area counts as missed), "
           f"{sum(without)}/{len(without)} pages without one")
+    printed = [(q, bool(r["truth"].get("remarks"))) for r, q in zip(rs, queued) if r["truth"].get("absences")]
+    if printed:
+        print(f"    of which sheets printing recorded absences in item 7: queued {sum(q for q, w in printed if w)}/"
+              f"{sum(w for _q, w in printed)} with a remark, {sum(q for q, w in printed if not w)}/"
+              f"{sum(not w for _q, w in printed)} without one")
     print(f"  member identified (valid QR, right id): {ident:.1%}")
     print(f"  box accuracy (marked vs empty, unsure counts wrong): {box_ok / box_n:.2%} of {box_n} boxes; "
           f"items right (answer or proposal = what the hand meant): {item_ok / item_n:.2%}")
@@ -410,7 +456,11 @@ def _report_hand(level, rs, bs) -> dict:
             "auto_applied_share_clean": round(clean_auto / clean_n, 4) if clean_n else None,
             "blank_skipped_rate": round(skipped, 4) if skipped is not None else None,
             "remark_queued_rate": round(sum(with_rem) / len(with_rem), 4) if with_rem else None,
-            "remark_false_queue_rate": round(sum(without) / len(without), 4) if without else None}
+            "remark_false_queue_rate": round(sum(without) / len(without), 4) if without else None,
+            "remark_false_queue_rate_absences": (round(sum(q for q, w in printed if not w)
+                                                       / sum(not w for _q, w in printed), 4)
+                                                 if any(not w for _q, w in printed) else None),
+            "boxes": box_n}
 
 
 def _report_calibration(rs) -> None:

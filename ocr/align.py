@@ -103,6 +103,7 @@ def _mark_candidates(th: np.ndarray) -> list[tuple[float, float, float]]:
 
 
 OPPOSITE_SIDES_MIN = 0.75
+CORNER_COS_MAX = 0.34  # |cos| of a corner's angle at most this (70-110 degrees)
 
 
 def _pick_corners(cands, img_shape, expected_ratio: float):
@@ -133,6 +134,13 @@ def _pick_corners(cands, img_shape, expected_ratio: float):
     if min(top, bottom) < OPPOSITE_SIDES_MIN * max(top, bottom) or \
             min(left, right) < OPPOSITE_SIDES_MIN * max(left, right):
         return None
+    # corners near a right angle: a hand-held photo's keystone is mild; a stray blob picked for a corner
+    # lost in the shadow bends the quadrilateral (seen: 121 degrees)
+    for i in range(4):
+        a, b = pts[i - 1] - pts[i], pts[(i + 1) % 4] - pts[i]
+        cos = float(np.dot(a, b) / max(1e-6, np.linalg.norm(a) * np.linalg.norm(b)))
+        if abs(cos) > CORNER_COS_MAX:
+            return None
     horiz, vert = (top + bottom) / 2, (left + right) / 2
     ratio = min(horiz, vert) / max(horiz, vert)
     if not expected_ratio * 0.75 < ratio < min(1.0, expected_ratio * 1.3):

@@ -17,10 +17,11 @@ from . import boxes as bx
 from .layout import kind_codes_of
 from .qr import module_count
 from .result import PageReading, problem
-from .sheet import locate_boxes, png, qr_problem_and_payload, read_areas, read_boxes
+from .sheet import locate_boxes, qr_problem_and_payload, read_areas, read_boxes, review_image
 
 
-def read_by_qr_only(bgr, gray, has_colour, lays, key, qr_hit, members_hint, t0, want_images):
+def read_by_qr_only(bgr, gray, has_colour, lays, key, qr_hit, members_hint, t0, want_images,
+                    review_format: str = "jpeg"):
     text, corners, _orient = qr_hit
     payload, valid, probs = qr_problem_and_payload(text, key, kind_codes_of(lays))
     r = PageReading(kind="evaluation_sheet", qr=payload, qr_valid=valid, qr_text=text,
@@ -65,6 +66,6 @@ def read_by_qr_only(bgr, gray, has_colour, lays, key, qr_hit, members_hint, t0, 
     colour = align.warp(bgr, H, align.canonical_size(lay))
     read_areas(r, lay, g, ink, colour, has_colour, dy, want_images)
     if want_images:
-        r.normalised_image = png(colour)
+        r.normalised_image = review_image(colour, review_format)
     r.timings = {"total": time.perf_counter() - t0}
     return r

@@ -30,7 +30,7 @@ from .foreign import read_foreign  # noqa: E402
 from .identify import propose_member  # noqa: E402
 from .layout import Layout, as_layouts, kind_codes_of  # noqa: E402
 from .result import FieldReading, PageReading, problem  # noqa: E402
-from .sheet import box_side_pt, locate_boxes, png, qr_problem_and_payload, read_member_lines, read_areas, read_boxes  # noqa: E402
+from .sheet import box_side_pt, locate_boxes, png, qr_problem_and_payload, review_image, read_member_lines, read_areas, read_boxes  # noqa: E402
 
 QR_MARGIN_PT = 30  # search margin around the QR picture
 
@@ -117,7 +117,7 @@ def _decode_qr_in_place(gray, pts, lay: Layout, rot: int):
 
 
 def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = True,
-              want_images: bool = True) -> PageReading:
+              want_images: bool = True, review_format: str = "jpeg") -> PageReading:
     """Read one page image (numpy BGR/gray array or PIL image).
 
     ``layouts``: the layouts known to the service (list/dict of Layout or
@@ -125,7 +125,8 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     QR keys that verify the payload (a forms.qrpayload Keyring, one key, or
     bare bytes for legacy payloads).  ``members_hint``: candidate members
     ``{id, full_name, date_of_birth, workplace_org_name, residence_cell_name}``
-    used to propose a member when the QR does not identify one.
+    used to propose a member when the QR does not identify one.  ``review_format``: the normalised page
+    image (``normalised_image``, with ``want_images``) as "jpeg" (default) or "png".
     """
     t0 = time.perf_counter()
     lays = as_layouts(layouts)
@@ -142,7 +143,7 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     t_marks = time.perf_counter()
     if found is None:
         return _read_without_marks(bgr, gray, has_colour, lays, hmac_key, members_hint, ink_frac, mid_frac,
-                                   t0, want_images)
+                                   t0, want_images, review_format)
     pts, _size, landscape = found
     ctx = _Ctx(gray, pts)
     rots = align.rotation_candidates(landscape)
@@ -195,7 +196,7 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     if qr_text is None and frac < 0.6:
         # marks-like squares but not our sheet: try the generic path
         return _read_without_marks(bgr, gray, has_colour, lays, hmac_key, members_hint, ink_frac, mid_frac,
-                                   t0, want_images)
+                                   t0, want_images, review_format)
     reading.rotation_applied = (360 - rot) % 360
     reading.layout_key = lay.key
     if reading.kind == "introduction_receipt":
@@ -227,7 +228,7 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
         if prop:
             reading.fields.append(FieldReading("proposed_member_id", prop[0], prop[1], None, "text"))
     if want_images and colour is not None:
-        reading.normalised_image = png(colour)
+        reading.normalised_image = review_image(colour, review_format)
     t_end = time.perf_counter()
     reading.timings = {"marks": t_marks - t0, "qr": t_qr - t_marks, "boxes": t_boxes - t_qr,
                        "read": t_read - t_boxes, "ocr": t_ocr - t_read, "areas": t_end - t_ocr,
@@ -235,11 +236,13 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     return reading
 
 
-def _read_without_marks(bgr, gray, has_colour, lays, key, members_hint, ink_frac, mid_frac, t0, want_images):
+def _read_without_marks(bgr, gray, has_colour, lays, key, members_hint, ink_frac, mid_frac, t0, want_images,
+                        review_format="jpeg"):
     """No corner marks: maybe our sheet with marks cut off (QR still there), a retyped form,
     or something else."""
     res = qrmod.decode(gray, try_harder=False) or qrmod.decode(gray, try_harder=True)
     ours = [(t, c, o) for t, c, o in res if qrmod.parse_unverified(t, kind_codes_of(lays))]
     if ours and lays:
-        return read_by_qr_only(bgr, gray, has_colour, lays, key, ours[0], members_hint, t0, want_images)
+        return read_by_qr_only(bgr, gray, has_colour, lays, key, ours[0], members_hint, t0, want_images,
+                               review_format)
     return read_foreign(bgr, gray, lays, members_hint, ink_frac, mid_frac, t0, want_images)

@@ -81,7 +81,7 @@ class PageReading:
     signature_confidence: float = 0.0
     stamp_present: bool = False
     stamp_confidence: float = 0.0
-    normalised_image: bytes | None = None  # PNG
+    normalised_image: bytes | None = None  # JPEG (or PNG: read_page's review_format)
     layout_key: tuple | None = None  # (kind, version, variant)
     dpi: int = 150
     timings: dict = field(default_factory=dict)

@@ -26,6 +26,18 @@ def png(img: np.ndarray, level: int = 1) -> bytes:
     return buf.tobytes() if ok else b""
 
 
+REVIEW_JPEG_QUALITY = 85
+
+
+def review_image(img: np.ndarray, fmt: str = "jpeg") -> bytes:
+    """The normalised page a reviewer looks at: JPEG by default (a noisy scan costs ~0.1-0.25 s of CPU as PNG,
+    a tenth of that as JPEG, for a picture read by eye); ``fmt="png"`` keeps it lossless."""
+    if fmt == "png":
+        return png(img)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, REVIEW_JPEG_QUALITY])
+    return buf.tobytes() if ok else b""
+
+
 def box_side_pt(lay: Layout) -> float:
     sides = [b[2] for _i, _o, b in lay.all_boxes()]
     return float(np.median(sides)) if sides else 17.0
@@ -127,6 +139,8 @@ def read_member_name(reading, gray, H, lay: Layout, dy_head: float, region: str 
     reading.fields.append(FieldReading(region, text or None, conf, tuple(int(round(v)) for v in box), "text"))
 
 
+FREE_TEXT_SLACK_PT = 10  # a free-text area reaches this far below its layout: lines printed ahead of the
+# writing lines (version 2's absences in item 7) are taller than the dotted lines the layout measured
 WRITING_MIN_PX = 120  # pixels (canonical 150 dpi) of handwritten strokes in a free-text area: writing
 HEADING_BAND = (0.24, 0.22)  # the printed item heading ("7. Nhận xét khác:"): left 24%, top 22% of the area
 
@@ -154,6 +168,66 @@ def _heading_components(st: np.ndarray, w: int, h: int) -> set[int]:
     return chosen
 
 
+def printed_line_bands(m: np.ndarray, closed: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Lines of a free-text area that the sheet printed ahead of the writing lines (version 2 prints the
+    year's recorded absences in item 7, each line followed by the dotted leader to the right margin):
+    ``[(x_end, y_top, y_bottom, leader_bottom)]`` of the printed text of each such line, in the area's mask ``m``.
+
+    A writing line is a dotted leader from the left margin to the right one; a printed line is text from
+    the left margin with its leader starting where the text ends.  So a thin leader reaching the right edge
+    but starting well inside the line, with ink right before it that begins at the left margin, marks the
+    text before it as printed.  Writing on the same line after the text, or on any other line, still
+    counts; a leader under handwriting merges with it (a taller run) and is never taken for one, and a
+    word written on a dotted line leaves the line's dots on its left (no printed text there)."""
+    h, w = m.shape
+    runs = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((1, max(20, w // 30)), np.uint8))
+    runs &= 1 - cv2.morphologyEx(runs, cv2.MORPH_OPEN, np.ones((8, 1), np.uint8))  # text closes into blocks
+    runs = cv2.morphologyEx(runs, cv2.MORPH_OPEN, np.ones((1, max(20, w // 30)), np.uint8))
+    n, _lab, st, _c = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    pitch = max(12, int(round(h * 0.15)))  # a writing line's height (four lines and the heading)
+    out = []
+    for i in range(1, n):
+        x, y, cw, ch, _a = (int(v) for v in st[i])
+        if ch > 10 or x + cw < w - max(6, w // 30) or x < 0.1 * w:
+            continue  # not a thin leader that ends at the right margin after some text
+        if runs[y:y + ch, :x].any(axis=0).mean() > 0.3:
+            continue  # the dotted line runs on left of it: a word written on the line, not printed text
+        y0, y1 = max(0, y - pitch), min(h, y + ch + max(4, pitch // 4))
+        band = m[y0:y1, :x]
+        cols = np.flatnonzero(band.any(axis=0))
+        if cols.size == 0 or cols[0] > 0.06 * w or cols[-1] < x - max(12, w // 40):
+            continue  # no text from the left margin up to the leader: not a printed line
+        # the leader's run may start under the last short word (too short to close into a block): the text
+        # ends where the ink above the leader's row stops
+        above = m[y0:max(y0 + 1, y - 2)].any(axis=0)
+        end, gap = x, 0
+        while end < w and gap <= 6:
+            gap = 0 if above[end] else gap + 1
+            end += 1
+        out.append((min(w, end - gap + 3), y0, y1, y + ch))
+    return out
+
+
+SOLID_ON_LINE = 0.55  # share of ink in a window over a dotted line at or above: a word written on it
+SOLID_ON_LINE_REL = 2.5  # ... and at least this many times the dotted lines' own typical share
+
+
+def solid_on_dotted_lines(on_lines: np.ndarray) -> np.ndarray:
+    """The ink on the dotted lines' rows that is not the dots: a short flat word (a pencil word sits on
+    the line, within the rows taken out with it) is solid ink over a stretch of the line, where dots
+    leave paper between them.  Measured against the lines' own typical share, so heavy dots merged by a
+    blurred scan do not count."""
+    if not on_lines.any():
+        return on_lines
+    dens = cv2.blur(on_lines.astype(np.float32), (15, 9))
+    ref = float(np.median(dens[on_lines > 0]))
+    seed = (dens >= max(SOLID_ON_LINE, SOLID_ON_LINE_REL * ref)).astype(np.uint8)
+    if not seed.any():
+        return seed
+    # the word's whole height within the rows taken out with the line, so it joins its parts above and below
+    return on_lines & cv2.dilate(seed, np.ones((9, 7), np.uint8))
+
+
 def writing_amount(mask: np.ndarray) -> int:
     """Pixels of handwriting in a free-text area's ink mask: the printed dotted lines (closed into long
     horizontal lines), rules, scanner streaks and page edges (long vertical lines), dust and the
@@ -165,7 +239,13 @@ def writing_amount(mask: np.ndarray) -> int:
     closed = cv2.morphologyEx(m, cv2.MORPH_CLOSE, np.ones((1, 9), np.uint8))
     lines = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((1, max(20, w // 4)), np.uint8))
     vert = cv2.morphologyEx(m, cv2.MORPH_OPEN, np.ones((max(20, h // 2), 1), np.uint8))
+    printed = printed_line_bands(m, closed)
+    on_lines = m & cv2.dilate(lines, np.ones((5, 3), np.uint8))
     m = m & (1 - cv2.dilate(lines | vert, np.ones((5, 3), np.uint8)))
+    m |= solid_on_dotted_lines(on_lines)
+    for x1, y0, y1, yl in printed:  # lines the sheet printed (the year's absences) are not writing
+        m[y0:y1, :x1] = 0
+        m[max(0, yl - 8):yl + 3, x1:] = 0  # and their (short) leaders
     n, _lab, st, _c = cv2.connectedComponentsWithStats(m, connectivity=8)
     heading = _heading_components(st, w, h)
     total = 0
@@ -248,6 +328,7 @@ def read_areas(reading, lay: Layout, g, ink, colour, has_colour, dy, want_images
             return None
         x, y, w, h = align.box_to_canon(lay, lay.regions[name])
         y += dy
+        h += slack.get(name, 0.0)
         x0, y0 = max(0, int(x)), max(0, int(y))
         x1, y1 = min(W, int(x + w)), min(Hh, int(y + h))
         if x1 <= x0 or y1 <= y0:
@@ -256,6 +337,7 @@ def read_areas(reading, lay: Layout, g, ink, colour, has_colour, dy, want_images
 
     src = colour if colour is not None else g
     free_text = [it.key for it in lay.free_text_items()]  # e.g. other_remarks
+    slack = {name: FREE_TEXT_SLACK_PT * align.SCALE for name in free_text}
     for name in free_text + list(SIGNATURE_REGIONS):
         b = cbox(name)
         if b is None:

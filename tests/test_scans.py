@@ -172,7 +172,7 @@ def test_review_screen_shows_outlined_page(app, sess, sources, staff):
     html = staff.get(f"/scans/pages/{page['id']}").get_data(as_text=True)
     assert "<rect class=\"field" in html and "Cập nhật (A)" in html
     image = staff.get(f"/scans/pages/{page['id']}/image.png")
-    assert image.status_code == 200 and image.data[:4] == b"\x89PNG"
+    assert image.status_code == 200 and image.mimetype == "image/jpeg" and image.data[:3] == b"\xff\xd8\xff"
 
 
 def test_returned_receipt_slip_marks_the_introduction_received(app, sess, members, staff):

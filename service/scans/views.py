@@ -109,7 +109,8 @@ def page_image(page_id: int):
     p = get_page(sess, user, page_id)
     if not p.image_sha:
         abort(404)
-    return send_file(io.BytesIO(storage.read_sha(p.image_sha)), mimetype="image/png")
+    data = storage.read_sha(p.image_sha)  # JPEG from the reader of our sheets, PNG from older readings
+    return send_file(io.BytesIO(data), mimetype="image/jpeg" if data[:3] == b"\xff\xd8\xff" else "image/png")
 
 
 @bp.route("/pages/<int:page_id>/crops/<name>.png")

@@ -43,6 +43,14 @@ def layouts(sources):
 
 
 @pytest.fixture(scope="session")
+def absences_sheet():
+    """A version 2 standard sheet that prints two recorded absences ahead of item 7's writing lines."""
+    _need_soffice()
+    from tests.support import synthetic_sheets as syn
+    return syn.render_sources(syn.sample_records(1, start=4, absences=(2,)), mark_key=KEY)[0]
+
+
+@pytest.fixture(scope="session")
 def standard(sources):
     return sources[0]
 

@@ -187,9 +187,6 @@ def test_empty_remark_area_has_no_writing(standard, exempt, layouts, level):
 
 
 @pytest.mark.parametrize("level", ["medium", "phone"])
-@pytest.mark.xfail(strict=True, reason="known gap (issue 9): on the version 2 sheet a single short pencil word on "
-                   "a dotted line of item 7 is lost with the dotted line in the ink mask (0-24 px of writing left), "
-                   "so the remark is not queued; the page's answers are still applied")
 def test_faint_short_remark_is_seen(standard, layouts, level):
     """One short word in pencil on the first dotted line of item 7 is writing."""
     import numpy as np
@@ -205,4 +202,21 @@ def test_faint_short_remark_is_seen(standard, layouts, level):
                    pencil, 1)
     out, _info = hf.degrade(img, level, 93, turn=0)
     present = read(out, layouts).field("other_remarks_present")
+    assert present.value is True, present
+
+
+@pytest.mark.parametrize("level", ["light", "heavy", "phone"])
+def test_printed_absences_in_item_7_are_not_writing(absences_sheet, layouts, level):
+    """Version 2 prints the year's recorded absences ahead of item 7's lines: a sheet with nothing
+    written is applied with nothing queued for transcription, and a remark written on the free line
+    below them is seen."""
+    src = absences_sheet
+    assert len(src.record["prefilled_remarks"]) == 2
+    img, truth = hf.make_page(src, 95, level, turn=0, habits=clean_habits(src), remarks=False)
+    r = read(img, layouts)
+    present = r.field("other_remarks_present")
+    assert present.value is False and present.confidence >= 0.8, present
+    assert r.answers == truth["answers"] and r.auto_applicable, r.problem_codes
+    img, truth = hf.make_page(src, 95, level, turn=0, habits=clean_habits(src), remarks=True)
+    present = read(img, layouts).field("other_remarks_present")
     assert present.value is True, present

@@ -49,8 +49,9 @@ def test_full_reading_light(standard, layouts):
     assert name.kind == "text" and name.value == standard.record["member_full_name"] and name.confidence > 0.6
     assert r.signature_present and r.stamp_present
     assert set(r.crops) >= {"other_remarks", "signature_cell", "signature_ward"}
-    for png in list(r.crops.values()) + [r.normalised_image]:
+    for png in r.crops.values():
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert r.normalised_image[:3] == b"\xff\xd8\xff"  # the page a reviewer looks at: JPEG (cheap to write)
     norm = cv2.imdecode(np.frombuffer(r.normalised_image, np.uint8), cv2.IMREAD_COLOR)
     W, H = norm.shape[1], norm.shape[0]
     for f in r.fields:
@@ -240,3 +241,14 @@ def test_corner_marks_missing_aligned_by_qr(standard, layouts, orientation, expe
     assert "marks_missing" in r.problem_codes and not r.auto_applicable
     assert r.rotation_applied == expected
     assert_answers(r, truth)
+
+
+def test_corner_marks_refuse_a_bent_quadrilateral():
+    """A phone photo whose bottom-right mark is lost in the shadow: a stray dark blob lower on the page must
+    not stand in for it (the page was read on the wrong layout); the sheet's own four marks are taken."""
+    from ocr import align
+    tl, tr, br, bl = (420, 222, 30), (1672, 335, 30), (1776, 2485, 31), (516, 2501, 30)
+    stray = (1418, 2116, 29)
+    assert align._pick_corners([tl, tr, stray, bl], (2713, 2028), 0.559) is None
+    got = align._pick_corners([tl, tr, br, bl, stray], (2713, 2028), 0.559)
+    assert got is not None and [tuple(p) for p in got[0].astype(int)] == [(420, 222), (1672, 335), (1776, 2485), (516, 2501)]

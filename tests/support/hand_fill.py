@@ -25,7 +25,8 @@ Item habits (:func:`fill_sheet`): one clean mark (most items); a correction
 (one box scribbled out to cancel it, another marked: the reader must propose the
 other and send it to review); two marks (ambiguous); no mark; a circled box;
 a pencil mark; a stroke that crosses into the next box's row; a remark written
-in "Nhận xét khác" whose first line dips into item 6's row.
+in "Nhận xét khác" whose first line dips into item 6's row (on a sheet that printed the year's
+absences ahead of the writing lines, the remark goes on the lines left free below them).
 
 Truth (per page): ``answers`` (what the hand meant, None for no answer),
 ``expected`` (what may be applied without a person: the meant answer for a
@@ -58,6 +59,12 @@ HABITS = ("clean", "correction", "double", "none", "circle", "pencil", "crossing
 PENS = {"blue": (150, 60, 25), "black": (35, 30, 30), "red": (40, 35, 175), "green": (70, 120, 30),
         "felt_blue": (170, 70, 10)}
 PENCIL = (150, 150, 150)
+# a second set of hands kept out of every tuning run (bench/ocr.py --pens heldout): other inks (violet, brown,
+# a pale sky-blue gel, a worn grey felt pen), thinner and broader strokes, shakier hands, marks from tiny to
+# far overflowing
+HELD_OUT_PENS = {"violet": (140, 50, 110), "brown": (40, 70, 120), "sky_gel": (200, 140, 60),
+                 "grey_felt": (80, 80, 80)}
+HELD_OUT_HAND = {"width": (0.04, 0.13), "size": (0.6, 1.35), "tremor": (0.0, 0.045)}
 
 
 @dataclass
@@ -72,11 +79,16 @@ class Hand:
         _stroke(img, pts, colour or self.pen, width or self.width, self.tremor, rng, alpha)
 
 
-def random_hand(rng) -> Hand:
-    pen = PENS[list(PENS)[int(rng.integers(len(PENS)))]]
+def random_hand(rng, pens: str = "tuning") -> Hand:
+    """A hand with a pen of the set ``pens``: "tuning" (PENS, the hands looked at while changing the reader)
+    or "heldout" (HELD_OUT_PENS and a wider range of strokes, for reporting only)."""
+    held = pens == "heldout"
+    table = HELD_OUT_PENS if held else PENS
+    pen = table[list(table)[int(rng.integers(len(table)))]]
     fav = CLEAN_STYLES[int(rng.integers(len(CLEAN_STYLES)))]
-    return Hand(pen=pen, width=float(rng.uniform(0.05, 0.11)), size=float(rng.uniform(0.7, 1.25)),
-                tremor=float(rng.uniform(0.0, 0.03)), favourite=fav)
+    r = HELD_OUT_HAND if held else {"width": (0.05, 0.11), "size": (0.7, 1.25), "tremor": (0.0, 0.03)}
+    return Hand(pen=pen, width=float(rng.uniform(*r["width"])), size=float(rng.uniform(*r["size"])),
+                tremor=float(rng.uniform(*r["tremor"])), favourite=fav)
 
 
 # ---------------------------------------------------------------------------
@@ -210,11 +222,12 @@ def _box_px(source, box):
 
 
 def fill_sheet(source, seed: int, *, habits: dict | None = None, styles: dict | None = None,
-               habit_weights: dict | None = None, remarks: bool | None = None, hand: Hand | None = None):
+               habit_weights: dict | None = None, remarks: bool | None = None, hand: Hand | None = None,
+               pens: str = "tuning"):
     """Fill a rendered sheet (``tests.support.synthetic_sheets.SheetSource``); returns (BGR image, truth)."""
     rng = np.random.default_rng(10_007 * seed + 3)
     img = source.image.copy()
-    hand = hand or random_hand(rng)
+    hand = hand or random_hand(rng, pens)
     weights = habit_weights or {"clean": 0.8, "correction": 0.05, "double": 0.025, "none": 0.02,
                                 "circle": 0.03, "pencil": 0.03, "crossing": 0.045}
     names, p = list(weights), np.array(list(weights.values()), float)
@@ -270,8 +283,17 @@ def fill_sheet(source, seed: int, *, habits: dict | None = None, styles: dict | 
     truth["remarks"] = bool(remarks) and "other_remarks" in source.layout.regions
     if truth["remarks"]:
         area = _box_px(source, source.layout.regions["other_remarks"])
-        dip = area[3] * rng.uniform(0.15, 0.35) if rng.random() < 0.3 else 0.0
-        handwriting(img, area, rng, hand, int(rng.integers(1, 4)), dip=dip)
+        printed = len(source.record.get("prefilled_remarks") or [])
+        if printed:  # a person writes on the lines left free below the printed ones (the year's absences)
+            x, y, w, h = area
+            top = h / 4.2 * (printed + 0.6)  # printed lines are a little taller than the dotted ones
+            area = (x, y + top, w, h)
+            lines = int(rng.integers(1, max(1, 4 - printed) + 1))
+            dip = 0.0
+        else:
+            lines = int(rng.integers(1, 4))
+            dip = area[3] * rng.uniform(0.15, 0.35) if rng.random() < 0.3 else 0.0
+        handwriting(img, area, rng, hand, lines, dip=dip)
         truth["remarks_dip"] = bool(dip)
     if "signature_cell" in source.layout.regions:
         x, y, w, h = _box_px(source, source.layout.regions["signature_cell"])

@@ -102,12 +102,29 @@ def _render_pdf_page(pdf: bytes, dpi: int) -> np.ndarray:
         doc.close()
 
 
-def sample_records(n: int, *, variants=("standard",), start: int = 1) -> list[dict]:
+ABSENCES = ("Vắng họp chi bộ ngày 15/03/{y} (có lý do): đi công tác tỉnh ngoài theo quyết định của cơ quan",
+            "Vắng họp chi bộ ngày 12/06/{y} (không có lý do)",
+            "Vắng họp chi bộ ngày 10/09/{y} (đơn xin vắng chưa được xác nhận): ốm")
+
+
+def absence_lines(n: int, year: int = 2025) -> list[str]:
+    """``n`` (1-3) lines of recorded absences as version 2 prints them ahead of item 7's writing lines
+    (shortened to the printed width like ``service.documents.contexts.absence_remarks``)."""
+    from docgen.textfit import shorten_to_width
+    return [shorten_to_width(line.format(y=year), 158, 13, italic=True) for line in ABSENCES[:n]]
+
+
+def sample_records(n: int, *, variants=("standard",), start: int = 1, absences=(0,)) -> list[dict]:
+    """``absences``: per record (cycled), how many absence lines the sheet prints in item 7."""
     from docgen import samples
     recs = []
     for i in range(n):
         k = start + i
-        recs.append(samples.evaluation_sheet(k, variant=variants[i % len(variants)]))
+        rec = samples.evaluation_sheet(k, variant=variants[i % len(variants)])
+        a = absences[i % len(absences)]
+        if a:
+            rec["prefilled_remarks"] = absence_lines(a, rec["year"])
+        recs.append(rec)
     return recs
 
 
