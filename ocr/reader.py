@@ -30,6 +30,7 @@ from .foreign import read_foreign  # noqa: E402
 from .identify import propose_member  # noqa: E402
 from .layout import Layout, as_layouts, kind_codes_of  # noqa: E402
 from .result import FieldReading, PageReading, problem  # noqa: E402
+from .slip import read_slip  # noqa: E402
 from .sheet import box_side_pt, locate_boxes, png, qr_problem_and_payload, read_member_lines, read_areas, read_boxes  # noqa: E402
 
 QR_MARGIN_PT = 30  # search margin around the QR picture
@@ -117,7 +118,7 @@ def _decode_qr_in_place(gray, pts, lay: Layout, rot: int):
 
 
 def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = True,
-              want_images: bool = True) -> PageReading:
+              want_images: bool = True, slip_layouts=None) -> PageReading:
     """Read one page image (numpy BGR/gray array or PIL image).
 
     ``layouts``: the layouts known to the service (list/dict of Layout or
@@ -125,7 +126,9 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     QR keys that verify the payload (a forms.qrpayload Keyring, one key, or
     bare bytes for legacy payloads).  ``members_hint``: candidate members
     ``{id, full_name, date_of_birth, workplace_org_name, residence_cell_name}``
-    used to propose a member when the QR does not identify one.
+    used to propose a member when the QR does not identify one.  ``slip_layouts``: the
+    introduction letter's :class:`ocr.slip.SlipLayout` (or dicts), to read the date written on a
+    returned receipt slip.
     """
     t0 = time.perf_counter()
     lays = as_layouts(layouts)
@@ -142,7 +145,7 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     t_marks = time.perf_counter()
     if found is None:
         return _read_without_marks(bgr, gray, has_colour, lays, hmac_key, members_hint, ink_frac, mid_frac,
-                                   t0, want_images)
+                                   t0, want_images, slip_layouts)
     pts, _size, landscape = found
     ctx = _Ctx(gray, pts)
     rots = align.rotation_candidates(landscape)
@@ -195,10 +198,11 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     if qr_text is None and frac < 0.6:
         # marks-like squares but not our sheet: try the generic path
         return _read_without_marks(bgr, gray, has_colour, lays, hmac_key, members_hint, ink_frac, mid_frac,
-                                   t0, want_images)
+                                   t0, want_images, slip_layouts)
     reading.rotation_applied = (360 - rot) % 360
     reading.layout_key = lay.key
     if reading.kind == "introduction_receipt":
+        read_slip(reading, bgr, gray, slip_layouts, want_images=want_images)
         return reading
     c = ctx.canon(lay, rot)
     H, g, ink = c["H"], c["gray"], c["ink"]
@@ -235,11 +239,13 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     return reading
 
 
-def _read_without_marks(bgr, gray, has_colour, lays, key, members_hint, ink_frac, mid_frac, t0, want_images):
+def _read_without_marks(bgr, gray, has_colour, lays, key, members_hint, ink_frac, mid_frac, t0, want_images,
+                        slip_layouts=None):
     """No corner marks: maybe our sheet with marks cut off (QR still there), a retyped form,
     or something else."""
     res = qrmod.decode(gray, try_harder=False) or qrmod.decode(gray, try_harder=True)
     ours = [(t, c, o) for t, c, o in res if qrmod.parse_unverified(t, kind_codes_of(lays))]
     if ours and lays:
-        return read_by_qr_only(bgr, gray, has_colour, lays, key, ours[0], members_hint, t0, want_images)
+        return read_by_qr_only(bgr, gray, has_colour, lays, key, ours[0], members_hint, t0, want_images,
+                               slip_layouts)
     return read_foreign(bgr, gray, lays, members_hint, ink_frac, mid_frac, t0, want_images)

@@ -522,10 +522,47 @@ def _letter_v2_header(doc) -> None:
     )
 
 
-def build_introduction_letter_v2() -> Document:
+def letter_definition(version: int):
+    """The form definition an introduction letter template is built for."""
+    sys.path.insert(0, str(HERE.parent))
+    from forms.definition import load
+    return load(HERE / f"introduction_letter.v{version}.form.json")
+
+
+def date_boxes_png(db) -> bytes:
+    """One pair of comb boxes of ``db`` (forms.definition.DateBoxes), drawn at 600 dpi: thin black squares."""
+    dpm = 600 / 25.4
+    side, gap, line = round(db.box_mm * dpm), round(db.gap_mm * dpm), max(2, round(0.25 * dpm))
+    img = Image.new("1", (2 * side + gap, side), 1)
+    from PIL import ImageDraw
+    draw = ImageDraw.Draw(img)
+    for x0 in (0, side + gap):
+        draw.rectangle([x0, 0, x0 + side - 1, side - 1], outline=0, width=line)
+    return png_bytes(img)
+
+
+def _slip_date_line(doc, db) -> None:
+    """The slip's place and date, the date in comb boxes: ``…………, ngày [_][_] tháng [_][_] năm 20[_][_]``."""
+    p = para(doc, [], align=WD_ALIGN_PARAGRAPH.RIGHT, size=12, italic=True, before=2)
+    png = date_boxes_png(db)
+    for i, text in enumerate(("…………, ngày ", " tháng ", f" năm {db.century}")):
+        run = p.add_run(nfc(text))
+        _set_run_font(run, size=12, italic=True)
+        pic = p.add_run().add_picture(io.BytesIO(png), width=Mm(2 * db.box_mm + db.gap_mm), height=Mm(db.box_mm))
+        name_picture(pic, f"{db.picture}_{('day', 'month', 'year')[i]}")
+
+
+def build_introduction_letter_v3() -> Document:
+    """Mẫu 1-213, version 3: version 2 with the slip's date in comb boxes (read from the returned slip)."""
+    return build_introduction_letter_v2(letter_definition(3))
+
+
+def build_introduction_letter_v2(definition=None) -> Document:
     """Mẫu 1-213, version 2 (#12): 14 pt body, balanced headers, the place/date on one line, a
     receipt block with room for a signature and a 3.5–4 cm seal, a slip with its own signer and
-    date, the number zero-padded and the code suffix from the issuing body."""
+    date, the number zero-padded and the code suffix from the issuing body.  With a ``definition``
+    that has ``date_boxes`` (version 3) the slip's date is written in comb boxes on a line of its own."""
+    date_boxes = definition.date_boxes if definition is not None else None
     doc = new_document("Giấy giới thiệu (mẫu 1-213)")
     doc.sections[0].top_margin, doc.sections[0].bottom_margin = Mm(10), Mm(8)
     pt = LETTER_V2_PT
@@ -592,8 +629,11 @@ def build_introduction_letter_v2() -> Document:
         cell_para(ward_cell, parts, align=WD_ALIGN_PARAGRAPH.CENTER, size=12, **fmt)
     cell_para(heading_cell, [("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True})],
               align=WD_ALIGN_PARAGRAPH.CENTER, size=12, after=2)
-    cell_para(heading_cell, "…………, ngày …… tháng …… năm ……", align=WD_ALIGN_PARAGRAPH.CENTER, size=12,
-              italic=True)
+    if date_boxes is None:
+        cell_para(heading_cell, "…………, ngày …… tháng …… năm ……", align=WD_ALIGN_PARAGRAPH.CENTER, size=12,
+                  italic=True)
+    else:
+        _slip_date_line(doc, date_boxes)
     para(doc, "PHIẾU BÁO ĐÃ NHẬN ĐẢNG VIÊN", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=13, before=2,
          after=0)
     skw = dict(size=12, indent_first=10, line=1.1)
@@ -1128,6 +1168,7 @@ def save_deterministic(doc: Document, path: Path) -> None:
 BUILDERS = {
     "introduction_letter.v1.docx": build_introduction_letter,
     "introduction_letter.v2.docx": build_introduction_letter_v2,
+    "introduction_letter.v3.docx": build_introduction_letter_v3,
     "evaluation_sheet.v1.docx": build_evaluation_sheet,
     "reminder_letter.v1.docx": build_reminder_letter,
     "evaluation_sheet.v2.docx": build_evaluation_sheet_v2,
