@@ -226,3 +226,20 @@ def angle_jitter(img: np.ndarray, seed: int) -> np.ndarray:  # kept small: scans
 
 __all__ = ["SlipSource", "render_slip_source", "Hand", "hand_for", "write_date", "date_digits", "random_date",
            "angle_jitter"]
+
+
+def source_from_pdf(pdf: bytes, definition) -> SlipSource:
+    """A letter rendered elsewhere (e.g. by the service) as a slip source: rasterised at DPI, its slip layout."""
+    return SlipSource(_render_pdf_page(pdf, DPI), build_slip_layout(definition, pdf), {}, pdf)
+
+
+def scanned_slip(src: SlipSource, date: dt.date | None, *, seed: int = 3, family: str = "tune", kind: str = "font",
+                 level: str = "light", digits: list[str] | None = None) -> np.ndarray:
+    """The letter with ``date`` written in clear digits (a font hand of ``family``), scanned at ``level``."""
+    from . import hand_fill
+    hand = hand_for(family, seed)
+    hand.kind, hand.font = kind, hand.font or str(FONT_DIR / FONTS[family][0])
+    hand.size, hand.slant = 0.72, 0.05
+    digits = digits if digits is not None else date_digits(date)
+    page, _info = hand_fill.scan(write_date(src, date, hand, seed, digits=digits), level, seed, src_dpi=DPI, turn=0)
+    return page
