@@ -34,6 +34,7 @@ from .result import FieldReading, problem
 SLIP_FORMAT = "slip-1"
 CROP_SCALE = 300 / 72.0  # px per point of the date line's crop
 DIGIT_CONFIDENT = 0.80  # every digit at or above this (Tesseract's symbol confidence / 100): the date is "read"
+BOX_FOUND = 0.45  # BoxFinder score of a box's printed border at which the box counts as found
 EMPTY_INK = 0.012  # share of a box's interior in ink below which the box is empty
 FIELD_NAME_DEFAULT = "received_on"
 
@@ -144,7 +145,8 @@ def read_digits(images: list[np.ndarray | None]) -> list[tuple[str, float]]:
     """The digits of the filled boxes (``None``: an empty box), read twice by Tesseract: once as one
     strip (the boxes side by side: each symbol goes to the box its centre falls in, with its
     confidence) and once box by box.  Per box: (digit or "?" when not exactly one digit was read in
-    the strip or the two readings disagree, confidence 0..1)."""
+    the strip, confidence 0..1; when the two readings disagree, the strip's digit with confidence 0:
+    a proposal, never confident)."""
     import tesserocr
     from PIL import Image
     filled = [i for i, im in enumerate(images) if im is not None]
@@ -167,7 +169,10 @@ def read_digits(images: list[np.ndarray | None]) -> list[tuple[str, float]]:
     S = tesserocr.RIL.SYMBOL
     if ri is not None:
         while True:
-            t, bb = ri.GetUTF8Text(S), ri.BoundingBox(S)
+            try:
+                t, bb = ri.GetUTF8Text(S), ri.BoundingBox(S)
+            except RuntimeError:  # nothing recognised
+                t, bb = None, None
             if t and bb:
                 cx = (bb[0] + bb[2]) / 2
                 for i, (a, b) in spans.items():
@@ -186,7 +191,9 @@ def read_digits(images: list[np.ndarray | None]) -> list[tuple[str, float]]:
         single.SetImage(Image.fromarray(images[i]))
         alone = (single.GetUTF8Text() or "").strip()
         single.Clear()
-        out[i] = (digit, conf) if alone in ("", digit) else ("?", 0.0)
+        # the strip's digit is the proposal; it is confident only when the box read alone agrees (or
+        # reads nothing): two readings that disagree make it a guess for a person to check
+        out[i] = (digit, conf if alone in ("", digit) else 0.0)
     return out
 
 
@@ -264,10 +271,20 @@ def read_slip_date(reading, gray: np.ndarray, bgr: np.ndarray | None, corners: n
     side_px = side * CROP_SCALE
     finder = bx.BoxFinder(ink, side_px)
     pts = [((b[0] - region[0]) * CROP_SCALE, (b[1] - region[1]) * CROP_SCALE) for b in lay.boxes]
-    r = int(round(side_px * 0.35))
-    dx, dy, score = finder.search(pts, (-r, r), r=3, dx_range=(-r, r))
+    # the six boxes as one rigid pattern first (pairs apart, words between: one shift fits), then each pair on
+    # its own within a third of a box (a photo's perspective moves them apart), then each box
     w = int(round(side_px))
-    located = [finder.refine(x + dx, y + dy, r=4) for x, y in pts]
+    r = int(round(side_px * 1.3))
+    dx0, dy0, _s = finder.search(pts, (-r, r), r=3, dx_range=(-r, r))
+    r = int(round(side_px * 0.3))
+    located, scores, i = [], [], 0
+    for n in lay.groups:
+        group = [(x + dx0, y + dy0) for x, y in pts[i:i + n]]
+        dx, dy, score = finder.search(group, (-r, r), r=2, dx_range=(-r, r))
+        located += [finder.refine(x + dx, y + dy, r=3) for x, y in group]
+        scores.append(score)
+        i += n
+    score = min(scores)
     if want_images:
         src = cv2.warpPerspective(bgr, A, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                   borderValue=(255, 255, 255)) if bgr is not None and bgr.ndim == 3 else g
@@ -275,7 +292,7 @@ def read_slip_date(reading, gray: np.ndarray, bgr: np.ndarray | None, corners: n
         if ok:
             reading.crops[lay.field] = buf.tobytes()
     crop_box = (0, 0, size[0], size[1])
-    if score < 0.45 or sum(s >= 0.4 for _x, _y, s in located) < len(located) - 1:
+    if score < 0.45 or any(s < BOX_FOUND for _x, _y, s in located):  # every box found, or no reading
         reading.fields.append(FieldReading(lay.field, None, 0.0, crop_box, "date"))
         reading.problems.append(problem("date_not_found", PROBLEMS_VI["date_not_found"]))
         return
@@ -297,7 +314,7 @@ def read_slip_date(reading, gray: np.ndarray, bgr: np.ndarray | None, corners: n
         reading.problems.append(problem("date_blank", PROBLEMS_VI["date_blank"]))
         return
     value = _date_of(digits, lay.groups, lay.century)
-    conf = min(c for c, f in zip(confs, filled) if f) if value else 0.0
+    conf = min(confs) if value else 0.0  # a box that is neither clearly empty nor read counts too
     reading.fields.append(FieldReading(lay.field, value.isoformat() if value else None, conf, crop_box, "date"))
     if value is None or conf < DIGIT_CONFIDENT:
         reading.problems.append(problem("date_unsure", PROBLEMS_VI["date_unsure"] + f" (máy đọc: {shown})",

@@ -230,6 +230,15 @@ SLIP_DATE_FIELD = "received_on"
 
 def slip_date(sess: Session, page: ScanPage, reading: dict, today: Optional[dt.date] = None
               ) -> tuple[Optional[dt.date], list[dict]]:
+    """:func:`slip_date_decision` for a stored receipt slip page (the letter's issue date from the record)."""
+    from .decide import introduction_of
+    intro = introduction_of(sess, page)
+    if intro is None:
+        return None, []
+    return slip_date_decision(reading, intro.issued_on, today or dt.date.today())
+
+
+def slip_date_decision(reading: dict, issued_on: dt.date, today: dt.date) -> tuple[Optional[dt.date], list[dict]]:
     """The received date of a receipt slip that may be applied without a person, and the service's doubts.
 
     The date is the one written on the slip and read by ``ocr.slip``: applied only when read with
@@ -237,11 +246,6 @@ def slip_date(sess: Session, page: ScanPage, reading: dict, today: Optional[dt.d
     plausible: not before the letter was issued, not after today.  Otherwise None: the page waits for a
     person, with the date read (if any) pre-filled.  Never a date the slip does not carry."""
     from ocr.slip import DIGIT_CONFIDENT
-    from .decide import introduction_of
-    intro = introduction_of(sess, page)
-    if intro is None:
-        return None, []
-    today = today or dt.date.today()
     f = _field(reading, SLIP_DATE_FIELD)
     codes = {p.get("code") for p in reading.get("problems") or []}
     if f is None:
@@ -253,10 +257,10 @@ def slip_date(sess: Session, page: ScanPage, reading: dict, today: Optional[dt.d
     if not f.get("value"):
         return None, []  # blank or not read: the reader's problem says which
     read = dt.date.fromisoformat(f["value"])
-    if read < intro.issued_on or read > today:
+    if read < issued_on or read > today:
         return None, [{"code": "received_date_implausible", "message_vi":
                        f"Ngày tiếp nhận đọc được trên phiếu báo ({read:%d/%m/%Y}) "
-                       + (f"trước ngày ký giấy giới thiệu ({intro.issued_on:%d/%m/%Y})" if read < intro.issued_on
+                       + (f"trước ngày ký giấy giới thiệu ({issued_on:%d/%m/%Y})" if read < issued_on
                           else "sau ngày hôm nay")
                        + ": người duyệt kiểm tra lại ngày ghi trên phiếu.", "read": f["value"]}]
     if float(f.get("confidence") or 0) < DIGIT_CONFIDENT or codes & {"date_unsure", "date_blank", "date_not_found"}:
