@@ -81,8 +81,9 @@ def main(argv=None) -> int:
               "review_no_proposal" if proposal is None else "review_proposal_wrong"] += 1
         if args.verbose or (applied is not None and applied != date):
             digits = next((f["value"] for f in reading["fields"] if f["name"] == "received_on_digits"), None)
+            conf = next((f["confidence"] for f in reading["fields"] if f["name"] == "received_on"), None)
             print(f"seed {seed} {level} {hand.kind} {hand.font and Path(hand.font).name} written {date} "
-                  f"read {digits} applied {applied} {[p['code'] for p in reading['problems']]}")
+                  f"read {digits} ({conf}) applied {applied} {[p['code'] for p in reading['problems']]}")
     total = {k: sum(r[k] for r in rows.values()) for k in rows[levels[0]]}
     print(f"family {args.family} (seeds from {base}), {args.pages} pages, load average {os.getloadavg()[0]:.1f}")
     print(f"{'level':8} {'pages':>5} {'right':>6} {'WRONG':>6} {'review':>7} (prop. right/wrong/none) "

@@ -144,9 +144,9 @@ def _digit_api(psm_name: str):
 def read_digits(images: list[np.ndarray | None]) -> list[tuple[str, float]]:
     """The digits of the filled boxes (``None``: an empty box), read twice by Tesseract: once as one
     strip (the boxes side by side: each symbol goes to the box its centre falls in, with its
-    confidence) and once box by box.  Per box: (digit or "?" when not exactly one digit was read in
-    the strip, confidence 0..1; when the two readings disagree, the strip's digit with confidence 0:
-    a proposal, never confident)."""
+    confidence) and once box by box (as a word, then as a single character).  Per box: (digit or "?"
+    when not exactly one digit was read in the strip, confidence 0..1; unless the box read alone gives
+    the same digit, the strip's digit with confidence 0: a proposal, never confident)."""
     import tesserocr
     from PIL import Image
     filled = [i for i, im in enumerate(images) if im is not None]
@@ -182,18 +182,23 @@ def read_digits(images: list[np.ndarray | None]) -> list[tuple[str, float]]:
             if not ri.Next(S):
                 break
     api.Clear()
-    single = _digit_api("SINGLE_WORD")
     for i in filled:
         if len(got[i]) != 1 or len(got[i][0][0]) != 1:
             out[i] = ("?", 0.0)
             continue
         digit, conf = got[i][0]
-        single.SetImage(Image.fromarray(images[i]))
-        alone = (single.GetUTF8Text() or "").strip()
-        single.Clear()
-        # the strip's digit is the proposal; it is confident only when the box read alone agrees (or
-        # reads nothing): two readings that disagree make it a guess for a person to check
-        out[i] = (digit, conf if alone in ("", digit) else 0.0)
+        # the strip's digit is the proposal; it is confident only when the box read alone says the same
+        # digit (as a word, else as a single character): otherwise a guess for a person to check
+        agreed = False
+        for mode in ("SINGLE_WORD", "SINGLE_CHAR"):
+            api = _digit_api(mode)
+            api.SetImage(Image.fromarray(images[i]))
+            alone = (api.GetUTF8Text() or "").strip()
+            api.Clear()
+            if alone == digit:
+                agreed = True
+                break
+        out[i] = (digit, conf if agreed else 0.0)
     return out
 
 
@@ -304,7 +309,10 @@ def read_slip_date(reading, gray: np.ndarray, bgr: np.ndarray | None, corners: n
         filled.append(amount >= EMPTY_INK)
         empty_conf.append(1.0 if amount < EMPTY_INK / 3 else 0.5)
         images.append(_digit_image(gg, m) if amount >= EMPTY_INK else None)
-    read = read_digits(images)
+    try:
+        read = read_digits(images)
+    except Exception:  # noqa: BLE001  (tesseract missing or failed: the date is for a person to read)
+        read = [("?", 0.0) if im is not None else ("", 1.0) for im in images]
     digits = [d for d, _c in read]
     confs = [c if f else e for (_d, c), f, e in zip(read, filled, empty_conf)]
     shown = _shown(digits, lay.groups)

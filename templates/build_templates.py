@@ -541,9 +541,10 @@ def date_boxes_png(db) -> bytes:
     return png_bytes(img)
 
 
-def _slip_date_line(doc, db) -> None:
-    """The slip's place and date, the date in comb boxes: ``…………, ngày [_][_] tháng [_][_] năm 20[_][_]``."""
-    p = para(doc, [], align=WD_ALIGN_PARAGRAPH.RIGHT, size=12, italic=True, before=2)
+def _slip_date_line(cell, db) -> None:
+    """The slip's place and date, the date in comb boxes: ``…………, ngày [_][_] tháng [_][_] năm 20[_][_]``
+    (in the header's second row, right-aligned under the party heading, on one line)."""
+    p = cell_para(cell, [], align=WD_ALIGN_PARAGRAPH.RIGHT, size=12, italic=True, before=1)
     png = date_boxes_png(db)
     for i, text in enumerate(("…………, ngày ", " tháng ", f" năm {db.century}")):
         run = p.add_run(nfc(text))
@@ -561,7 +562,7 @@ def build_introduction_letter_v2(definition=None) -> Document:
     """Mẫu 1-213, version 2 (#12): 14 pt body, balanced headers, the place/date on one line, a
     receipt block with room for a signature and a 3.5–4 cm seal, a slip with its own signer and
     date, the number zero-padded and the code suffix from the issuing body.  With a ``definition``
-    that has ``date_boxes`` (version 3) the slip's date is written in comb boxes on a line of its own."""
+    that has ``date_boxes`` (version 3) the slip's date is written in comb boxes in a second header row."""
     date_boxes = definition.date_boxes if definition is not None else None
     doc = new_document("Giấy giới thiệu (mẫu 1-213)")
     doc.sections[0].top_margin, doc.sections[0].bottom_margin = Mm(10), Mm(8)
@@ -617,11 +618,15 @@ def build_introduction_letter_v2(definition=None) -> Document:
                           {"italic": True})], align=WD_ALIGN_PARAGRAPH.CENTER, size=9, before=2, after=2)
     para_border(p, "top", "dashed", 8)
     # slip header: the QR that identifies this letter when the slip comes back scanned | ward | heading
-    t = doc.add_table(rows=1, cols=3)
+    t = doc.add_table(rows=1 if date_boxes is None else 2, cols=3)
     set_table_fixed(t, (18, 70, TEXT_W - 88))
     set_cell_margins(t, 0, 0)
-    cant_split(t.rows[0])
+    for row in t.rows:
+        cant_split(row)
     qr_cell, ward_cell, heading_cell = t.rows[0].cells
+    if date_boxes is not None:  # the date line under the ward and the heading, beside the QR
+        qr_cell = qr_cell.merge(t.cell(1, 0))
+        date_cell = t.cell(1, 1).merge(t.cell(1, 2))
     run = qr_cell.paragraphs[0].add_run()
     name_picture(run.add_picture(io.BytesIO(qr_placeholder_png()), width=Mm(15), height=Mm(15)), QR_PIC_NAME)
     qr_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
@@ -633,7 +638,7 @@ def build_introduction_letter_v2(definition=None) -> Document:
         cell_para(heading_cell, "…………, ngày …… tháng …… năm ……", align=WD_ALIGN_PARAGRAPH.CENTER, size=12,
                   italic=True)
     else:
-        _slip_date_line(doc, date_boxes)
+        _slip_date_line(date_cell, date_boxes)
     para(doc, "PHIẾU BÁO ĐÃ NHẬN ĐẢNG VIÊN", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=13, before=2,
          after=0)
     skw = dict(size=12, indent_first=10, line=1.1)

@@ -4,17 +4,19 @@ not one readable digit leaves the date unsure (the service then asks a person)."
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 
+from docgen.pdf import find_soffice
+from docgen.samples import MARK_KEY_FOR_TESTS as KEY
 from forms.definition import DefinitionError, FormDefinition, load
-
-from .conftest import KEY, _need_soffice
 
 
 @pytest.fixture(scope="module")
 def slip():
-    _need_soffice()
+    if find_soffice() is None and os.environ.get("CI") != "true":
+        pytest.skip(reason="LibreOffice (soffice) is not installed: cannot render the letter (CI=true: an error)")
     from tests.support import slip_dates
     return slip_dates.render_slip_source(mark_key=KEY)
 
@@ -29,7 +31,7 @@ def _read(slip, layouts, date, **kw):
 def test_the_slip_layout_comes_from_the_definition_and_the_rendered_letter(slip):
     lay = slip.layout
     assert lay.version == 3 and len(lay.boxes) == 6 and lay.century == "20"
-    side = 6.0 * 72 / 25.4
+    side = 5.5 * 72 / 25.4
     assert all(abs(b[2] - side) < 0.5 for b in lay.boxes)
     # day, month, year pairs left to right on one line, below the slip's QR
     assert [b[0] for b in lay.boxes] == sorted(b[0] for b in lay.boxes)
@@ -62,7 +64,7 @@ def test_a_box_with_something_else_than_one_digit_leaves_the_date_unsure(slip, l
 def test_date_boxes_are_checked_in_the_definition():
     from pathlib import Path
     d = load(Path(__file__).resolve().parents[2] / "templates" / "introduction_letter.v3.form.json")
-    assert d.date_boxes.field == "received_on" and d.date_boxes.box_mm == 6.0
+    assert d.date_boxes.field == "received_on" and d.date_boxes.box_mm == 5.5
     bad = d.to_dict()
     bad["date_boxes"] = {"field": "received on", "label": "", "box_mm": 30, "century": "2"}
     with pytest.raises(DefinitionError) as err:
