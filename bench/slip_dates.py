@@ -37,6 +37,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pages", type=int, default=120)
     ap.add_argument("--levels", default="light,medium,heavy,phone")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--seed-base", type=int, default=None,
+                    help="first seed (default: 0 for tune, 100000 for heldout; a fresh held-out range: 200000)")
     args = ap.parse_args(argv)
 
     from docgen import samples
@@ -48,7 +50,7 @@ def main(argv=None) -> int:
     src = sd.render_slip_source(mark_key=key)
     sheet_layouts = syn.layouts_of(syn.render_sources(syn.sample_records(1), mark_key=key))
     levels = args.levels.split(",")
-    base = 0 if args.family == "tune" else 100000
+    base = args.seed_base if args.seed_base is not None else (0 if args.family == "tune" else 100000)
     rows = {lv: {"pages": 0, "applied_right": 0, "applied_wrong": 0, "review": 0, "review_proposal_right": 0,
                  "review_proposal_wrong": 0, "review_no_proposal": 0, "blank_pages": 0, "blank_to_review": 0,
                  "seconds": 0.0} for lv in levels}

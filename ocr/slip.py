@@ -202,6 +202,27 @@ def read_digits(images: list[np.ndarray | None]) -> list[tuple[str, float]]:
     return out
 
 
+# digits that are drawn with a closed loop, and those drawn without any (4 and 2 may go either way)
+LOOPED, OPEN = frozenset("0689"), frozenset("1357")
+HOLE_MIN = 0.015  # share of the box's interior a hole must cover to count (not a speck of paper)
+
+
+def holes(ink: np.ndarray) -> int:
+    """Enclosed holes of the ink in a box (paper fully surrounded by a stroke): 8 has two, 0 6 9 one, 1 3 5 7
+    none.  An independent check of a digit read by Tesseract: a 3 with two holes is an 8 written so."""
+    m = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    contours, hierarchy = cv2.findContours(m, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return 0
+    least = HOLE_MIN * ink.size
+    return sum(1 for c, h in zip(contours, hierarchy[0]) if h[3] >= 0 and cv2.contourArea(c) >= least)
+
+
+def shape_agrees(digit: str, n_holes: int) -> bool:
+    return not ((digit in OPEN and n_holes > 0) or (digit in LOOPED and n_holes == 0)
+                or (digit == "8" and n_holes < 2))
+
+
 def _digit_image(gray: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
     """The ink of one box's interior as a black-on-white picture, cropped to the ink, 64 px high, padded."""
     n, lab, st, _c = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -302,17 +323,20 @@ def read_slip_date(reading, gray: np.ndarray, bgr: np.ndarray | None, corners: n
         reading.problems.append(problem("date_not_found", PROBLEMS_VI["date_not_found"]))
         return
     clean = bx.clean(ink)
-    images, filled, empty_conf = [], [], []
+    images, filled, empty_conf, loops = [], [], [], []
     for x, y, _s in located:
         m, gg = _interior(clean, g, x, y, w)
         amount = float(m.mean()) if m.size else 0.0
         filled.append(amount >= EMPTY_INK)
         empty_conf.append(1.0 if amount < EMPTY_INK / 3 else 0.5)
         images.append(_digit_image(gg, m) if amount >= EMPTY_INK else None)
+        loops.append(holes(m) if m.size else 0)
     try:
         read = read_digits(images)
     except Exception:  # noqa: BLE001  (tesseract missing or failed: the date is for a person to read)
         read = [("?", 0.0) if im is not None else ("", 1.0) for im in images]
+    # a digit whose loops do not fit its shape (a 3 with two holes) stays a proposal
+    read = [(d, c if not d or d == "?" or shape_agrees(d, n) else 0.0) for (d, c), n in zip(read, loops)]
     digits = [d for d, _c in read]
     confs = [c if f else e for (_d, c), f, e in zip(read, filled, empty_conf)]
     shown = _shown(digits, lay.groups)
