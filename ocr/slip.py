@@ -202,8 +202,9 @@ def read_digits(images: list[np.ndarray | None]) -> list[tuple[str, float]]:
     return out
 
 
-# digits that are drawn with a closed loop, and those drawn without any (4 and 2 may go either way)
-LOOPED, OPEN = frozenset("0689"), frozenset("1357")
+# digits that are drawn with a closed loop, and those to apply only when drawn without any (a 4 drawn closed
+# looks like a 9 to Tesseract, and the other way round: a closed 4 is left to a person); 2 may go either way
+LOOPED, OPEN = frozenset("0689"), frozenset("13457")
 HOLE_MIN = 0.015  # share of the box's interior a hole must cover to count (not a speck of paper)
 
 
@@ -219,6 +220,7 @@ def holes(ink: np.ndarray) -> int:
 
 
 def shape_agrees(digit: str, n_holes: int) -> bool:
+    """Whether a digit read by Tesseract fits the loops the ink shows."""
     return not ((digit in OPEN and n_holes > 0) or (digit in LOOPED and n_holes == 0)
                 or (digit == "8" and n_holes < 2))
 
