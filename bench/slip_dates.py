@@ -9,7 +9,9 @@ LibreOffice (cached), then per page writes a date in the slip's boxes with a syn
 ``heldout`` = Liberation fonts + stroke model B, seeds from 100000), scans it
 (tests/support/hand_fill.py: light / medium / heavy) or photographs it (phone), reads it with
 ``ocr.read_page`` and decides like the service (``service.scans.policy.slip_date_decision``:
-confident and plausible -> applied by itself, else review).  One page in ten carries no date.
+confident and plausible -> applied by itself, else review), i.e. as with NOICUTRU_SLIP_DATE_AUTO=1;
+with the default (0) every slip goes to review with the date pre-filled, so nothing is applied wrong
+and "applied right" + "proposal right" is the share pre-filled right.  One page in ten carries no date.
 
 Prints per level: applied right, applied WRONG (must be 0), sent to review (with the proposal
 right / wrong / none), blank slips sent to review, and the seconds per page; then one JSON line.

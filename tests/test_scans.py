@@ -194,13 +194,21 @@ def test_returned_receipt_slip_marks_the_introduction_received_on_the_date_writt
     sess.commit()
     written = dt.date(2026, 3, 7)
     scan = _slip_scan(sess, intro, written)
+    # by default a person confirms the date read, which the review form offers pre-filled
     page = upload(staff, [("phieu-bao.png", scan)])["pages"][0]
+    assert page["status"] == "review" and "received_date_to_confirm" in {p["code"] for p in page["problems"]}
+    html = staff.get(f"/scans/pages/{page['id']}").get_data(as_text=True)
+    assert f'value="{written.isoformat()}"' in html and "07/03/26" in html
+    staff.post(f"/scans/pages/{page['id']}/reject")
+    # with NOICUTRU_SLIP_DATE_AUTO on, the date read with confidence is applied by itself
+    app.config["SLIP_DATE_AUTO"] = True
+    page = upload(staff, [("phieu-bao-lan-2.png", scan + b"\0")])["pages"][0]
     assert page["kind"] == "introduction_receipt" and page["status"] == "applied", page["problems"]
     sess.refresh(intro)
     assert intro.received_on == written
     html = staff.get(f"/members/{members[0].id}").get_data(as_text=True)
     assert written.strftime("%d/%m/%Y") in html.split('id="introductions"')[1]
-    again = upload(staff, [("phieu-bao-2.png", scan + b"\0")])["pages"][0]
+    again = upload(staff, [("phieu-bao-3.png", scan + b"\0\0")])["pages"][0]
     assert again["status"] == "duplicate"
 
 

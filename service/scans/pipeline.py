@@ -104,6 +104,11 @@ class ScanBatchJob:
             if status == "review" and rd["kind"] == "introduction_receipt" and rd["qr_valid"]:
                 received_on, date_problems = policy.slip_date(sess, page, rd)
                 problems = problems + date_problems
+                if received_on is not None and not policy.slip_date_auto():
+                    received_on = None  # read with confidence, but a person confirms it (the date pre-filled)
+                    problems = problems + [{"code": "received_date_to_confirm", "message_vi":
+                                            f"Ngày tiếp nhận máy đọc được trên phiếu báo: {rd_date(rd)}. Người duyệt "
+                                            "đối chiếu với ảnh và xác nhận."}]
             page.status, page.problems = status, (page.problems or []) + problems
             sess.commit()
             auto = sess.get(ScanBatch, params["batch_id"]).auto_apply
@@ -127,6 +132,11 @@ class ScanBatchJob:
             summary = {"pages": counts, "failed_pages": failures(items), "file_errors": file_errors}
             sess.get(ScanBatch, params["batch_id"]).summary = summary
         return {"batch_id": params["batch_id"], **summary}
+
+
+def rd_date(rd: dict) -> str:
+    f = next((f for f in rd.get("fields") or [] if f.get("name") == policy.SLIP_DATE_FIELD), None) or {}
+    return "/".join(reversed(str(f.get("value") or "").split("-")))
 
 
 def _use_text_layer(reading, data: bytes, index: int) -> None:

@@ -228,6 +228,13 @@ def slip_warnings(problems) -> list[dict]:
 SLIP_DATE_FIELD = "received_on"
 
 
+def slip_date_auto() -> bool:
+    """Whether a confidently read, plausible slip date may be applied without a person (setting
+    ``NOICUTRU_SLIP_DATE_AUTO``, off by default: see bench/slip_dates.py for why)."""
+    from flask import current_app, has_app_context
+    return bool(has_app_context() and current_app.config.get("SLIP_DATE_AUTO", False))
+
+
 def slip_date(sess: Session, page: ScanPage, reading: dict, today: Optional[dt.date] = None
               ) -> tuple[Optional[dt.date], list[dict]]:
     """:func:`slip_date_decision` for a stored receipt slip page (the letter's issue date from the record)."""
