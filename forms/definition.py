@@ -153,6 +153,27 @@ class Marks:
 
 
 @dataclass(frozen=True)
+class DateBoxes:
+    """A date written by hand in comb boxes: two for the day, two for the month, two for the year after
+    the printed century (``ngày [_][_] tháng [_][_] năm 20[_][_]``).  The template prints each pair as
+    the picture ``picture`` (boxes ``box_mm`` wide, ``gap_mm`` apart); ``field`` names the value read."""
+    field: str
+    label: str
+    box_mm: float = 6.0
+    gap_mm: float = 1.0
+    century: str = "20"
+    picture: str = "date_boxes"
+    #: boxes of each group, in reading order: day, month, year
+    groups: tuple[int, ...] = (2, 2, 2)
+
+    def pt(self, mm: float) -> float:
+        return Marks.pt(mm)
+
+
+DATE_BOX_LIMITS = {"box_mm": (4.0, 10.0), "gap_mm": (0.0, 3.0)}
+
+
+@dataclass(frozen=True)
 class FormDefinition:
     kind: str
     version: int
@@ -167,6 +188,8 @@ class FormDefinition:
     fields: tuple[Field, ...] = ()
     marks: Marks = Marks()
     variants: tuple[Variant, ...] = ()
+    #: a date written by hand in comb boxes (the introduction letter's receipt slip), or None
+    date_boxes: DateBoxes | None = None
     #: the validated, NFC-normalised file content (what the database stores)
     data: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     #: SHA-256 (hex) of the canonical content, ``notes`` excepted
@@ -194,11 +217,14 @@ class FormDefinition:
                      i.get("lines", DEFAULT_FREE_TEXT_LINES))
                 for i in v["items"]))
             for name, v in (data.get("variants") or {}).items())
+        db = data.get("date_boxes")
+        date_boxes = DateBoxes(db["field"], db["label"], float(db.get("box_mm", 6.0)), float(db.get("gap_mm", 1.0)),
+                               db.get("century", "20"), db.get("picture", "date_boxes")) if db else None
         return cls(kind=data["kind"], version=data["version"], title=data["title"], template=data["template"],
                    code=data.get("code", ""), notes=data.get("notes", ""),
                    kind_code=data.get("kind_code") or LEGACY_KIND_CODES.get(data["kind"], data["kind"]),
                    correction_hint=data.get("correction_hint", ""), fields=fields, marks=marks,
-                   variants=variants, data=data, hash=content_hash(data))
+                   variants=variants, date_boxes=date_boxes, data=data, hash=content_hash(data))
 
     @classmethod
     def coerce(cls, definition: "FormDefinition | Mapping[str, Any]", *, source: str = "<definition>"
@@ -356,6 +382,7 @@ def _validated(data: Any, source: str) -> dict:
             ok_type = isinstance(v, int) if isinstance(lo, int) else isinstance(v, (int, float))
             if isinstance(v, bool) or not ok_type or not lo <= v <= hi:
                 problems.append(f"marks: '{key}' must be a number from {lo} to {hi}")
+    problems += _date_box_problems(data.get("date_boxes"))
     variants = data.get("variants", {})
     if not isinstance(variants, dict):
         problems.append("'variants' must be an object")
@@ -407,3 +434,24 @@ def _validated(data: Any, source: str) -> dict:
         raise DefinitionError(f"{source}: invalid form definition: " + "; ".join(problems),
                               "Định nghĩa biểu mẫu không hợp lệ: " + "; ".join(problems))
     return data
+
+
+def _date_box_problems(db: Any) -> list[str]:
+    if db is None:
+        return []
+    if not isinstance(db, dict):
+        return ["'date_boxes' must be an object"]
+    problems = []
+    if not isinstance(db.get("field"), str) or not db["field"].isidentifier():
+        problems.append("date_boxes: 'field' must be an identifier")
+    if not isinstance(db.get("label"), str) or not db["label"].strip():
+        problems.append("date_boxes: 'label' is required")
+    for key, (lo, hi) in DATE_BOX_LIMITS.items():
+        v = db.get(key, lo)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+            problems.append(f"date_boxes: '{key}' must be a number from {lo} to {hi}")
+    if not re.fullmatch(r"\d\d", str(db.get("century", "20"))):
+        problems.append("date_boxes: 'century' must be two digits")
+    if "picture" in db and not (isinstance(db["picture"], str) and db["picture"].strip()):
+        problems.append("date_boxes: 'picture' must be a picture name")
+    return problems

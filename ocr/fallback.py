@@ -17,17 +17,19 @@ from . import boxes as bx
 from .layout import kind_codes_of
 from .qr import module_count
 from .result import PageReading, problem
+from .slip import read_slip
 from .sheet import locate_boxes, qr_problem_and_payload, read_areas, read_boxes, review_image
 
 
 def read_by_qr_only(bgr, gray, has_colour, lays, key, qr_hit, members_hint, t0, want_images,
-                    review_format: str = "jpeg"):
+                    review_format: str = "jpeg", slip_layouts=None):
     text, corners, _orient = qr_hit
     payload, valid, probs = qr_problem_and_payload(text, key, kind_codes_of(lays))
     r = PageReading(kind="evaluation_sheet", qr=payload, qr_valid=valid, qr_text=text,
                     problems=probs + [problem("marks_missing")])
     if payload and payload.get("kind") == "introduction_letter":
         r.kind = "introduction_receipt"
+        read_slip(r, bgr, gray, slip_layouts, corners=corners, want_images=want_images)
         r.timings = {"total": time.perf_counter() - t0}
         return r
     cands = [lay for lay in lays if payload and lay.kind == payload["kind"] and lay.version == payload["version"]

@@ -30,6 +30,7 @@ from .foreign import read_foreign  # noqa: E402
 from .identify import propose_member  # noqa: E402
 from .layout import Layout, as_layouts, kind_codes_of  # noqa: E402
 from .result import FieldReading, PageReading, problem  # noqa: E402
+from .slip import read_slip  # noqa: E402
 from .sheet import box_side_pt, locate_boxes, png, qr_problem_and_payload, review_image, read_member_lines, read_areas, read_boxes  # noqa: E402
 
 QR_MARGIN_PT = 30  # search margin around the QR picture
@@ -117,7 +118,7 @@ def _decode_qr_in_place(gray, pts, lay: Layout, rot: int):
 
 
 def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = True,
-              want_images: bool = True, review_format: str = "jpeg") -> PageReading:
+              want_images: bool = True, review_format: str = "jpeg", slip_layouts=None) -> PageReading:
     """Read one page image (numpy BGR/gray array or PIL image).
 
     ``layouts``: the layouts known to the service (list/dict of Layout or
@@ -126,7 +127,9 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     bare bytes for legacy payloads).  ``members_hint``: candidate members
     ``{id, full_name, date_of_birth, workplace_org_name, residence_cell_name}``
     used to propose a member when the QR does not identify one.  ``review_format``: the normalised page
-    image (``normalised_image``, with ``want_images``) as "jpeg" (default) or "png".
+    image (``normalised_image``, with ``want_images``) as "jpeg" (default) or "png".  ``slip_layouts``:
+    the introduction letter's :class:`ocr.slip.SlipLayout` (or dicts), to read the date written on a
+    returned receipt slip.
     """
     t0 = time.perf_counter()
     lays = as_layouts(layouts)
@@ -143,7 +146,7 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     t_marks = time.perf_counter()
     if found is None:
         return _read_without_marks(bgr, gray, has_colour, lays, hmac_key, members_hint, ink_frac, mid_frac,
-                                   t0, want_images, review_format)
+                                   t0, want_images, review_format, slip_layouts)
     pts, _size, landscape = found
     ctx = _Ctx(gray, pts)
     rots = align.rotation_candidates(landscape)
@@ -196,10 +199,11 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
     if qr_text is None and frac < 0.6:
         # marks-like squares but not our sheet: try the generic path
         return _read_without_marks(bgr, gray, has_colour, lays, hmac_key, members_hint, ink_frac, mid_frac,
-                                   t0, want_images, review_format)
+                                   t0, want_images, review_format, slip_layouts)
     reading.rotation_applied = (360 - rot) % 360
     reading.layout_key = lay.key
     if reading.kind == "introduction_receipt":
+        read_slip(reading, bgr, gray, slip_layouts, want_images=want_images)
         return reading
     c = ctx.canon(lay, rot)
     H, g, ink = c["H"], c["gray"], c["ink"]
@@ -237,12 +241,12 @@ def read_page(image, *, layouts, hmac_key, members_hint=None, ocr_name: bool = T
 
 
 def _read_without_marks(bgr, gray, has_colour, lays, key, members_hint, ink_frac, mid_frac, t0, want_images,
-                        review_format="jpeg"):
+                        review_format="jpeg", slip_layouts=None):
     """No corner marks: maybe our sheet with marks cut off (QR still there), a retyped form,
     or something else."""
     res = qrmod.decode(gray, try_harder=False) or qrmod.decode(gray, try_harder=True)
     ours = [(t, c, o) for t, c, o in res if qrmod.parse_unverified(t, kind_codes_of(lays))]
     if ours and lays:
         return read_by_qr_only(bgr, gray, has_colour, lays, key, ours[0], members_hint, t0, want_images,
-                               review_format)
+                               review_format, slip_layouts)
     return read_foreign(bgr, gray, lays, members_hint, ink_frac, mid_frac, t0, want_images)

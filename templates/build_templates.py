@@ -544,10 +544,48 @@ def _letter_v2_header(doc) -> None:
     )
 
 
-def build_introduction_letter_v2() -> Document:
+def letter_definition(version: int):
+    """The form definition an introduction letter template is built for."""
+    sys.path.insert(0, str(HERE.parent))
+    from forms.definition import load
+    return load(HERE / f"introduction_letter.v{version}.form.json")
+
+
+def date_boxes_png(db) -> bytes:
+    """One pair of comb boxes of ``db`` (forms.definition.DateBoxes), drawn at 600 dpi: thin black squares."""
+    dpm = 600 / 25.4
+    side, gap, line = round(db.box_mm * dpm), round(db.gap_mm * dpm), max(2, round(0.25 * dpm))
+    img = Image.new("1", (2 * side + gap, side), 1)
+    from PIL import ImageDraw
+    draw = ImageDraw.Draw(img)
+    for x0 in (0, side + gap):
+        draw.rectangle([x0, 0, x0 + side - 1, side - 1], outline=0, width=line)
+    return png_bytes(img)
+
+
+def _slip_date_line(cell, db) -> None:
+    """The slip's place and date, the date in comb boxes: ``…………, ngày [_][_] tháng [_][_] năm 20[_][_]``
+    (in the header's second row, right-aligned under the party heading, on one line)."""
+    p = cell_para(cell, [], align=WD_ALIGN_PARAGRAPH.RIGHT, size=12, italic=True, before=1)
+    png = date_boxes_png(db)
+    for i, text in enumerate(("…………, ngày ", " tháng ", f" năm {db.century}")):
+        run = p.add_run(nfc(text))
+        _set_run_font(run, size=12, italic=True)
+        pic = p.add_run().add_picture(io.BytesIO(png), width=Mm(2 * db.box_mm + db.gap_mm), height=Mm(db.box_mm))
+        name_picture(pic, f"{db.picture}_{('day', 'month', 'year')[i]}")
+
+
+def build_introduction_letter_v3() -> Document:
+    """Mẫu 1-213, version 3: version 2 with the slip's date in comb boxes (read from the returned slip)."""
+    return build_introduction_letter_v2(letter_definition(3))
+
+
+def build_introduction_letter_v2(definition=None) -> Document:
     """Mẫu 1-213, version 2 (#12): 14 pt body, balanced headers, the place/date on one line, a
     receipt block with room for a signature and a 3.5–4 cm seal, a slip with its own signer and
-    date, the number zero-padded and the code suffix from the issuing body."""
+    date, the number zero-padded and the code suffix from the issuing body.  With a ``definition``
+    that has ``date_boxes`` (version 3) the slip's date is written in comb boxes in a second header row."""
+    date_boxes = definition.date_boxes if definition is not None else None
     doc = new_document("Giấy giới thiệu (mẫu 1-213)")
     doc.sections[0].top_margin, doc.sections[0].bottom_margin = Mm(10), Mm(8)
     pt = LETTER_V2_PT
@@ -602,11 +640,15 @@ def build_introduction_letter_v2() -> Document:
                           {"italic": True})], align=WD_ALIGN_PARAGRAPH.CENTER, size=9, before=2, after=2)
     para_border(p, "top", "dashed", 8)
     # slip header: the QR that identifies this letter when the slip comes back scanned | ward | heading
-    t = doc.add_table(rows=1, cols=3)
+    t = doc.add_table(rows=1 if date_boxes is None else 2, cols=3)
     set_table_fixed(t, (18, 70, TEXT_W - 88))
     set_cell_margins(t, 0, 0)
-    cant_split(t.rows[0])
+    for row in t.rows:
+        cant_split(row)
     qr_cell, ward_cell, heading_cell = t.rows[0].cells
+    if date_boxes is not None:  # the date line under the ward and the heading, beside the QR
+        qr_cell = qr_cell.merge(t.cell(1, 0))
+        date_cell = t.cell(1, 1).merge(t.cell(1, 2))
     run = qr_cell.paragraphs[0].add_run()
     name_picture(run.add_picture(io.BytesIO(qr_placeholder_png()), width=Mm(15), height=Mm(15)), QR_PIC_NAME)
     qr_cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
@@ -614,8 +656,11 @@ def build_introduction_letter_v2() -> Document:
         cell_para(ward_cell, parts, align=WD_ALIGN_PARAGRAPH.CENTER, size=12, **fmt)
     cell_para(heading_cell, [("ĐẢNG CỘNG SẢN VIỆT NAM", {"bold": True, "underline": True})],
               align=WD_ALIGN_PARAGRAPH.CENTER, size=12, after=2)
-    cell_para(heading_cell, "…………, ngày …… tháng …… năm ……", align=WD_ALIGN_PARAGRAPH.CENTER, size=12,
-              italic=True)
+    if date_boxes is None:
+        cell_para(heading_cell, "…………, ngày …… tháng …… năm ……", align=WD_ALIGN_PARAGRAPH.CENTER, size=12,
+                  italic=True)
+    else:
+        _slip_date_line(date_cell, date_boxes)
     para(doc, "PHIẾU BÁO ĐÃ NHẬN ĐẢNG VIÊN", align=WD_ALIGN_PARAGRAPH.CENTER, bold=True, size=13, before=2,
          after=0)
     skw = dict(size=12, indent_first=10, line=1.1)
@@ -1136,6 +1181,7 @@ def save_deterministic(doc: Document, path: Path) -> None:
 BUILDERS = {
     "introduction_letter.v1.docx": build_introduction_letter,
     "introduction_letter.v2.docx": build_introduction_letter_v2,
+    "introduction_letter.v3.docx": build_introduction_letter_v3,
     "evaluation_sheet.v1.docx": build_evaluation_sheet,
     "reminder_letter.v1.docx": build_reminder_letter,
     "evaluation_sheet.v2.docx": build_evaluation_sheet_v2,

@@ -416,7 +416,8 @@ def test_letter_v2_prints_what_the_organisation_page_sets(app, sess, orgs, make_
         assert hint in page, hint
     m = add_member(sess, orgs, "Nguyễn Thị Ánh Tuyết", "1001")
     intro = staff.post(f"/api/members/{m.id}/introductions").get_json()
-    assert intro["template_version"] == 2 and intro["reference"] == "01-GGT/ĐU"
+    # version 3 (the active one) is version 2 with the slip's date in comb boxes
+    assert intro["template_version"] == 3 and intro["reference"] == "01-GGT/ĐU"
     text = doc_text(staff.get(f"/api/introductions/{intro['id']}/document").data)
     assert "ĐẢNG BỘ KHỐI CÁC CƠ QUAN TỈNH" in text and "Số 01-GGT/ĐU" in text
     assert "Hạ Long, ngày " in text and "thành phố" not in text  # the place name, capitalised, no unit word

@@ -295,7 +295,8 @@ def test_uploaded_definition_must_be_an_object_and_gets_its_hash(app, sess, make
     with pytest.raises(ServiceError) as exc:
         templates_store.upload_template(sess, admin, "evaluation_sheet", data, "moi.docx", [1, 2])
     assert exc.value.code == "invalid_definition" and "đối tượng JSON" in exc.value.message
-    assert sess.scalar(select(DocumentTemplate).where(DocumentTemplate.version == 3)) is None
+    assert sess.scalar(select(DocumentTemplate).where(DocumentTemplate.kind == "evaluation_sheet",
+                                                      DocumentTemplate.version == 3)) is None
     row = templates_store.upload_template(sess, admin, "evaluation_sheet", data, "moi.docx")
     fd = templates_store.form_definition(row)
     assert (row.version, fd.version, fd.template, row.definition_hash) == (3, 3, "moi.docx", fd.hash)

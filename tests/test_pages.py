@@ -137,6 +137,8 @@ def test_receipt_slip_under_review_takes_the_date_written_on_it(app, sess, membe
     assert "Ngày tiếp nhận ghi trên phiếu báo không hợp lệ" in bad.get_data(as_text=True)
     sess.refresh(intro)
     assert intro.received_on is None  # nothing recorded
+    intro.issued_on = dt.date(2026, 11, 2)  # issued before the date written on the slip
+    sess.commit()
     staff.post(f"/scans/pages/{page['id']}/apply", data={"received_on": "2026-11-20"})
     sess.refresh(intro)
     assert intro.received_on == dt.date(2026, 11, 20)

@@ -175,20 +175,73 @@ def test_review_screen_shows_outlined_page(app, sess, sources, staff):
     assert image.status_code == 200 and image.mimetype == "image/jpeg" and image.data[:3] == b"\xff\xd8\xff"
 
 
-def test_returned_receipt_slip_marks_the_introduction_received(app, sess, members, staff):
+def _slip_scan(sess, intro, date, **kw) -> bytes:
+    """The letter as the service prints it, ``date`` written by hand in the slip's boxes, scanned (PNG)."""
     from service.documents.render import render_record, to_pdf
+    from service.documents.templates_store import form_definition, template_version
+    from tests.support import slip_dates
+    pdf = to_pdf("giay.docx", render_record(sess, intro))
+    definition = form_definition(template_version(sess, "introduction_letter", intro.template_version))
+    return png(slip_dates.scanned_slip(slip_dates.source_from_pdf(pdf, definition), date, **kw))
+
+
+def test_returned_receipt_slip_marks_the_introduction_received_on_the_date_written(app, sess, members, staff):
     from service.models import Introduction
     intro_id = staff.post(f"/api/members/{members[0].id}/introductions").get_json()["id"]
     intro = sess.get(Introduction, intro_id)
-    pdf = to_pdf("giay.docx", render_record(sess, intro))  # the whole letter, slip included, scanned back
-    page = upload(staff, [("phan-cuong.pdf", pdf)])["pages"][0]
+    assert intro.template_version == 3  # the slip with comb boxes for the date
+    intro.issued_on = dt.date(2026, 3, 2)
+    sess.commit()
+    written = dt.date(2026, 3, 7)
+    scan = _slip_scan(sess, intro, written)
+    # by default a person confirms the date read, which the review form offers pre-filled
+    page = upload(staff, [("phieu-bao.png", scan)])["pages"][0]
+    assert page["status"] == "review" and "received_date_to_confirm" in {p["code"] for p in page["problems"]}
+    html = staff.get(f"/scans/pages/{page['id']}").get_data(as_text=True)
+    assert f'value="{written.isoformat()}"' in html and "07/03/26" in html
+    staff.post(f"/scans/pages/{page['id']}/reject")
+    # with NOICUTRU_SLIP_DATE_AUTO on, the date read with confidence is applied by itself
+    app.config["SLIP_DATE_AUTO"] = True
+    page = upload(staff, [("phieu-bao-lan-2.png", scan + b"\0")])["pages"][0]
     assert page["kind"] == "introduction_receipt" and page["status"] == "applied", page["problems"]
     sess.refresh(intro)
-    assert intro.received_on == dt.date.today()
+    assert intro.received_on == written
     html = staff.get(f"/members/{members[0].id}").get_data(as_text=True)
-    assert dt.date.today().strftime("%d/%m/%Y") in html.split('id="introductions"')[1]
-    again = upload(staff, [("phan-cuong-2.pdf", pdf + b"\n% lan 2\n")])["pages"][0]
+    assert written.strftime("%d/%m/%Y") in html.split('id="introductions"')[1]
+    again = upload(staff, [("phieu-bao-3.png", scan + b"\0\0")])["pages"][0]
     assert again["status"] == "duplicate"
+
+
+def test_receipt_slip_with_a_doubt_waits_for_a_person_and_never_gets_an_invented_date(app, sess, members, staff):
+    from service.models import Introduction, ScanPage
+    intro_id = staff.post(f"/api/members/{members[0].id}/introductions").get_json()["id"]
+    intro = sess.get(Introduction, intro_id)
+    intro.issued_on = dt.date(2026, 3, 2)
+    sess.commit()
+    before_issue = dt.date(2026, 1, 27)
+    pages = upload(staff, [("trong.png", _slip_scan(sess, intro, None)),
+                           ("truoc-ngay-ky.png", _slip_scan(sess, intro, before_issue, seed=4))])["pages"]
+    blank, early = sorted(pages, key=lambda p: p["id"])
+    # a slip without a date, and one whose date comes before the letter: both wait, nothing recorded
+    assert blank["status"] == "review" and "date_blank" in {p["code"] for p in blank["problems"]}, blank["problems"]
+    assert early["status"] == "review", early["problems"]
+    assert "received_date_implausible" in {p["code"] for p in early["problems"]}, early["problems"]
+    sess.refresh(intro)
+    assert intro.received_on is None
+    # the reviewer sees the date read, pre-filled, beside the crop of the date line
+    html = staff.get(f"/scans/pages/{early['id']}").get_data(as_text=True)
+    assert f'value="{before_issue.isoformat()}"' in html and 'id="received-on-crop"' in html
+    assert staff.get(f"/scans/pages/{early['id']}/crops/received_on.png").data[:4] == b"\x89PNG"
+    # applying the blank slip asks for the date: no date is made up, nothing changes
+    resp = staff.post(f"/api/scan-pages/{blank['id']}/apply", json={})
+    assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "received_date_required", resp.get_json()
+    sess.refresh(intro)
+    assert intro.received_on is None and sess.get(ScanPage, blank["id"]).status == "review"
+    # today's date only when the reviewer says the slip carries none
+    resp = staff.post(f"/api/scan-pages/{blank['id']}/apply", json={"confirm_today": True})
+    assert resp.status_code == 200, resp.get_json()
+    sess.refresh(intro)
+    assert intro.received_on == dt.date.today()
 
 
 def test_sheet_filled_on_a_computer_is_read_from_its_text_layer(app, sess, members, staff):

@@ -78,12 +78,13 @@ def lone_lines(text: str) -> list[str]:
     return out
 
 
-def test_letter_v2_lines_never_leave_a_word_alone_and_fit_one_page():
+@pytest.mark.parametrize("version", [2, 3])  # 3: version 2 with the slip's date in comb boxes
+def test_letter_v2_lines_never_leave_a_word_alone_and_fit_one_page(version):
     import pypdfium2 as pdfium
     from docgen import find_template, render_document
     from docgen import samples as s
     from docgen.pdf import convert_to_pdf
-    template = find_template("introduction_letter", 2).template_path
+    template = find_template("introduction_letter", version).template_path
     docs = [(f"{name}.docx", render_document(template, s.introduction_letter(**over), mark_key=s.MARK_KEY_FOR_TESTS))
             for name, over in LETTER_CASES.items()]
     for (name, _), pdf in zip(docs, convert_to_pdf(docs)):

@@ -1,6 +1,7 @@
 """Scanned returns: batches and pages under review."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, Field
@@ -29,6 +30,9 @@ class ApplyInput(Body):
     other_remarks: Optional[text(2000)] = None
     member_id: Optional[Id] = None
     year: Optional[Year] = None
+    #: a receipt slip: the date written on it, or ``confirm_today`` when it carries none
+    received_on: Optional[dt.date] = None
+    confirm_today: bool = False
 
 
 class RejectInput(Body):

@@ -73,8 +73,9 @@ def sync_builtin(sess: Session, force: bool = False) -> None:
             if row.definition_hash is None:
                 row.definition_hash = fd.hash
     _synced.add(url)
-    from ..scans.layouts import ensure_builtin_layouts
+    from ..scans.layouts import ensure_builtin_layouts, ensure_builtin_slip_layouts
     ensure_builtin_layouts(sess, form_definition, template_path, renderer)
+    ensure_builtin_slip_layouts(sess, form_definition, template_path, renderer)
 
 
 @functools.lru_cache(maxsize=64)

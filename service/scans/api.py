@@ -80,7 +80,8 @@ def scan_page_apply(page_id: int, body: scan_models.ApplyInput):
     sess, user = db.session(), current()
     p = page_to_decide(sess, user, page_id)
     answers = body.answers if body.answers is not None else (p.reading or {}).get("answers") or {}
-    apply_page(sess, p, user, answers, body.other_remarks, body.member_id, body.year)
+    apply_page(sess, p, user, answers, body.other_remarks, body.member_id, body.year,
+               received_on=body.received_on, confirm_today=body.confirm_today)
     return jsonify(_page_dict(p))
 
 

@@ -160,7 +160,7 @@ def _target_member(sess: Session, page: ScanPage, member_id: Optional[int]) -> O
 def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dict[str, Any],
                other_remarks: Optional[str] = None, member_id: Optional[int] = None,
                year: Optional[int] = None, *, job_id: Optional[int] = None,
-               received_on: Optional[dt.date] = None) -> Optional[Evaluation]:
+               received_on: Optional[dt.date] = None, confirm_today: bool = False) -> Optional[Evaluation]:
     """Write a page's answers into the member's evaluation for the year, with audit and undo data.
 
     ``user`` decides (a reviewer, or for the automatic apply the uploader, with the ``job_id``).
@@ -181,8 +181,17 @@ def apply_page(sess: Session, page: ScanPage, user: Optional[User], answers: dic
         intro = introduction_of(sess, page)
         if intro is None:
             raise ServiceError("introduction_unknown", "Không tìm thấy giấy giới thiệu ứng với phần cuống này.")
-        # the date written on the slip when the reviewer copies it, else the day the slip is read
-        mark_receipt(sess, page, intro, received_on or dt.date.today(), user, job_id=job_id)
+        # the date written on the slip (read, or copied by the reviewer); today only when the reviewer says so
+        if received_on is None and not confirm_today:
+            raise ServiceError("received_date_required", "Cần nhập ngày tiếp nhận ghi trên phiếu báo (hoặc chọn "
+                                                         "«lấy ngày hôm nay» nếu phiếu không ghi ngày).",
+                               {"field": "received_on"})
+        received_on = received_on or dt.date.today()
+        if received_on > dt.date.today() or received_on < intro.issued_on:
+            raise ServiceError("received_date_implausible",
+                               f"Ngày tiếp nhận {received_on:%d/%m/%Y} không hợp lệ: phải từ ngày ký giấy giới thiệu "
+                               f"({intro.issued_on:%d/%m/%Y}) đến hôm nay.", {"field": "received_on"})
+        mark_receipt(sess, page, intro, received_on, user, job_id=job_id)
         return None
     printed = sheet_of(sess, page)
     if printed is not None and printed.status == "voided":

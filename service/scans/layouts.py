@@ -103,6 +103,45 @@ def build_uploaded_layouts(data: bytes, definition: FormDefinition, mark_key,
             return out
 
 
+SLIP_KIND, SLIP_VARIANT = "introduction_letter", "slip"
+
+
+def ensure_builtin_slip_layouts(sess: Session, form_definition, template_path, renderer) -> None:
+    """Where the receipt slip's QR and date boxes are, for each built-in letter version that has
+    date boxes (``date_boxes`` in its definition): built once from a rendered sample letter, kept."""
+    from ocr.slip import build_slip_layout
+    have = {r.version for r in sess.scalars(select(FormLayout).where(FormLayout.kind == SLIP_KIND,
+                                                                     FormLayout.variant == SLIP_VARIANT))}
+    rows = sess.scalars(select(DocumentTemplate).where(DocumentTemplate.kind == SLIP_KIND,
+                                                       DocumentTemplate.builtin_path.is_not(None))).all()
+    for template in rows:
+        definition = form_definition(template)
+        if definition.date_boxes is None or template.version in have:
+            continue
+        path = template_path(sess, template)
+        key = (str(path), path.stat().st_mtime, definition.hash, SLIP_VARIANT)
+        try:
+            if key not in _built:
+                data = samples.introduction_letter(1, member_id="1", sheet_serial="GGT-1", year=dt.date.today().year)
+                pdf = convert_to_pdf([("slip.docx", renderer(sess, template).render(data))])[0]
+                _built[key] = build_slip_layout(definition, pdf).to_dict()
+        except (docgen.DocgenError, ocr.LayoutError, ServiceError) as exc:
+            log.warning("no slip layout for %s v%s: %s", SLIP_KIND, template.version, exc)
+            continue
+        try:
+            with db.new_session() as own:
+                own.add(FormLayout(kind=SLIP_KIND, version=template.version, variant=SLIP_VARIANT, layout=_built[key]))
+        except IntegrityError:
+            pass
+
+
+def all_slip_layouts(sess: Session) -> list[dict]:
+    """The stored slip layouts of the introduction letter's versions (never builds one)."""
+    rows = sess.scalars(select(FormLayout).where(FormLayout.kind == SLIP_KIND, FormLayout.variant == SLIP_VARIANT)
+                        .order_by(FormLayout.version))
+    return [r.layout for r in rows]
+
+
 def all_layouts(sess: Session) -> list[dict]:
     """The stored layouts of every version and variant of the evaluation sheet (never builds one)."""
     rows = sess.scalars(select(FormLayout).where(FormLayout.kind == KIND)

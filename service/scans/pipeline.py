@@ -15,7 +15,7 @@ from ..models import Member, ScanBatch, ScanFile, ScanPage, StoredFile, User
 from ..permissions import scope_members
 from . import policy
 from .decide import apply_page, initial_status, refuse_if_outside_scope, uploader_of
-from .layouts import all_layouts
+from .layouts import all_layouts, all_slip_layouts
 
 
 @functools.lru_cache(maxsize=4)
@@ -41,7 +41,7 @@ def _file_bytes(sha: str) -> bytes:
 @functools.lru_cache(maxsize=2)
 def _layouts(_job_id: int) -> tuple:
     with db.new_session() as sess:
-        return tuple(all_layouts(sess))
+        return tuple(all_layouts(sess)), tuple(all_slip_layouts(sess))
 
 
 @item_job("scan_batch", "Đọc bản quét")
@@ -69,8 +69,9 @@ class ScanBatchJob:
             source = pdfinput.load_page(data, name, item["page_no"] - 1)
         except pdfinput.ScanInputError as exc:
             raise ItemRejected(f"{name}, trang {item['page_no']}: {exc.message_vi}", exc.code)
-        reading = read_page(source.image, layouts=list(_layouts(ctx.job_id)), hmac_key=qrkeys.keyring(),
-                            members_hint=list(_hint(params["batch_id"])))
+        sheets, slips = _layouts(ctx.job_id)
+        reading = read_page(source.image, layouts=list(sheets), hmac_key=qrkeys.keyring(),
+                            members_hint=list(_hint(params["batch_id"])), slip_layouts=list(slips))
         if source.has_text_layer and reading.kind == "evaluation_sheet" and reading.layout_key:
             _use_text_layer(reading, data, item["page_no"] - 1)
         rd = reading.to_dict(include_images=False)
@@ -99,15 +100,26 @@ class ScanBatchJob:
             status, problems = initial_status(sess, page, rd)
             if status == "review" and not problems and rd["kind"] == "evaluation_sheet" and rd["qr_valid"]:
                 problems = policy.review_reasons_for_page(sess, page, rd)
+            received_on = None
+            if status == "review" and rd["kind"] == "introduction_receipt" and rd["qr_valid"]:
+                received_on, date_problems = policy.slip_date(sess, page, rd)
+                problems = problems + date_problems
+                if received_on is not None and not policy.slip_date_auto():
+                    received_on = None  # read with confidence, but a person confirms it (the date pre-filled)
+                    problems = problems + [{"code": "received_date_to_confirm", "message_vi":
+                                            f"Ngày tiếp nhận máy đọc được trên phiếu báo: {rd_date(rd)}. Người duyệt "
+                                            "đối chiếu với ảnh và xác nhận."}]
             page.status, page.problems = status, (page.problems or []) + problems
             sess.commit()
             auto = sess.get(ScanBatch, params["batch_id"]).auto_apply
             if status == "review" and auto and (
                     policy.may_apply_automatically(rd, page.problems)
-                    or (rd["kind"] == "introduction_receipt" and rd["qr_valid"] and not policy.slip_warnings(page.problems))):
-                # a receipt slip with any warning of the reader (or of the service) waits for a person
+                    or (rd["kind"] == "introduction_receipt" and rd["qr_valid"] and received_on is not None
+                        and not policy.slip_warnings(page.problems))):
+                # a receipt slip with any warning of the reader (or of the service) waits for a person, and so
+                # does one whose date is not read with confidence: the machine never invents a date
                 # done as the uploader (the audit entry names them), through the same checks as a review
-                apply_page(sess, page, uploader, rd["answers"], None, job_id=ctx.job_id)
+                apply_page(sess, page, uploader, rd["answers"], None, job_id=ctx.job_id, received_on=received_on)
             return {"page_id": page.id, "status": page.status, "kind": page.kind}
 
     @staticmethod
@@ -120,6 +132,11 @@ class ScanBatchJob:
             summary = {"pages": counts, "failed_pages": failures(items), "file_errors": file_errors}
             sess.get(ScanBatch, params["batch_id"]).summary = summary
         return {"batch_id": params["batch_id"], **summary}
+
+
+def rd_date(rd: dict) -> str:
+    f = next((f for f in rd.get("fields") or [] if f.get("name") == policy.SLIP_DATE_FIELD), None) or {}
+    return "/".join(reversed(str(f.get("value") or "").split("-")))
 
 
 def _use_text_layer(reading, data: bytes, index: int) -> None:

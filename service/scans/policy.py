@@ -223,3 +223,53 @@ NOT_A_SLIP_WARNING = {"marks_missing"}
 def slip_warnings(problems) -> list[dict]:
     """The problems of a receipt slip's page that keep it for a person (every one but NOT_A_SLIP_WARNING)."""
     return [p for p in problems or [] if p.get("code") not in NOT_A_SLIP_WARNING]
+
+
+SLIP_DATE_FIELD = "received_on"
+
+
+def slip_date_auto() -> bool:
+    """Whether a confidently read, plausible slip date may be applied without a person (setting
+    ``NOICUTRU_SLIP_DATE_AUTO``, off by default: see bench/slip_dates.py for why)."""
+    from flask import current_app, has_app_context
+    return bool(has_app_context() and current_app.config.get("SLIP_DATE_AUTO", False))
+
+
+def slip_date(sess: Session, page: ScanPage, reading: dict, today: Optional[dt.date] = None
+              ) -> tuple[Optional[dt.date], list[dict]]:
+    """:func:`slip_date_decision` for a stored receipt slip page (the letter's issue date from the record)."""
+    from .decide import introduction_of
+    intro = introduction_of(sess, page)
+    if intro is None:
+        return None, []
+    return slip_date_decision(reading, intro.issued_on, today or dt.date.today())
+
+
+def slip_date_decision(reading: dict, issued_on: dt.date, today: dt.date) -> tuple[Optional[dt.date], list[dict]]:
+    """The received date of a receipt slip that may be applied without a person, and the service's doubts.
+
+    The date is the one written on the slip and read by ``ocr.slip``: applied only when read with
+    confidence (every digit at or above ``ocr.slip.DIGIT_CONFIDENT``, the reader raised no doubt) AND
+    plausible: not before the letter was issued, not after today.  Otherwise None: the page waits for a
+    person, with the date read (if any) pre-filled.  Never a date the slip does not carry."""
+    from ocr.slip import DIGIT_CONFIDENT
+    f = _field(reading, SLIP_DATE_FIELD)
+    codes = {p.get("code") for p in reading.get("problems") or []}
+    if f is None:
+        if codes & {"date_blank", "date_unsure", "date_not_found"}:
+            return None, []
+        return None, [{"code": "received_date_missing", "message_vi":
+                       "Phiếu báo không có ô ghi ngày máy đọc được (mẫu cũ): người duyệt nhập ngày tiếp nhận ghi trên "
+                       "phiếu."}]
+    if not f.get("value"):
+        return None, []  # blank or not read: the reader's problem says which
+    read = dt.date.fromisoformat(f["value"])
+    if read < issued_on or read > today:
+        return None, [{"code": "received_date_implausible", "message_vi":
+                       f"Ngày tiếp nhận đọc được trên phiếu báo ({read:%d/%m/%Y}) "
+                       + (f"trước ngày ký giấy giới thiệu ({issued_on:%d/%m/%Y})" if read < issued_on
+                          else "sau ngày hôm nay")
+                       + ": người duyệt kiểm tra lại ngày ghi trên phiếu.", "read": f["value"]}]
+    if float(f.get("confidence") or 0) < DIGIT_CONFIDENT or codes & {"date_unsure", "date_blank", "date_not_found"}:
+        return None, []
+    return read, []

@@ -18,6 +18,8 @@ READER_FIELDS_VI = {
     "stamp_ward": "Ô dấu của đảng ủy",
     "proposed_member_id": "Đảng viên máy đề xuất",
     "qr": "Mã QR",
+    "received_on": "Ngày tiếp nhận ghi trên phiếu báo (máy đọc)",
+    "received_on_digits": "Các chữ số máy đọc trong ô ngày (? là ô đọc không chắc)",
 }
 # Tick-box classes (ocr.boxes.BOX_CLASSES) and the three states of the first versions.
 BOX_STATES_VI = {
@@ -77,6 +79,8 @@ def field_value(field: dict, items: Iterable[Item]) -> str:
         return "Ảnh cắt từ phiếu"
     if field.get("name") == "proposed_member_id":
         return f"Đảng viên số {value}"
+    if kind == "date":
+        return "/".join(reversed(str(value).split("-")))  # ISO -> dd/mm/yyyy
     return str(value)
 
 

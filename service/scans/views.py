@@ -26,6 +26,13 @@ bp = Blueprint("scans", __name__, url_prefix="/scans")
 OPEN = ("review", "conflict")
 
 
+def slip_date_proposal(reading: dict) -> dict:
+    """The received date the machine read on a receipt slip (pre-filled for the reviewer), and its digits."""
+    fields = {f.get("name"): f for f in reading.get("fields") or []}
+    f, digits = fields.get("received_on") or {}, fields.get("received_on_digits") or {}
+    return {"value": f.get("value") or "", "confidence": f.get("confidence"), "digits": digits.get("value")}
+
+
 def uploaded_files():
     return [(f.filename, f.read()) for f in request.files.getlist("files") if f and f.filename]
 
@@ -96,7 +103,7 @@ def page(page_id: int):
     return render_template("scans/page.html", p=p, r=reading, ev=ev, items=items, fields=fields,
                            problem_lines=review_text.problem_lines(
                                slip_warnings(p.problems) if p.kind == "introduction_receipt" else p.problems, items, reading),
-                           show_all=show_all,
+                           show_all=show_all, slip_date=slip_date_proposal(reading),
                            answers=answers, candidates=candidates, can_decide=can_decide(sess, user, p),
                            statuses={s.value: s.title for s in ScanPageStatus}, doubt_items={pr["item"] for pr in doubts},
                            doubt_boxes={b for pr in doubts for b in pr.get("boxes") or []})
@@ -146,7 +153,8 @@ def apply(page_id: int):
                 raise ServiceError("invalid_date", "Ngày tiếp nhận ghi trên phiếu báo không hợp lệ: nhập ngày/tháng/năm "
                                                    "hoặc chọn trên lịch.", {"field": "received_on"})
         apply_page(sess, p, user, form_answers(request.form), request.form.get("other_remarks"),
-                   int_arg(request.form, "member_id"), year_arg(request.form), received_on=received_on)
+                   int_arg(request.form, "member_id"), year_arg(request.form), received_on=received_on,
+                   confirm_today=bool(request.form.get("confirm_today")))
     if failed:
         return redirect(url_for("scans.page", page_id=page_id))
     flash(f"Đã cập nhật phiếu nhận xét từ trang #{page_id}.", "success")
