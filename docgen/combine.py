@@ -287,17 +287,23 @@ def _mark_start(body, name: str, bookmark_id: int) -> None:
     para.insert(at + 1, end)
 
 
+def _section_end_props(paragraph):
+    """The paragraph's properties, without any section end it had (a paragraph's sectPr ends its section)."""
+    ppr = paragraph.find(f"{{{W}}}pPr")
+    if ppr is None:
+        ppr = etree.Element(f"{{{W}}}pPr")
+        paragraph.insert(0, ppr)
+    for old in ppr.findall(f"{{{W}}}sectPr"):
+        ppr.remove(old)
+    return ppr
+
+
 def _end_section(body, sect) -> None:
     """Make the body's last paragraph end a section with ``sect`` (next page), as Word writes a section break."""
     last = body[-1] if len(body) else None
     if last is None or last.tag != f"{{{W}}}p":
         last = etree.SubElement(body, f"{{{W}}}p")
-    ppr = last.find(f"{{{W}}}pPr")
-    if ppr is None:
-        ppr = etree.Element(f"{{{W}}}pPr")
-        last.insert(0, ppr)
-    for old in ppr.findall(f"{{{W}}}sectPr"):
-        ppr.remove(old)
+    ppr = _section_end_props(last)
     sect = copy.deepcopy(sect)
     for old in sect.findall(f"{{{W}}}type"):
         sect.remove(old)
@@ -373,14 +379,7 @@ def with_cover(cover: bytes, document: bytes) -> bytes:
     blocks = list(c_body)
     if not blocks or blocks[-1].tag != f"{{{W}}}p":
         blocks.append(etree.Element(f"{{{W}}}p"))
-    last = blocks[-1]
-    ppr = last.find(f"{{{W}}}pPr")
-    if ppr is None:
-        ppr = etree.Element(f"{{{W}}}pPr")
-        last.insert(0, ppr)
-    for old in ppr.findall(f"{{{W}}}sectPr"):
-        ppr.remove(old)
-    ppr.append(sect)  # a paragraph's sectPr ends its section
+    _section_end_props(blocks[-1]).append(sect)  # a paragraph's sectPr ends its section
     for i, block in enumerate(blocks):
         d_body.insert(i, block)
     out = io.BytesIO()
