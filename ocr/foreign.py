@@ -883,7 +883,22 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
             return [v + t for (v, _f), t in zip(L, typed)]
         if nr == len(spans) or (nr >= len(spans) - 1 and nl == 0):
             return [v + t for (v, _f), t in zip(R, typed)]
+        if nl == 0 and nr == 0:
+            # no printed box: a hand mark around the option (a circle, an "x" before it) or AFTER it
+            # (a tick written after the wording): the side where one option stands out over the ink
+            # the options share is the one measured
+            r_side = [v for v, _f in R]
+            ir, _sr = _decide(r_side)
+            ic, _sc = _decide(C)
+            if ir is not None and (ic is None or ic == ir or _standout(r_side) > 1.5 * _standout(C)):
+                return [v + t for v, t in zip(r_side, typed)]
     return [c + t for c, t in zip(C, typed)]
+
+
+def _standout(scores: list[float]) -> float:
+    """How far the most inked option stands out over the next one (the ink the options share cancels)."""
+    s = sorted(scores, reverse=True)
+    return s[0] - s[1] if len(s) > 1 else (s[0] if s else 0.0)
 
 
 _TYPED_MARK = re.compile(r"[\[(|]?\s*[XxKk×☒☑✓✔■✗✘]\s*[\])|lI1]{0,2}")
