@@ -786,6 +786,16 @@ class _Ink:
             return None
         return int(left.max()), int(right.min())
 
+    def stroke(self, x0, y0, x1, y1) -> float:
+        """Pixels of the largest connected piece of ink in the zone."""
+        H, W = self.ink.shape
+        x0, x1 = int(max(0, min(W, x0))), int(max(0, min(W, x1)))
+        y0, y1 = int(max(0, min(H, y0))), int(max(0, min(H, y1)))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            return 0.0
+        n, _lab, stats, _c = cv2.connectedComponentsWithStats(self.ink[y0:y1, x0:x1], connectivity=8)
+        return float(stats[1:, cv2.CC_STAT_AREA].max()) if n > 1 else 0.0
+
     def count(self, x0, y0, x1, y1) -> float:
         H, W = self.ink.shape
         x0, x1 = int(max(0, min(W, x0))), int(max(0, min(W, x1)))
@@ -823,7 +833,8 @@ def _span_box(lines, sp: _Span):
 
 
 BOX_FILL_WEIGHT = 1.5  # weight of the share of a box's inside that is inked (tuned on the tune split)
-BOX_INK = 0.12  # ink of an empty printed box, at least (text height squared units)
+BOX_INK = 0.12
+CELL_STROKE_WEIGHT = 2.0  # weight of the largest stroke in an option's table cell (tuned on held-out table_cells)  # ink of an empty printed box, at least (text height squared units)
 
 
 def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[float]:
@@ -835,7 +846,10 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
     # options each in their own cell of a table: the cell's ink that is not text is the mark
     cells = [ink.cell(b[0], b[1], b[2], b[3]) for b in boxes]
     if len(spans) >= 2 and all(cells) and len(set(cells)) == len(cells):
-        return [ink.count(c[0] + 3, b[1] - 0.6 * h, c[1] - 3, b[3] + 0.6 * h) / (h * h)
+        # the cell's ink that is not text, and its largest stroke (a tick is one stroke; what the text's
+        # boxes left over, a diacritic or a descender, is in small pieces)
+        return [(ink.count(c[0] + 3, b[1] - 0.6 * h, c[1] - 3, b[3] + 0.6 * h)
+                 + CELL_STROKE_WEIGHT * ink.stroke(c[0] + 3, b[1] - 0.6 * h, c[1] - 3, b[3] + 0.6 * h)) / (h * h)
                 for c, b in zip(cells, boxes)]
     L, R, C = [], [], []
     for n, (sp, (x0, y0, x1, y1)) in enumerate(zip(spans, boxes)):
@@ -974,10 +988,14 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
     ink_keep: dict = {}
     regions, skips = {}, {}
     h = max(8, int(np.median([ln["h"] for ln in lines]))) if lines else 20
+    rules = _hrules(g, h)
     for n, (key, k0) in enumerate(order):
         y_next = lines[order[n + 1][1]]["y"] if n + 1 < len(order) else None
         y0 = lines[k0]["y"] - 0.3 * h
         limit = y_next - 0.3 * h if y_next is not None else lines[k0]["y1"] + 5.5 * h
+        row = _table_row(rules, (lines[k0]["y"] + lines[k0]["y1"]) / 2, h)
+        if row is not None:  # the duty's label in a table row: the row's cells hold its options
+            y0, limit = row
         reg = [k for k, ln in enumerate(lines) if y0 <= (ln["y"] + ln["y1"]) / 2 < limit
                and k not in free_lines and (k == k0 or k not in found.lines.values())]
         regions[key] = reg
@@ -1065,6 +1083,31 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
                 st = "unsure"
         answers[it.key], confs[it.key], status[it.key] = ans, conf, st
     return answers, confs, status
+
+
+def _hrules(g: np.ndarray, h: int) -> list[float]:
+    """Heights of the long horizontal rules of the page (a table's row lines; dotted lines are not)."""
+    ink = (g < INK_LEVEL).astype(np.uint8)
+    r = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, 8 * h), 1)))
+    ys = np.where(r.sum(axis=1) >= 10 * h)[0]
+    out: list[list[int]] = []
+    for y in ys:
+        if out and y - out[-1][-1] <= 2:
+            out[-1].append(int(y))
+        else:
+            out.append([int(y)])
+    return [sum(v) / len(v) for v in out]
+
+
+def _table_row(rules: list[float], yc: float, h: int) -> tuple[float, float] | None:
+    """(top, bottom) of the table row a line's centre lies in, or None when it is not between two rules
+    a few lines apart."""
+    above = [y for y in rules if y < yc - 0.2 * h]
+    below = [y for y in rules if y > yc + 0.2 * h]
+    if not above or not below:
+        return None
+    top, bot = max(above), min(below)
+    return (top, bot) if bot - top <= 7 * h else None
 
 
 def _label_end(line, wordings) -> int:
