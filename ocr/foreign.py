@@ -943,13 +943,15 @@ MARK_RATIO = 1.4
 MARK_MARGIN = 0.05
 
 
-def _columns(lines, found, table, lay, first_item_line):
+def _columns(lines, found, table, lay, first_item_line, rules=(), h=20):
     """A table whose columns are a scale: (header spans with a rank, the header's line) or None."""
     items = [it for it in lay.items if it.type == "choice"]
     used = set(found.lines.values())
     best = None
+    # rows of a table that hold a duty's label: their cells are that duty's options, not a header
+    duty_rows = {_table_row(rules, (lines[v]["y"] + lines[v]["y1"]) / 2, h) for v in used} - {None}
     for k in range(0, max(first_item_line + 1, 0)):
-        if k in used:
+        if k in used or _table_row(rules, (lines[k]["y"] + lines[k]["y1"]) / 2, h) in duty_rows:
             continue
         ranks: dict = {}
         for it in items:
@@ -1033,7 +1035,7 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             ink_keep[(s.line, s.i, "first")] = True
             if s.j - s.i > 1:
                 ink_keep[(s.line, s.j - 1, "last")] = True
-    cols = _columns(lines, found, table, lay, first) if any(
+    cols = _columns(lines, found, table, lay, first, rules, h) if any(
         len(per_item.get(it.key, [])) < 2 for it in items if it.key in found.lines) else None
     ink = _Ink(g, lines, ink_keep)
     answers, confs, status = {}, {}, {}
