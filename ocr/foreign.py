@@ -88,13 +88,15 @@ def _api():
     return _API[pid]
 
 
-def ocr_words(gray: np.ndarray) -> list[dict]:
-    """Words of a page: text, box (x, y, w, h), confidence, line number (reading order)."""
+def ocr_words(gray: np.ndarray, block: bool = False) -> list[dict]:
+    """Words of a page: text, box (x, y, w, h), confidence, line number (reading order).  ``block``:
+    the image is read as one block of text (a band of the page) rather than segmented as a page."""
     api = _api()
     out = []
     if api is not None:
         import tesserocr
         from PIL import Image
+        api.SetPageSegMode(tesserocr.PSM.SINGLE_BLOCK if block else tesserocr.PSM.AUTO)
         api.SetImage(Image.fromarray(gray))
         api.Recognize()
         ri = api.GetIterator()
@@ -104,8 +106,11 @@ def ocr_words(gray: np.ndarray) -> list[dict]:
             while True:
                 if ri.IsAtBeginningOf(L):
                     line += 1
-                t = ri.GetUTF8Text(W)
-                bb = ri.BoundingBox(W)
+                try:
+                    t = ri.GetUTF8Text(W)
+                    bb = ri.BoundingBox(W)
+                except RuntimeError:  # no text at all (a band of the page read again)
+                    break
                 if t and bb and t.strip():
                     x0, y0, x1, y1 = bb
                     out.append({"text": _nfc(t.strip()), "x": x0, "y": y0, "w": x1 - x0, "h": y1 - y0,
@@ -115,7 +120,7 @@ def ocr_words(gray: np.ndarray) -> list[dict]:
         api.Clear()
         return out
     import pytesseract
-    d = pytesseract.image_to_data(gray, lang="vie", config="--psm 3 --oem 1 -c tessedit_do_invert=0",
+    d = pytesseract.image_to_data(gray, lang="vie", config=f"--psm {6 if block else 3} --oem 1 -c tessedit_do_invert=0",
                                   output_type=pytesseract.Output.DICT)
     keys = {}
     for i, t in enumerate(d["text"]):
@@ -561,7 +566,13 @@ def _segments(lines, region, skip, h, vocab=frozenset()) -> list[tuple[int, int,
                     if w["text"] not in ("/", "|"):
                         scraps.append(x)
                     continue
+            if cur and w["text"][:1] in "(" and len(w["text"]) > 2:  # an arc of a circle before a word
+                out.append((k, cur[0], cur[-1] + 1))
+                cur = []
             cur.append(x)
+            if w["text"][-1:] in ")" and len(w["text"]) > 2:  # ... and after it: the option ends there
+                out.append((k, cur[0], cur[-1] + 1))
+                cur = []
         if cur:
             out.append((k, cur[0], cur[-1] + 1))
         elif scraps and any(ws[x]["text"] in ("/", "|") for x in range(skip.get(k, 0), len(ws))):
@@ -988,7 +999,7 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             if _label_score(it.label, ln["f"]) >= 85:
                 free_lines.add(k)
     ink_keep: dict = {}
-    regions, skips = {}, {}
+    regions, skips, bounds = {}, {}, {}
     h = max(8, int(np.median([ln["h"] for ln in lines]))) if lines else 20
     rules = _hrules(g, h)
     for n, (key, k0) in enumerate(order):
@@ -1001,6 +1012,7 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
         reg = [k for k, ln in enumerate(lines) if y0 <= (ln["y"] + ln["y1"]) / 2 < limit
                and k not in free_lines and (k == k0 or k not in found.lines.values())]
         regions[key] = reg
+        bounds[key] = (y0, limit)
         it = next(i for i in items if i.key == key)
         skips[k0] = _label_end(lines[k0], table.labels_for(it) if table else (it.label,))
     first = min(found.lines.values()) if found.lines else 0
@@ -1012,18 +1024,24 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             continue
         wordings = table.options_for(it) if table else {o.key: (o.label,) for o in it.options}
         keys = [o.key for o in it.options]
-        spans = options_by_order(lines, regions[it.key], skips, wordings, keys, lexicon, h)
-        if len(spans) < 2:
-            spans = _match_wordings(lines, regions[it.key], wordings, skips) if not spans else spans
-        if len(spans) < 2:
-            extra = [s for s in _unknown_segments(lines, regions[it.key], skips, spans, len(keys))]
-            have = {s.key for s in spans}
-            for s in extra:
-                kk = keys[s.rank]
-                if kk not in have:
-                    s.key = kk
-                    have.add(kk)
-                    spans.append(s)
+        spans = _options_of(lines, regions[it.key], skips, wordings, keys, lexicon, h)
+        typed = len(spans) == 1 and spans[0].line == found.lines.get(it.key) and \
+            spans[0].j >= len(lines[spans[0].line]["words"]) - 1  # an answer typed after the duty
+        if len(spans) < 2 and it.key in bounds and not typed:
+            # a circle drawn over the options can make the page's OCR drop their row: the duty's rows
+            # are read again on their own, as one block of text
+            re_lines = _reread(g, bounds[it.key], h)
+            if re_lines:
+                base = len(lines)
+                lab = table.labels_for(it) if table else (it.label,)
+                re_skips = {base + n: _label_end(ln, lab) for n, ln in enumerate(re_lines)}
+                re_spans = _options_of(lines + re_lines, list(range(base, base + len(re_lines))), re_skips,
+                                       wordings, keys, lexicon, h)
+                if len(re_spans) >= 2:
+                    lines.extend(re_lines)
+                    skips.update(re_skips)
+                    regions[it.key] = list(range(base, base + len(re_lines)))
+                    spans = re_spans
         per_item[it.key] = spans
         if debug is not None:
             debug[it.key] = [(s.key, " ".join(w["text"] for w in lines[s.line]["words"][s.i:s.j])) for s in spans]
@@ -1085,6 +1103,37 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
                 st = "unsure"
         answers[it.key], confs[it.key], status[it.key] = ans, conf, st
     return answers, confs, status
+
+
+def _options_of(lines, region, skips, wordings, keys, lexicon, h) -> list[_Span]:
+    """A duty's options in its rows: by meaning and order, else by their wordings, else by sense."""
+    spans = options_by_order(lines, region, skips, wordings, keys, lexicon, h)
+    if len(spans) < 2:
+        spans = _match_wordings(lines, region, wordings, skips) if not spans else spans
+    if len(spans) < 2:
+        extra = [s for s in _unknown_segments(lines, region, skips, spans, len(keys))]
+        have = {s.key for s in spans}
+        for s in extra:
+            kk = keys[s.rank]
+            if kk not in have:
+                s.key = kk
+                have.add(kk)
+                spans.append(s)
+    return spans
+
+
+def _reread(g: np.ndarray, band: tuple[float, float], h: int) -> list[dict]:
+    """OCR lines of a band of the page read again as one block of text, in page coordinates."""
+    y0, y1 = int(max(0, band[0])), int(min(g.shape[0], band[1] + 0.2 * h))
+    if y1 - y0 < h:
+        return []
+    pad = int(0.5 * h)
+    crop = cv2.copyMakeBorder(g[y0:y1], pad, pad, 0, 0, cv2.BORDER_CONSTANT, value=255)
+    words = ocr_words(crop, block=True)
+    for w in words:
+        w["y"] += y0 - pad
+        w["line"] += 100_000  # not the page's lines
+    return _lines(words)
 
 
 def _hrules(g: np.ndarray, h: int) -> list[float]:
