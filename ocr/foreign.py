@@ -908,10 +908,11 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
             return [v + t for (v, _f), t in zip(L, typed)]
         if nr == len(spans) or (nr >= len(spans) - 1 and nl == 0):
             return [v + t for (v, _f), t in zip(R, typed)]
-        if nl == 0 and nr == 0:
-            # no printed box: a hand mark around the option (a circle, an "x" before it) or AFTER it
-            # (a tick written after the wording): the side where one option stands out over the ink
-            # the options share is the one measured
+        if nl == 0 and nr == 0 and len({sp.line for sp in spans}) == len(spans):
+            # no printed box, each option on its own row: a hand mark around the option (a circle, an
+            # "x" before it) or AFTER it (a tick written after the wording): the side where one option
+            # stands out over the ink the options share is the one measured (options side by side are
+            # left to the circle: a circle around the next word reaches into an option's right side)
             r_side = [v for v, _f in R]
             ir, _sr = _decide(r_side)
             ic, _sc = _decide(C)
