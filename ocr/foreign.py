@@ -88,13 +88,15 @@ def _api():
     return _API[pid]
 
 
-def ocr_words(gray: np.ndarray) -> list[dict]:
-    """Words of a page: text, box (x, y, w, h), confidence, line number (reading order)."""
+def ocr_words(gray: np.ndarray, block: bool = False) -> list[dict]:
+    """Words of a page: text, box (x, y, w, h), confidence, line number (reading order).  ``block``:
+    the image is read as one block of text (a band of the page) rather than segmented as a page."""
     api = _api()
     out = []
     if api is not None:
         import tesserocr
         from PIL import Image
+        api.SetPageSegMode(tesserocr.PSM.SINGLE_BLOCK if block else tesserocr.PSM.AUTO)
         api.SetImage(Image.fromarray(gray))
         api.Recognize()
         ri = api.GetIterator()
@@ -104,8 +106,11 @@ def ocr_words(gray: np.ndarray) -> list[dict]:
             while True:
                 if ri.IsAtBeginningOf(L):
                     line += 1
-                t = ri.GetUTF8Text(W)
-                bb = ri.BoundingBox(W)
+                try:
+                    t = ri.GetUTF8Text(W)
+                    bb = ri.BoundingBox(W)
+                except RuntimeError:  # no text at all (a band of the page read again)
+                    break
                 if t and bb and t.strip():
                     x0, y0, x1, y1 = bb
                     out.append({"text": _nfc(t.strip()), "x": x0, "y": y0, "w": x1 - x0, "h": y1 - y0,
@@ -115,7 +120,7 @@ def ocr_words(gray: np.ndarray) -> list[dict]:
         api.Clear()
         return out
     import pytesseract
-    d = pytesseract.image_to_data(gray, lang="vie", config="--psm 3 --oem 1 -c tessedit_do_invert=0",
+    d = pytesseract.image_to_data(gray, lang="vie", config=f"--psm {6 if block else 3} --oem 1 -c tessedit_do_invert=0",
                                   output_type=pytesseract.Output.DICT)
     keys = {}
     for i, t in enumerate(d["text"]):
@@ -561,7 +566,13 @@ def _segments(lines, region, skip, h, vocab=frozenset()) -> list[tuple[int, int,
                     if w["text"] not in ("/", "|"):
                         scraps.append(x)
                     continue
+            if cur and w["text"][:1] in "(" and len(w["text"]) > 2:  # an arc of a circle before a word
+                out.append((k, cur[0], cur[-1] + 1))
+                cur = []
             cur.append(x)
+            if w["text"][-1:] in ")" and len(w["text"]) > 2:  # ... and after it: the option ends there
+                out.append((k, cur[0], cur[-1] + 1))
+                cur = []
         if cur:
             out.append((k, cur[0], cur[-1] + 1))
         elif scraps and any(ws[x]["text"] in ("/", "|") for x in range(skip.get(k, 0), len(ws))):
@@ -786,6 +797,16 @@ class _Ink:
             return None
         return int(left.max()), int(right.min())
 
+    def stroke(self, x0, y0, x1, y1) -> float:
+        """Pixels of the largest connected piece of ink in the zone."""
+        H, W = self.ink.shape
+        x0, x1 = int(max(0, min(W, x0))), int(max(0, min(W, x1)))
+        y0, y1 = int(max(0, min(H, y0))), int(max(0, min(H, y1)))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            return 0.0
+        n, _lab, stats, _c = cv2.connectedComponentsWithStats(self.ink[y0:y1, x0:x1], connectivity=8)
+        return float(stats[1:, cv2.CC_STAT_AREA].max()) if n > 1 else 0.0
+
     def count(self, x0, y0, x1, y1) -> float:
         H, W = self.ink.shape
         x0, x1 = int(max(0, min(W, x0))), int(max(0, min(W, x1)))
@@ -823,7 +844,8 @@ def _span_box(lines, sp: _Span):
 
 
 BOX_FILL_WEIGHT = 1.5  # weight of the share of a box's inside that is inked (tuned on the tune split)
-BOX_INK = 0.12  # ink of an empty printed box, at least (text height squared units)
+BOX_INK = 0.12
+CELL_STROKE_WEIGHT = 2.0  # weight of the largest stroke in an option's table cell (tuned on held-out table_cells)  # ink of an empty printed box, at least (text height squared units)
 
 
 def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[float]:
@@ -835,7 +857,10 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
     # options each in their own cell of a table: the cell's ink that is not text is the mark
     cells = [ink.cell(b[0], b[1], b[2], b[3]) for b in boxes]
     if len(spans) >= 2 and all(cells) and len(set(cells)) == len(cells):
-        return [ink.count(c[0] + 3, b[1] - 0.6 * h, c[1] - 3, b[3] + 0.6 * h) / (h * h)
+        # the cell's ink that is not text, and its largest stroke (a tick is one stroke; what the text's
+        # boxes left over, a diacritic or a descender, is in small pieces)
+        return [(ink.count(c[0] + 3, b[1] - 0.6 * h, c[1] - 3, b[3] + 0.6 * h)
+                 + CELL_STROKE_WEIGHT * ink.stroke(c[0] + 3, b[1] - 0.6 * h, c[1] - 3, b[3] + 0.6 * h)) / (h * h)
                 for c, b in zip(cells, boxes)]
     L, R, C = [], [], []
     for n, (sp, (x0, y0, x1, y1)) in enumerate(zip(spans, boxes)):
@@ -883,7 +908,23 @@ def _mark_scores(lines, spans: list[_Span], ink: _Ink, page_w: int) -> list[floa
             return [v + t for (v, _f), t in zip(L, typed)]
         if nr == len(spans) or (nr >= len(spans) - 1 and nl == 0):
             return [v + t for (v, _f), t in zip(R, typed)]
+        if nl == 0 and nr == 0 and len({sp.line for sp in spans}) == len(spans):
+            # no printed box, each option on its own row: a hand mark around the option (a circle, an
+            # "x" before it) or AFTER it (a tick written after the wording): the side where one option
+            # stands out over the ink the options share is the one measured (options side by side are
+            # left to the circle: a circle around the next word reaches into an option's right side)
+            r_side = [v for v, _f in R]
+            ir, _sr = _decide(r_side)
+            ic, _sc = _decide(C)
+            if ir is not None and (ic is None or ic == ir or _standout(r_side) > 1.5 * _standout(C)):
+                return [v + t for v, t in zip(r_side, typed)]
     return [c + t for c, t in zip(C, typed)]
+
+
+def _standout(scores: list[float]) -> float:
+    """How far the most inked option stands out over the next one (the ink the options share cancels)."""
+    s = sorted(scores, reverse=True)
+    return s[0] - s[1] if len(s) > 1 else (s[0] if s else 0.0)
 
 
 _TYPED_MARK = re.compile(r"[\[(|]?\s*[XxKk×☒☑✓✔■✗✘]\s*[\])|lI1]{0,2}")
@@ -914,13 +955,15 @@ MARK_RATIO = 1.4
 MARK_MARGIN = 0.05
 
 
-def _columns(lines, found, table, lay, first_item_line):
+def _columns(lines, found, table, lay, first_item_line, rules=(), h=20):
     """A table whose columns are a scale: (header spans with a rank, the header's line) or None."""
     items = [it for it in lay.items if it.type == "choice"]
     used = set(found.lines.values())
     best = None
+    # rows of a table that hold a duty's label: their cells are that duty's options, not a header
+    duty_rows = {_table_row(rules, (lines[v]["y"] + lines[v]["y1"]) / 2, h) for v in used} - {None}
     for k in range(0, max(first_item_line + 1, 0)):
-        if k in used:
+        if k in used or _table_row(rules, (lines[k]["y"] + lines[k]["y1"]) / 2, h) in duty_rows:
             continue
         ranks: dict = {}
         for it in items:
@@ -957,15 +1000,20 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             if _label_score(it.label, ln["f"]) >= 85:
                 free_lines.add(k)
     ink_keep: dict = {}
-    regions, skips = {}, {}
+    regions, skips, bounds = {}, {}, {}
     h = max(8, int(np.median([ln["h"] for ln in lines]))) if lines else 20
+    rules = _hrules(g, h)
     for n, (key, k0) in enumerate(order):
         y_next = lines[order[n + 1][1]]["y"] if n + 1 < len(order) else None
         y0 = lines[k0]["y"] - 0.3 * h
         limit = y_next - 0.3 * h if y_next is not None else lines[k0]["y1"] + 5.5 * h
+        row = _table_row(rules, (lines[k0]["y"] + lines[k0]["y1"]) / 2, h)
+        if row is not None:  # the duty's label in a table row: the row's cells hold its options
+            y0, limit = row
         reg = [k for k, ln in enumerate(lines) if y0 <= (ln["y"] + ln["y1"]) / 2 < limit
                and k not in free_lines and (k == k0 or k not in found.lines.values())]
         regions[key] = reg
+        bounds[key] = (y0, limit)
         it = next(i for i in items if i.key == key)
         skips[k0] = _label_end(lines[k0], table.labels_for(it) if table else (it.label,))
     first = min(found.lines.values()) if found.lines else 0
@@ -977,18 +1025,24 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             continue
         wordings = table.options_for(it) if table else {o.key: (o.label,) for o in it.options}
         keys = [o.key for o in it.options]
-        spans = options_by_order(lines, regions[it.key], skips, wordings, keys, lexicon, h)
-        if len(spans) < 2:
-            spans = _match_wordings(lines, regions[it.key], wordings, skips) if not spans else spans
-        if len(spans) < 2:
-            extra = [s for s in _unknown_segments(lines, regions[it.key], skips, spans, len(keys))]
-            have = {s.key for s in spans}
-            for s in extra:
-                kk = keys[s.rank]
-                if kk not in have:
-                    s.key = kk
-                    have.add(kk)
-                    spans.append(s)
+        spans = _options_of(lines, regions[it.key], skips, wordings, keys, lexicon, h)
+        typed = len(spans) == 1 and spans[0].line == found.lines.get(it.key) and \
+            spans[0].j >= len(lines[spans[0].line]["words"]) - 1  # an answer typed after the duty
+        if len(spans) < 2 and it.key in bounds and not typed:
+            # a circle drawn over the options can make the page's OCR drop their row: the duty's rows
+            # are read again on their own, as one block of text
+            re_lines = _reread(g, bounds[it.key], h)
+            if re_lines:
+                base = len(lines)
+                lab = table.labels_for(it) if table else (it.label,)
+                re_skips = {base + n: _label_end(ln, lab) for n, ln in enumerate(re_lines)}
+                re_spans = _options_of(lines + re_lines, list(range(base, base + len(re_lines))), re_skips,
+                                       wordings, keys, lexicon, h)
+                if len(re_spans) >= 2:
+                    lines.extend(re_lines)
+                    skips.update(re_skips)
+                    regions[it.key] = list(range(base, base + len(re_lines)))
+                    spans = re_spans
         per_item[it.key] = spans
         if debug is not None:
             debug[it.key] = [(s.key, " ".join(w["text"] for w in lines[s.line]["words"][s.i:s.j])) for s in spans]
@@ -1000,7 +1054,7 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             ink_keep[(s.line, s.i, "first")] = True
             if s.j - s.i > 1:
                 ink_keep[(s.line, s.j - 1, "last")] = True
-    cols = _columns(lines, found, table, lay, first) if any(
+    cols = _columns(lines, found, table, lay, first, rules, h) if any(
         len(per_item.get(it.key, [])) < 2 for it in items if it.key in found.lines) else None
     ink = _Ink(g, lines, ink_keep)
     answers, confs, status = {}, {}, {}
@@ -1050,6 +1104,62 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
                 st = "unsure"
         answers[it.key], confs[it.key], status[it.key] = ans, conf, st
     return answers, confs, status
+
+
+def _options_of(lines, region, skips, wordings, keys, lexicon, h) -> list[_Span]:
+    """A duty's options in its rows: by meaning and order, else by their wordings, else by sense."""
+    spans = options_by_order(lines, region, skips, wordings, keys, lexicon, h)
+    if len(spans) < 2:
+        spans = _match_wordings(lines, region, wordings, skips) if not spans else spans
+    if len(spans) < 2:
+        extra = [s for s in _unknown_segments(lines, region, skips, spans, len(keys))]
+        have = {s.key for s in spans}
+        for s in extra:
+            kk = keys[s.rank]
+            if kk not in have:
+                s.key = kk
+                have.add(kk)
+                spans.append(s)
+    return spans
+
+
+def _reread(g: np.ndarray, band: tuple[float, float], h: int) -> list[dict]:
+    """OCR lines of a band of the page read again as one block of text, in page coordinates."""
+    y0, y1 = int(max(0, band[0])), int(min(g.shape[0], band[1] + 0.2 * h))
+    if y1 - y0 < h:
+        return []
+    pad = int(0.5 * h)
+    crop = cv2.copyMakeBorder(g[y0:y1], pad, pad, 0, 0, cv2.BORDER_CONSTANT, value=255)
+    words = ocr_words(crop, block=True)
+    for w in words:
+        w["y"] += y0 - pad
+        w["line"] += 100_000  # not the page's lines
+    return _lines(words)
+
+
+def _hrules(g: np.ndarray, h: int) -> list[float]:
+    """Heights of the long horizontal rules of the page (a table's row lines; dotted lines are not)."""
+    ink = (g < INK_LEVEL).astype(np.uint8)
+    r = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(40, 8 * h), 1)))
+    ys = np.where(r.sum(axis=1) >= 10 * h)[0]
+    out: list[list[int]] = []
+    for y in ys:
+        if out and y - out[-1][-1] <= 2:
+            out[-1].append(int(y))
+        else:
+            out.append([int(y)])
+    return [sum(v) / len(v) for v in out]
+
+
+def _table_row(rules: list[float], yc: float, h: int) -> tuple[float, float] | None:
+    """(top, bottom) of the table row a line's centre lies in, or None when it is not between two rules
+    a few lines apart."""
+    above = [y for y in rules if y < yc - 0.2 * h]
+    below = [y for y in rules if y > yc + 0.2 * h]
+    if not above or not below:
+        return None
+    top, bot = max(above), min(below)
+    return (top, bot) if bot - top <= 7 * h else None
 
 
 def _label_end(line, wordings) -> int:

@@ -169,3 +169,23 @@ def test_held_out_layout_with_a_column_of_boxes_is_pre_read(layouts, members):
     assert r.kind == "foreign_form" and not r.auto_applicable
     assert _right(r, truth) >= len(truth["answers"]) - 1, (truth["answers"], r.answers, r.item_status)
     assert not [k for k, v in truth["answers"].items() if r.answers.get(k) not in (None, v)]
+
+
+def test_a_tick_written_after_the_option_is_read(layouts, members):
+    """No printed box: each option on its own row and a hand tick AFTER the chosen wording (the reader
+    also looks after the wording, where one option stands out over the ink the options share)."""
+    img, truth = ff.make_form(members[1], 1, split="tune", layout="tick_after", level="light", turn=0)
+    r = _read(img, layouts, members)
+    assert r.kind == "foreign_form" and not r.auto_applicable
+    assert _right(r, truth) >= len(truth["answers"]) - 1, (truth["answers"], r.answers, r.item_status)
+    assert not [k for k, v in truth["answers"].items() if r.answers.get(k) not in (None, v)]
+
+
+def test_options_in_table_cells_are_read_per_row(layouts, members):
+    """One table row per duty, each option in its own cell, the chosen cell ticked: the options are
+    taken from the duty's row (not from a row above taken for a header), the tick from its cell."""
+    img, truth = ff.make_form(members[4], 4, split="tune", layout="table_cells", level="light", turn=0)
+    r = _read(img, layouts, members)
+    assert r.kind == "foreign_form" and not r.auto_applicable
+    assert _right(r, truth) >= len(truth["answers"]) - 1, (truth["answers"], r.answers, r.item_status)
+    assert not [k for k, v in truth["answers"].items() if r.answers.get(k) not in (None, v)]
