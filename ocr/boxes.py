@@ -190,8 +190,79 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3,
                         and comp[by1 + g // 2:, bx0 + q0 - w // 4:bx0 + q1 + w // 4].any():
                     circled = True
                     break
+    through = pass_through(ink, x, y, w, inner, inset, gray) if EMPTY_MAX < ratio <= THROUGH_INK_MAX else 0.0
     return {"ink": ratio, "solid": solid, "circled": circled, "contrast": contrast, "outside": outside,
-            "faint": faint, "dark": dark, "spill": spill, "beyond": beyond}
+            "faint": faint, "dark": dark, "spill": spill, "beyond": beyond, "through": through}
+
+
+THROUGH_INK_MAX = 0.45  # interior ink above this is never taken for a stroke passing through
+THROUGH_THIN = 0.4  # the stroke's thickness inside at most this share of the interior side
+THROUGH_SPAN = 0.85  # ... it runs across at least this share of the interior (enters and leaves) ...
+THROUGH_SLOPE = 0.6  # ... across the row (|dy/dx| at most this: a line of writing, a stroke along the row)
+THROUGH_OUT = 0.6  # it continues this many box sides beyond the border on BOTH sides ...
+THROUGH_COVER = 0.55  # ... with ink on at least this share of that path: maybe a pass-through (unsure)
+THROUGH_SURE = 0.6  # coverage on both sides at or above: a stroke passing through (empty, not CONFIDENT)
+THROUGH_CONF = 0.7  # below result.CONFIDENT: a box read empty only because the stroke passes through is
+# never part of an automatic apply (a pencil tick hidden under the stroke would be lost); a person looks
+THROUGH_REST = 0.03  # other ink inside (binary or faint, off the stroke) above this share of the interior: a mark
+
+
+def pass_through(ink: np.ndarray, x: int, y: int, w: int, inner: np.ndarray, inset: int,
+                 gray: np.ndarray | None = None) -> float:
+    """How surely the ink inside the box is ONE thin stroke passing through it (a remark's line dipping
+    into the row above, a long careless stroke along the row): the interior ink is a thin band running
+    across the whole interior, nothing else is inside (no tick, no pencil mark beside the stroke), and ink
+    continues along the same line well outside the box on both sides. 0.0: not a pass-through (a tick,
+    cross, dot or fill is confined to the box or its near surroundings); otherwise the lower of the two
+    sides' ink coverage along the line."""
+    ys, xs = np.nonzero(inner)
+    if len(xs) < 8:
+        return 0.0
+    side = float(min(inner.shape))
+    pts = np.stack([xs, ys], axis=1).astype(np.float64)
+    c = pts.mean(axis=0)
+    vals, vecs = np.linalg.eigh(np.cov((pts - c).T))
+    d = vecs[:, 1]  # the major axis (unit)
+    if abs(d[0]) < 1e-6 or abs(d[1] / d[0]) > THROUGH_SLOPE:
+        return 0.0
+    thick = 3.46 * float(np.sqrt(max(vals[0], 0.0)))  # a uniform band of thickness t has sd t / sqrt(12)
+    proj = (pts - c) @ d
+    if thick > THROUGH_THIN * side or float(proj.max() - proj.min()) < THROUGH_SPAN * side:
+        return 0.0
+    nrm = np.array([-d[1], d[0]])
+    tol = thick / 2 + 2
+    # nothing else inside: binary ink off the band, or (pencil) pixels clearly darker than the paper
+    gy, gx = np.mgrid[0:inner.shape[0], 0:inner.shape[1]]
+    off = np.abs((gx - c[0]) * nrm[0] + (gy - c[1]) * nrm[1]) > tol + 1
+    rest = float((inner.astype(bool) & off).mean())
+    if gray is not None:
+        gi = gray[y + inset:y + inset + inner.shape[0], x + inset:x + inset + inner.shape[1]]
+        if gi.shape == inner.shape:
+            gi = cv2.GaussianBlur(gi, (5, 5), 0)
+            paper = float(np.percentile(gi, 90))
+            dk = cv2.morphologyEx((gi < paper * (1 - FAINT_DARKENING)).astype(np.uint8), cv2.MORPH_OPEN,
+                                  np.ones((2, 2), np.uint8))
+            off2 = np.abs((gx - c[0]) * nrm[0] + (gy - c[1]) * nrm[1]) > tol + 3
+            rest = max(rest, float((dk.astype(bool) & off2).mean()))
+    if rest > THROUGH_REST:
+        return 0.0
+    # follow the line outside the box on both sides (page coordinates), a hand's wobble allowed
+    H, W = ink.shape
+    cx, cy = c[0] + x + inset, c[1] + y + inset
+    half = max(int(round(tol)), w // 6)
+    cover = []
+    for sign in (-1, 1):
+        t0 = (w / 2 + 2) / abs(d[0]) + 3  # from the border (left or right side) on
+        hit = n = 0
+        for t in np.arange(t0, t0 + THROUGH_OUT * w, 1.0):
+            px, py = cx + sign * t * d[0], cy + sign * t * d[1]
+            n += 1
+            qx = int(round(px))
+            q0, q1 = int(round(py)) - half, int(round(py)) + half + 1
+            if 0 <= qx < W and q1 > 0 and q0 < H and ink[max(0, q0):min(H, q1), qx].any():
+                hit += 1
+        cover.append(hit / n if n else 0.0)
+    return float(min(cover))
 
 
 def _solid_beyond(ink: np.ndarray, x: int, y: int, w: int, start: int = 2, cover: float = 0.5) -> int:
@@ -243,6 +314,11 @@ def classify(f: dict) -> tuple[str, float]:
         return "faint", 0.6
     if ink <= EMPTY_MAX:
         return "empty", float(min(1.0, 1.0 - ink / EMPTY_MAX * 0.15))
+    through = f.get("through", 0.0)
+    if through >= THROUGH_SURE:  # a stroke passing through, nothing else inside: empty, a person confirms
+        return "empty", THROUGH_CONF
+    if through >= THROUGH_COVER:
+        return "unsure", 0.4
     if contrast is not None and contrast < FAINT_MAX:
         return "faint", float(min(0.95, 0.6 + (FAINT_MAX - contrast) * 2))
     if ink < TICK_MIN:
