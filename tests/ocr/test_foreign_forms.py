@@ -161,30 +161,19 @@ def test_options_are_found_by_meaning_and_order(layouts, row, want):
     assert [s.key for s in sorted(spans, key=lambda s: s.i)] == want
 
 
-def test_held_out_layout_with_a_column_of_boxes_is_pre_read(layouts, members):
-    """A layout the reader was not tuned on (each option on its own row, its box far to the right,
-    another font): the answers are pre-read from the boxes, still only proposed."""
-    img, truth = ff.make_form(members[3], 3, split="heldout", layout="boxes_after", level="light", turn=0)
-    r = _read(img, layouts, members)
-    assert r.kind == "foreign_form" and not r.auto_applicable
-    assert _right(r, truth) >= len(truth["answers"]) - 1, (truth["answers"], r.answers, r.item_status)
-    assert not [k for k, v in truth["answers"].items() if r.answers.get(k) not in (None, v)]
-
-
-def test_a_tick_written_after_the_option_is_read(layouts, members):
-    """No printed box: each option on its own row and a hand tick AFTER the chosen wording (the reader
-    also looks after the wording, where one option stands out over the ink the options share)."""
-    img, truth = ff.make_form(members[1], 1, split="tune", layout="tick_after", level="light", turn=0)
-    r = _read(img, layouts, members)
-    assert r.kind == "foreign_form" and not r.auto_applicable
-    assert _right(r, truth) >= len(truth["answers"]) - 1, (truth["answers"], r.answers, r.item_status)
-    assert not [k for k, v in truth["answers"].items() if r.answers.get(k) not in (None, v)]
-
-
-def test_options_in_table_cells_are_read_per_row(layouts, members):
-    """One table row per duty, each option in its own cell, the chosen cell ticked: the options are
-    taken from the duty's row (not from a row above taken for a header), the tick from its cell."""
-    img, truth = ff.make_form(members[4], 4, split="tune", layout="table_cells", level="light", turn=0)
+@pytest.mark.parametrize("split,layout,member", [
+    # a layout the reader was not tuned on: each option on its own row, its box far to the right, another font
+    ("heldout", "boxes_after", 3),
+    # no printed box: a hand tick AFTER the chosen wording (the reader also looks after the wording, where
+    # one option stands out over the ink the options share)
+    ("tune", "tick_after", 1),
+    # one table row per duty, each option in its own cell: the options are taken from the duty's row (not
+    # from a row above taken for a header), the tick from its cell
+    ("tune", "table_cells", 4),
+])
+def test_layouts_of_other_cells_are_pre_read(layouts, members, split, layout, member):
+    """Answers pre-read from the marks of a retyped form's own layout, still only proposed."""
+    img, truth = ff.make_form(members[member], member, split=split, layout=layout, level="light", turn=0)
     r = _read(img, layouts, members)
     assert r.kind == "foreign_form" and not r.auto_applicable
     assert _right(r, truth) >= len(truth["answers"]) - 1, (truth["answers"], r.answers, r.item_status)
