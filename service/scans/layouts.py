@@ -56,25 +56,47 @@ def ensure_builtin_layouts(sess: Session, form_definition, template_path, render
     The template store calls this after registering its versions and passes its own accessors
     (a version's definition, file and renderer), so this module does not import the store.
     """
-    have = {(r.version, r.variant) for r in sess.scalars(select(FormLayout).where(FormLayout.kind == KIND))}
-    rows = sess.scalars(select(DocumentTemplate).where(DocumentTemplate.kind == KIND,
+    _ensure_builtin(sess, KIND, form_definition, template_path, renderer, _variants, _layout)
+
+
+def ensure_builtin_slip_layouts(sess: Session, form_definition, template_path, renderer) -> None:
+    """Where the receipt slip's QR and date boxes are, for each built-in letter version that has
+    date boxes (``date_boxes`` in its definition): built once from a rendered sample letter, kept."""
+    _ensure_builtin(sess, SLIP_KIND, form_definition, template_path, renderer,
+                    lambda definition: [SLIP_VARIANT] if definition.date_boxes is not None else [],
+                    _slip_layout)
+
+
+def _slip_layout(definition: FormDefinition, _variant: str, render) -> dict:
+    from ocr.slip import build_slip_layout
+    data = samples.introduction_letter(1, member_id="1", sheet_serial="GGT-1", year=dt.date.today().year)
+    pdf = convert_to_pdf([("slip.docx", render(data))])[0]
+    return build_slip_layout(definition, pdf).to_dict()
+
+
+def _ensure_builtin(sess: Session, kind: str, form_definition, template_path, renderer, variants, build) -> None:
+    """The one loop behind both: for each built-in version of ``kind`` and each of its ``variants`` without
+    a stored layout, ``build(definition, variant, render)`` once per process (cached by file, time and
+    definition hash) and store it; a version whose layout cannot be built is logged and skipped."""
+    have = {(r.version, r.variant) for r in sess.scalars(select(FormLayout).where(FormLayout.kind == kind))}
+    rows = sess.scalars(select(DocumentTemplate).where(DocumentTemplate.kind == kind,
                                                        DocumentTemplate.builtin_path.is_not(None))).all()
     for template in rows:
         definition = form_definition(template)
-        for variant in _variants(definition):
+        for variant in variants(definition):
             if (template.version, variant) in have:
                 continue
             path = template_path(sess, template)
             key = (str(path), path.stat().st_mtime, definition.hash, variant)
             try:
                 if key not in _built:
-                    _built[key] = _layout(definition, variant, renderer(sess, template).render)
+                    _built[key] = build(definition, variant, renderer(sess, template).render)
             except (docgen.DocgenError, ocr.LayoutError, ServiceError) as exc:
-                log.warning("no scan layout for %s v%s %s: %s", KIND, template.version, variant, exc)
+                log.warning("no scan layout for %s v%s %s: %s", kind, template.version, variant, exc)
                 continue
             try:
                 with db.new_session() as own:
-                    own.add(FormLayout(kind=KIND, version=template.version, variant=variant, layout=_built[key]))
+                    own.add(FormLayout(kind=kind, version=template.version, variant=variant, layout=_built[key]))
             except IntegrityError:
                 pass  # stored by another process at the same time: same content
 
@@ -104,35 +126,6 @@ def build_uploaded_layouts(data: bytes, definition: FormDefinition, mark_key,
 
 
 SLIP_KIND, SLIP_VARIANT = "introduction_letter", "slip"
-
-
-def ensure_builtin_slip_layouts(sess: Session, form_definition, template_path, renderer) -> None:
-    """Where the receipt slip's QR and date boxes are, for each built-in letter version that has
-    date boxes (``date_boxes`` in its definition): built once from a rendered sample letter, kept."""
-    from ocr.slip import build_slip_layout
-    have = {r.version for r in sess.scalars(select(FormLayout).where(FormLayout.kind == SLIP_KIND,
-                                                                     FormLayout.variant == SLIP_VARIANT))}
-    rows = sess.scalars(select(DocumentTemplate).where(DocumentTemplate.kind == SLIP_KIND,
-                                                       DocumentTemplate.builtin_path.is_not(None))).all()
-    for template in rows:
-        definition = form_definition(template)
-        if definition.date_boxes is None or template.version in have:
-            continue
-        path = template_path(sess, template)
-        key = (str(path), path.stat().st_mtime, definition.hash, SLIP_VARIANT)
-        try:
-            if key not in _built:
-                data = samples.introduction_letter(1, member_id="1", sheet_serial="GGT-1", year=dt.date.today().year)
-                pdf = convert_to_pdf([("slip.docx", renderer(sess, template).render(data))])[0]
-                _built[key] = build_slip_layout(definition, pdf).to_dict()
-        except (docgen.DocgenError, ocr.LayoutError, ServiceError) as exc:
-            log.warning("no slip layout for %s v%s: %s", SLIP_KIND, template.version, exc)
-            continue
-        try:
-            with db.new_session() as own:
-                own.add(FormLayout(kind=SLIP_KIND, version=template.version, variant=SLIP_VARIANT, layout=_built[key]))
-        except IntegrityError:
-            pass
 
 
 def all_slip_layouts(sess: Session) -> list[dict]:
