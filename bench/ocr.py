@@ -39,7 +39,9 @@ wall-clock figure depends on what else runs, see load_average), remark_queued_ra
 remark_false_queue_rate (item 7 queued for transcription on pages with / without a remark).
 
 --seed picks the first hand_fill seed: report on a seed range nobody looked at while changing the
-reader (the reader's thresholds come from the project's generator, TUNING_STYLES).
+reader (the reader's thresholds come from the project's generator, TUNING_STYLES).  --pens picks
+hand_fill's hands: tuning, heldout, or report (inks, strokes, mark shapes and scanner never looked at
+while tuning: run once, at the end, for the figures to report).
 """
 from __future__ import annotations
 
@@ -226,9 +228,9 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--sources", type=int, default=6, help="distinct rendered sheets (of the standard ones, "
                     "every other prints 1-3 recorded absences ahead of item 7's lines, as version 2 does)")
-    ap.add_argument("--pens", choices=("heldout", "tuning"), default="heldout",
-                    help="hand_fill's hands: heldout (inks and strokes never looked at while tuning; the figures "
-                         "to report) or tuning")
+    ap.add_argument("--pens", choices=("heldout", "tuning", "report"), default="heldout",
+                    help="hand_fill's hands: heldout (inks and strokes kept out of tuning), tuning, or report "
+                         "(other inks, strokes, mark shapes and scanner, run once at the end: the figures to report)")
     ap.add_argument("--throughput-pages", type=int, default=30,
                     help="sheet pages read twice more to compare pages/min with the baseline (PNG review image)")
     ap.add_argument("--seed", type=int, default=REPORT_SEED,

@@ -220,3 +220,80 @@ def test_printed_absences_in_item_7_are_not_writing(absences_sheet, layouts, lev
     img, truth = hf.make_page(src, 95, level, turn=0, habits=clean_habits(src), remarks=True)
     present = read(img, layouts).field("other_remarks_present")
     assert present.value is True, present
+
+
+# ---------------------------------------------------------------------------
+# the REPORT pens (bench/ocr.py --pens report, run once at the end): what they draw, checked without the reader
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("style", hf.REPORT_STYLES)
+def test_report_shapes_mark_the_boxes_their_truth_names(standard, style):
+    """Every report shape lands where the truth says and looks like its class: ink in a ticked box, a
+    filled box mostly inked, a circled box ringed with its inside clean, a faint mark light, empty boxes clean."""
+    import numpy as np
+    items = standard.layout.choice_items()
+    img, truth = hf.fill_sheet(standard, 301, pens="report", habits=clean_habits(standard),
+                               styles={it.key: style for it in items}, remarks=False)
+    pen = truth["hand"]["pen"]
+    assert truth["hand"]["pens"] == "report" and tuple(pen) in hf.REPORT_PENS.values()
+    assert set(truth["styles"].values()) == {style}
+    diff = np.abs(img.astype(int) - standard.image.astype(int)).max(axis=2)
+    full = 255 - min(pen)  # how dark this ink is at full pressure
+    for it in items:
+        for o in it.options:
+            x, y, w, h = hf._box_px(standard, o.box)
+            inner = diff[int(y + 0.2 * h):int(y + 0.8 * h), int(x + 0.2 * w):int(x + 0.8 * w)]
+            ring = diff[int(y - 0.9 * h):int(y + 1.9 * h), int(x - 0.9 * w):int(x + 1.9 * w)]
+            cls = truth["boxes"][f"{it.key}.{o.key}"]
+            assert cls == ("empty" if o.key != truth["answers"][it.key] else hf.BOX_CLASS[style])
+            where = (it.key, o.key, cls)
+            if cls == "empty":
+                assert (inner > 30).sum() == 0, where
+            elif cls == "filled":
+                assert (inner > 60).mean() > 0.6, where
+            elif cls == "ticked":
+                assert (inner > 60).sum() >= 15, where
+            elif cls == "circled":
+                assert (inner > 30).sum() == 0 and (ring > 60).sum() > 50, where
+            else:
+                assert cls == "faint" and (inner > 15).sum() > 5 and inner.max() <= 0.5 * full + 5, where
+
+
+def test_report_hands_keep_to_their_own_pens_and_shapes(standard):
+    """Report hands never take a tuning or held-out ink or shape; their corrections are coiled (scribbled),
+    their second marks of a double are report shapes."""
+    import numpy as np
+    assert not set(hf.REPORT_PENS.values()) & (set(hf.PENS.values()) | set(hf.HELD_OUT_PENS.values()))
+    assert not set(hf.REPORT_STYLES) & set(hf.STYLES)
+    habits = {"clean": 0.3, "correction": 0.2, "double": 0.2, "circle": 0.15, "pencil": 0.15}
+    classes = set()
+    for seed in range(5):
+        img, truth = hf.fill_sheet(standard, 400 + seed, pens="report", habit_weights=habits, remarks=False)
+        assert set(truth["styles"].values()) <= set(hf.REPORT_STYLES), truth["styles"]
+        for name, cls in truth["boxes"].items():
+            classes.add(cls)
+            if cls == "scribbled":
+                it_key, key = name.split(".")
+                box = next(o.box for it in standard.layout.choice_items() if it.key == it_key
+                           for o in it.options if o.key == key)
+                x, y, w, h = (int(v) for v in hf._box_px(standard, box))
+                diff = np.abs(img[y:y + h, x:x + w].astype(int) - standard.image[y:y + h, x:x + w]).max(axis=2)
+                assert (diff > 60).sum() > 0.15 * w * h, name
+    assert classes == {"empty", "ticked", "filled", "circled", "faint", "scribbled"}
+
+
+@pytest.mark.parametrize("level", ["light", "medium", "heavy"])
+def test_report_pens_go_through_the_report_scanner(standard, level):
+    """Report pages: yellowish paper under a copier's grey, at a resolution step of the report scanner
+    (photographs of report pages: tests/ocr/test_foreign_forms.py)."""
+    import numpy as np
+    img, truth = hf.make_page(standard, 501, level, turn=0, pens="report", remarks=False)
+    info = truth["degradation"]
+    assert info["model"] == "report" and info["turn"] == 0
+    assert info["dpi"] in hf.REPORT_DPI[level]
+    assert abs(img.shape[0] - standard.image.shape[0] * info["dpi"] / standard.dpi) <= 2
+    b, _g, r = np.median(img.reshape(-1, 3), axis=0)  # the paper
+    assert r - b >= 8 and r < 248, (b, r)
+    if level == "heavy":  # other pens: the usual scanner
+        _img, truth = hf.make_page(standard, 501, level, turn=0, pens="heldout", remarks=False)
+        assert "model" not in truth["degradation"]

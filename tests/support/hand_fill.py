@@ -21,6 +21,13 @@ red, green ballpoint, felt pen, graphite pencil), stroke width, mark size
 * ``pencil``: a tick in light graphite (class "faint");
 * ``overflow``: a large tick whose tail runs over the neighbouring text.
 
+Three pen sets (``pens=``): "tuning" (looked at while changing the reader), "heldout" (other inks and
+strokes, kept out of the tuning runs) and "report" (run ONCE at the end, never tuned on: inks
+:data:`REPORT_PENS`, strokes :data:`REPORT_HAND`, the same classes drawn in other shapes, :data:`REPORT_STYLES`:
+``hook_tick``, ``split_cross``, ``outside_check``, ``backslash``, ``ring_dot`` -> ticked; ``zigzag_fill`` ->
+filled; ``open_loop`` -> circled; ``dry_tick`` -> faint; a correction is a ``coil``), scanned by the report
+scanner (``model="report"`` of :func:`scan` / :func:`photograph`).
+
 Item habits (:func:`fill_sheet`): one clean mark (most items); a correction
 (one box scribbled out to cancel it, another marked: the reader must propose the
 other and send it to review); two marks (ambiguous); no mark; a circled box;
@@ -65,6 +72,27 @@ PENCIL = (150, 150, 150)
 HELD_OUT_PENS = {"violet": (140, 50, 110), "brown": (40, 70, 120), "sky_gel": (200, 140, 60),
                  "grey_felt": (80, 80, 80)}
 HELD_OUT_HAND = {"width": (0.04, 0.13), "size": (0.6, 1.35), "tremor": (0.0, 0.045)}
+# a third set of hands for REPORTING ONLY (bench/ocr.py --pens report; never looked at while tuning): other
+# inks (a dark purple gel, a faded black ballpoint that skips, a navy felt-tip, an orange-red), strokes thinner
+# and broader than the held-out range, lighter and heavier pressure, and marks of the same classes drawn in
+# other SHAPES (:data:`REPORT_STYLES`); its pages are scanned by the report scanner (:func:`scan`,
+# ``model="report"``: yellowish paper, a copier's grey background, 150 / 200 / 300 dpi steps, a lid shadow)
+REPORT_PENS = {"purple_gel": (95, 25, 75), "faded_black": (78, 74, 70), "navy_felt": (110, 35, 5),
+               "orange_red": (35, 85, 215)}
+REPORT_HAND = {"width": (0.03, 0.16), "size": (0.55, 1.45), "tremor": (0.0, 0.05), "pressure": (0.55, 1.0)}
+# report shapes -> class: a tick with a hook at its start, a cross of two short strokes that do not meet in
+# the middle, a check starting outside the box, a backslash (top left to bottom right), a dot drawn as a small
+# ring, a box filled with zig-zag hatching, an open loop around the box, a tick of a nearly dry pen, and a
+# correction coiled over the box
+REPORT_STYLES = ("hook_tick", "split_cross", "outside_check", "backslash", "ring_dot", "zigzag_fill",
+                 "open_loop", "dry_tick")
+REPORT_CLEAN_STYLES = ("hook_tick", "split_cross", "outside_check", "backslash", "ring_dot", "zigzag_fill")
+BOX_CLASS.update({"hook_tick": "ticked", "split_cross": "ticked", "outside_check": "ticked", "backslash": "ticked",
+                  "ring_dot": "ticked", "zigzag_fill": "filled", "open_loop": "circled", "dry_tick": "faint"})
+# the mark a habit draws, per pen set: (circle habit, pencil habit, correction, second mark of a double)
+_HABIT_SHAPES = {"tuning": ("circle", "pencil", "scribble", "tick"),
+                 "heldout": ("circle", "pencil", "scribble", "tick"),
+                 "report": ("open_loop", "dry_tick", "coil", "hook_tick")}
 
 
 @dataclass
@@ -74,28 +102,41 @@ class Hand:
     size: float  # mark size as a fraction of the box side (1.0 = fills the box, >1 overflows)
     tremor: float
     favourite: str
+    pens: str = "tuning"  # the pen set the hand comes from ("tuning", "heldout", "report")
+    pressure: float = 1.0  # ink opacity of a stroke (report hands: light to heavy)
+    skips: bool = False  # a ballpoint running dry: the ink is grainy along the stroke
 
     def stroke(self, img, pts, rng, *, colour=None, width=None, alpha=1.0):
-        _stroke(img, pts, colour or self.pen, width or self.width, self.tremor, rng, alpha)
+        _stroke(img, pts, colour or self.pen, width or self.width, self.tremor, rng, alpha * self.pressure,
+                grain=self.skips)
 
 
 def random_hand(rng, pens: str = "tuning") -> Hand:
-    """A hand with a pen of the set ``pens``: "tuning" (PENS, the hands looked at while changing the reader)
-    or "heldout" (HELD_OUT_PENS and a wider range of strokes, for reporting only)."""
+    """A hand with a pen of the set ``pens``: "tuning" (PENS, the hands looked at while changing the reader),
+    "heldout" (HELD_OUT_PENS and a wider range of strokes) or "report" (REPORT_PENS, REPORT_HAND and the
+    shapes REPORT_STYLES: run once at the end, never tuned on)."""
+    if pens == "report":
+        name = list(REPORT_PENS)[int(rng.integers(len(REPORT_PENS)))]
+        r = REPORT_HAND
+        return Hand(pen=REPORT_PENS[name], width=float(rng.uniform(*r["width"])), size=float(rng.uniform(*r["size"])),
+                    tremor=float(rng.uniform(*r["tremor"])),
+                    favourite=REPORT_CLEAN_STYLES[int(rng.integers(len(REPORT_CLEAN_STYLES)))], pens="report",
+                    pressure=float(rng.uniform(*r["pressure"]) if name != "faded_black" else rng.uniform(0.7, 0.9)),
+                    skips=name == "faded_black" or bool(rng.random() < 0.2))
     held = pens == "heldout"
     table = HELD_OUT_PENS if held else PENS
     pen = table[list(table)[int(rng.integers(len(table)))]]
     fav = CLEAN_STYLES[int(rng.integers(len(CLEAN_STYLES)))]
     r = HELD_OUT_HAND if held else {"width": (0.05, 0.11), "size": (0.7, 1.25), "tremor": (0.0, 0.03)}
     return Hand(pen=pen, width=float(rng.uniform(*r["width"])), size=float(rng.uniform(*r["size"])),
-                tremor=float(rng.uniform(*r["tremor"])), favourite=fav)
+                tremor=float(rng.uniform(*r["tremor"])), favourite=fav, pens=pens)
 
 
 # ---------------------------------------------------------------------------
 # strokes (ink multiplies the paper, like real ink; pencil is grainy and light)
 # ---------------------------------------------------------------------------
 
-def _stroke(img, pts, colour, width_px, tremor, rng, alpha=1.0):
+def _stroke(img, pts, colour, width_px, tremor, rng, alpha=1.0, grain: bool = False):
     pts = np.asarray(pts, np.float64)
     if len(pts) < 2:
         return
@@ -118,7 +159,7 @@ def _stroke(img, pts, colour, width_px, tremor, rng, alpha=1.0):
     layer = np.zeros((y1 - y0, x1 - x0), np.uint8)  # only the stroke's bounding box (speed)
     cv2.polylines(layer, [np.round((p - [x0, y0]) * 4).astype(np.int32).reshape(-1, 1, 2)], False, 255,
                   max(1, int(round(width_px))), cv2.LINE_AA, shift=2)
-    _apply_ink(img[y0:y1, x0:x1], layer, colour, alpha, rng)
+    _apply_ink(img[y0:y1, x0:x1], layer, colour, alpha, rng, grain)
 
 
 def _apply_ink(img, layer, colour, alpha, rng, grain: bool = False):
@@ -189,6 +230,85 @@ def draw(img, box, style: str, hand: Hand, rng):
                         + rng.normal(0, 0.05) * h))
         hand.stroke(img, pts, rng, width=wpx * 1.1)
         hand.stroke(img, [(x - 0.2 * w, y + h * 0.5), (x + 1.2 * w, y + h * 0.45)], rng, width=wpx)
+    elif style in REPORT_STYLES or style == "coil":
+        _draw_report(img, (x, y, w, h), (cx, cy), style, hand, rng, wpx)
+    else:
+        raise ValueError(style)
+
+
+def _draw_report(img, box, centre, style: str, hand: Hand, rng, wpx: float):
+    """The report hands' shapes (:data:`REPORT_STYLES`, and ``coil``: a correction coiled over the box)."""
+    x, y, w, h = box
+    cx, cy = centre
+    s = hand.size
+    if style == "hook_tick":
+        # the pen lands a little right of the start, curls back (the hook) and runs down, then up to the right
+        a = (cx - 0.32 * w * s, cy - 0.02 * h * s)
+        b = (cx - 0.08 * w * s, cy + 0.3 * h * min(s, 1.2))
+        c = (cx + 0.42 * w * s, cy - 0.5 * h * s)
+        hook = [(a[0] + 0.12 * w * s, a[1] - 0.16 * h * s), (a[0] + 0.02 * w * s, a[1] - 0.2 * h * s),
+                (a[0] - 0.06 * w * s, a[1] - 0.1 * h * s)]
+        hand.stroke(img, hook + [a, b, c, (c[0] + 0.06 * w * s, c[1] + 0.03 * h)], rng, width=wpx)
+    elif style == "split_cross":
+        # two short strokes, the pen lifted between them; they cross off the centre (not an even X)
+        d = 0.3 * s
+        ox, oy = rng.uniform(-0.1, 0.1) * w, rng.uniform(-0.1, 0.1) * h
+        hand.stroke(img, [(cx - d * w + ox, cy - d * h * 1.1 + oy), (cx + d * w * 0.8 + ox, cy + d * h * 0.9 + oy)],
+                    rng, width=wpx)
+        ox2, oy2 = ox + rng.uniform(0.04, 0.1) * w, oy - rng.uniform(0.0, 0.08) * h
+        hand.stroke(img, [(cx + d * w * 0.9 + ox2, cy - d * h * 0.8 + oy2),
+                          (cx + ox2 - 0.05 * w, cy + oy2 + 0.05 * h),
+                          (cx - d * w * 0.7 + ox2, cy + d * h + oy2)], rng, width=wpx)
+    elif style == "outside_check":
+        # starts left of the box, bottoms out inside it, ends well above its top right corner
+        a = (x - rng.uniform(0.15, 0.35) * w, y + rng.uniform(0.3, 0.5) * h)
+        b = (x + rng.uniform(0.35, 0.5) * w, y + rng.uniform(0.72, 0.88) * h)
+        c = (x + w * rng.uniform(1.1, 1.4) * max(s, 0.8), y - h * rng.uniform(0.25, 0.6) * max(s, 0.8))
+        hand.stroke(img, [a, b, c], rng, width=wpx)
+    elif style == "backslash":
+        d = 0.4 * s
+        hand.stroke(img, [(cx - d * w * 0.7, cy - d * h), (cx + d * w * 0.55, cy + d * h * 0.9),
+                          (cx + d * w * 0.75, cy + d * h * 0.8)], rng, width=wpx * 1.15)
+    elif style == "ring_dot":
+        r = max(3.0, w * rng.uniform(0.1, 0.17) * max(s, 0.7))
+        t = np.linspace(0, 2 * math.pi * 1.08, 20) + rng.uniform(0, 2 * math.pi)
+        hand.stroke(img, np.stack([cx + r * np.cos(t), cy + r * np.sin(t)], axis=1), rng, width=max(2.0, wpx * 0.8))
+    elif style == "zigzag_fill":
+        # diagonal zig-zags top to bottom edge, left to right, then a second pass back for the dark
+        m = rng.uniform(0.02, 0.12) * w
+        n = int(rng.integers(6, 10))
+        step = (w - 2 * m) / n
+        pts = []
+        for k in range(n + 1):
+            pts += [(x + m + k * step, y + m + rng.normal(0, 0.03) * h),
+                    (x + m + (k + 0.5) * step, y + h - m + rng.normal(0, 0.03) * h)]
+        pts = pts[:-1]
+        width = max(wpx * 1.3, step * 1.15)
+        hand.stroke(img, pts, rng, width=width)
+        hand.stroke(img, [(px, y + h - (py - y)) for px, py in pts[::-1]], rng, width=width)
+    elif style == "open_loop":
+        # an oval around the box that is not closed, a little off the box's centre
+        r = 0.5 * w * rng.uniform(1.5, 1.9)
+        a0 = rng.uniform(0, 2 * math.pi)
+        t = np.linspace(a0, a0 + 2 * math.pi * rng.uniform(0.8, 0.9), 40)
+        ox, oy = rng.uniform(-0.12, 0.12) * w, rng.uniform(-0.1, 0.1) * h
+        hand.stroke(img, np.stack([x + w / 2 + ox + r * 1.15 * np.cos(t), y + h / 2 + oy + r * 0.9 * np.sin(t)],
+                                  axis=1), rng, width=wpx * 0.8)
+    elif style == "dry_tick":
+        # a tick of a pen running dry: light, grainy, thin
+        a = (cx - 0.35 * w * s, cy - 0.05 * h * s)
+        b = (cx - 0.1 * w * s, cy + 0.3 * h * min(s, 1.2))
+        c = (cx + 0.45 * w * s, cy - 0.5 * h * s)
+        _stroke(img, [a, b, c], hand.pen, max(2.0, 0.05 * w), hand.tremor, rng, float(rng.uniform(0.3, 0.45)),
+                grain=True)
+    elif style == "coil":
+        # cancelling a mark: a spring of loops across the box, beyond both sides
+        n = int(rng.integers(5, 8))
+        t = np.linspace(0, 2 * math.pi * n, 24 * n)
+        r = 0.32 * h * rng.uniform(0.9, 1.3)
+        xs = x - 0.2 * w + 1.4 * w * t / t[-1] + r * 0.8 * np.cos(t)
+        ys = y + h / 2 + r * np.sin(t) + rng.normal(0, 0.03) * h
+        hand.stroke(img, np.stack([xs, ys], axis=1), rng, width=wpx * 1.1)
     else:
         raise ValueError(style)
 
@@ -231,9 +351,12 @@ def fill_sheet(source, seed: int, *, habits: dict | None = None, styles: dict | 
     weights = habit_weights or {"clean": 0.8, "correction": 0.05, "double": 0.025, "none": 0.02,
                                 "circle": 0.03, "pencil": 0.03, "crossing": 0.045}
     names, p = list(weights), np.array(list(weights.values()), float)
+    clean_styles = REPORT_CLEAN_STYLES if hand.pens == "report" else CLEAN_STYLES
+    circle_shape, faint_shape, cancel_shape, second_shape = _HABIT_SHAPES[hand.pens]
     items = source.layout.choice_items()
     truth = {"answers": {}, "expected": {}, "doubt": [], "habits": {}, "boxes": {}, "styles": {},
-             "hand": {"pen": list(hand.pen), "size": round(hand.size, 2), "favourite": hand.favourite}}
+             "hand": {"pen": list(hand.pen), "size": round(hand.size, 2), "favourite": hand.favourite,
+                      "pens": hand.pens}}
     for it in items:
         keys = [o.key for o in it.options]
         for k in keys:
@@ -243,7 +366,7 @@ def fill_sheet(source, seed: int, *, habits: dict | None = None, styles: dict | 
         ans = keys[int(rng.integers(len(keys)))]
         box = {o.key: _box_px(source, o.box) for o in it.options}
         style = (styles or {}).get(it.key) or (hand.favourite if rng.random() < 0.7
-                                               else CLEAN_STYLES[int(rng.integers(len(CLEAN_STYLES)))])
+                                               else clean_styles[int(rng.integers(len(clean_styles)))])
         others = [k for k in keys if k != ans]
         other = others[int(rng.integers(len(others)))]
         if habit == "none":
@@ -252,20 +375,20 @@ def fill_sheet(source, seed: int, *, habits: dict | None = None, styles: dict | 
             truth["doubt"].append(it.key)
             continue
         if habit == "circle":
-            style = "circle"
+            style = circle_shape
         elif habit == "pencil":
-            style = "pencil"
+            style = faint_shape
         draw(img, box[ans], style, hand, rng)
         truth["styles"][it.key] = style
         truth["answers"][it.key] = ans
         truth["boxes"][f"{it.key}.{ans}"] = BOX_CLASS[style]
-        clean = habit in ("clean", "crossing") and style not in ("circle", "pencil")
+        clean = habit in ("clean", "crossing") and BOX_CLASS[style] not in ("circled", "faint")
         if habit == "correction":
-            draw(img, box[other], "scribble", hand, rng)
+            draw(img, box[other], cancel_shape, hand, rng)
             truth["boxes"][f"{it.key}.{other}"] = "scribbled"
             clean = False
         elif habit == "double":
-            second = "tick" if style in ("circle", "pencil") else style
+            second = second_shape if BOX_CLASS[style] in ("circled", "faint") else style
             draw(img, box[other], second, hand, rng)
             truth["boxes"][f"{it.key}.{other}"] = BOX_CLASS[second]
             truth["answers"][it.key] = None
@@ -323,10 +446,27 @@ def _jpeg(img, q):
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)
 
 
-def scan(img, level: str, seed: int, *, src_dpi: int = 200, turn: int | None = None):
+# the report scanner (only with the report pens): the office's colour copier-scanner at fixed resolution steps
+REPORT_DPI = {"light": (200, 300), "medium": (150, 200, 300), "heavy": (150, 200)}
+
+
+def _office_paper(img, rr):
+    """Recycled, slightly yellow paper under a copier that never reaches white (its grey background)."""
+    tint = np.array([rr.uniform(0.88, 0.95), rr.uniform(0.95, 0.99), 1.0], np.float32)  # BGR: less blue
+    grey = rr.uniform(0.86, 0.95)
+    return np.clip(img.astype(np.float32) * tint * grey, 0, 255).astype(np.uint8)
+
+
+def scan(img, level: str, seed: int, *, src_dpi: int = 200, turn: int | None = None, model: str = "standard"):
+    """A scan at ``level``; ``model="report"`` (report pens only): the office scanner of :func:`_office_paper`,
+    a resolution step of :data:`REPORT_DPI` and now and then the lid's shadow along one edge."""
     p = SCAN[level]
     rng = np.random.default_rng(seed * 31 + 17)
     info = {"level": level}
+    if model == "report":
+        rr = np.random.default_rng(seed * 37 + 23)
+        img = _office_paper(img, rr)
+        info["model"] = "report"
     out = img.astype(np.float32) / 255.0
     out = np.power(out, rng.uniform(*p["gamma"]))
     if rng.random() < p["streak"]:  # a dirty scanner glass: a faint vertical streak
@@ -343,8 +483,24 @@ def scan(img, level: str, seed: int, *, src_dpi: int = 200, turn: int | None = N
     ang = float(rng.uniform(-p["skew"], p["skew"]))
     h, w = out.shape[:2]
     M = cv2.getRotationMatrix2D((w / 2, h / 2), ang, 1.0)
-    out = cv2.warpAffine(out, M, (w, h), flags=cv2.INTER_LINEAR, borderValue=(250, 250, 250))
+    bed = (250, 250, 250) if model != "report" else tuple(float(v) for v in np.median(out[:40, :40].reshape(-1, 3), 0))
+    out = cv2.warpAffine(out, M, (w, h), flags=cv2.INTER_LINEAR, borderValue=bed)
     dpi = int(rng.integers(p["dpi"][0], p["dpi"][1] + 1))
+    if model == "report":
+        dpi = int(rr.choice(REPORT_DPI[level]))
+        if rr.random() < 0.35:  # the lid's shadow: a dark band along one edge of the glass
+            band = int(h * rr.uniform(0.008, 0.025)) if rr.random() < 0.5 else int(w * rr.uniform(0.008, 0.025))
+            edge = int(rr.integers(4))
+            shade = np.linspace(rr.uniform(0.3, 0.5), 1.0, band, dtype=np.float32)
+            if edge == 0:
+                out[:band] = (out[:band] * shade[:, None, None]).astype(np.uint8)
+            elif edge == 1:
+                out[h - band:] = (out[h - band:] * shade[::-1, None, None]).astype(np.uint8)
+            elif edge == 2:
+                out[:, :band] = (out[:, :band] * shade[None, :, None]).astype(np.uint8)
+            else:
+                out[:, w - band:] = (out[:, w - band:] * shade[None, ::-1, None]).astype(np.uint8)
+            info["lid_shadow"] = edge
     info.update(skew=ang, dpi=dpi)
     out = cv2.resize(out, None, fx=dpi / src_dpi, fy=dpi / src_dpi, interpolation=cv2.INTER_AREA)
     b = rng.uniform(0, p["blur"])
@@ -354,10 +510,12 @@ def scan(img, level: str, seed: int, *, src_dpi: int = 200, turn: int | None = N
     return _jpeg(out, rng.uniform(*p["jpeg"])), info
 
 
-def photograph(img, seed: int, *, turn: int | None = None):
+def photograph(img, seed: int, *, turn: int | None = None, model: str = "standard"):
     """A phone photo of the sheet lying on a desk: perspective, the phone's shadow, vignetting, a warm or cold
-    cast, noise and JPEG, at about 200 dpi on the page."""
+    cast, noise and JPEG, at about 200 dpi on the page (``model="report"``: on the report's yellowish paper)."""
     rng = np.random.default_rng(seed * 131 + 5)
+    if model == "report":
+        img = _office_paper(img, np.random.default_rng(seed * 37 + 23))
     h, w = img.shape[:2]
     if turn is None:
         turn = int(rng.choice([90, 180, 270])) if rng.random() < 0.2 else 0
@@ -383,18 +541,23 @@ def photograph(img, seed: int, *, turn: int | None = None):
     out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.6, 1.3))
     out = np.clip(out + rng.normal(0, 5, out.shape), 0, 255).astype(np.uint8)
     # a phone keeps 12 Mpx of the desk; the page ends up around 200 dpi
-    return _jpeg(out, rng.uniform(55, 85)), {"level": "phone", "turn": turn}
+    info = {"level": "phone", "turn": turn, **({"model": model} if model != "standard" else {})}
+    return _jpeg(out, rng.uniform(55, 85)), info
 
 
-def degrade(img, level: str, seed: int, *, turn: int | None = None):
+def degrade(img, level: str, seed: int, *, turn: int | None = None, model: str = "standard"):
+    """Scan (light, medium, heavy) or photograph (phone) a page; ``model="report"``: the report scanner and
+    paper, used only with the report pens."""
     if level == "phone":
-        return photograph(img, seed, turn=turn)
-    return scan(img, level, seed, turn=turn)
+        return photograph(img, seed, turn=turn, model=model)
+    return scan(img, level, seed, turn=turn, model=model)
 
 
 def make_page(source, seed: int, level: str = "medium", *, turn: int | None = None, **fill_kw):
+    """Fill (:func:`fill_sheet`) and degrade a sheet; pages of the report pens go through the report scanner."""
     img, truth = fill_sheet(source, seed, **fill_kw)
-    out, info = degrade(img, level, seed, turn=turn)
+    report = fill_kw.get("pens") == "report" or getattr(fill_kw.get("hand"), "pens", "") == "report"
+    out, info = degrade(img, level, seed, turn=turn, model="report" if report else "standard")
     truth["degradation"] = info
     return out, truth
 
