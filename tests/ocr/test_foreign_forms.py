@@ -178,3 +178,128 @@ def test_layouts_of_other_cells_are_pre_read(layouts, members, split, layout, me
     assert r.kind == "foreign_form" and not r.auto_applicable
     assert _right(r, truth) >= len(truth["answers"]) - 1, (truth["answers"], r.answers, r.item_status)
     assert not [k for k, v in truth["answers"].items() if r.answers.get(k) not in (None, v)]
+
+
+# ---------------------------------------------------------------------------
+# the REPORT split (run once at the end, never tuned on): what the generator draws, checked without the reader
+# ---------------------------------------------------------------------------
+
+def _known_wordings(definition):
+    """Folded wordings the reader may have seen: the synonym table, the definition and the other splits."""
+    table = json.loads(synmod.path_for("evaluation_sheet").read_text(encoding="utf-8"))
+    known = set()
+    for it in table["items"]:
+        known.update(it["labels"])
+        for words in it["options"].values():
+            known.update(words)
+    for variant in ("standard", "exempt"):
+        for it in definition.items(variant):
+            known.add(it.label)
+            known.update(o.label for o in getattr(it, "options", None) or ())
+    for scales in (ff.TUNE_SCALES, ff.UNSEEN_SCALES, ff.FRESH_SCALES):
+        known.update(w for scale in scales for w, _r in scale)
+    for d in (ff.UNSEEN_LABELS, ff.UNSEEN_PROPOSAL, ff.FRESH_LABELS, ff.FRESH_PROPOSAL):
+        known.update(d.values())
+    return {fold(w) for w in known}
+
+
+def test_report_wordings_are_in_neither_the_synonym_table_nor_another_split(definition):
+    known = _known_wordings(definition)
+    assert fold("Không có kiến nghị") in known and fold("Tốt") in known  # the check sees the table
+    new = (list(ff.REPORT_LABELS.values()) + list(ff.REPORT_PROPOSAL.values())
+           + [w for scale in ff.REPORT_SCALES for w, _r in scale])
+    assert not [w for w in new if fold(w) in known]
+    assert set(ff.REPORT_PROPOSAL) == {"commend", "no_proposal", "consider_discipline"}
+    for scale in ff.REPORT_SCALES:  # best first, worst last: the option key meant keeps its meaning
+        assert scale[0][1] == 0 and scale[-1][1] == -1
+    other_fonts = set(ff.TUNE_FONTS) | set(ff.HELDOUT_FONTS) | set(ff.FRESH_FONTS) | {ff._FONT_SMALL}
+    assert not set(ff.REPORT_FONTS) & other_fonts
+    assert not {"glyph_list", "table_answer", "brackets", "lettered"} & set(
+        ff.TUNE_LAYOUTS + ff.HELDOUT_LAYOUTS + ff.FRESH_LAYOUTS)
+
+
+def test_report_split_draws_its_own_layouts_fonts_and_wordings():
+    """Forty pages of the report split: every layout, only its fonts, its wordings (some without
+    diacritics, some worst first) and each page feature."""
+    member = {"id": 1, "full_name": "Nguyễn Thị Hòa"}
+    seen = {"layout": set(), "font": set(), "wording": set(), "reverse": set(), "feature": set()}
+    for seed in range(40):
+        _img, t = ff.make_form(member, seed, split="report", level=None)
+        seen["layout"].add(t["layout"])
+        seen["font"].add(t["font"])
+        seen["wording"].add(t["wording"])
+        seen["reverse"].add(t["reverse"])
+        seen["feature"].update(k for k, v in t["features"].items() if v is True)
+        seen["feature"].add(t["features"]["bracket_mark"])
+        report_words = {w for s in ff.REPORT_SCALES for w, _r in s} | set(ff.REPORT_PROPOSAL.values())
+        if t["wording"] == "report":
+            assert all(w in report_words for ws in t["wordings"].values() for w in ws.values()), t["wordings"]
+            assert set(t["labels"][k] for k in t["labels"]) <= (
+                set(ff.REPORT_LABELS.values()) | {v.upper() for v in ff.REPORT_LABELS.values()})
+        if t["wording"] == "report_plain":
+            assert all(w.isascii() for ws in t["wordings"].values() for w in ws.values()), t["wordings"]
+    assert seen["layout"] == set(ff.REPORT_LAYOUTS)
+    assert seen["font"] <= set(ff.REPORT_FONTS) and len(seen["font"]) >= 3
+    assert seen["wording"] == {"report", "report_plain", "official"} and seen["reverse"] == {True, False}
+    assert {"upper", "header_table", "narrow", "underline", "circle"} <= seen["feature"]
+
+
+def _ink(img):
+    return img.min(axis=2) < 150
+
+
+@pytest.mark.parametrize("layout, seed", [(lay, n + 3) for n, lay in enumerate(ff.REPORT_LAYOUTS)])
+def test_report_page_prints_its_truth_and_marks_the_meant_option(layout, seed):
+    """On an undegraded report page: each option's wording is typed where the truth says (re-rendered with
+    the truth's font, it covers the page's ink), and the hand's only ink is a mark beside the meant option."""
+    import cv2
+    import numpy as np
+    from PIL import Image, ImageDraw
+    member = {"id": 4, "full_name": "Trần Văn Bình", "date_of_birth": "02/09/1961"}
+    marked, t = ff.make_form(member, seed, split="report", level=None, layout=layout)
+    typed, t0 = ff.make_form(member, seed, split="report", level=None, layout=layout, hand_marks=False)
+    assert t0["answers"] == t["answers"] and t["layout"] == layout and t["split"] == "report"
+    page = _ink(typed)
+    for item, opts in t["wordings"].items():
+        assert set(t["printed"][item]) == set(opts), item
+        for key, word in opts.items():
+            pr = t["printed"][item][key]
+            assert pr["text"] == (f"({word})" if layout == "brackets" else word)
+            assert 20 <= pr["bbox"][0] and pr["bbox"][2] <= ff.W - 20, (item, key, pr)  # on the page
+            x0, y0, x1, y1 = (int(v) for v in pr["bbox"])
+            canvas = Image.new("L", (x1 - x0 + 4, y1 - y0 + 4), 255)  # the wording typed again, alone
+            ImageDraw.Draw(canvas).text((pr["xy"][0] - x0, pr["xy"][1] - y0), pr["text"],
+                                        font=ff._font(pr["font"], pr["size"]), fill=0)
+            want = np.asarray(canvas) < 128
+            got = page[y0:y0 + want.shape[0], x0:x0 + want.shape[1]]
+            assert want.sum() > 30 and (got & want).sum() >= 0.97 * want.sum(), (item, key, pr)
+    diff = np.abs(marked.astype(int) - typed.astype(int)).max(axis=2) > 40
+    near = np.zeros(diff.shape, bool)
+    size = t["size"]
+    for item, meant in t["answers"].items():
+        kind, b = t["marks"][item]
+        x0, y0, x1, y1 = b if kind in ("circle", "underline") else (b[0], b[1], b[0] + b[2], b[1] + b[3])
+        m = int(1.5 * size)
+        region = (slice(max(0, int(y0) - m), int(y1) + m), slice(max(0, int(x0) - m), int(x1) + m))
+        assert diff[region].sum() > 20, (item, kind, b)  # a mark is drawn there
+        near[region] = True
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+
+        def dist(pr):
+            bx0, by0, bx1, by1 = pr["bbox"]
+            if layout == "table_ticks" and item != "cell_proposal":  # a column of the scale: its head above
+                return abs((bx0 + bx1) / 2 - cx)
+            return max(bx0 - cx, 0, cx - bx1) + 3 * max(by0 - cy, 0, cy - by1)
+        nearest = min(t["printed"][item], key=lambda k: dist(t["printed"][item][k]))
+        assert nearest == meant, (item, kind, b, t["printed"][item])
+    assert not (diff & ~near).any()  # no other ink of the hand on the page
+    assert cv2.countNonZero(diff.astype(np.uint8)) > 0
+
+
+def test_report_pages_are_scanned_and_photographed_by_the_report_models():
+    member = {"id": 5, "full_name": "Lê Thị Mai"}
+    img, t = ff.make_form(member, 9, split="report", level="medium", turn=90)
+    assert t["degradation"]["model"] == "report" and t["degradation"]["turn"] == 90
+    assert img.shape[1] > img.shape[0]  # turned: landscape
+    img, t = ff.make_form(member, 9, split="report", level="phone", turn=0)
+    assert t["degradation"] == {"level": "phone", "turn": 0, "model": "report"}
