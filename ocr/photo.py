@@ -7,12 +7,12 @@ works in the bright part and fails in the dark one.  A scanner lights the page e
 as it is.
 
 ``flatten_illumination(gray)``: estimate the paper's brightness everywhere (a grey closing of a small copy
-takes the ink out: strokes, tick boxes and the corner marks are all narrower than the closing, a QR
-code's modules and a text's letters have paper between them), and when
-it varies over the page by more than ``UNEVEN_MIN``, divide the image by it (the paper becomes ``PAPER``
-everywhere, the ink keeps its contrast relative to the paper around it).  Returns the image unchanged
-otherwise.  Called by :func:`ocr.align.to_arrays`, so the whole page reading (blank test, corner marks,
-QR, boxes, name line) sees the evened image.
+takes the ink out: strokes, tick boxes and the corner marks are all narrower than the closing, a QR code's
+modules and a text's letters have paper between them), and when it varies over the page by more than
+``UNEVEN_MIN``, divide the image by it: the paper everywhere becomes as light as the brightest paper, the ink
+keeps its contrast relative to the paper around it.  Returns the image unchanged otherwise.  Called by
+:func:`ocr.align.to_arrays`, so the whole page reading (blank test, corner marks, QR, boxes, name line) sees
+the evened image.
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ SMALL_SIDE = 256  # the background is estimated on a copy this many pixels on it
 CLOSE_FRAC = 0.035  # closing kernel as a share of the long side (a corner mark is ~2%, a tick box ~1.5%)
 PAPER_SHARE = 0.55  # background at least this share of the brightest background: paper (not the desk)
 UNEVEN_MIN = 0.12  # paper 12% darker in one place than the brightest paper (5th vs 98th percentile): uneven
-PAPER = 235.0  # the evened paper's level (a little below white, like a scan's paper)
 
 
 def background(gray: np.ndarray) -> np.ndarray:
@@ -60,5 +59,8 @@ def flatten_illumination(gray: np.ndarray) -> np.ndarray:
     if unevenness(bg) < UNEVEN_MIN:
         return gray
     h, w = gray.shape
+    # the brightest paper keeps its level (its faint marks keep every grey level they had), the rest is
+    # brought up to it
+    top = float(np.percentile(bg, 98))
     full = cv2.resize(np.clip(bg, 8, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
-    return cv2.divide(gray, full, scale=PAPER)  # uint8, saturated
+    return cv2.divide(gray, full, scale=top)  # uint8, saturated
