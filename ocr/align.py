@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from .layout import Layout
+from .photo import flatten_illumination
 
 DPI = 150
 SCALE = DPI / 72.0
@@ -22,7 +23,10 @@ _PAGE_CORNERS = ("tl", "tr", "br", "bl")
 
 
 def to_arrays(image) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(bgr, gray, has_colour) from a numpy array (gray/BGR/BGRA) or a PIL image."""
+    """(bgr, gray, has_colour) from a numpy array (gray/BGR/BGRA) or a PIL image.
+
+    ``gray`` of a whole page lit unevenly (a phone photo) has its light evened out
+    (:func:`ocr.photo.flatten_illumination`); ``bgr`` stays as taken (the reviewer's picture)."""
     if not isinstance(image, np.ndarray):
         from PIL import Image
         if isinstance(image, Image.Image):
@@ -37,9 +41,8 @@ def to_arrays(image) -> tuple[np.ndarray, np.ndarray, bool]:
     if image.dtype != np.uint8:
         image = np.clip(image, 0, 255).astype(np.uint8)
     if image.ndim == 2:
-        gray = image
-        bgr = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
-        return bgr, gray, False
+        bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+        return bgr, _evened(image), False
     if image.shape[2] == 4:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     elif image.shape[2] == 1:
@@ -48,7 +51,14 @@ def to_arrays(image) -> tuple[np.ndarray, np.ndarray, bool]:
     # colour present at all? (a gray scan stored as RGB has b == g == r)
     small = image[::8, ::8].astype(np.int16)
     spread = np.abs(small[:, :, 2] - small[:, :, 0]) + np.abs(small[:, :, 1] - small[:, :, 0])
-    return image, gray, bool((spread > 40).mean() > 0.0005)
+    return image, _evened(gray), bool((spread > 40).mean() > 0.0005)
+
+
+PAGE_MIN_SIDE = 800  # images with a shorter long side are crops (one box), never evened out
+
+
+def _evened(gray: np.ndarray) -> np.ndarray:
+    return flatten_illumination(gray) if max(gray.shape) >= PAGE_MIN_SIDE else gray
 
 
 def canonical_size(layout: Layout) -> tuple[int, int]:
@@ -136,11 +146,13 @@ def _pick_corners(cands, img_shape, expected_ratio: float):
         return None
     # corners near a right angle: a hand-held photo's keystone is mild; a stray blob picked for a corner
     # lost in the shadow bends the quadrilateral (seen: 121 degrees)
+    worst_cos = 0.0
     for i in range(4):
         a, b = pts[i - 1] - pts[i], pts[(i + 1) % 4] - pts[i]
         cos = float(np.dot(a, b) / max(1e-6, np.linalg.norm(a) * np.linalg.norm(b)))
         if abs(cos) > CORNER_COS_MAX:
             return None
+        worst_cos = max(worst_cos, abs(cos))
     horiz, vert = (top + bottom) / 2, (left + right) / 2
     ratio = min(horiz, vert) / max(horiz, vert)
     if not expected_ratio * 0.75 < ratio < min(1.0, expected_ratio * 1.3):
@@ -149,7 +161,13 @@ def _pick_corners(cands, img_shape, expected_ratio: float):
     mean_size = float(np.mean(sizes))
     if not 0.008 < mean_size / max(horiz, vert) < 0.06:
         return None
-    return pts, mean_size, horiz > vert
+    # how far from four equal marks at right angles (0 for a flat scan): a filled tick box taken for a
+    # corner mark lost in a photo's glare passes the checks above but is smaller and bends a corner
+    misfit = worst_cos + (max(sizes) / min(sizes) - 1.0)
+    return pts, mean_size, horiz > vert, misfit
+
+
+CLEAR_FIT = 0.25  # corner marks whose misfit is at most this are taken without trying another binarisation
 
 
 def find_corner_marks(gray: np.ndarray, expected_ratio: float = 0.559):
@@ -158,14 +176,19 @@ def find_corner_marks(gray: np.ndarray, expected_ratio: float = 0.559):
     h, w = gray.shape
     f = min(1.0, 1400.0 / max(h, w))
     small = cv2.resize(gray, (int(w * f), int(h * f)), interpolation=cv2.INTER_AREA) if f < 1 else gray
+    best = None
     for adaptive in (False, True):
         th = _binarise_for_marks(small, adaptive)
         got = _pick_corners(_mark_candidates(th), th.shape, expected_ratio)
-        if got:
-            pts, size, landscape = got
-            pts = _refine_centres(gray, pts / f, size / f)
-            return pts, size / f, landscape
-    return None
+        if got and (best is None or got[3] < best[3]):
+            best = got
+        if best is not None and best[3] <= CLEAR_FIT:
+            break
+    if best is None:
+        return None
+    pts, size, landscape, _misfit = best
+    pts = _refine_centres(gray, pts / f, size / f)
+    return pts, size / f, landscape
 
 
 def _refine_centres(gray, pts, size):
