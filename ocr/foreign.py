@@ -42,6 +42,7 @@ from rapidfuzz import fuzz
 from forms import synonyms as synmod
 from forms.folding import fold
 
+from .foreign_page import lay_flat
 from .identify import find_dates, identity_lines, nfc as _nfc, propose_member
 from .result import FieldReading, PageReading, problem
 
@@ -937,7 +938,9 @@ def _cut_marks(lines, spans: list[_Span], binary: np.ndarray, h: int) -> None:
         for end in (True, False):
             w = ln["words"][sp.j - 1 if end else sp.i]
             letters = sum(c.isalnum() for c in w["text"])
-            if w["w"] < letters * cw + 0.5 * h and not (not end and sp.glued) and not (end and _trail_len(w["text"])):
+            if not end and not sp.glued:  # a mark before the wording shows in the OCR's text ("[L]Tốt")
+                continue
+            if end and w["w"] < letters * cw + 0.5 * h and not _trail_len(w["text"]):
                 continue
             sub = binary[max(0, w["y"]):w["y"] + w["h"], max(0, w["x"]):w["x"] + w["w"]]
             if sub.size == 0:
@@ -950,8 +953,7 @@ def _cut_marks(lines, spans: list[_Span], binary: np.ndarray, h: int) -> None:
                     if gap >= 3 and 0.65 * h <= piece <= 2.5 * h:
                         # a box-sized piece (a letter is narrower, or lower): the letters end (start) here
                         a, b = sorted((first, prev))
-                        rows = np.where(sub[:, a:b + 1].any(axis=1))[0]
-                        if len(rows) and rows[-1] - rows[0] + 1 >= 0.65 * h:
+                        if _box_like(sub[:, a:b + 1], h):
                             cut = c + 1 if end else c
                         break
                     if gap:
@@ -962,13 +964,34 @@ def _cut_marks(lines, spans: list[_Span], binary: np.ndarray, h: int) -> None:
                     prev = c
                 elif piece:
                     gap += 1
-            if cut is None or (cut < 0.25 * w["w"] if end else cut > 0.75 * w["w"]):
+            if cut is None:
+                continue
+            kept = cut if end else w["w"] - cut  # what is left must hold the word's other letters
+            if kept < 0.7 * max(1, letters - 1) * cw:
                 continue
             if end:
                 sp.cut1 = w["x"] + cut
             else:
                 sp.cut0 = w["x"] + cut
                 sp.glued = True
+
+
+def _box_like(piece: np.ndarray, h: int) -> bool:
+    """A piece of ink (0/1) is a printed box, empty, ticked or filled (not a letter): about square, at
+    least two thirds of the text's height, and either its outline closed on all four sides or mostly ink."""
+    rows, cols = np.where(piece.any(axis=1))[0], np.where(piece.any(axis=0))[0]
+    if not len(rows) or not len(cols):
+        return False
+    p = piece[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    bh, bw = p.shape
+    if bh < 0.6 * h or not 0.6 <= bw / bh <= 1.6:
+        return False
+    if p.mean() >= 0.55:
+        return True
+    t = max(2, int(0.15 * min(bw, bh)))
+    sides = (p[:t].any(axis=0).mean(), p[-t:].any(axis=0).mean(), p[:, :t].any(axis=1).mean(),
+             p[:, -t:].any(axis=1).mean())
+    return min(sides) >= 0.6
 
 
 BOX_FILL_WEIGHT = 1.5  # weight of the share of a box's inside that is inked (tuned on the tune split)
@@ -1370,6 +1393,7 @@ def _page_lines(gray, lays=(), bgr=None):
     Lighting flattened, scaled so that the long side is ~OCR_LONG_SIDE px, turned upright (a
     landscape page a quarter; upside down when the form's duties are not found), deskewed; coloured
     pen strokes are taken out of the image the OCR reads (not out of the one returned)."""
+    gray, bgr, _flat = lay_flat(gray, bgr if bgr is not None and bgr.ndim == 3 else None)
     h, w = gray.shape
     f = OCR_LONG_SIDE / max(h, w)
     interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
