@@ -260,7 +260,10 @@ def pen_mask(bgr_small: np.ndarray | None) -> np.ndarray | None:
     if bgr_small is None or bgr_small.ndim != 3:
         return None
     hsv = cv2.cvtColor(bgr_small, cv2.COLOR_BGR2HSV)
-    m = ((hsv[:, :, 1] > 70) & (hsv[:, :, 2] < 235)).astype(np.uint8) * 255
+    sat, val = hsv[:, :, 1], hsv[:, :, 2]
+    # dark grey print in a photo's colour cast reads as "saturated" too: dark pixels count only when
+    # clearly coloured
+    m = ((sat > 70) & (val < 235) & ((val > 90) | (sat > 130))).astype(np.uint8) * 255
     if m.mean() < 0.02:  # (0..255 scale) no coloured ink at all
         return None
     return cv2.dilate(m, np.ones((3, 3), np.uint8))
@@ -538,7 +541,10 @@ def _unknown_segments(lines, region, skip, spans, n_opts) -> list[_Span]:
 # ---------------------------------------------------------------------------
 
 _SEPS = {"/", "|", "-", "–", "—", "+", "•", "*", ";", "o", "O", "□", "☐", "☒", "☑", "■"}
-_BEST_CUES = ("rat", "tot", "xuat sac", "day du", "dat", "tich cuc", "di dau", "thuong xuyen tich cuc")
+_BEST_CUES = ("rat", "tot", "xuat sac", "day du", "dat", "tich cuc", "di dau", "thuong xuyen tich cuc", "khen",
+              "bieu duong")
+# the worst of a duty whose negated option is not its last (the cell's proposal: praise, none, discipline)
+_WORST_CUES = ("ky luat", "xu ly")
 
 
 def rank_lexicon(lays, table) -> list[tuple[str, int]]:
@@ -671,7 +677,7 @@ def _cue_rank(f: str, n: int, neg: int | None = None) -> int | None:
         return n - 1 if neg is None else neg
     if toks[0] in ("rat", "xuat") or any(c in f for c in _BEST_CUES):
         return 0
-    return None
+    return None if neg is None or neg == n - 1 or not any(c in f for c in _WORST_CUES) else n - 1
 
 
 def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) -> list[_Span]:
@@ -700,8 +706,15 @@ def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) ->
         segs.append({"k": k, "i": i, "j": j, "f": f, "lead": lead, "own": own, "lex": lx, "cue": cue,
                      "strong": strong, "cued": strong or cue is not None})
     # a segment without any cue counts only between two that have one ("Tốt / Trung bình / Kém")
+    # or on a row of its own that holds exactly the duty's options, one of them cued ("Tuyên dương /
+    # Không kiến nghị / Đề nghị kỷ luật": the order gives the others)
     idx = [n_ for n_, s in enumerate(segs) if s["cued"]]
-    keep = [s for n_, s in enumerate(segs) if s["cued"] or (idx and idx[0] < n_ < idx[-1])]
+    rows: dict = {}
+    for s in segs:
+        rows.setdefault(s["k"], []).append(s)
+    full = {k for k, ss in rows.items() if len(ss) == n and any(s["cued"] for s in ss)
+            and all(s["f"] and len(s["f"].split()) <= 5 for s in ss)}
+    keep = [s for n_, s in enumerate(segs) if s["cued"] or (idx and idx[0] < n_ < idx[-1]) or s["k"] in full]
     if not keep:
         return []
 
