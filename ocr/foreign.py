@@ -1131,6 +1131,7 @@ def _columns(lines, found, table, lay, first_item_line, rules=(), h=20, lex=()):
     duty_rows = {_table_row(rules, (lines[v]["y"] + lines[v]["y1"]) / 2, h) for v in used} - {None}
     vocab = _vocab(lex)
     cands, seen = [], set()
+    label_end = float(np.median([lines[v]["x1"] for v in used])) if used else 0.0
     for k in range(0, max(first_item_line + 1, 0)):
         if k in used or k in seen or _table_row(rules, (lines[k]["y"] + lines[k]["y1"]) / 2, h) in duty_rows:
             continue
@@ -1140,14 +1141,22 @@ def _columns(lines, found, table, lay, first_item_line, rules=(), h=20, lex=()):
         row = [o for o in range(k, max(first_item_line, 0)) if o not in used
                and abs((lines[o]["y"] + lines[o]["y1"]) / 2 - yc) <= 0.6 * h]
         seen.update(row)
-        if len(row) > 1 and all(lines[a]["x1"] <= lines[b]["x"] + h or lines[b]["x1"] <= lines[a]["x"] + h
-                                for a in row for b in row if a < b):
-            ws = sorted((dict(w) for o in row for w in lines[o]["words"]), key=lambda w: w["x"])
+        if len(row) > 1 and not all(lines[a]["x1"] <= lines[b]["x"] + h or lines[b]["x1"] <= lines[a]["x"] + h
+                                    for a in row for b in row if a < b):
+            row = [k]
+        # the header of the labels' column ("Nội dung nhận xét") is not an option: only the words right
+        # of where the duties' labels end are the scale
+        ws = sorted((dict(w) for o in row for w in lines[o]["words"] if w["x"] + w["w"] > label_end - h),
+                    key=lambda w: w["x"])
+        if not ws:
+            continue
+        if len(ws) < sum(len(lines[o]["words"]) for o in row) or len(row) > 1:
             for w in ws:
                 w["line"] = 200_000 + k  # not one of the page's lines
             lines.append(_lines(ws)[0])
             cands.append(len(lines) - 1)
-        cands.append(k)
+        else:
+            cands.append(k)
     for k in cands:
         if len(_segments(lines, [k], {}, h, vocab)) < 2:
             continue
