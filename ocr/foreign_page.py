@@ -19,21 +19,32 @@ def page_quad(gray: np.ndarray) -> np.ndarray | None:
     h, w = gray.shape
     f = 500 / max(h, w)
     s = cv2.GaussianBlur(cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA), (5, 5), 0)
-    _t, th = cv2.threshold(s, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    th = cv2.morphologyEx(th, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    cnts, _h = cv2.findContours(th, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not cnts:
+    t, _th = cv2.threshold(s, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    lo, hi = s[s < t], s[s >= t]
+    if len(lo) and len(hi):  # nearer the ground than Otsu's cut: the sheet's shadowed corners stay sheet
+        t = float(np.median(lo)) + 0.4 * (float(np.median(hi)) - float(np.median(lo)))
+    th = cv2.morphologyEx((s > t).astype(np.uint8) * 255, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    # the sheet's outline by brightness, and by its edges (a corner in shadow is as dark as the ground
+    # elsewhere, but its edge is still there): the largest four-sided outline of the two
+    edges = cv2.dilate(cv2.Canny(s, 15, 45), np.ones((3, 3), np.uint8))
+    best = None
+    for mask in (th, edges):
+        cnts, _h = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not cnts:
+            continue
+        hull = cv2.convexHull(max(cnts, key=lambda c: cv2.contourArea(cv2.convexHull(c))))
+        area = cv2.contourArea(hull)
+        if not 0.25 * s.size <= area <= 0.93 * s.size:
+            continue
+        quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+        if len(quad) == 4 and (best is None or area > best[0]):
+            best = (area, quad)
+    if best is None:
         return None
-    c = max(cnts, key=cv2.contourArea)
-    area = cv2.contourArea(c)
-    if not 0.25 * s.size <= area <= 0.93 * s.size:
-        return None
-    quad = cv2.approxPolyDP(cv2.convexHull(c), 0.02 * cv2.arcLength(c, True), True)
-    if len(quad) != 4:
-        return None
+    quad = best[1]
     pts = quad.reshape(4, 2).astype(np.float32) / f
     # the ground must be clearly darker than the sheet (else the "edges" are shadows on a scan)
-    inside = np.zeros_like(th)
+    inside = np.zeros_like(s)
     cv2.fillConvexPoly(inside, quad.reshape(4, 2), 255)
     if not len(s[inside == 0]) or np.median(s[inside == 0]) > 0.75 * np.median(s[inside > 0]):
         return None
