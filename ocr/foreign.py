@@ -908,9 +908,12 @@ _TRAIL = re.compile(r"[\[\](){}|§#‡_<>©®°\\/:;!¡]")
 
 
 def _trail_len(raw: str) -> int:
-    """Characters of a mark run into the end of a word: "gương[]" -> 2, "cực[l:-" -> 4 (0: none)."""
+    """Characters of a mark run into the end of a word: "gương[]" -> 2, "cực[l:-" -> 4, "mẫuMÍ" -> 2
+    (capitals after small letters: a box read as letters), 0: none."""
     m = _TRAIL.search(raw, 2)
-    return len(raw) - m.start() if m and sum(c.isalpha() for c in raw[:m.start()]) >= 2 else 0
+    at = m.start() if m else next((i for i in range(2, len(raw)) if raw[i].isupper() and raw[i - 1].islower()
+                                   and len(raw) - i <= 3), None)
+    return len(raw) - at if at is not None and sum(c.isalpha() for c in raw[:at]) >= 2 else 0
 
 
 def _span_box(lines, sp: _Span):
@@ -953,7 +956,10 @@ def _cut_marks(lines, spans: list[_Span], binary: np.ndarray, h: int) -> None:
             letters = sum(c.isalnum() for c in w["text"])
             if not end and not sp.glued:  # a mark before the wording shows in the OCR's text ("[L]Tốt")
                 continue
-            if end and w["w"] < letters * cw + 0.5 * h and not _trail_len(w["text"]):
+            trail = _trail_len(w["text"]) if end else 0
+            if trail:
+                letters = sum(c.isalnum() for c in w["text"][:len(w["text"]) - trail])
+            if end and w["w"] < letters * cw + 0.5 * h and not trail:
                 continue
             sub = binary[max(0, w["y"]):w["y"] + w["h"], max(0, w["x"]):w["x"] + w["w"]]
             if sub.size == 0:
@@ -977,6 +983,9 @@ def _cut_marks(lines, spans: list[_Span], binary: np.ndarray, h: int) -> None:
                     prev = c
                 elif piece:
                     gap += 1
+            if cut is None and end and w["w"] > letters * cw * 1.25 + 0.5 * h and (trail or letters >= 3):
+                # no gap (a tick run over to the letters): the word is much wider than its letters
+                cut = int(letters * cw * 1.1) + 2
             if cut is None:
                 continue
             kept = cut if end else w["w"] - cut  # what is left must hold the word's other letters
