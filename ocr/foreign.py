@@ -3,8 +3,10 @@
 A retyped form is OCR'd once (tesseract ``vie``, LSTM, one page segmentation; in-process through
 tesserocr when it is installed, else the tesseract command).  Then:
 
+* **phone photos** are laid flat first (:mod:`ocr.foreign_page`: the sheet's outline, perspective out);
 * **turned pages**: a landscape page is turned a quarter; when too few of the form's duties are
-  found the page is tried upside down (the cheap check is the reading itself; no separate OSD pass);
+  read that way up, Tesseract's orientation detection (:func:`osd_turn`) says which way is up (asked
+  only then: it costs as much as a reading), else the page is tried upside down;
 * **duties (items)** are found by the meaning of their label: the definition's label and the
   wordings of the synonym table beside it (:mod:`forms.synonyms`), compared folded
   (:func:`forms.folding.fold`), fuzzily (rapidfuzz), one line per duty, numbering as a last cue;
@@ -16,11 +18,15 @@ tesserocr when it is installed, else the tesseract command).  Then:
   (as many runs as options: they are the options; two runs of a three-option duty: its ends).  When
   that finds fewer than two, the wordings are looked for inside the rows (longest first, so "Chưa tốt"
   is not read as "Tốt"), and wordings not in the table are placed by their sense; a table whose
-  columns are a scale ("Tốt | Chưa tốt") gives each duty's row its columns;
+  columns are a scale ("Tốt | Chưa tốt", "Rất tốt | Tốt | Chưa tốt") gives each duty's row its
+  columns: the header's cells are given each duty's options by order like a duty's own row (so "Tốt"
+  is the middle column of "Rất tốt | Tốt | Chưa tốt"), the tick is looked for between the column's rules;
 * **the mark** next to each option decides: ink that is not printed text, around the option
   (a box before or after it, anywhere on its row when the option is alone on its row, a tick in its
   column, a circle around the word, an "x" before it), and the share of a printed box's inside that is
   inked, compared between the options of the duty over the ink they all share (empty boxes' outlines);
+  a box the OCR ran into an option's first or last word ("gương[]", "mẫuMÍ") is cut off the word
+  where the ink shows a box-like piece apart from the letters (:func:`_cut_marks`);
   an answer typed after the duty counts when it is the only wording there.
 
 The answers are pre-read (confidence < CONFIDENT) and the page ALWAYS goes to review
