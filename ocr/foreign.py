@@ -1225,6 +1225,11 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
         y_next = lines[order[n + 1][1]]["y"] if n + 1 < len(order) else None
         y0 = lines[k0]["y"] - 0.3 * h
         limit = y_next - 0.3 * h if y_next is not None else lines[k0]["y1"] + 5.5 * h
+        # a numbered heading of the next item ("3. Tham gia ...", its label not recognised) ends the duty
+        nxt = [ln["y"] for ln in lines if lines[k0]["y1"] <= ln["y"] < limit and _NUMBERED.match(ln["text"])
+               and len(ln["text"].split()) >= 4]
+        if nxt:
+            limit = min(nxt) - 0.3 * h
         row = _table_row(rules, (lines[k0]["y"] + lines[k0]["y1"]) / 2, h)
         if row is not None:  # the duty's label in a table row: the row's cells hold its options
             y0, limit = row
@@ -1356,6 +1361,9 @@ def _reread(g: np.ndarray, band: tuple[float, float], h: int) -> list[dict]:
         w["y"] += y0 - pad
         w["line"] += 100_000  # not the page's lines
     return _lines(words)
+
+
+_NUMBERED = re.compile(r"^\s*\d{1,2}\s*[.)]\s*\S")
 
 
 def _hrules(g: np.ndarray, h: int) -> list[float]:
