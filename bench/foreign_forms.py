@@ -15,8 +15,8 @@ pens), scanner and a seed offset no other split has; run ONCE, by the coordinato
 tuned on: its figure is the one to report (``--split all`` leaves it out).  Misses are broken down by
 cause (rotation, duty not found, option not found, option found under another meaning, mark not found /
 unsure / two marks, wrong mark).
-``--osd``: Tesseract's orientation detection run on the same turned pages, for comparison with the
-reader's own check (not timed).  Pages are read in a
+``--osd``: Tesseract's orientation detection run on the same pages, turned AND upright, for
+comparison with the reader's own check (its CPU time printed apart, not in the reader's).  Pages are read in a
 Pool(--workers) with OMP_THREAD_LIMIT=1 (as the pipeline does); pages/min is given from wall time and
 from CPU seconds per page (2 cores, i.e. what the pages cost on a machine nobody else uses).
 """
@@ -59,6 +59,7 @@ def _gen(task):
     m = members[(i * 7 + len(level)) % len(members)]
     img, truth = ff.make_form(m, seed0 + i, split=split, level=level)
     cv2.imwrite(path, img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    truth["seed"] = seed0 + i
     return split, level, path, truth
 
 
@@ -80,16 +81,18 @@ def _read(task):
         c0 = _cpu()
         fo.ocr_words(small)
         base = _cpu() - c0
-    osd = None
-    if G.get("osd") and truth["degradation"].get("turn"):
+    osd = osd_cpu = None
+    if G.get("osd"):  # on every page, upright ones too (a check that turns upright pages is no good)
         import pytesseract
+        c0 = _cpu()
         try:
             osd = int(pytesseract.image_to_osd(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), output_type=pytesseract.Output.DICT)["rotate"])
         except Exception:  # noqa: BLE001  (too little text for OSD)
             osd = -1
-    return {"split": split, "level": level, "truth": truth, "kind": r.kind, "answers": dict(r.answers),
+        osd_cpu = _cpu() - c0
+    return {"split": split, "level": level, "truth": truth, "seed": truth["seed"], "kind": r.kind, "answers": dict(r.answers),
             "status": dict(r.item_status), "proposed": prop.value if prop else None, "found": dict(fo.DIAGNOSE),
-            "rotation": r.rotation_applied, "cpu": cpu, "wall": wall, "osd": osd, "base": base}
+            "rotation": r.rotation_applied, "cpu": cpu, "wall": wall, "osd": osd, "osd_cpu": osd_cpu, "base": base}
 
 
 def _cause(r, key, want) -> str:
@@ -164,7 +167,13 @@ def main(argv=None) -> dict:
                 print(f"; Tesseract OSD on the same pages: {osd}/{len(turned)}", end="")
             print()
         upright = [r for r in rs if not r["truth"]["degradation"].get("turn")]
-        print(f"  upright pages left upright: {sum(r['rotation'] % 360 == 0 for r in upright)}/{len(upright)}")
+        print(f"  upright pages left upright: {sum(r['rotation'] % 360 == 0 for r in upright)}/{len(upright)} (own check)",
+              end="")
+        if args.osd:
+            print(f"; Tesseract OSD on the same pages: {sum(r['osd'] == 0 for r in upright)}/{len(upright)} "
+                  f"(no answer on {sum(r['osd'] == -1 for r in rs)} of all {len(rs)} pages; "
+                  f"{sum(r['osd_cpu'] for r in rs) / len(rs):.2f} CPU s/page)", end="")
+        print()
         causes: dict = {}
         for r in rs:
             for k, v in r["truth"]["answers"].items():
@@ -184,7 +193,8 @@ def main(argv=None) -> dict:
                 if r["answers"].get(k) != v and shown < args.misses:
                     shown += 1
                     print(f"    MISS {r['level']} {r['truth']['layout']} {r['truth']['wording']} {k}: read "
-                          f"{r['answers'].get(k)} ({r['status'].get(k)}) meant {v}")
+                          f"{r['answers'].get(k)} ({r['status'].get(k)}) meant {v} [{_cause(r, k, v)}] "
+                          f"seed {r['seed']}")
         out[sp] = tot["rate"]
     cpu = sum(r["cpu"] for r in res) / len(res)
     ppm_wall = len(res) / wall * 60

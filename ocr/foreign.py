@@ -3,8 +3,10 @@
 A retyped form is OCR'd once (tesseract ``vie``, LSTM, one page segmentation; in-process through
 tesserocr when it is installed, else the tesseract command).  Then:
 
+* **phone photos** are laid flat first (:mod:`ocr.foreign_page`: the sheet's outline, perspective out);
 * **turned pages**: a landscape page is turned a quarter; when too few of the form's duties are
-  found the page is tried upside down (the cheap check is the reading itself; no separate OSD pass);
+  read that way up, Tesseract's orientation detection (:func:`osd_turn`) says which way is up (asked
+  only then: it costs as much as a reading), else the page is tried upside down;
 * **duties (items)** are found by the meaning of their label: the definition's label and the
   wordings of the synonym table beside it (:mod:`forms.synonyms`), compared folded
   (:func:`forms.folding.fold`), fuzzily (rapidfuzz), one line per duty, numbering as a last cue;
@@ -16,11 +18,15 @@ tesserocr when it is installed, else the tesseract command).  Then:
   (as many runs as options: they are the options; two runs of a three-option duty: its ends).  When
   that finds fewer than two, the wordings are looked for inside the rows (longest first, so "Chưa tốt"
   is not read as "Tốt"), and wordings not in the table are placed by their sense; a table whose
-  columns are a scale ("Tốt | Chưa tốt") gives each duty's row its columns;
+  columns are a scale ("Tốt | Chưa tốt", "Rất tốt | Tốt | Chưa tốt") gives each duty's row its
+  columns: the header's cells are given each duty's options by order like a duty's own row (so "Tốt"
+  is the middle column of "Rất tốt | Tốt | Chưa tốt"), the tick is looked for between the column's rules;
 * **the mark** next to each option decides: ink that is not printed text, around the option
   (a box before or after it, anywhere on its row when the option is alone on its row, a tick in its
   column, a circle around the word, an "x" before it), and the share of a printed box's inside that is
   inked, compared between the options of the duty over the ink they all share (empty boxes' outlines);
+  a box the OCR ran into an option's first or last word ("gương[]", "mẫuMÍ") is cut off the word
+  where the ink shows a box-like piece apart from the letters (:func:`_cut_marks`);
   an answer typed after the duty counts when it is the only wording there.
 
 The answers are pre-read (confidence < CONFIDENT) and the page ALWAYS goes to review
@@ -42,6 +48,7 @@ from rapidfuzz import fuzz
 from forms import synonyms as synmod
 from forms.folding import fold
 
+from .foreign_page import lay_flat
 from .identify import find_dates, identity_lines, nfc as _nfc, propose_member
 from .result import FieldReading, PageReading, problem
 
@@ -133,6 +140,43 @@ def ocr_words(gray: np.ndarray, block: bool = False) -> list[dict]:
     return out
 
 
+OSD_MIN_CONF = 2.0  # Tesseract's orientation confidence under which its answer is not taken
+_OSD: dict = {}
+
+
+def osd_turn(gray: np.ndarray) -> int | None:
+    """Clockwise quarter turns (degrees) that make a page upright by Tesseract's orientation and
+    script detection (in-process through tesserocr, else the tesseract command), None when it is not
+    sure (confidence under OSD_MIN_CONF, too little text) or not available."""
+    try:
+        pid = os.getpid()
+        if pid not in _OSD:
+            _OSD.clear()
+            try:
+                import tesserocr
+                path = _tessdata()
+                _OSD[pid] = tesserocr.PyTessBaseAPI(**({"path": path} if path else {}), lang="osd",
+                                                    psm=tesserocr.PSM.OSD_ONLY)
+            except Exception:  # noqa: BLE001  (not installed: the tesseract command)
+                _OSD[pid] = None
+        api = _OSD[pid]
+        if api is not None:
+            from PIL import Image
+            api.SetImage(Image.fromarray(gray))
+            r = api.DetectOrientationScript()
+            api.Clear()
+            if not r:
+                return None
+            deg, conf = int(r["orient_deg"]), float(r["orient_conf"])
+        else:
+            import pytesseract
+            d = pytesseract.image_to_osd(gray, output_type=pytesseract.Output.DICT)
+            deg, conf = (360 - int(d["rotate"])) % 360, float(d["orientation_conf"])
+    except Exception:  # noqa: BLE001  (too little text for the detection)
+        return None
+    return (360 - deg) % 360 if conf >= OSD_MIN_CONF else None
+
+
 def _lines(words: list[dict]) -> list[dict]:
     by: dict = {}
     for w in words:
@@ -222,7 +266,10 @@ def pen_mask(bgr_small: np.ndarray | None) -> np.ndarray | None:
     if bgr_small is None or bgr_small.ndim != 3:
         return None
     hsv = cv2.cvtColor(bgr_small, cv2.COLOR_BGR2HSV)
-    m = ((hsv[:, :, 1] > 70) & (hsv[:, :, 2] < 235)).astype(np.uint8) * 255
+    sat, val = hsv[:, :, 1], hsv[:, :, 2]
+    # dark grey print in a photo's colour cast reads as "saturated" too: dark pixels count only when
+    # clearly coloured
+    m = ((sat > 70) & (val < 235) & ((val > 90) | (sat > 130))).astype(np.uint8) * 255
     if m.mean() < 0.02:  # (0..255 scale) no coloured ink at all
         return None
     return cv2.dilate(m, np.ones((3, 3), np.uint8))
@@ -345,6 +392,8 @@ class _Span:
     glued: bool = False  # the first word carries a mark glued before the wording ("MTốt")
     rank: int | None = None
     lead: int = 0  # characters of that mark
+    cut0: int | None = None  # where the wording's letters start / end on the page, when a mark run into
+    cut1: int | None = None  # its first / last word was found in the ink (:func:`_cut_marks`)
 
 
 def _match_wordings(lines, region, wordings: dict[str, tuple[str, ...]], skip: dict) -> list[_Span]:
@@ -498,7 +547,10 @@ def _unknown_segments(lines, region, skip, spans, n_opts) -> list[_Span]:
 # ---------------------------------------------------------------------------
 
 _SEPS = {"/", "|", "-", "–", "—", "+", "•", "*", ";", "o", "O", "□", "☐", "☒", "☑", "■"}
-_BEST_CUES = ("rat", "tot", "xuat sac", "day du", "dat", "tich cuc", "di dau", "thuong xuyen tich cuc")
+_BEST_CUES = ("rat", "tot", "xuat sac", "day du", "dat", "tich cuc", "di dau", "thuong xuyen tich cuc", "khen",
+              "bieu duong")
+# the worst of a duty whose negated option is not its last (the cell's proposal: praise, none, discipline)
+_WORST_CUES = ("ky luat", "xu ly")
 
 
 def rank_lexicon(lays, table) -> list[tuple[str, int]]:
@@ -612,18 +664,26 @@ def _sim(fw: str, ft: str) -> float:
     return float(s)
 
 
-def _cue_rank(f: str, n: int) -> int | None:
-    """The rank a wording's sense gives: "chưa ...", "không ...", "kém", "yếu" the last; "rất ...",
-    "... tốt" the first (None: no cue)."""
+def _negated_rank(wordings: dict, keys: list) -> int:
+    """The rank of a duty's option that its own wordings say with "không / chưa": the last for a scale
+    ("Chưa tích cực"), the middle for the cell's proposal ("Không đề nghị" between praise and discipline)."""
+    neg = [r for r, key in enumerate(keys)
+           if wordings.get(key) and 2 * sum(_negated(_cf(w)) for w in wordings[key]) > len(wordings[key])]
+    return neg[0] if len(neg) == 1 else len(keys) - 1
+
+
+def _cue_rank(f: str, n: int, neg: int | None = None) -> int | None:
+    """The rank a wording's sense gives: "chưa ...", "không ...", "kém", "yếu" the last (or ``neg``,
+    the duty's own negated option); "rất ...", "... tốt" the first (None: no cue)."""
     toks = f.split()
     if not toks:
         return None
     if toks[0] in _NEG or toks[0].startswith(("chua", "khong")) or any(t in ("kem", "yeu") for t in toks) \
             or " chua " in f" {f} ":
-        return n - 1
+        return n - 1 if neg is None else neg
     if toks[0] in ("rat", "xuat") or any(c in f for c in _BEST_CUES):
         return 0
-    return None
+    return None if neg is None or neg == n - 1 or not any(c in f for c in _WORST_CUES) else n - 1
 
 
 def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) -> list[_Span]:
@@ -631,6 +691,7 @@ def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) ->
     n = len(keys)
     segs = []
     vocab = _vocab(lex)
+    neg = _negated_rank(wordings, keys)
     for k, i, j in _segments(lines, region, skip, h, vocab):
         f, lead = _seg_text(lines, k, i, j)
         if all(_junk_token(w["text"], vocab) for w in lines[k]["words"][i:j]):
@@ -646,13 +707,20 @@ def options_by_order(lines, region, skip, wordings: dict, keys: list, lex, h) ->
             s = _sim(fw, f)
             if s > lx.get(cls, 0.0):
                 lx[cls] = s
-        cue = _cue_rank(f, n)
+        cue = _cue_rank(f, n, neg)
         strong = max(own.values(), default=0) >= 82 or max(lx.values(), default=0) >= 86
         segs.append({"k": k, "i": i, "j": j, "f": f, "lead": lead, "own": own, "lex": lx, "cue": cue,
                      "strong": strong, "cued": strong or cue is not None})
     # a segment without any cue counts only between two that have one ("Tốt / Trung bình / Kém")
+    # or on a row of its own that holds exactly the duty's options, one of them cued ("Tuyên dương /
+    # Không kiến nghị / Đề nghị kỷ luật": the order gives the others)
     idx = [n_ for n_, s in enumerate(segs) if s["cued"]]
-    keep = [s for n_, s in enumerate(segs) if s["cued"] or (idx and idx[0] < n_ < idx[-1])]
+    rows: dict = {}
+    for s in segs:
+        rows.setdefault(s["k"], []).append(s)
+    full = {k for k, ss in rows.items() if len(ss) == n and any(s["cued"] for s in ss)
+            and all(s["f"] and len(s["f"].split()) <= 5 for s in ss)}
+    keep = [s for n_, s in enumerate(segs) if s["cued"] or (idx and idx[0] < n_ < idx[-1]) or s["k"] in full]
     if not keep:
         return []
 
@@ -744,8 +812,9 @@ class _Ink:
                 lead = len(raw) - len(raw.lstrip("[](){}|!'\"`-_.,:;*~"))
                 tail = len(raw) - len(raw.rstrip("[](){}|!'\"`-_.,:;*~"))
                 want = n * cw * 1.15 + 2
-                if (k, x, "glued") in known:
-                    x0 = known[(k, x, "glued")]
+                if (k, x, "glued") in known or (k, x, "trail") in known:
+                    x0 = known.get((k, x, "glued"), x0)
+                    x1 = known.get((k, x, "trail"), x1)
                 elif x1 - x0 > want + 0.5 * self.h:
                     if lead or (k, x, "first") in known:
                         x0 = int(x1 - want)
@@ -832,15 +901,125 @@ def _lead_len(raw: str) -> int:
     return len(m.group(1)) if m else 1
 
 
+def _char_width(line: dict) -> float:
+    """Median width of a letter on a line, from its words read plainly (letters only, confident)."""
+    if "cw" not in line:
+        ws = [w["w"] / len(w["text"]) for w in line["words"]
+              if len(w["text"]) >= 3 and w["text"].isalpha() and w["conf"] >= 75]
+        line["cw"] = float(np.median(ws)) if ws else 0.55 * line["h"]
+    return line["cw"]
+
+
+_TRAIL = re.compile(r"[\[\](){}|§#‡_<>©®°\\/:;!¡]")
+
+
+def _trail_len(raw: str) -> int:
+    """Characters of a mark run into the end of a word: "gương[]" -> 2, "cực[l:-" -> 4, "mẫuMÍ" -> 2
+    (capitals after small letters: a box read as letters), 0: none."""
+    m = _TRAIL.search(raw, 2)
+    at = m.start() if m else next((i for i in range(2, len(raw)) if raw[i].isupper() and raw[i - 1].islower()
+                                   and len(raw) - i <= 3), None)
+    return len(raw) - at if at is not None and sum(c.isalpha() for c in raw[:at]) >= 2 else 0
+
+
 def _span_box(lines, sp: _Span):
-    ws = lines[sp.line]["words"][sp.i:sp.j]
+    """(x0, y0, x1, y1) of an option's wording, without a mark run into its first or last word (the
+    mark's width is what the word is wider than its letters, at the line's letter width)."""
+    ln = lines[sp.line]
+    ws = ln["words"][sp.i:sp.j]
     x0, y0 = min(w["x"] for w in ws), min(w["y"] for w in ws)
     x1, y1 = max(w["x"] + w["w"] for w in ws), max(w["y"] + w["h"] for w in ws)
     if sp.glued:  # the mark glued before the wording belongs to the zone, not to the word
         w0 = ws[0]
-        lead = sp.lead or _lead_len(w0["text"])
-        x0 = w0["x"] + int(w0["w"] * lead / max(1, len(w0["text"])))
+        lead = min(sp.lead or _lead_len(w0["text"]), len(w0["text"]) - 1)
+        rest = len(w0["text"]) - lead - (_trail_len(w0["text"]) if len(ws) == 1 else 0)
+        x0 = w0["x"] + int(min(0.8 * w0["w"], max(w0["w"] * lead / max(1, len(w0["text"])),
+                                                  w0["w"] - rest * _char_width(ln) - 1)))
+        if len(ws) == 1 and _trail_len(w0["text"]):
+            x1 = int(x0 + rest * _char_width(ln) + 1)
+    wl = ws[-1]
+    trail = _trail_len(wl["text"])
+    cw = _char_width(ln)
+    if trail and not (sp.glued and len(ws) == 1):  # ... and a mark run into the end of the last word
+        keep = len(wl["text"]) - trail
+        x1 = wl["x"] + int(max(0.2 * wl["w"], min(wl["w"] * keep / len(wl["text"]), keep * cw + 1)))
+    if sp.cut0 is not None:
+        x0 = sp.cut0
+    if sp.cut1 is not None:
+        x1 = sp.cut1
     return x0, y0, x1, y1
+
+
+def _cut_marks(lines, spans: list[_Span], binary: np.ndarray, h: int) -> None:
+    """A box or mark run into an option's first or last word (the OCR made one word of them, "gương[]",
+    "giaf"): when the word is wider than its letters, the ink's own gap between the letters and a
+    box-sized piece at its end (or front) is where the wording stops (starts)."""
+    for sp in spans:
+        ln = lines[sp.line]
+        cw = _char_width(ln)
+        for end in (True, False):
+            w = ln["words"][sp.j - 1 if end else sp.i]
+            letters = sum(c.isalnum() for c in w["text"])
+            if not end and not sp.glued:  # a mark before the wording shows in the OCR's text ("[L]Tốt")
+                continue
+            trail = _trail_len(w["text"]) if end else 0
+            if trail:
+                letters = sum(c.isalnum() for c in w["text"][:len(w["text"]) - trail])
+            if end and w["w"] < letters * cw + 0.5 * h and not trail:
+                continue
+            sub = binary[max(0, w["y"]):w["y"] + w["h"], max(0, w["x"]):w["x"] + w["w"]]
+            if sub.size == 0:
+                continue
+            filled = sub.any(axis=0)
+            cols = range(len(filled) - 1, -1, -1) if end else range(len(filled))
+            piece, gap, cut, first, prev = 0, 0, None, None, None
+            for c in cols:
+                if filled[c]:
+                    if gap >= 3 and 0.65 * h <= piece <= 2.5 * h:
+                        # a box-sized piece (a letter is narrower, or lower): the letters end (start) here
+                        a, b = sorted((first, prev))
+                        if _box_like(sub[:, a:b + 1], h):
+                            cut = c + 1 if end else c
+                        break
+                    if gap:
+                        piece += gap
+                    gap = 0
+                    piece += 1
+                    first = c if first is None else first
+                    prev = c
+                elif piece:
+                    gap += 1
+            if cut is None and end and w["w"] > letters * cw * 1.25 + 0.5 * h and (trail or letters >= 3):
+                # no gap (a tick run over to the letters): the word is much wider than its letters
+                cut = int(letters * cw * 1.1) + 2
+            if cut is None:
+                continue
+            kept = cut if end else w["w"] - cut  # what is left must hold the word's other letters
+            if kept < 0.7 * max(1, letters - 1) * cw:
+                continue
+            if end:
+                sp.cut1 = w["x"] + cut
+            else:
+                sp.cut0 = w["x"] + cut
+                sp.glued = True
+
+
+def _box_like(piece: np.ndarray, h: int) -> bool:
+    """A piece of ink (0/1) is a printed box, empty, ticked or filled (not a letter): about square, at
+    least two thirds of the text's height, and either its outline closed on all four sides or mostly ink."""
+    rows, cols = np.where(piece.any(axis=1))[0], np.where(piece.any(axis=0))[0]
+    if not len(rows) or not len(cols):
+        return False
+    p = piece[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    bh, bw = p.shape
+    if bh < 0.6 * h or not 0.6 <= bw / bh <= 1.6:
+        return False
+    if p.mean() >= 0.55:
+        return True
+    t = max(2, int(0.15 * min(bw, bh)))
+    sides = (p[:t].any(axis=0).mean(), p[-t:].any(axis=0).mean(), p[:, :t].any(axis=1).mean(),
+             p[:, -t:].any(axis=1).mean())
+    return min(sides) >= 0.6
 
 
 BOX_FILL_WEIGHT = 1.5  # weight of the share of a box's inside that is inked (tuned on the tune split)
@@ -955,36 +1134,74 @@ MARK_RATIO = 1.4
 MARK_MARGIN = 0.05
 
 
-def _columns(lines, found, table, lay, first_item_line, rules=(), h=20):
-    """A table whose columns are a scale: (header spans with a rank, the header's line) or None."""
+def _columns(lines, found, table, lay, first_item_line, rules=(), h=20, lex=()):
+    """A table whose columns are a scale: (the header's line, item key -> the header's cells as that
+    duty's options) or None.  The header's cells are given their options like a duty's own row is
+    (:func:`options_by_order`: in order, the direction from the wording of the ends), so a generic
+    scale ("Rất tốt | Tốt | Chưa tốt": "Tốt" is the MIDDLE column) maps to each duty's options by rank."""
     items = [it for it in lay.items if it.type == "choice"]
     used = set(found.lines.values())
     best = None
     # rows of a table that hold a duty's label: their cells are that duty's options, not a header
     duty_rows = {_table_row(rules, (lines[v]["y"] + lines[v]["y1"]) / 2, h) for v in used} - {None}
+    vocab = _vocab(lex)
+    cands, seen = [], set()
+    label_end = float(np.median([lines[v]["x1"] for v in used])) if used else 0.0
     for k in range(0, max(first_item_line + 1, 0)):
-        if k in used or _table_row(rules, (lines[k]["y"] + lines[k]["y1"]) / 2, h) in duty_rows:
+        if k in used or k in seen or _table_row(rules, (lines[k]["y"] + lines[k]["y1"]) / 2, h) in duty_rows:
             continue
-        ranks: dict = {}
+        # the header's cells may be read as lines of their own ("Nội dung nhận xét  Rất tốt", "Tốt",
+        # "Chưa tốt" a few pixels apart): the lines side by side on one row make one line
+        yc = (lines[k]["y"] + lines[k]["y1"]) / 2
+        row = [o for o in range(k, max(first_item_line, 0)) if o not in used
+               and abs((lines[o]["y"] + lines[o]["y1"]) / 2 - yc) <= 0.6 * h]
+        seen.update(row)
+        if len(row) > 1 and not all(lines[a]["x1"] <= lines[b]["x"] + h or lines[b]["x1"] <= lines[a]["x"] + h
+                                    for a in row for b in row if a < b):
+            row = [k]
+        # the header of the labels' column ("Nội dung nhận xét") is not an option: only the words right
+        # of where the duties' labels end are the scale
+        ws = sorted((dict(w) for o in row for w in lines[o]["words"] if w["x"] + w["w"] > label_end - h),
+                    key=lambda w: w["x"])
+        if not ws:
+            continue
+        if len(ws) < sum(len(lines[o]["words"]) for o in row) or len(row) > 1:
+            for w in ws:
+                w["line"] = 200_000 + k  # not one of the page's lines
+            lines.append(_lines(ws)[0])
+            cands.append(len(lines) - 1)
+        else:
+            cands.append(k)
+    for k in cands:
+        if len(_segments(lines, [k], {}, h, vocab)) < 2:
+            continue
+        per = {}
         for it in items:
             wordings = table.options_for(it) if table else {o.key: (o.label,) for o in it.options}
-            keys = list(wordings)
-            for sp in _match_wordings(lines, [k], wordings, {}):
-                ranks.setdefault((sp.i, sp.j), []).append(keys.index(sp.key) if keys.index(sp.key) < len(keys) - 1
-                                                         else -1)
-        cols = []
-        for (i, j), rs in ranks.items():
-            r = max(set(rs), key=rs.count)
-            cols.append(_Span("", k, i, j, 90.0, 0, False, r))
-        # overlapping candidates: keep the longest
-        cols.sort(key=lambda c: -(c.j - c.i))
-        keep: list[_Span] = []
-        for c in cols:
-            if all(c.j <= o.i or c.i >= o.j for o in keep):
-                keep.append(c)
-        if len(keep) >= 2 and (best is None or len(keep) > len(best[0])):
-            best = (sorted(keep, key=lambda c: c.i), k)
+            spans = options_by_order(lines, [k], {}, wordings, [o.key for o in it.options], lex, h)
+            if len(spans) >= 2:
+                per[it.key] = sorted(spans, key=lambda s: s.i)
+        if len(per) >= max(1, len(items) // 2) and (best is None or len(per) > len(best[1])):
+            best = (k, per)
     return best
+
+
+def _column_ranges(lines, hdr: list[_Span], ink: "_Ink", y0: float, y1: float, h: int) -> list[tuple[float, float]]:
+    """x ranges of a duty's row under the header's cells: the cell between the table's column rules
+    where the header's text starts (a header wider than its column runs over into the next one), else
+    halfway to the neighbouring headers' centres."""
+    boxes = [_span_box(lines, c) for c in hdr]
+    xs = [(b[0] + b[2]) / 2 for b in boxes]
+    out = []
+    for m, b in enumerate(boxes):
+        cell = ink.cell(b[0] + 0.3 * h, y0, b[0] + 0.3 * h, y1)
+        if cell is not None and cell[1] - cell[0] >= 1.5 * h:
+            out.append((cell[0] + 0.25 * h, cell[1] - 0.25 * h))
+            continue
+        lo = (xs[m - 1] + xs[m]) / 2 if m > 0 else xs[m] - (xs[1] - xs[0]) / 2
+        hi = (xs[m] + xs[m + 1]) / 2 if m + 1 < len(xs) else xs[m] + (xs[m] - xs[m - 1]) / 2
+        out.append((lo + 0.2 * h, hi - 0.2 * h))
+    return out
 
 
 def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
@@ -1003,10 +1220,16 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
     regions, skips, bounds = {}, {}, {}
     h = max(8, int(np.median([ln["h"] for ln in lines]))) if lines else 20
     rules = _hrules(g, h)
+    binary = (g < INK_LEVEL).astype(np.uint8)
     for n, (key, k0) in enumerate(order):
         y_next = lines[order[n + 1][1]]["y"] if n + 1 < len(order) else None
         y0 = lines[k0]["y"] - 0.3 * h
         limit = y_next - 0.3 * h if y_next is not None else lines[k0]["y1"] + 5.5 * h
+        # a numbered heading of the next item ("3. Tham gia ...", its label not recognised) ends the duty
+        nxt = [ln["y"] for ln in lines if lines[k0]["y1"] <= ln["y"] < limit and _NUMBERED.match(ln["text"])
+               and len(ln["text"].split()) >= 4]
+        if nxt:
+            limit = min(nxt) - 0.3 * h
         row = _table_row(rules, (lines[k0]["y"] + lines[k0]["y1"]) / 2, h)
         if row is not None:  # the duty's label in a table row: the row's cells hold its options
             y0, limit = row
@@ -1043,6 +1266,7 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
                     skips.update(re_skips)
                     regions[it.key] = list(range(base, base + len(re_lines)))
                     spans = re_spans
+        _cut_marks(lines, spans, binary, h)
         per_item[it.key] = spans
         if debug is not None:
             debug[it.key] = [(s.key, " ".join(w["text"] for w in lines[s.line]["words"][s.i:s.j])) for s in spans]
@@ -1051,10 +1275,13 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
                 ink_keep[(s.line, x)] = True
             if s.glued:
                 ink_keep[(s.line, s.i, "glued")] = _span_box(lines, s)[0]
+            wl = lines[s.line]["words"][s.j - 1]
+            if _span_box(lines, s)[2] < wl["x"] + wl["w"] - 1:
+                ink_keep[(s.line, s.j - 1, "trail")] = _span_box(lines, s)[2]
             ink_keep[(s.line, s.i, "first")] = True
             if s.j - s.i > 1:
                 ink_keep[(s.line, s.j - 1, "last")] = True
-    cols = _columns(lines, found, table, lay, first, rules, h) if any(
+    cols = _columns(lines, found, table, lay, first, rules, h, lexicon) if any(
         len(per_item.get(it.key, [])) < 2 for it in items if it.key in found.lines) else None
     ink = _Ink(g, lines, ink_keep)
     answers, confs, status = {}, {}, {}
@@ -1067,22 +1294,21 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             idx, st = _decide(sc)
             if idx is not None:
                 ans, conf = spans[idx].key, PREREAD_CONFIDENCE
-        elif it.key in found.lines and cols is not None:
-            hdr, _hk = cols
+        elif it.key in found.lines and cols is not None and it.key in cols[1]:
+            hdr = cols[1][it.key]
             k0 = found.lines[it.key]
-            y0 = lines[k0]["y"] - 0.3 * h
-            nxt = [lines[v]["y"] for v in found.lines.values() if lines[v]["y"] > lines[k0]["y"] + 0.5 * h]
-            y1 = min(nxt) - 0.3 * h if nxt else lines[k0]["y1"] + 2.5 * h
-            xs = [(_span_box(lines, c)[0] + _span_box(lines, c)[2]) / 2 for c in hdr]
-            sc = []
-            for m, c in enumerate(hdr):
-                lo = (xs[m - 1] + xs[m]) / 2 if m > 0 else xs[m] - (xs[1] - xs[0]) / 2
-                hi = (xs[m] + xs[m + 1]) / 2 if m + 1 < len(xs) else xs[m] + (xs[m] - xs[m - 1]) / 2
-                sc.append(ink.count(lo + 0.2 * h, y0, hi - 0.2 * h, y1) / (h * h))
+            row = _table_row(rules, (lines[k0]["y"] + lines[k0]["y1"]) / 2, h)
+            if row is not None:
+                y0, y1 = row[0] + 3, row[1] - 3
+            else:
+                y0 = lines[k0]["y"] - 0.3 * h
+                nxt = [lines[v]["y"] for v in found.lines.values() if lines[v]["y"] > lines[k0]["y"] + 0.5 * h]
+                y1 = min(nxt) - 0.3 * h if nxt else lines[k0]["y1"] + 2.5 * h
+            sc = [(ink.count(lo, y0, hi, y1) + CELL_STROKE_WEIGHT * ink.stroke(lo, y0, hi, y1)) / (h * h)
+                  for lo, hi in _column_ranges(lines, hdr, ink, y0, y1, h)]
             idx, st = _decide(sc)
             if idx is not None:
-                r = hdr[idx].rank
-                ans, conf = keys[r], PREREAD_CONFIDENCE - 0.05
+                ans, conf = hdr[idx].key, PREREAD_CONFIDENCE - 0.05
         elif it.key in found.lines and len(spans) == 1:
             sp = spans[0]
             sc = _mark_scores(lines, spans, ink, g.shape[1])[0]
@@ -1135,6 +1361,9 @@ def _reread(g: np.ndarray, band: tuple[float, float], h: int) -> list[dict]:
         w["y"] += y0 - pad
         w["line"] += 100_000  # not the page's lines
     return _lines(words)
+
+
+_NUMBERED = re.compile(r"^\s*\d{1,2}\s*[.)]\s*\S")
 
 
 def _hrules(g: np.ndarray, h: int) -> list[float]:
@@ -1209,6 +1438,7 @@ def _page_lines(gray, lays=(), bgr=None):
     Lighting flattened, scaled so that the long side is ~OCR_LONG_SIDE px, turned upright (a
     landscape page a quarter; upside down when the form's duties are not found), deskewed; coloured
     pen strokes are taken out of the image the OCR reads (not out of the one returned)."""
+    gray, bgr, _flat = lay_flat(gray, bgr if bgr is not None and bgr.ndim == 3 else None)
     h, w = gray.shape
     f = OCR_LONG_SIDE / max(h, w)
     interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
@@ -1217,9 +1447,10 @@ def _page_lines(gray, lays=(), bgr=None):
     pens = pen_mask(cv2.resize(bgr, (small.shape[1], small.shape[0]), interpolation=interp)) \
         if bgr is not None and bgr.ndim == 3 else None
     tables = _tables(lays)
-    tries = (90, 270) if w > 1.15 * h else (0, 180)
-    best = None
-    for rot in tries:
+    tries = [90, 270] if w > 1.15 * h else [0, 180]
+    best, osd = None, None
+    while tries:
+        rot = tries.pop(0)
         g, pm = _upright_deskewed(g0, rot, pens)
         go = g
         if pm is not None:
@@ -1229,11 +1460,20 @@ def _page_lines(gray, lays=(), bgr=None):
         found = _best_layout(lines, lays, tables) if lays else None
         n = len(found.lines) if found else 0
         title = fuzz.partial_ratio(fold(TITLE), fold(" ".join(ln["text"] for ln in lines[:12]))) >= 90
-        key = (n, title, sum(len(ln["f"]) for ln in lines))
+        key = (n, rot == osd, title, sum(len(ln["f"]) for ln in lines))
         if best is None or key > best[0]:
             best = (key, rot, g, lines, found)
         if n >= 2 or (not lays and title):
             break
+        if osd is None:
+            # too few duties read this way up: Tesseract's orientation detection says which way is up
+            # (only on such pages: it costs as much as a reading); confident, it is tried next (or kept)
+            osd = osd_turn(g0)
+            if osd is not None:
+                if osd == rot:  # the page is upright this way: its duties are hard to read, that is all
+                    break
+                tries = [osd]
+            osd = -1 if osd is None else osd
     _k, rot, g, lines, found = best
     return rot, g, lines, found
 
