@@ -186,6 +186,7 @@ def _read(task):
         diag = _diagnose(img, truth["member_id"])  # reads the page once more (only for failures)
     return {"diag": diag, "confidence": prop.confidence if prop else None, "kind": kind, "level": level, "truth": truth, "read_kind": r.kind, "member_id": r.member_id,
             "answers": r.answers, "boxes": boxes, "classes": classes, "status": r.item_status, "auto": r.auto_applicable, "problems": r.problem_codes,
+            "item_conf": dict(r.answer_confidence),
             "proposed": prop.value if prop else None, "seconds": el, "cpu": cpu,
             "remark_present": (r.field("other_remarks_present").value if r.field("other_remarks_present") else None),
             "remark_confident": (r.field("other_remarks_present").confidence >= ocr.CONFIDENT
@@ -423,6 +424,8 @@ def _report_hand(level, rs, bs) -> dict:
             doubt_auto += bool(tr["doubt"])
             if bad:
                 print(f"  WRONG AUTO APPLY: {r['answers']} meant {tr['answers']} habits {tr['habits']}")
+    _report_box_misses(rs)
+    _report_blocking(rs)
     skipped = sum(b["read_kind"] == "blank" for b in bs) / len(bs) if bs else None
     # item 7: the service queues the crop when writing is seen or the reader is not sure it has none
     queued = [bool(r["remark_present"]) or not r["remark_confident"] for r in rs]
@@ -461,6 +464,55 @@ def _report_hand(level, rs, bs) -> dict:
                                                        / sum(not w for _q, w in printed), 4)
                                                  if any(not w for _q, w in printed) else None),
             "boxes": box_n}
+
+
+def _truth_class(tr, name) -> str:
+    t = tr["boxes"][name]
+    return t if t != "ticked" else tr["styles"].get(name.split(".")[0], t)
+
+
+def _report_box_misses(rs) -> None:
+    """Boxes read wrong (or unsure): truth class (style of a ticked box) -> read class, with confidences."""
+    miss: dict = {}
+    for r in rs:
+        for name, (cls, conf) in r["classes"].items():
+            t = r["truth"]["boxes"][name]
+            if (_marked(cls) == (t != "empty")) and cls != "unsure":
+                continue
+            miss.setdefault((_truth_class(r["truth"], name), cls), []).append(conf)
+    if miss:
+        print("  boxes read wrong (truth -> read: count, confidences):")
+        for (t, c), confs in sorted(miss.items(), key=lambda kv: -len(kv[1])):
+            print(f"    {t:>10} -> {c:<9} {len(confs):3d}  " + " ".join(f"{v:.2f}" for v in sorted(confs)))
+
+
+def _report_blocking(rs) -> None:
+    """Why the pages whose six items carry one clean mark were NOT applied automatically: per page, each
+    item in the way (its status, or its confidence below CONFIDENT, with the class and confidence of the
+    box that lowered it) and the blocking problems that are not about items."""
+    reasons: dict = {}
+    for r in rs:
+        if r["truth"]["doubt"] or r["auto"]:
+            continue
+        seen = set()
+        for k, st in r["status"].items():
+            boxes = {n: cc for n, cc in r["classes"].items() if n.split(".")[0] == k}
+            if st != "ok":
+                odd = sorted({f"{_truth_class(r['truth'], n)}->{c}" for n, (c, _f) in boxes.items()
+                              if c != "empty" or _truth_class(r["truth"], n) != "empty"})
+                seen.add(f"item {st}: " + ", ".join(odd))
+            elif r["item_conf"].get(k, 0) < ocr.CONFIDENT:
+                n, (c, f) = min(boxes.items(), key=lambda kv: kv[1][1])
+                seen.add(f"item ok but {_truth_class(r['truth'], n)}->{c} confidence {f:.2f}")
+        for p in r["problems"]:
+            if p in ocr.result.BLOCKING and not p.startswith("item_"):
+                seen.add("problem " + p)
+        for s_ in seen or {"(none found)"}:
+            reasons[s_] = reasons.get(s_, 0) + 1
+    if reasons:
+        print("  clean pages not applied automatically, reasons (a page may have several):")
+        for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            print(f"    {v:3d}  {k}")
 
 
 def _report_calibration(rs) -> None:
