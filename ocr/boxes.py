@@ -200,6 +200,7 @@ THROUGH_INK_MAX = 0.45  # interior ink above this is never taken for a stroke pa
 THROUGH_THIN = 0.5  # the stroke's thickness inside at most this share of the interior side (a felt pen's or a
 # wavering line of writing's band is thick)
 THROUGH_SPAN = 0.85  # ... it runs across at least this share of the interior (enters and leaves) ...
+THROUGH_PART_SPAN = 0.4  # (or across this share from one side: a word starting or ending in the box) ...
 THROUGH_SLOPE = 0.6  # ... across the row (|dy/dx| at most this: a line of writing, a stroke along the row)
 THROUGH_OUT = 0.6  # it continues this many box sides beyond the border on BOTH sides ...
 THROUGH_COVER = 0.55  # ... with ink on at least this share of that path: maybe a pass-through (unsure)
@@ -234,8 +235,16 @@ def pass_through(ink: np.ndarray, x: int, y: int, w: int, inner: np.ndarray, ins
         return 0.0
     thick = 3.46 * float(np.sqrt(max(vals[0], 0.0)))  # a uniform band of thickness t has sd t / sqrt(12)
     proj = (pts - c) @ d
-    if thick > THROUGH_THIN * side or float(proj.max() - proj.min()) < THROUGH_SPAN * side:
+    span = float(proj.max() - proj.min())
+    if thick > THROUGH_THIN * side or span < THROUGH_PART_SPAN * side:
         return 0.0
+    sides = (-1, 1)
+    if span < THROUGH_SPAN * side:
+        # a word starting or ending in the box: the band reaches the interior's edge on the side it comes from
+        left, right = (-1, 1) if d[0] > 0 else (1, -1)  # path direction (sign) towards the left / right
+        sides = tuple(sg for sg, at in ((left, xs.min() <= 1), (right, xs.max() >= inner.shape[1] - 2)) if at)
+        if not sides:
+            return 0.0
     nrm = np.array([-d[1], d[0]])
     tol = thick / 2 + 2
     # nothing else inside: binary ink off the band, or (pencil) pixels clearly darker than the paper
@@ -275,12 +284,12 @@ def pass_through(ink: np.ndarray, x: int, y: int, w: int, inner: np.ndarray, ins
                 hit += 1
         return hit / n if n else 0.0
 
-    near = min(cover(-1, THROUGH_OUT * w), cover(1, THROUGH_OUT * w))
+    near = min(cover(-1, THROUGH_OUT * w), cover(1, THROUGH_OUT * w)) if len(sides) == 2 else 0.0
     if near >= THROUGH_COVER:
         return float(near)
     # a line of writing: words leave gaps, so the stroke may stop inside the box (a word starting or ending
     # in it) or go on after a gap; then it runs on far along the row on at least one side, unbroken
-    far = max(cover(-1, THROUGH_LONG * w), cover(1, THROUGH_LONG * w))
+    far = max(cover(sg, THROUGH_LONG * w) for sg in sides)
     return float(far) if far >= THROUGH_LONG_COVER else float(near)
 
 
