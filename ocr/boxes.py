@@ -11,6 +11,15 @@
   fills, scribbles) and an enclosing stroke around it (circled box).
 * ``classify``: the box class (empty, ticked, filled, scribbled, circled, faint, unsure) with a
   confidence; ``decide_item``: one answer per item (or a proposal) and the item's status.
+
+Doubts that are read but never applied without a person (their confidence stays below
+``result.CONFIDENT``): a stroke passing through a box along its row (``pass_through``: a remark's
+line or word dipping into item 6, thick or wavering, starting or ending in the box, with gaps between
+words; not when ink lies beside the band, ``beside_stroke``: a tick under it), and a faint trace short
+of a faint mark (``faint_share``: a pencil tick a heavy scan nearly wiped out is only 5-10% darker than
+the paper; a scanner's streak down the page does not count).  A light mark is faint (pencil) only when
+it is also far lighter than the box's own printed border (``print_contrast``: a scan that lightens the
+page lightens a pale pen with it).
 """
 from __future__ import annotations
 
