@@ -12,8 +12,8 @@
 * ``classify``: the box class (empty, ticked, filled, scribbled, circled, faint, unsure) with a
   confidence; ``decide_item``: one answer per item (or a proposal) and the item's status.
 
-Doubts that are read but never applied without a person (their confidence stays below
-``result.CONFIDENT``): a stroke passing through a box along its row (``pass_through``: a remark's
+Boxes read empty only past a doubt (``empty_in_doubt``; their item is "unsure", never applied without
+a person, whatever the box's confidence): a stroke passing through a box along its row (``pass_through``: a remark's
 line or word dipping into item 6, thick or wavering, starting or ending in the box, with gaps between
 words; not when ink lies beside the band, ``beside_stroke``: a tick under it), and a faint trace short
 of a faint mark (``faint_share``: a pencil tick a heavy scan nearly wiped out is only 5-10% darker than
@@ -215,7 +215,7 @@ THROUGH_OUT = 0.6  # it continues this many box sides beyond the border on BOTH 
 THROUGH_COVER = 0.55  # ... with ink on at least this share of that path: maybe a pass-through (unsure)
 THROUGH_LONG = 1.3  # or it runs on this many box sides beyond the border on ONE side ...
 THROUGH_LONG_COVER = 0.85  # ... with ink on at least this share of that path (a word written through the box)
-THROUGH_SURE = 0.6  # coverage on both sides at or above: a stroke passing through (empty, not CONFIDENT)
+THROUGH_SURE = 0.6  # coverage on both sides at or above: a stroke passing through (empty, in doubt)
 THROUGH_CONF = 0.9  # a box read empty past a stroke passing through (``empty_in_doubt``): its item is never
 # applied automatically (a pencil tick hidden under the stroke would be lost); a person looks
 THROUGH_BESIDE = 0.012  # ink beside the band (per column: other runs, a run longer than the band) above this
