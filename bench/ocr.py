@@ -387,8 +387,15 @@ def _report_hand(level, rs, bs) -> dict:
     box_ok = box_n = item_ok = item_n = 0
     wrong = doubt_auto = auto = clean_n = clean_auto = 0
     per_style: dict = {}
+    other = [r for r in rs if _other_layout(r)]
+    if other:  # every box and item of such a page counts as wrong
+        print(f"  READ ON ANOTHER LAYOUT (boxes of another variant): {len(other)} pages, applied automatically "
+              f"{sum(r['auto'] for r in other)}")
     for r in rs:
         tr = r["truth"]
+        if _other_layout(r):
+            box_n += len(tr["boxes"])
+            continue
         for name, (cls, _conf) in r["classes"].items():
             t = tr["boxes"][name]
             ok = (_marked(cls) == (t != "empty")) and cls != "unsure"
@@ -466,6 +473,11 @@ def _report_hand(level, rs, bs) -> dict:
             "boxes": box_n}
 
 
+def _other_layout(r) -> bool:
+    """The page was read on the layout of another variant (its boxes are not the sheet's)."""
+    return bool(set(r["classes"]) - set(r["truth"]["boxes"]))
+
+
 def _truth_class(tr, name) -> str:
     t = tr["boxes"][name]
     return t if t != "ticked" else tr["styles"].get(name.split(".")[0], t)
@@ -475,6 +487,8 @@ def _report_box_misses(rs) -> None:
     """Boxes read wrong (or unsure): truth class (style of a ticked box) -> read class, with confidences."""
     miss: dict = {}
     for r in rs:
+        if _other_layout(r):
+            continue
         for name, (cls, conf) in r["classes"].items():
             t = r["truth"]["boxes"][name]
             if (_marked(cls) == (t != "empty")) and cls != "unsure":
@@ -492,7 +506,7 @@ def _report_blocking(rs) -> None:
     box that lowered it) and the blocking problems that are not about items."""
     reasons: dict = {}
     for r in rs:
-        if r["truth"]["doubt"] or r["auto"]:
+        if r["truth"]["doubt"] or r["auto"] or _other_layout(r):
             continue
         seen = set()
         for k, st in r["status"].items():
@@ -522,6 +536,8 @@ def _report_calibration(rs) -> None:
     for lo, hi in bands:
         sel = []
         for r in rs:
+            if _other_layout(r):
+                continue
             for name, (cls, conf) in r["classes"].items():
                 if lo <= conf < hi:
                     t = r["truth"]["boxes"][name]

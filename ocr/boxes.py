@@ -392,7 +392,8 @@ FAINT_DARKENING = 0.05  # a pixel this much (relative) darker than the paper car
 STREAK_COVER = 0.9  # a column (row) of the core dark over this share of its length: a streak, not a mark
 FAINT_MIN = 0.12  # an otherwise empty box with this share of such pixels: faint mark
 FAINT_TRACE = 0.06  # ... with this share (less than FAINT_MIN): a trace, maybe a pencil mark a heavy scan nearly
-TRACE_CONF = 0.85  # lost; read empty, but its item goes to a person (``empty_in_doubt``)
+TRACE_CONF = 0.7  # lost; read empty, never with high confidence (below result.CONFIDENT), and its item goes to
+# a person (``empty_in_doubt``)
 FAINT_CONF = 0.9  # a faint (pencil) mark by its share of faint pixels
 FAINT_CONTRAST_CONF = 0.85  # a light mark by its contrast
 CIRCLED_CONF = 0.9
@@ -419,8 +420,9 @@ def classify(f: dict) -> tuple[str, float]:
 
     The confidences of the classes read on a doubt are the share of such boxes read right on the
     development data (hand_fill tuning pens and held-out pens on seeds 900000-939999, 16 000 boxes): a
-    faint (pencil) mark 170/170, a stroke passing through 67/67, a faint trace 8/8 (few: kept lower), a
-    circle 150/155, a light mark by its contrast 12/13; "unsure" is no reading and stays low."""
+    faint (pencil) mark 170/170, a stroke passing through 67/67, a circle 150/155, a light mark by its
+    contrast 12/13; "unsure" is no reading and stays low.  A faint trace (8/8 there, but it may be what a
+    heavy scan left of a pencil mark) is never read empty with high confidence."""
     ink = f["ink"]
     contrast = f.get("contrast")
     if f.get("circled"):
