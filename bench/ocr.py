@@ -188,6 +188,7 @@ def _read(task):
         diag = _diagnose(img, truth["member_id"])  # reads the page once more (only for failures)
     return {"diag": diag, "confidence": prop.confidence if prop else None, "kind": kind, "level": level, "truth": truth, "read_kind": r.kind, "member_id": r.member_id,
             "answers": r.answers, "boxes": boxes, "classes": classes, "status": r.item_status, "auto": r.auto_applicable, "problems": r.problem_codes,
+            "item_conf": dict(r.answer_confidence),
             "proposed": prop.value if prop else None, "seconds": el, "cpu": cpu,
             "remark_present": (r.field("other_remarks_present").value if r.field("other_remarks_present") else None),
             "remark_confident": (r.field("other_remarks_present").confidence >= ocr.CONFIDENT
@@ -388,8 +389,15 @@ def _report_hand(level, rs, bs) -> dict:
     box_ok = box_n = item_ok = item_n = 0
     wrong = doubt_auto = auto = clean_n = clean_auto = 0
     per_style: dict = {}
+    other = [r for r in rs if _other_layout(r)]
+    if other:  # every box and item of such a page counts as wrong
+        print(f"  READ ON ANOTHER LAYOUT (boxes of another variant): {len(other)} pages, applied automatically "
+              f"{sum(r['auto'] for r in other)}")
     for r in rs:
         tr = r["truth"]
+        if _other_layout(r):
+            box_n += len(tr["boxes"])
+            continue
         for name, (cls, _conf) in r["classes"].items():
             t = tr["boxes"][name]
             ok = (_marked(cls) == (t != "empty")) and cls != "unsure"
@@ -425,6 +433,8 @@ def _report_hand(level, rs, bs) -> dict:
             doubt_auto += bool(tr["doubt"])
             if bad:
                 print(f"  WRONG AUTO APPLY: {r['answers']} meant {tr['answers']} habits {tr['habits']}")
+    _report_box_misses(rs)
+    _report_blocking(rs)
     skipped = sum(b["read_kind"] == "blank" for b in bs) / len(bs) if bs else None
     # item 7: the service queues the crop when writing is seen or the reader is not sure it has none
     queued = [bool(r["remark_present"]) or not r["remark_confident"] for r in rs]
@@ -465,6 +475,62 @@ def _report_hand(level, rs, bs) -> dict:
             "boxes": box_n}
 
 
+def _other_layout(r) -> bool:
+    """The page was read on the layout of another variant (its boxes are not the sheet's)."""
+    return bool(set(r["classes"]) - set(r["truth"]["boxes"]))
+
+
+def _truth_class(tr, name) -> str:
+    t = tr["boxes"][name]
+    return t if t != "ticked" else tr["styles"].get(name.split(".")[0], t)
+
+
+def _report_box_misses(rs) -> None:
+    """Boxes read wrong (or unsure): truth class (style of a ticked box) -> read class, with confidences."""
+    miss: dict = {}
+    for r in rs:
+        if _other_layout(r):
+            continue
+        for name, (cls, conf) in r["classes"].items():
+            t = r["truth"]["boxes"][name]
+            if (_marked(cls) == (t != "empty")) and cls != "unsure":
+                continue
+            miss.setdefault((_truth_class(r["truth"], name), cls), []).append(conf)
+    if miss:
+        print("  boxes read wrong (truth -> read: count, confidences):")
+        for (t, c), confs in sorted(miss.items(), key=lambda kv: -len(kv[1])):
+            print(f"    {t:>10} -> {c:<9} {len(confs):3d}  " + " ".join(f"{v:.2f}" for v in sorted(confs)))
+
+
+def _report_blocking(rs) -> None:
+    """Why the pages whose six items carry one clean mark were NOT applied automatically: per page, each
+    item in the way (its status, or its confidence below CONFIDENT, with the class and confidence of the
+    box that lowered it) and the blocking problems that are not about items."""
+    reasons: dict = {}
+    for r in rs:
+        if r["truth"]["doubt"] or r["auto"] or _other_layout(r):
+            continue
+        seen = set()
+        for k, st in r["status"].items():
+            boxes = {n: cc for n, cc in r["classes"].items() if n.split(".")[0] == k}
+            if st != "ok":
+                odd = sorted({f"{_truth_class(r['truth'], n)}->{c}" for n, (c, _f) in boxes.items()
+                              if c != "empty" or _truth_class(r["truth"], n) != "empty"})
+                seen.add(f"item {st}: " + ", ".join(odd))
+            elif r["item_conf"].get(k, 0) < ocr.CONFIDENT:
+                n, (c, f) = min(boxes.items(), key=lambda kv: kv[1][1])
+                seen.add(f"item ok but {_truth_class(r['truth'], n)}->{c} confidence {f:.2f}")
+        for p in r["problems"]:
+            if p in ocr.result.BLOCKING and not p.startswith("item_"):
+                seen.add("problem " + p)
+        for s_ in seen or {"(none found)"}:
+            reasons[s_] = reasons.get(s_, 0) + 1
+    if reasons:
+        print("  clean pages not applied automatically, reasons (a page may have several):")
+        for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            print(f"    {v:3d}  {k}")
+
+
 def _report_calibration(rs) -> None:
     """Box confidence bands: mean confidence (expected error 1 - mean) vs observed error."""
     bands = [(0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 1.01)]
@@ -472,6 +538,8 @@ def _report_calibration(rs) -> None:
     for lo, hi in bands:
         sel = []
         for r in rs:
+            if _other_layout(r):
+                continue
             for name, (cls, conf) in r["classes"].items():
                 if lo <= conf < hi:
                     t = r["truth"]["boxes"][name]

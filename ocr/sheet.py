@@ -106,7 +106,8 @@ def read_boxes(reading: PageReading, lay: Layout, ink, located, frac, gray=None)
         code = STATUS_PROBLEM.get(status)
         if code:
             boxes = [[int(pos[(it.key, k)][0]), int(pos[(it.key, k)][1]), side, side]
-                     for k, _st, _c, _f, cls in states if cls != "empty" or status == "none"]
+                     for k, _st, _c, f_, cls in states
+                     if cls != "empty" or status == "none" or bx.empty_in_doubt(f_)]
             doubt.setdefault(code, {})[it.key] = boxes
     for code, items in doubt.items():
         reading.problems.append(problem(code, items=list(items), boxes=items))
