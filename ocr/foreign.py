@@ -200,9 +200,9 @@ def _lines(words: list[dict]) -> list[dict]:
 # preprocessing
 # ---------------------------------------------------------------------------
 
-def flatten(gray: np.ndarray) -> np.ndarray:
-    """Even out the lighting (shadows, folds, grey paper): divide by the paper's brightness estimated
-    on a small copy; what is clearly not paper (a darker table around a photographed page) turns white."""
+def _paper_level(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the paper's brightness under each pixel, 1 where there is paper) of one channel, estimated on
+    a small copy (closing away the print)."""
     h, w = gray.shape
     f = min(1.0, 600 / max(h, w))
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
@@ -210,8 +210,14 @@ def flatten(gray: np.ndarray) -> np.ndarray:
     bg = cv2.GaussianBlur(bg, (0, 0), 3)
     paper = (bg > 0.6 * np.percentile(bg, 95)).astype(np.uint8)
     paper = cv2.erode(paper, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
-    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
-    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST)
+    return (cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR),
+            cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST))
+
+
+def flatten(gray: np.ndarray) -> np.ndarray:
+    """Even out the lighting (shadows, folds, grey paper): divide by the paper's brightness estimated
+    on a small copy; what is clearly not paper (a darker table around a photographed page) turns white."""
+    bg, paper = _paper_level(gray)
     out = np.clip(gray.astype(np.float32) * 255.0 / np.maximum(bg, 1), 0, 255).astype(np.uint8)
     out[paper == 0] = 255
     return out
@@ -260,16 +266,21 @@ def _upright_deskewed(g, rot, extra=None):
 
 
 def pen_mask(bgr_small: np.ndarray | None) -> np.ndarray | None:
-    """Pixels of coloured pen ink (blue, red, green ballpoint: saturated and not paper), or None for a
-    grey page.  Printed text is black: taking the pen's strokes out before the OCR lets it read a
+    """Pixels of coloured pen ink (blue, red, green ballpoint: saturated against the paper's own colour,
+    and not paper), or None for a grey page.  Printed text is black: taking the pen's strokes out before the OCR lets it read a
     word that was circled or crossed; the strokes stay for the marks."""
     if bgr_small is None or bgr_small.ndim != 3:
         return None
-    hsv = cv2.cvtColor(bgr_small, cv2.COLOR_BGR2HSV)
+    # each channel divided by the paper's level in it: yellowish or tinted paper turns white, and black
+    # print on it grey (its anti-aliased edges would otherwise have the paper's hue, "saturated")
+    bal = np.dstack([np.clip(c.astype(np.float32) * 255.0 / np.maximum(_paper_level(c)[0], 1), 0, 255)
+                     for c in cv2.split(bgr_small)]).astype(np.uint8)
+    hsv = cv2.cvtColor(bal, cv2.COLOR_BGR2HSV)
     sat, val = hsv[:, :, 1], hsv[:, :, 2]
     # dark grey print in a photo's colour cast reads as "saturated" too: dark pixels count only when
     # clearly coloured
-    m = ((sat > 70) & (val < 235) & ((val > 90) | (sat > 130))).astype(np.uint8) * 255
+    chroma = bal.max(axis=2).astype(np.int16) - bal.min(axis=2)  # dark print's tint: a small difference
+    m = ((sat > 70) & (chroma > 40) & (val < 235) & ((val > 90) | (sat > 130))).astype(np.uint8) * 255
     if m.mean() < 0.02:  # (0..255 scale) no coloured ink at all
         return None
     return cv2.dilate(m, np.ones((3, 3), np.uint8))
