@@ -329,13 +329,39 @@ class _Found:
     by_label: int = 0  # items found by their label (not only by their number)
 
 
+# the member's details and the form's subtitle, in the header above the duties (folded starts of lines)
+_HEADER_LABELS = ("ho va ten", "ho ten", "ngay sinh", "don vi cong tac", "noi cong tac", "chi bo noi cu tru",
+                  "dang vien dang cong tac")
+NUMBER_BONUS = 10  # added to a label's score on a line numbered as the duty is ("2. ...")
+
+
+def _header_end(lines: list[dict]) -> int:
+    """Index of the last line of the header (the member's details, the subtitle), -1 when none is seen.
+    Looked for above the first numbered line (the first third of the lines when none is numbered): a
+    header line says "đảng viên", "chi bộ nơi cư trú", ... like the duties' labels, but is none."""
+    first_num = next((k for k, ln in enumerate(lines) if _NUMBERED.match(ln["text"])), None)
+    upto = first_num if first_num is not None else len(lines) // 3
+    end = -1
+    for k in range(upto):
+        f = lines[k]["f"].lstrip(" |[(")
+        if any(f.startswith(lab) for lab in _HEADER_LABELS):
+            end = k
+    return end
+
+
 def find_items(lines: list[dict], lay, table) -> _Found:
     items = [it for it in lay.items if it.type == "choice"]
     cand = []
+    head = _header_end(lines)
     for it in items:
         words = table.labels_for(it) if table else (it.label,)
         for k, ln in enumerate(lines):
+            if k <= head:
+                continue
             s = max(_label_score(w, ln["f"]) for w in words)
+            m = _NUMBERED_AT.match(ln["text"])
+            if m and int(m.group(1)) == it.number and s >= 60:
+                s += NUMBER_BONUS
             if s >= 72:
                 cand.append((s, it.key, k))
     cand.sort(key=lambda c: -c[0])
@@ -1375,6 +1401,7 @@ def _reread(g: np.ndarray, band: tuple[float, float], h: int) -> list[dict]:
 
 
 _NUMBERED = re.compile(r"^\s*\d{1,2}\s*[.)]\s*\S")
+_NUMBERED_AT = re.compile(r"^\s*(\d{1,2})\s*[.,)]\s*\S")
 
 
 def _hrules(g: np.ndarray, h: int) -> list[float]:
