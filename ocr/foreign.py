@@ -625,8 +625,11 @@ def _junk_token(t: str, vocab: frozenset = frozenset()) -> bool:
     return False
 
 
+_YES = "co"  # "Có / Không": a duty answered yes or no (yes the best end, no the worst)
+
+
 def _vocab(lex) -> frozenset:
-    return frozenset(t for f, _c in lex for t in f.split())
+    return frozenset(t for f, _c in lex for t in f.split()) | {_YES, "khong"}
 
 
 def _segments(lines, region, skip, h, vocab=frozenset()) -> list[tuple[int, int, int]]:
@@ -718,7 +721,7 @@ def _cue_rank(f: str, n: int, neg: int | None = None) -> int | None:
     if toks[0] in _NEG or toks[0].startswith(("chua", "khong")) or any(t in ("kem", "yeu") for t in toks) \
             or " chua " in f" {f} ":
         return n - 1 if neg is None else neg
-    if toks[0] in ("rat", "xuat") or any(c in f for c in _BEST_CUES):
+    if toks[0] in ("rat", "xuat") or toks == [_YES] or any(c in f for c in _BEST_CUES):
         return 0
     return None if neg is None or neg == n - 1 or not any(c in f for c in _WORST_CUES) else n - 1
 
@@ -1254,7 +1257,7 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             if _label_score(it.label, ln["f"]) >= 85:
                 free_lines.add(k)
     ink_keep: dict = {}
-    regions, skips, bounds = {}, {}, {}
+    regions, skips, bounds, label_col = {}, {}, {}, {}
     h = max(8, int(np.median([ln["h"] for ln in lines]))) if lines else 20
     rules = _hrules(g, h)
     binary = (g < INK_LEVEL).astype(np.uint8)
@@ -1275,7 +1278,12 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
         regions[key] = reg
         bounds[key] = (y0, limit)
         it = next(i for i in items if i.key == key)
-        skips[k0] = _label_end(lines[k0], table.labels_for(it) if table else (it.label,))
+        skips[k0] = _label_end(lines[k0], table.labels_for(it) if table else (it.label,),
+                               more_rows=any(lines[k]["y"] > lines[k0]["y1"] for k in reg if k != k0))
+        if row is not None:  # a table row: what lies left of its first column rule is the label (wrapped)
+            label_col[key] = xr = _label_column_end(binary, row, lines[k0], h)
+            for k in reg:
+                skips[k] = max(skips.get(k, 0), _left_of(lines[k], xr))
     first = min(found.lines.values()) if found.lines else 0
     if lexicon is None:
         lexicon = rank_lexicon([lay], table)
@@ -1295,7 +1303,8 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             if re_lines:
                 base = len(lines)
                 lab = table.labels_for(it) if table else (it.label,)
-                re_skips = {base + n: _label_end(ln, lab) for n, ln in enumerate(re_lines)}
+                re_skips = {base + n: max(_label_end(ln, lab), _left_of(ln, label_col.get(it.key)))
+                            for n, ln in enumerate(re_lines)}
                 re_spans = _options_of(lines + re_lines, list(range(base, base + len(re_lines))), re_skips,
                                        wordings, keys, lexicon, h)
                 if len(re_spans) >= 2:
@@ -1346,6 +1355,10 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             idx, st = _decide(sc)
             if idx is not None:
                 ans, conf = hdr[idx].key, PREREAD_CONFIDENCE - 0.05
+        elif it.key in found.lines and len(spans) == 1 and (
+                lost := _lost_end(lines, spans[0], keys, regions[it.key], skips, ink)) is not None:
+            # a marked wording the OCR lost beside the only one read: the other end of the scale
+            ans, st, conf = lost, "ok", PREREAD_CONFIDENCE - 0.15
         elif it.key in found.lines and len(spans) == 1:
             sp = spans[0]
             sc = _mark_scores(lines, spans, ink, g.shape[1])[0]
@@ -1367,6 +1380,33 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
                 st = "unsure"
         answers[it.key], confs[it.key], status[it.key] = ans, conf, st
     return answers, confs, status
+
+
+LOST_WORD_INK = 1.5  # unread ink (text height squared units) beside an option that is a lost word
+
+
+def _lost_end(lines, sp: _Span, keys: list, region: list, skips: dict, ink: _Ink) -> str | None:
+    """The option the OCR lost beside the only one it read, or None.  A circle or a heavy mark over a
+    word often makes the OCR drop it: when the one option read is an end of the scale, on its row
+    between separators ("Nghiêm túc / Chưa nghiêm túc" read as "Chưa nghiêm túc"), and on one side
+    of it (between the rows' start and the option, or after it) there is unread ink as much as a
+    word, that word is the scale's other end, and it was marked."""
+    if sp.key not in (keys[0], keys[-1]) or len(keys) < 2:
+        return None
+    h = ink.h
+    ln = lines[sp.line]
+    x0, _y0, x1, _y1 = _span_box(lines, sp)
+    y0, y1 = ln["y"] - 0.2 * h, ln["y1"] + 0.2 * h
+    left_from = min(lines[k]["words"][0]["x"] for k in region if lines[k]["words"])  # the duty's left edge
+    if sp.i > skips.get(sp.line, 0):  # words read before the option on its row: start after them
+        w = ln["words"][sp.i - 1]
+        left_from = w["x"] + w["w"]
+    right_to = ln["words"][sp.j]["x"] if sp.j < len(ln["words"]) else ink.ink.shape[1]
+    left = ink.count(left_from, y0, x0 - 0.3 * h, y1) / (h * h)
+    right = ink.count(x1 + 0.3 * h, y0, right_to, y1) / (h * h)
+    if (left >= LOST_WORD_INK) == (right >= LOST_WORD_INK):
+        return None
+    return keys[-1] if sp.key == keys[0] else keys[0]
 
 
 def _options_of(lines, region, skips, wordings, keys, lexicon, h) -> list[_Span]:
@@ -1429,8 +1469,30 @@ def _table_row(rules: list[float], yc: float, h: int) -> tuple[float, float] | N
     return (top, bot) if bot - top <= 7 * h else None
 
 
-def _label_end(line, wordings) -> int:
-    """Index of the first word after the duty's label on its line."""
+def _left_of(line: dict, x: float | None) -> int:
+    """How many of the line's words lie left of ``x`` (none when x is None)."""
+    return 0 if x is None else sum(w["x"] + w["w"] / 2 < x for w in line["words"])
+
+
+def _label_column_end(binary: np.ndarray, row: tuple[float, float], label_line: dict, h: int) -> float | None:
+    """x of the first vertical rule of a table row right of where its label starts (the label's
+    column ends there), or None when the row has no such rule."""
+    y0, y1 = int(row[0]) + 2, int(row[1]) - 1
+    if y1 - y0 < h or not label_line["words"]:
+        return None
+    x_from = int(label_line["words"][0]["x"] + 2 * h)
+    band = binary[y0:y1, x_from:]
+    if band.size == 0:
+        return None
+    full = np.where(band.mean(axis=0) >= 0.9)[0]  # a column inked over (nearly) the whole row's height
+    return float(x_from + full[0]) if len(full) else None
+
+
+def _label_end(line, wordings, more_rows: bool = False) -> int:
+    """Index of the first word after the duty's label on its line: where the label's wording ends, and
+    at least after the first colon (a label in its own wording, "GIỮ GÌN PHẨM CHẤT ... ĐẢNG VIÊN:",
+    matches the known wordings only in part: its tail is no option); without a colon, when the duty
+    has rows below, at the first wide gap."""
     ws = line["words"]
     best, end = 0.0, 0
     for w in wordings:
@@ -1439,7 +1501,20 @@ def _label_end(line, wordings) -> int:
             s = fuzz.ratio(fw, _strip_number(" ".join(x["f"] for x in ws[:k])).strip(" :.;,"))
             if s > best:
                 best, end = s, k
-    return end if best >= 60 else 0
+    end = end if best >= 60 else 0
+    # a label never runs across a column's gap (its fuzzy match may take in an option beyond it)
+    wide = next((k for k in range(2, end) if ws[k]["x"] - (ws[k - 1]["x"] + ws[k - 1]["w"]) > 3 * line["h"]), None)
+    end = wide if wide is not None else end
+    colon = next((k for k, x in enumerate(ws) if ":" in x["text"]), None)
+    if colon is not None:
+        return max(end, colon + 1)
+    if more_rows and 0 < end < len(ws):
+        # no colon, rows below: the label runs on to the first wide gap (its own wording, "... CỦA
+        # NGƯỜI ĐẢNG VIÊN", is no option), the whole line when there is none
+        gap = next((k for k in range(end, len(ws))
+                    if ws[k]["x"] - (ws[k - 1]["x"] + ws[k - 1]["w"]) > 1.2 * line["h"]), None)
+        return gap if gap is not None else len(ws)
+    return end
 
 
 # ---------------------------------------------------------------------------
