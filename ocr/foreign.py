@@ -177,10 +177,26 @@ def osd_turn(gray: np.ndarray) -> int | None:
     return (360 - deg) % 360 if conf >= OSD_MIN_CONF else None
 
 
+# a lettered option's marker run into its first word ("(A)Nghiêm", "{b)hưa", a circled "a)" read "(3)")
+_GLUED_LETTER = re.compile(r"^([(\[{][a-dA-D3][)\]}]|[a-dA-D][)\]}])(\w\S+)$")
+
+
+def _split_letter(w: dict) -> list[dict]:
+    """A word that starts with a lettered option's marker, as the marker and the word (the width shared
+    by their characters)."""
+    m = _GLUED_LETTER.match(w["text"])
+    if m is None:
+        return [w]
+    cut = int(w["w"] * len(m.group(1)) / len(w["text"]))
+    return [{**w, "text": m.group(1), "w": max(1, cut - 1)},
+            {**w, "text": m.group(2), "x": w["x"] + cut, "w": max(1, w["w"] - cut)}]
+
+
 def _lines(words: list[dict]) -> list[dict]:
     by: dict = {}
-    for w in words:
-        by.setdefault(w["line"], []).append(w)
+    for w0 in words:
+        for w in _split_letter(w0):
+            by.setdefault(w["line"], []).append(w)
     out = []
     for ws in by.values():
         ws.sort(key=lambda w: w["x"])
@@ -1398,7 +1414,7 @@ def _lost_end(lines, sp: _Span, keys: list, region: list, skips: dict, ink: _Ink
     x0, _y0, x1, _y1 = _span_box(lines, sp)
     y0, y1 = ln["y"] - 0.2 * h, ln["y1"] + 0.2 * h
     left_from = min(lines[k]["words"][0]["x"] for k in region if lines[k]["words"])  # the duty's left edge
-    if sp.i > skips.get(sp.line, 0):  # words read before the option on its row: start after them
+    if sp.i > 0:  # words read before the option on its row (its label, say): start after them
         w = ln["words"][sp.i - 1]
         left_from = w["x"] + w["w"]
     right_to = ln["words"][sp.j]["x"] if sp.j < len(ln["words"]) else ink.ink.shape[1]
@@ -1508,10 +1524,10 @@ def _label_end(line, wordings, more_rows: bool = False) -> int:
     colon = next((k for k, x in enumerate(ws) if ":" in x["text"]), None)
     if colon is not None:
         return max(end, colon + 1)
-    if more_rows and 0 < end < len(ws):
+    if more_rows and end < len(ws) and (end or _NUMBERED_AT.match(line["text"])):
         # no colon, rows below: the label runs on to the first wide gap (its own wording, "... CỦA
         # NGƯỜI ĐẢNG VIÊN", is no option), the whole line when there is none
-        gap = next((k for k in range(end, len(ws))
+        gap = next((k for k in range(max(end, 2), len(ws))
                     if ws[k]["x"] - (ws[k - 1]["x"] + ws[k - 1]["w"]) > 1.2 * line["h"]), None)
         return gap if gap is not None else len(ws)
     return end
