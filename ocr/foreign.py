@@ -1521,7 +1521,8 @@ def _label_end(line, wordings, more_rows: bool = False) -> int:
     # a label never runs across a column's gap (its fuzzy match may take in an option beyond it)
     wide = next((k for k in range(2, end) if ws[k]["x"] - (ws[k - 1]["x"] + ws[k - 1]["w"]) > 3 * line["h"]), None)
     end = wide if wide is not None else end
-    colon = next((k for k, x in enumerate(ws) if ":" in x["text"]), None)
+    # (a colon on its own is a "/" between options misread)
+    colon = next((k for k, x in enumerate(ws) if ":" in x["text"] and any(c.isalpha() for c in x["text"])), None)
     if colon is not None:
         return max(end, colon + 1)
     if more_rows and end < len(ws) and (end or _NUMBERED_AT.match(line["text"])):
