@@ -177,10 +177,26 @@ def osd_turn(gray: np.ndarray) -> int | None:
     return (360 - deg) % 360 if conf >= OSD_MIN_CONF else None
 
 
+# a lettered option's marker run into its first word ("(A)Nghiêm", "{b)hưa", a circled "a)" read "(3)")
+_GLUED_LETTER = re.compile(r"^([(\[{][a-dA-D3][)\]}]|[a-dA-D][)\]}])(\w\S+)$")
+
+
+def _split_letter(w: dict) -> list[dict]:
+    """A word that starts with a lettered option's marker, as the marker and the word (the width shared
+    by their characters)."""
+    m = _GLUED_LETTER.match(w["text"])
+    if m is None:
+        return [w]
+    cut = int(w["w"] * len(m.group(1)) / len(w["text"]))
+    return [{**w, "text": m.group(1), "w": max(1, cut - 1)},
+            {**w, "text": m.group(2), "x": w["x"] + cut, "w": max(1, w["w"] - cut)}]
+
+
 def _lines(words: list[dict]) -> list[dict]:
     by: dict = {}
-    for w in words:
-        by.setdefault(w["line"], []).append(w)
+    for w0 in words:
+        for w in _split_letter(w0):
+            by.setdefault(w["line"], []).append(w)
     out = []
     for ws in by.values():
         ws.sort(key=lambda w: w["x"])
@@ -200,9 +216,9 @@ def _lines(words: list[dict]) -> list[dict]:
 # preprocessing
 # ---------------------------------------------------------------------------
 
-def flatten(gray: np.ndarray) -> np.ndarray:
-    """Even out the lighting (shadows, folds, grey paper): divide by the paper's brightness estimated
-    on a small copy; what is clearly not paper (a darker table around a photographed page) turns white."""
+def _paper_level(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the paper's brightness under each pixel, 1 where there is paper) of one channel, estimated on
+    a small copy (closing away the print)."""
     h, w = gray.shape
     f = min(1.0, 600 / max(h, w))
     small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
@@ -210,8 +226,14 @@ def flatten(gray: np.ndarray) -> np.ndarray:
     bg = cv2.GaussianBlur(bg, (0, 0), 3)
     paper = (bg > 0.6 * np.percentile(bg, 95)).astype(np.uint8)
     paper = cv2.erode(paper, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
-    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
-    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST)
+    return (cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR),
+            cv2.resize(paper, (w, h), interpolation=cv2.INTER_NEAREST))
+
+
+def flatten(gray: np.ndarray) -> np.ndarray:
+    """Even out the lighting (shadows, folds, grey paper): divide by the paper's brightness estimated
+    on a small copy; what is clearly not paper (a darker table around a photographed page) turns white."""
+    bg, paper = _paper_level(gray)
     out = np.clip(gray.astype(np.float32) * 255.0 / np.maximum(bg, 1), 0, 255).astype(np.uint8)
     out[paper == 0] = 255
     return out
@@ -260,16 +282,21 @@ def _upright_deskewed(g, rot, extra=None):
 
 
 def pen_mask(bgr_small: np.ndarray | None) -> np.ndarray | None:
-    """Pixels of coloured pen ink (blue, red, green ballpoint: saturated and not paper), or None for a
-    grey page.  Printed text is black: taking the pen's strokes out before the OCR lets it read a
+    """Pixels of coloured pen ink (blue, red, green ballpoint: saturated against the paper's own colour,
+    and not paper), or None for a grey page.  Printed text is black: taking the pen's strokes out before the OCR lets it read a
     word that was circled or crossed; the strokes stay for the marks."""
     if bgr_small is None or bgr_small.ndim != 3:
         return None
-    hsv = cv2.cvtColor(bgr_small, cv2.COLOR_BGR2HSV)
+    # each channel divided by the paper's level in it: yellowish or tinted paper turns white, and black
+    # print on it grey (its anti-aliased edges would otherwise have the paper's hue, "saturated")
+    bal = np.dstack([np.clip(c.astype(np.float32) * 255.0 / np.maximum(_paper_level(c)[0], 1), 0, 255)
+                     for c in cv2.split(bgr_small)]).astype(np.uint8)
+    hsv = cv2.cvtColor(bal, cv2.COLOR_BGR2HSV)
     sat, val = hsv[:, :, 1], hsv[:, :, 2]
     # dark grey print in a photo's colour cast reads as "saturated" too: dark pixels count only when
     # clearly coloured
-    m = ((sat > 70) & (val < 235) & ((val > 90) | (sat > 130))).astype(np.uint8) * 255
+    chroma = bal.max(axis=2).astype(np.int16) - bal.min(axis=2)  # dark print's tint: a small difference
+    m = ((sat > 70) & (chroma > 40) & (val < 235) & ((val > 90) | (sat > 130))).astype(np.uint8) * 255
     if m.mean() < 0.02:  # (0..255 scale) no coloured ink at all
         return None
     return cv2.dilate(m, np.ones((3, 3), np.uint8))
@@ -318,13 +345,39 @@ class _Found:
     by_label: int = 0  # items found by their label (not only by their number)
 
 
+# the member's details and the form's subtitle, in the header above the duties (folded starts of lines)
+_HEADER_LABELS = ("ho va ten", "ho ten", "ngay sinh", "don vi cong tac", "noi cong tac", "chi bo noi cu tru",
+                  "dang vien dang cong tac")
+NUMBER_BONUS = 10  # added to a label's score on a line numbered as the duty is ("2. ...")
+
+
+def _header_end(lines: list[dict]) -> int:
+    """Index of the last line of the header (the member's details, the subtitle), -1 when none is seen.
+    Looked for above the first numbered line (the first third of the lines when none is numbered): a
+    header line says "đảng viên", "chi bộ nơi cư trú", ... like the duties' labels, but is none."""
+    first_num = next((k for k, ln in enumerate(lines) if _NUMBERED.match(ln["text"])), None)
+    upto = first_num if first_num is not None else len(lines) // 3
+    end = -1
+    for k in range(upto):
+        f = lines[k]["f"].lstrip(" |[(")
+        if any(f.startswith(lab) for lab in _HEADER_LABELS):
+            end = k
+    return end
+
+
 def find_items(lines: list[dict], lay, table) -> _Found:
     items = [it for it in lay.items if it.type == "choice"]
     cand = []
+    head = _header_end(lines)
     for it in items:
         words = table.labels_for(it) if table else (it.label,)
         for k, ln in enumerate(lines):
+            if k <= head:
+                continue
             s = max(_label_score(w, ln["f"]) for w in words)
+            m = _NUMBERED_AT.match(ln["text"])
+            if m and int(m.group(1)) == it.number and s >= 60:
+                s += NUMBER_BONUS
             if s >= 72:
                 cand.append((s, it.key, k))
     cand.sort(key=lambda c: -c[0])
@@ -588,8 +641,11 @@ def _junk_token(t: str, vocab: frozenset = frozenset()) -> bool:
     return False
 
 
+_YES = "co"  # "Có / Không": a duty answered yes or no (yes the best end, no the worst)
+
+
 def _vocab(lex) -> frozenset:
-    return frozenset(t for f, _c in lex for t in f.split())
+    return frozenset(t for f, _c in lex for t in f.split()) | {_YES, "khong"}
 
 
 def _segments(lines, region, skip, h, vocab=frozenset()) -> list[tuple[int, int, int]]:
@@ -681,7 +737,7 @@ def _cue_rank(f: str, n: int, neg: int | None = None) -> int | None:
     if toks[0] in _NEG or toks[0].startswith(("chua", "khong")) or any(t in ("kem", "yeu") for t in toks) \
             or " chua " in f" {f} ":
         return n - 1 if neg is None else neg
-    if toks[0] in ("rat", "xuat") or any(c in f for c in _BEST_CUES):
+    if toks[0] in ("rat", "xuat") or toks == [_YES] or any(c in f for c in _BEST_CUES):
         return 0
     return None if neg is None or neg == n - 1 or not any(c in f for c in _WORST_CUES) else n - 1
 
@@ -1217,7 +1273,7 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             if _label_score(it.label, ln["f"]) >= 85:
                 free_lines.add(k)
     ink_keep: dict = {}
-    regions, skips, bounds = {}, {}, {}
+    regions, skips, bounds, label_col = {}, {}, {}, {}
     h = max(8, int(np.median([ln["h"] for ln in lines]))) if lines else 20
     rules = _hrules(g, h)
     binary = (g < INK_LEVEL).astype(np.uint8)
@@ -1238,7 +1294,12 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
         regions[key] = reg
         bounds[key] = (y0, limit)
         it = next(i for i in items if i.key == key)
-        skips[k0] = _label_end(lines[k0], table.labels_for(it) if table else (it.label,))
+        skips[k0] = _label_end(lines[k0], table.labels_for(it) if table else (it.label,),
+                               more_rows=any(lines[k]["y"] > lines[k0]["y1"] for k in reg if k != k0))
+        if row is not None:  # a table row: what lies left of its first column rule is the label (wrapped)
+            label_col[key] = xr = _label_column_end(binary, row, lines[k0], h)
+            for k in reg:
+                skips[k] = max(skips.get(k, 0), _left_of(lines[k], xr))
     first = min(found.lines.values()) if found.lines else 0
     if lexicon is None:
         lexicon = rank_lexicon([lay], table)
@@ -1258,7 +1319,8 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             if re_lines:
                 base = len(lines)
                 lab = table.labels_for(it) if table else (it.label,)
-                re_skips = {base + n: _label_end(ln, lab) for n, ln in enumerate(re_lines)}
+                re_skips = {base + n: max(_label_end(ln, lab), _left_of(ln, label_col.get(it.key)))
+                            for n, ln in enumerate(re_lines)}
                 re_spans = _options_of(lines + re_lines, list(range(base, base + len(re_lines))), re_skips,
                                        wordings, keys, lexicon, h)
                 if len(re_spans) >= 2:
@@ -1309,6 +1371,10 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
             idx, st = _decide(sc)
             if idx is not None:
                 ans, conf = hdr[idx].key, PREREAD_CONFIDENCE - 0.05
+        elif it.key in found.lines and len(spans) == 1 and (
+                lost := _lost_end(lines, spans[0], keys, regions[it.key], skips, ink)) is not None:
+            # a marked wording the OCR lost beside the only one read: the other end of the scale
+            ans, st, conf = lost, "ok", PREREAD_CONFIDENCE - 0.15
         elif it.key in found.lines and len(spans) == 1:
             sp = spans[0]
             sc = _mark_scores(lines, spans, ink, g.shape[1])[0]
@@ -1330,6 +1396,33 @@ def read_answers(lines, g, lay, table, found: _Found, debug: dict | None = None,
                 st = "unsure"
         answers[it.key], confs[it.key], status[it.key] = ans, conf, st
     return answers, confs, status
+
+
+LOST_WORD_INK = 1.5  # unread ink (text height squared units) beside an option that is a lost word
+
+
+def _lost_end(lines, sp: _Span, keys: list, region: list, skips: dict, ink: _Ink) -> str | None:
+    """The option the OCR lost beside the only one it read, or None.  A circle or a heavy mark over a
+    word often makes the OCR drop it: when the one option read is an end of the scale, on its row
+    between separators ("Nghiêm túc / Chưa nghiêm túc" read as "Chưa nghiêm túc"), and on one side
+    of it (between the rows' start and the option, or after it) there is unread ink as much as a
+    word, that word is the scale's other end, and it was marked."""
+    if sp.key not in (keys[0], keys[-1]) or len(keys) < 2:
+        return None
+    h = ink.h
+    ln = lines[sp.line]
+    x0, _y0, x1, _y1 = _span_box(lines, sp)
+    y0, y1 = ln["y"] - 0.2 * h, ln["y1"] + 0.2 * h
+    left_from = min(lines[k]["words"][0]["x"] for k in region if lines[k]["words"])  # the duty's left edge
+    if sp.i > 0:  # words read before the option on its row (its label, say): start after them
+        w = ln["words"][sp.i - 1]
+        left_from = w["x"] + w["w"]
+    right_to = ln["words"][sp.j]["x"] if sp.j < len(ln["words"]) else ink.ink.shape[1]
+    left = ink.count(left_from, y0, x0 - 0.3 * h, y1) / (h * h)
+    right = ink.count(x1 + 0.3 * h, y0, right_to, y1) / (h * h)
+    if (left >= LOST_WORD_INK) == (right >= LOST_WORD_INK):
+        return None
+    return keys[-1] if sp.key == keys[0] else keys[0]
 
 
 def _options_of(lines, region, skips, wordings, keys, lexicon, h) -> list[_Span]:
@@ -1364,6 +1457,7 @@ def _reread(g: np.ndarray, band: tuple[float, float], h: int) -> list[dict]:
 
 
 _NUMBERED = re.compile(r"^\s*\d{1,2}\s*[.)]\s*\S")
+_NUMBERED_AT = re.compile(r"^\s*(\d{1,2})\s*[.,)]\s*\S")
 
 
 def _hrules(g: np.ndarray, h: int) -> list[float]:
@@ -1391,8 +1485,30 @@ def _table_row(rules: list[float], yc: float, h: int) -> tuple[float, float] | N
     return (top, bot) if bot - top <= 7 * h else None
 
 
-def _label_end(line, wordings) -> int:
-    """Index of the first word after the duty's label on its line."""
+def _left_of(line: dict, x: float | None) -> int:
+    """How many of the line's words lie left of ``x`` (none when x is None)."""
+    return 0 if x is None else sum(w["x"] + w["w"] / 2 < x for w in line["words"])
+
+
+def _label_column_end(binary: np.ndarray, row: tuple[float, float], label_line: dict, h: int) -> float | None:
+    """x of the first vertical rule of a table row right of where its label starts (the label's
+    column ends there), or None when the row has no such rule."""
+    y0, y1 = int(row[0]) + 2, int(row[1]) - 1
+    if y1 - y0 < h or not label_line["words"]:
+        return None
+    x_from = int(label_line["words"][0]["x"] + 2 * h)
+    band = binary[y0:y1, x_from:]
+    if band.size == 0:
+        return None
+    full = np.where(band.mean(axis=0) >= 0.9)[0]  # a column inked over (nearly) the whole row's height
+    return float(x_from + full[0]) if len(full) else None
+
+
+def _label_end(line, wordings, more_rows: bool = False) -> int:
+    """Index of the first word after the duty's label on its line: where the label's wording ends, and
+    at least after the first colon (a label in its own wording, "GIỮ GÌN PHẨM CHẤT ... ĐẢNG VIÊN:",
+    matches the known wordings only in part: its tail is no option); without a colon, when the duty
+    has rows below, at the first wide gap."""
     ws = line["words"]
     best, end = 0.0, 0
     for w in wordings:
@@ -1401,7 +1517,21 @@ def _label_end(line, wordings) -> int:
             s = fuzz.ratio(fw, _strip_number(" ".join(x["f"] for x in ws[:k])).strip(" :.;,"))
             if s > best:
                 best, end = s, k
-    return end if best >= 60 else 0
+    end = end if best >= 60 else 0
+    # a label never runs across a column's gap (its fuzzy match may take in an option beyond it)
+    wide = next((k for k in range(2, end) if ws[k]["x"] - (ws[k - 1]["x"] + ws[k - 1]["w"]) > 3 * line["h"]), None)
+    end = wide if wide is not None else end
+    # (a colon on its own is a "/" between options misread)
+    colon = next((k for k, x in enumerate(ws) if ":" in x["text"] and any(c.isalpha() for c in x["text"])), None)
+    if colon is not None:
+        return max(end, colon + 1)
+    if more_rows and end < len(ws) and (end or _NUMBERED_AT.match(line["text"])):
+        # no colon, rows below: the label runs on to the first wide gap (its own wording, "... CỦA
+        # NGƯỜI ĐẢNG VIÊN", is no option), the whole line when there is none
+        gap = next((k for k in range(max(end, 2), len(ws))
+                    if ws[k]["x"] - (ws[k - 1]["x"] + ws[k - 1]["w"]) > 1.2 * line["h"]), None)
+        return gap if gap is not None else len(ws)
+    return end
 
 
 # ---------------------------------------------------------------------------

@@ -59,3 +59,35 @@ def test_orientation_detection_turns_pages_upright(members, turn):
     f = fo.OCR_LONG_SIDE / max(gray.shape)
     small = fo.flatten(cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA))
     assert (fo.osd_turn(small) + turn) % 360 == 0
+
+
+def test_print_on_yellowish_paper_is_not_taken_for_pen_ink(layouts, members):
+    """A report-split page on yellowish paper, the chosen options circled in an orange pen: the pen mask
+    (what is taken out before the OCR) measures colour against the paper's own, so it holds the circles
+    and not the printed words (before, the print's yellow-tinted edges were erased and the duties lost)."""
+    from ocr import foreign as fo
+    img, truth = ff.make_form(members[4], 4, split="report", level="light")
+    assert truth["layout"] == "circled" and not truth["degradation"].get("turn")
+    f = fo.OCR_LONG_SIDE / max(img.shape[:2])
+    small = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    assert small[..., 0].mean() + 10 < small[..., 2].mean()  # the paper is yellowish
+    mask = fo.pen_mask(small)
+    assert mask is not None
+    print_px = gray < 100  # black print (and the darkest of the pen)
+    assert (mask[print_px] > 0).mean() < 0.1
+    r = _read(img, layouts, members)
+    assert r.kind == "foreign_form" and not r.auto_applicable
+    assert _right(r, truth) >= len(truth["answers"]) - 1, (truth["answers"], r.answers, r.item_status)
+
+
+@pytest.mark.parametrize("seed,layout", [(505, "glyph_list"), (504, "table_answer")])
+def test_capital_labels_of_own_wording_and_yes_no_options(layouts, members, seed, layout):
+    """Duties in their own wording (capitals, no colon, or wrapped in a table's left column), answered
+    "Có / Không": the header's lines are not taken for duties, the label's tail or its wrapped line is
+    no option, and "Có" / "Không" are the scale's ends."""
+    img, truth = ff.make_form(members[seed % len(members)], seed, split="report", level="light")
+    assert truth["layout"] == layout and not truth["degradation"].get("turn")
+    r = _read(img, layouts, members)
+    assert r.kind == "foreign_form" and not r.auto_applicable
+    assert _right(r, truth) >= len(truth["answers"]) - 2, (truth["answers"], r.answers, r.item_status)
