@@ -391,6 +391,8 @@ DARK_DEPTH = 0.25  # a core pixel this much (relative) darker than the paper is 
 DARK_FILLED = 0.97  # share of such core pixels at or above: filled on purpose (with little spill)
 BEYOND_MIN = 2  # solid ink this many pixel lines beyond the border: the blob is larger than the box
 SPILL_MAX = 0.04  # ink share left of the box at or below: the mark stays inside the box
+SPILL_DOUBT = 0.15  # an otherwise empty box with this much ink just left of it (clear paper on our sheets): a
+# loop around it or a coil over it whose strokes miss the interior; read empty only past a doubt
 FAINT_DARKENING = 0.05  # a pixel this much (relative) darker than the paper carries some ink (heavy scans leave
 # a pencil tick only 5-10% darker than the paper)
 STREAK_COVER = 0.9  # a column (row) of the core dark over this share of its length: a streak, not a mark
@@ -415,12 +417,13 @@ PRINT_MIN = 0.5  # the border's contrast taken as at least this (a border not fo
 
 def empty_in_doubt(f: dict) -> bool:
     """The box reads empty only past a doubt: a faint trace short of a faint mark (a pencil tick a heavy scan
-    nearly wiped out?), or a stroke passing through it (a pencil tick under it?).  Its item goes to a person
+    nearly wiped out?), ink just left of it (a loop around it, a correction coiled over it?), or a stroke
+    passing through it (a pencil tick under it?).  Its item goes to a person
     (``decide_item``: status "unsure")."""
     if f.get("circled"):
         return False
     if f["ink"] <= EMPTY_MAX:
-        return FAINT_TRACE <= f.get("faint", 0.0) < FAINT_MIN
+        return FAINT_TRACE <= f.get("faint", 0.0) < FAINT_MIN or f.get("spill", 0.0) >= SPILL_DOUBT
     return f["ink"] <= THROUGH_INK_MAX and f.get("through", 0.0) >= THROUGH_SURE
 
 

@@ -313,3 +313,15 @@ def test_open_loop_of_a_skipping_pen_is_circled(standard, layouts, level, seed):
     box = next(k for k, v in truth["boxes"].items() if v == "circled")
     assert r.field(box).box_class == "circled" and r.item_status[item] == "circled", r.item_status
     assert not r.auto_applicable
+
+
+@pytest.mark.parametrize("level,seed", [("phone", 360026), ("medium", 340007)])
+def test_correction_coiled_over_a_box_is_never_applied_as_clean(standard, layouts, level, seed):
+    """A correction coiled over a box (loops mostly around it, little ink inside) beside the real mark: the
+    item goes to a person (issue 9 point 1; an item like this was applied automatically on a phone page)."""
+    from tests.support import hand_fill as hf
+    item = standard.layout.choice_items()[2].key
+    img, truth = hf.make_page(standard, seed, level, turn=0, hand=_report_hand("orange_red", 0.8, "outside_check"),
+                              habits=_clean(standard, **{item: "correction"}), remarks=False)
+    r = read(img, layouts, want_images=False, ocr_name=False)
+    assert r.item_status[item] != "ok" and not r.auto_applicable, r.item_status
