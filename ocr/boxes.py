@@ -406,10 +406,10 @@ CIRCLED_CONF = 0.9
 CIRCLE_GAP = 5  # gaps in the stroke around a box up to about this many pixels are closed (a skipping pen)
 UNSURE_CONF = 0.3  # at most: an "unsure" box is no reading
 FAINT_MAX = 0.3  # darkest ink inside at most this much darker than the paper (relative): faint (pencil) ...
-FAINT_REL_MAX = 0.3  # ... and at most this share of the printed border's contrast (a scan that lightens the
-# page lightens a pale pen too; graphite stays below ~30% of the print's darkness, a pale or faded pen that
-# the ink mask finds whole (purple gel, orange-red, a worn black ballpoint) comes out at 30-45% on the report
-# pens' pages, seeds 330000-360029: those are marks, not pencil)
+FAINT_REL_MAX = 0.35  # ... and at most this share of the printed border's contrast (a scan that lightens the
+# page lightens a pale pen too).  Graphite stays below ~30% darker than the paper (about a third of a grey
+# print's contrast); a pale or faded pen that the ink mask finds whole (purple gel, orange-red, a worn black
+# ballpoint) came out 30-45% darker on the report pens' pages (seeds 330000-360029): those are marks
 FAINT_PART_MAX = 0.42  # the same limits for a mark the ink mask finds only in part (interior ink under TICK_MIN)
 FAINT_PART_REL_MAX = 0.45
 PRINT_MIN = 0.5  # the border's contrast taken as at least this (a border not found: 1.0, i.e. contrast alone)
