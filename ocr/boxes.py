@@ -182,9 +182,6 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3,
     roi = ink[Y0:Y1, X0:X1]
     circled = False
     if roi.size and ratio <= TICK_MIN:  # a mark inside with a big stroke around it is a mark
-        # a pen that skips leaves its loop in pieces: gaps of a few pixels are closed first (closing does not
-        # grow strokes, so text beside a box does not reach around it)
-        roi = cv2.morphologyEx(roi, cv2.MORPH_CLOSE, np.ones((CIRCLE_GAP, CIRCLE_GAP), np.uint8))
         n, lab, stats, _c = cv2.connectedComponentsWithStats(roi, connectivity=8)
         bx0, by0, bx1, by1 = x - X0, y - Y0, x - X0 + w, y - Y0 + w
         g = max(4, w // 8)
@@ -403,7 +400,6 @@ TRACE_CONF = 0.7  # lost; read empty, never with high confidence (below result.C
 FAINT_CONF = 0.9  # a faint (pencil) mark by its share of faint pixels
 FAINT_CONTRAST_CONF = 0.85  # a light mark by its contrast
 CIRCLED_CONF = 0.9
-CIRCLE_GAP = 5  # gaps in the stroke around a box up to about this many pixels are closed (a skipping pen)
 UNSURE_CONF = 0.3  # at most: an "unsure" box is no reading
 FAINT_MAX = 0.3  # darkest ink inside at most this much darker than the paper (relative): faint (pencil) ...
 FAINT_REL_MAX = 0.35  # ... and at most this share of the printed border's contrast (a scan that lightens the
