@@ -193,10 +193,11 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3,
                 comp = lab == i
                 # the stroke passes outside the box on all four sides, near each side's middle
                 # (text above/beside a box merged with its border does not)
-                if comp[by0 + q0 - w // 4:by0 + q1 + w // 4, :max(0, bx0 - g // 2)].any() \
-                        and comp[by0 + q0 - w // 4:by0 + q1 + w // 4, bx1 + g // 2:].any() \
-                        and comp[:max(0, by0 - g // 2), bx0 + q0 - w // 4:bx0 + q1 + w // 4].any() \
-                        and comp[by1 + g // 2:, bx0 + q0 - w // 4:bx0 + q1 + w // 4].any():
+                sides = (comp[by0 + q0 - w // 4:by0 + q1 + w // 4, :max(0, bx0 - g // 2)].any(),
+                         comp[by0 + q0 - w // 4:by0 + q1 + w // 4, bx1 + g // 2:].any(),
+                         comp[:max(0, by0 - g // 2), bx0 + q0 - w // 4:bx0 + q1 + w // 4].any(),
+                         comp[by1 + g // 2:, bx0 + q0 - w // 4:bx0 + q1 + w // 4].any())
+                if all(sides):
                     circled = True
                     break
     through = pass_through(ink, x, y, w, inner, inset, gray) if EMPTY_MAX < ratio <= THROUGH_INK_MAX else 0.0
@@ -387,6 +388,8 @@ DARK_DEPTH = 0.25  # a core pixel this much (relative) darker than the paper is 
 DARK_FILLED = 0.97  # share of such core pixels at or above: filled on purpose (with little spill)
 BEYOND_MIN = 2  # solid ink this many pixel lines beyond the border: the blob is larger than the box
 SPILL_MAX = 0.04  # ink share left of the box at or below: the mark stays inside the box
+SPILL_DOUBT = 0.15  # an otherwise empty box with this much ink just left of it (clear paper on our sheets): a
+# loop around it or a coil over it whose strokes miss the interior; read empty only past a doubt
 FAINT_DARKENING = 0.05  # a pixel this much (relative) darker than the paper carries some ink (heavy scans leave
 # a pencil tick only 5-10% darker than the paper)
 STREAK_COVER = 0.9  # a column (row) of the core dark over this share of its length: a streak, not a mark
@@ -398,20 +401,25 @@ FAINT_CONF = 0.9  # a faint (pencil) mark by its share of faint pixels
 FAINT_CONTRAST_CONF = 0.85  # a light mark by its contrast
 CIRCLED_CONF = 0.9
 UNSURE_CONF = 0.3  # at most: an "unsure" box is no reading
-FAINT_MAX = 0.42  # darkest ink inside at most this much darker than the paper (relative): faint (pencil) ...
-FAINT_REL_MAX = 0.45  # ... and at most this share of the printed border's contrast (a scan that lightens the
-# page lightens a pale pen too; graphite stays far lighter than the print)
+FAINT_MAX = 0.3  # darkest ink inside at most this much darker than the paper (relative): faint (pencil) ...
+FAINT_REL_MAX = 0.35  # ... and at most this share of the printed border's contrast (a scan that lightens the
+# page lightens a pale pen too).  Graphite stays below ~30% darker than the paper (about a third of a grey
+# print's contrast); a pale or faded pen that the ink mask finds whole (purple gel, orange-red, a worn black
+# ballpoint) came out 30-45% darker on the report pens' pages (seeds 330000-360029): those are marks
+FAINT_PART_MAX = 0.42  # the same limits for a mark the ink mask finds only in part (interior ink under TICK_MIN)
+FAINT_PART_REL_MAX = 0.45
 PRINT_MIN = 0.5  # the border's contrast taken as at least this (a border not found: 1.0, i.e. contrast alone)
 
 
 def empty_in_doubt(f: dict) -> bool:
     """The box reads empty only past a doubt: a faint trace short of a faint mark (a pencil tick a heavy scan
-    nearly wiped out?), or a stroke passing through it (a pencil tick under it?).  Its item goes to a person
+    nearly wiped out?), ink just left of it (a loop around it, a correction coiled over it?), or a stroke
+    passing through it (a pencil tick under it?).  Its item goes to a person
     (``decide_item``: status "unsure")."""
     if f.get("circled"):
         return False
     if f["ink"] <= EMPTY_MAX:
-        return FAINT_TRACE <= f.get("faint", 0.0) < FAINT_MIN
+        return FAINT_TRACE <= f.get("faint", 0.0) < FAINT_MIN or f.get("spill", 0.0) >= SPILL_DOUBT
     return f["ink"] <= THROUGH_INK_MAX and f.get("through", 0.0) >= THROUGH_SURE
 
 
@@ -436,7 +444,11 @@ def classify(f: dict) -> tuple[str, float]:
     if f.get("through", 0.0) >= THROUGH_COVER:
         return "unsure", UNSURE_CONF
     printed = min(1.0, max(PRINT_MIN, f.get("printed") or 1.0))
-    if contrast is not None and contrast < FAINT_MAX and contrast / printed < FAINT_REL_MAX:
+    # a light mark: faint (pencil) when far lighter than the paper and the print; a mark the ink mask finds
+    # only in part (less than TICK_MIN) is judged by the looser limits (a pale pen's stroke it half loses)
+    whole = ink >= TICK_MIN
+    if contrast is not None and contrast < (FAINT_MAX if whole else FAINT_PART_MAX) \
+            and contrast / printed < (FAINT_REL_MAX if whole else FAINT_PART_REL_MAX):
         return "faint", FAINT_CONTRAST_CONF
     if ink < TICK_MIN:  # "unsure" is never a reading of the box: the confidence stays low
         mid = (EMPTY_MAX + TICK_MIN) / 2
