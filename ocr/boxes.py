@@ -163,7 +163,7 @@ def box_features(ink: np.ndarray, x: int, y: int, w: int, *, border_px: int = 3,
         paper = float(np.percentile(ring, 90)) if ring.size else 255.0
         sel = gi[inner.astype(bool)]
         if sel.size:
-            contrast = (paper - float(np.percentile(sel, 20))) / max(paper, 1.0)
+            contrast = darkness(sel, paper)
             printed = print_contrast(ink, gray, x, y, w, paper)
         if ratio >= FILLED_MIN / 2 and min(gi.shape) > 6:
             # a box blackened on purpose (solid or hatched) is dark all over its core on the gray page
@@ -303,9 +303,15 @@ def pass_through(ink: np.ndarray, x: int, y: int, w: int, inner: np.ndarray, ins
     return float(far) if far >= THROUGH_LONG_COVER else float(near)
 
 
+def darkness(pixels: np.ndarray, paper: float) -> float:
+    """How much darker than ``paper`` (relative) ink pixels came out: their 20th percentile, so a few
+    light edge pixels do not count.  A mark's ``contrast`` and the printed border's are both measured so."""
+    return (paper - float(np.percentile(pixels, 20))) / max(paper, 1.0)
+
+
 def print_contrast(ink: np.ndarray, gray: np.ndarray, x: int, y: int, w: int, paper: float) -> float | None:
-    """How much darker than the paper the box's own printed border came out (like ``contrast``: the 20th
-    percentile of its ink pixels): the scanner's tone curve darkens or lightens the print and a pen alike, so
+    """How much darker than the paper the box's own printed border came out (``darkness`` of its ink
+    pixels): the scanner's tone curve darkens or lightens the print and a pen alike, so
     a mark's contrast is judged against it.  None when the border's ink is not found."""
     H, W = ink.shape
     m = np.zeros(ink.shape, bool)
@@ -315,7 +321,7 @@ def print_contrast(ink: np.ndarray, gray: np.ndarray, x: int, y: int, w: int, pa
     sel = gray[m & (ink > 0)]
     if sel.size < 2 * w:
         return None
-    return (paper - float(np.percentile(sel, 20))) / max(paper, 1.0)
+    return darkness(sel, paper)
 
 
 def faint_share(core: np.ndarray) -> float:
